@@ -1,0 +1,162 @@
+// The node's lifecycle: load identity and config → detect GPUs → register → heartbeat loop.
+// It runs until `signal` aborts (SIGINT/SIGTERM in the CLI, a test's AbortController in tests);
+// in-flight requests are aborted with it. Clock, randomness, sleep and fetch are injectable so a
+// test can check the schedule without waiting for it.
+import { DEFAULT_BACKOFF_CAP_MS, backoffDelayMs } from './backoff.ts';
+import { loadConfig, withOverrides, type ConfigOverrides } from './config.ts';
+import { ControlPlaneClient, ControlPlaneError } from './control-plane-client.ts';
+import type { GpuMetric, GpuSnapshot } from './gpu-source.ts';
+import { loadIdentity, type Identity } from './identity.ts';
+import { createLogger, type Logger } from './log.ts';
+import { measureProbes, type ProbePoint } from './probes.ts';
+import { gpuSourceFor, registrationBody } from './registration.ts';
+import { createSignedFetch } from './signed-fetch.ts';
+import { sleep as realSleep, type Sleep } from './sleep.ts';
+import { AGENT_VERSION } from './version.ts';
+
+/** Until the control plane names an interval, heartbeats (and the first backoff) use this. */
+export const DEFAULT_HEARTBEAT_MS = 30_000;
+export const PROBE_REFRESH_MS = 10 * 60_000;
+const PROBE_RETRY_MS = 60_000;
+
+export interface DaemonOptions {
+  home: string;
+  signal: AbortSignal;
+  logger?: Logger;
+  /** Settings that replace the config file's for this run only. */
+  overrides?: ConfigOverrides;
+  /** A fixed heartbeat interval instead of the server's `nextHeartbeatS`. */
+  intervalMs?: number;
+  backoffCapMs?: number;
+  probeRefreshMs?: number;
+  requestTimeoutMs?: number;
+  probeTimeoutMs?: number;
+  now?: () => number;
+  random?: () => number;
+  sleep?: Sleep;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface DaemonSummary {
+  nodeId: string;
+  registrations: number;
+  heartbeats: number;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary> {
+  const { signal } = options;
+  const log = options.logger ?? createLogger();
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? realSleep;
+  const capMs = options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS;
+  const probeRefreshMs = options.probeRefreshMs ?? PROBE_REFRESH_MS;
+
+  // 1. Identity and config.
+  const identity: Identity = await loadIdentity(options.home);
+  const config = withOverrides(await loadConfig(options.home), options.overrides);
+  const summary: DaemonSummary = { nodeId: identity.nodeId, registrations: 0, heartbeats: 0 };
+  log.info('start', `gridplane-agent ${AGENT_VERSION} starting`, { node: identity.nodeId, controlPlane: config.controlPlaneUrl });
+
+  // 2. GPUs. A host whose GPUs cannot be read at start has nothing to offer: fail loudly.
+  const gpus = gpuSourceFor(config, random);
+  const tag = gpus.simulated ? 'SIMULATED ' : '';
+  let snapshot: GpuSnapshot | null = await gpus.read(signal);
+  if (gpus.simulated) {
+    log.warn('simulated', `SIMULATED GPUs: ${gpus.describe(snapshot)} — declared for development, not real hardware; reported to the network as simulated`);
+  } else {
+    log.info('gpus', `GPUs: ${gpus.describe(snapshot)}`);
+  }
+
+  const client = new ControlPlaneClient({
+    signedFetch: createSignedFetch(identity, config.controlPlaneUrl, { fetch: options.fetch, now }),
+    timeoutMs: options.requestTimeoutMs,
+  });
+
+  // 3 and 4. Register, then heartbeat; back off while the control plane is away.
+  let registered = false;
+  let intervalMs = options.intervalMs ?? DEFAULT_HEARTBEAT_MS;
+  let failures = 0;
+  let reRegistrations = 0;
+  let probes: ProbePoint[] = [];
+  let nextProbeFetchAt = -Infinity;
+
+  while (!signal.aborted) {
+    let stage: 'register' | 'heartbeat' = 'register';
+    try {
+      if (!registered) {
+        snapshot ??= await gpus.read(signal);
+        const { created, node } = await client.register(registrationBody(config, snapshot.inventory), signal);
+        snapshot = null;
+        registered = true;
+        summary.registrations++;
+        log.info('registered', `${tag}node ${created ? 'registered' : 're-registered (details updated)'}`, { node: identity.nodeId, status: node.status });
+      }
+      stage = 'heartbeat';
+      if (now() >= nextProbeFetchAt) {
+        try {
+          probes = await client.listProbes(signal);
+          nextProbeFetchAt = now() + probeRefreshMs;
+          log.info('probes', `probe points: ${probes.length} (${probes.filter((p) => p.url).length} with a URL to time)`);
+        } catch (err) {
+          if (signal.aborted) break;
+          nextProbeFetchAt = now() + Math.min(PROBE_RETRY_MS, probeRefreshMs);
+          log.warn('probes_failed', `could not fetch probe points, keeping ${probes.length} known: ${message(err)}`);
+        }
+      }
+      const probeResults = await measureProbes(probes, { fetch: options.fetch, signal, timeoutMs: options.probeTimeoutMs });
+      const metrics = await readMetrics(gpus.read.bind(gpus), signal, log);
+      if (signal.aborted) break;
+      const answer = await client.heartbeat(identity.nodeId, { gpus: metrics, probes: probeResults, runningJobs: [] }, signal);
+      summary.heartbeats++;
+      if (failures > 0) log.info('recovered', `control plane is back after ${failures} failed attempt${failures === 1 ? '' : 's'}`);
+      failures = 0;
+      reRegistrations = 0;
+      intervalMs = options.intervalMs ?? answer.nextHeartbeatS * 1000;
+      log.info('heartbeat', `${tag}heartbeat ok`, { gpus: metrics.length, probes: probeResults.length, nextInMs: intervalMs });
+      if (answer.jobs.length > 0) {
+        log.warn('jobs', `control plane assigned ${answer.jobs.length} job(s); this agent version does not run jobs yet`);
+      }
+      await sleep(intervalMs, signal);
+    } catch (err) {
+      if (signal.aborted) break;
+      if (!(err instanceof ControlPlaneError)) throw err;
+      if (stage === 'heartbeat' && err.status === 404 && err.serverCode === 'node_not_found') {
+        registered = false;
+        reRegistrations++;
+        log.warn('node_not_found', `control plane does not know this node: ${err.message}; registering again`);
+        // Register at once the first time; if the node keeps vanishing, fall through to backoff.
+        if (reRegistrations === 1) continue;
+      } else if (err.failure === 'rejected') {
+        log.error(`${stage}_rejected`, `${stage} rejected: ${err.message}`);
+        if (stage === 'register' && !isRetryableRejection(err)) throw err;
+      }
+      const delay = backoffDelayMs(failures, { baseMs: intervalMs, capMs }, random);
+      failures++;
+      const what = err.failure === 'unreachable' ? 'unreachable' : err.failure === 'server' ? 'failing' : 'refusing';
+      log.warn('backoff', `control plane ${what}; retry ${failures} in ${(delay / 1000).toFixed(1)}s`, { cause: err.message, delayMs: delay });
+      await sleep(delay, signal);
+    }
+  }
+  log.info('stopped', 'stopped', { heartbeats: summary.heartbeats });
+  return summary;
+}
+
+/** A GPU read that fails mid-run is reported and the heartbeat goes out without GPU metrics. */
+async function readMetrics(read: (signal?: AbortSignal) => Promise<GpuSnapshot>, signal: AbortSignal, log: Logger): Promise<GpuMetric[]> {
+  try {
+    return (await read(signal)).metrics;
+  } catch (err) {
+    if (!signal.aborted) log.warn('gpu_read_failed', `could not read GPU metrics: ${message(err)}`);
+    return [];
+  }
+}
+
+/** Registration 4xx answers mean the config is wrong, except these, which time can fix. */
+function isRetryableRejection(err: ControlPlaneError): boolean {
+  return err.status === 408 || err.status === 429 || err.serverCode === 'stale_request' || err.serverCode === 'replayed_request';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
