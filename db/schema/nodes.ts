@@ -1,0 +1,84 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The node registry. Live heartbeat state lives in the NodeShard Durable Objects and is folded
+ * in here in batches (see workers/live/README.md), so `lastSeenAt`/`onlineMs` lag by at most
+ * LIVE_FOLD_INTERVAL_S while `status` follows every transition within seconds.
+ */
+export const nodes = sqliteTable(
+  'nodes',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['online', 'offline'] }).notNull(),
+    simulated: integer('simulated', { mode: 'boolean' }).notNull().default(false),
+    lat: real('lat').notNull(),
+    lon: real('lon').notNull(),
+    country: text('country').notNull(),
+    /** Coarse location cell, so routing can pre-filter without scanning every node. */
+    geoCell: text('geo_cell').notNull(),
+    /** Base units of the token per GPU-hour. */
+    pricePerGpuHour: integer('price_per_gpu_hour').notNull(),
+    agentVersion: text('agent_version').notNull(),
+    registeredAt: integer('registered_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    /** Milliseconds online since registration, from server receive times. */
+    onlineMs: integer('online_ms').notNull().default(0),
+    /** Latest probe round-trip times, JSON `[{ target, rttMs }]`. */
+    probes: text('probes').notNull().default('[]'),
+    reputation: real('reputation').notNull().default(1),
+    suspended: integer('suspended', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [
+    index('nodes_status_idx').on(t.status, t.id),
+    index('nodes_country_idx').on(t.country, t.id),
+    index('nodes_owner_idx').on(t.owner),
+  ],
+);
+
+export const nodeGpus = sqliteTable(
+  'node_gpus',
+  {
+    nodeId: text('node_id')
+      .notNull()
+      .references(() => nodes.id, { onDelete: 'cascade' }),
+    /** The model string the agent reported, e.g. "NVIDIA GeForce RTX 4090". */
+    model: text('model').notNull(),
+    /** Catalogue key ("RTX 4090") or the reported model when it is not in the catalogue. */
+    canonicalModel: text('canonical_model').notNull(),
+    vramMb: integer('vram_mb').notNull(),
+    count: integer('count').notNull(),
+    simulated: integer('simulated', { mode: 'boolean' }).notNull().default(false),
+    geoCell: text('geo_cell').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.nodeId, t.model] }),
+    index('node_gpus_model_cell_idx').on(t.canonicalModel, t.geoCell),
+  ],
+);
+
+/** Status transitions and registry events; operators' alerts are driven from here. */
+export const nodeEvents = sqliteTable(
+  'node_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    nodeId: text('node_id').notNull(),
+    kind: text('kind', { enum: ['registered', 'online', 'offline'] }).notNull(),
+    at: integer('at').notNull(),
+    detail: text('detail').notNull().default('{}'),
+  },
+  (t) => [index('node_events_node_idx').on(t.nodeId, t.at), index('node_events_at_idx').on(t.at)],
+);
+
+export const probePoints = sqliteTable('probe_points', {
+  id: text('id').primaryKey(),
+  lat: real('lat').notNull(),
+  lon: real('lon').notNull(),
+  url: text('url'),
+  updatedAt: integer('updated_at')
+    .notNull()
+    .default(sql`(unixepoch() * 1000)`),
+});

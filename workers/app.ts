@@ -1,0 +1,37 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import * as schema from '../db/schema.ts';
+import type { AppEnv } from './app-env.ts';
+import { getConfig } from './config.ts';
+import { AppError, errorBody } from './errors.ts';
+import { nodesApp } from './nodes/nodes.app.ts';
+import { adminProbesApp, probesApp } from './probes/probes.app.ts';
+import { homeApp } from './home/home.app.ts';
+
+export const app = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    c.set('config', getConfig(c.env));
+    c.set('db', drizzle(c.env.DB, { schema }));
+    await next();
+  })
+  .route('/', homeApp)
+  .route('/v1/nodes', nodesApp)
+  .route('/v1/probes', probesApp)
+  .route('/v1/admin/probes', adminProbesApp);
+
+app.notFound((c) => c.json(errorBody('not_found', `There is no route ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+
+app.onError((err, c) => {
+  if (err instanceof AppError) {
+    if (err.internal) console.error(err.code, err.internal);
+    return c.json(errorBody(err.code, err.message), err.status);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json(errorBody('bad_request', err.message || 'The request could not be understood.'), err.status);
+  }
+  console.error('unhandled error', err);
+  return c.json(errorBody('internal_error', 'Something went wrong on our side; the request changed nothing.'), 500);
+});
+
+export type AppType = typeof app;

@@ -1,0 +1,45 @@
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import { AppError } from '../errors.ts';
+import { readRawBody } from '../http/body.ts';
+import { shardFor } from '../live/shard-stub.ts';
+import { signatureFailureMessage, verifyAgentSignature } from './agent-signature.ts';
+
+export interface AgentAuthOptions {
+  /** Route param that names the node the route acts on; the signer must be that node. */
+  nodeParam?: string;
+  /**
+   * Consume the nonce here. Routes whose shard call records the nonce itself (heartbeats,
+   * registration) pass false so the hot path costs one Durable Object call, not two.
+   */
+  consumeNonce: boolean;
+}
+
+export const requireSignedAgent = (options: AgentAuthOptions) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const body = await readRawBody(c);
+    const url = new URL(c.req.url);
+    const check = await verifyAgentSignature({
+      method: c.req.method,
+      pathWithQuery: url.pathname + url.search,
+      headers: c.req.raw.headers,
+      body,
+      nowMs: Date.now(),
+    });
+    if (!check.ok) {
+      const { code, message } = signatureFailureMessage(check.reason);
+      throw new AppError(401, code, message);
+    }
+    if (options.nodeParam && c.req.param(options.nodeParam) !== check.nodeId) {
+      throw new AppError(403, 'wrong_node', 'A node may only act for itself; this request is signed by another node.');
+    }
+    if (options.consumeNonce) {
+      const fresh = await shardFor(c.env, check.nodeId).checkNonce(check.nodeId, check.nonce, Date.now());
+      if (!fresh) throw replayed();
+    }
+    c.set('agent', { nodeId: check.nodeId, nonce: check.nonce, timestampMs: check.timestampMs, body });
+    await next();
+  });
+
+export const replayed = () =>
+  new AppError(401, 'replayed_request', 'This nonce was already used by this node; sign each request with a fresh nonce.');

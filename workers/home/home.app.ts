@@ -1,0 +1,19 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+
+/** What a person or a tool finds at the root: what this is and where the API starts. */
+export const homeApp = new Hono<AppEnv>()
+  .get('/health', (c) => c.json({ ok: true }))
+  .get('/', (c) =>
+    c.json({
+      name: 'gridplane',
+      description: 'Control plane of a community GPU network: register GPU nodes, rent GPUs near you, stake and vote.',
+      environment: c.var.config.ENVIRONMENT,
+      protocol: 'v1',
+      links: {
+        health: '/health',
+        nodes: '/v1/nodes',
+        probes: '/v1/probes',
+      },
+    }),
+  );

@@ -1,0 +1,51 @@
+// Folding live state into D1: one statement per table regardless of how many nodes changed.
+// Rows travel as a single JSON parameter expanded by json_each, which keeps every statement far
+// under D1's 100-bound-parameter limit and makes a fold of a whole shard one batch.
+
+export interface FoldRow {
+  id: string;
+  status: string;
+  lastSeenAt: number;
+  onlineMs: number;
+  probes: string;
+}
+
+export interface EventRow {
+  nodeId: string;
+  kind: string;
+  at: number;
+  detail: string;
+}
+
+/** Rows per statement: keeps each JSON parameter well under D1's 2 MB value limit. */
+const CHUNK = 2_000;
+
+export async function flushToD1(db: D1Database, rows: FoldRow[], events: EventRow[]): Promise<void> {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE nodes SET status = v.status, last_seen_at = max(nodes.last_seen_at, v.last_seen_at),
+             online_ms = max(nodes.online_ms, v.online_ms), probes = v.probes
+           FROM (SELECT value ->> 'id' AS id, value ->> 'status' AS status,
+                        value ->> 'lastSeenAt' AS last_seen_at, value ->> 'onlineMs' AS online_ms,
+                        value ->> 'probes' AS probes
+                 FROM json_each(?1)) AS v
+           WHERE nodes.id = v.id`,
+        )
+        .bind(JSON.stringify(rows.slice(i, i + CHUNK))),
+    );
+  }
+  for (let i = 0; i < events.length; i += CHUNK) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO node_events (node_id, kind, at, detail)
+           SELECT value ->> 'nodeId', value ->> 'kind', value ->> 'at', value ->> 'detail' FROM json_each(?1)`,
+        )
+        .bind(JSON.stringify(events.slice(i, i + CHUNK))),
+    );
+  }
+  if (statements.length > 0) await db.batch(statements);
+}

@@ -1,0 +1,254 @@
+import { DurableObject } from 'cloudflare:workers';
+import { getConfig } from '../config.ts';
+import type { Env } from '../env.ts';
+import { applyHeartbeat, isOverdue, offlineTransition, type LiveRecord, type NodeStatus, type Transition } from './liveness.ts';
+import { flushToD1, type FoldRow, type EventRow } from './fold.ts';
+
+export interface HeartbeatInput {
+  nodeId: string;
+  nonce: string;
+  timestampMs: number;
+  nowMs: number;
+  gpus: unknown[];
+  probes: { target: string; rttMs: number }[];
+}
+
+export interface RegisterInput {
+  nodeId: string;
+  nonce: string;
+  timestampMs: number;
+  nowMs: number;
+}
+
+export type ShardRefusal = { ok: false; reason: 'replayed_request' | 'unknown_node' };
+
+export interface LiveView {
+  status: NodeStatus;
+  lastSeenAt: number;
+  onlineMs: number;
+  gpus: unknown[];
+  probes: { target: string; rttMs: number }[];
+}
+
+/** Nonces are remembered a little longer than the freshness window, so a replay is always seen. */
+const NONCE_TTL_MS = 2 * 300_000 + 60_000;
+/** Status transitions reach D1 this soon; routine liveness waits for LIVE_FOLD_INTERVAL_S. */
+const EVENT_FLUSH_DELAY_MS = 1_000;
+
+/**
+ * Live state for the nodes of one shard: heartbeats land here, in the DO's own SQLite, never in
+ * D1. Transitions and periodic folds go to D1 in a few set-based statements (see fold.ts).
+ */
+export class NodeShard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS live_nodes (
+        node_id TEXT PRIMARY KEY, status TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
+        online_ms INTEGER NOT NULL, gpus TEXT NOT NULL DEFAULT '[]', probes TEXT NOT NULL DEFAULT '[]',
+        dirty INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS nonces (
+        node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL,
+        PRIMARY KEY (node_id, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
+      CREATE TABLE IF NOT EXISTS pending_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, kind TEXT NOT NULL,
+        at INTEGER NOT NULL, detail TEXT NOT NULL
+      );
+    `);
+  }
+
+  private get offlineAfterMs(): number {
+    const config = getConfig(this.env);
+    return config.HEARTBEAT_INTERVAL_S * 1000 * config.missedHeartbeatsOffline;
+  }
+
+  /** Records the nonce; false when this node already used it inside the window. */
+  private consumeNonce(nodeId: string, nonce: string, nowMs: number): boolean {
+    const inserted = this.sql
+      .exec(
+        'INSERT INTO nonces (node_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1',
+        nodeId,
+        nonce,
+        nowMs + NONCE_TTL_MS,
+      )
+      .toArray();
+    return inserted.length === 1;
+  }
+
+  /** For signed routes other than heartbeats. */
+  async checkNonce(nodeId: string, nonce: string, nowMs: number): Promise<boolean> {
+    return this.consumeNonce(nodeId, nonce, nowMs);
+  }
+
+  /** Registration: the node is alive right now. The D1 row is written by the caller. */
+  async register(input: RegisterInput): Promise<{ ok: true; previous: LiveRecord | null } | ShardRefusal> {
+    if (!this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    const previous = this.readRecord(input.nodeId);
+    const next = previous
+      ? applyHeartbeat(previous, input.nowMs, this.offlineAfterMs)
+      : { record: { status: 'online' as const, lastSeenAt: input.nowMs, onlineMs: 0 }, transitions: [] };
+    // Registration writes its own D1 row and event, so only a comeback is queued here.
+    this.writeRecord(input.nodeId, next.record, null, null);
+    this.queueTransitions(input.nodeId, previous ? next.transitions : []);
+    return { ok: true, previous };
+  }
+
+  async heartbeat(input: HeartbeatInput): Promise<{ ok: true; status: NodeStatus } | ShardRefusal> {
+    let record = this.readRecord(input.nodeId);
+    if (!record) {
+      record = await this.seedFromD1(input.nodeId);
+      if (!record) return { ok: false, reason: 'unknown_node' };
+    }
+    if (!this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    const next = applyHeartbeat(record, input.nowMs, this.offlineAfterMs);
+    this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes));
+    this.queueTransitions(input.nodeId, next.transitions);
+    await this.ensureFoldAlarm(input.nowMs);
+    return { ok: true, status: next.record.status };
+  }
+
+  async live(nodeId: string): Promise<LiveView | null> {
+    const row = this.sql
+      .exec<{ status: NodeStatus; last_seen_at: number; online_ms: number; gpus: string; probes: string }>(
+        'SELECT status, last_seen_at, online_ms, gpus, probes FROM live_nodes WHERE node_id = ?',
+        nodeId,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    return {
+      status: row.status,
+      lastSeenAt: row.last_seen_at,
+      onlineMs: row.online_ms,
+      gpus: JSON.parse(row.gpus) as unknown[],
+      probes: JSON.parse(row.probes) as LiveView['probes'],
+    };
+  }
+
+  /** Cron: mark silent nodes offline, forget expired nonces, and push everything pending to D1. */
+  async sweep(nowMs: number): Promise<{ wentOffline: number; folded: number; events: number }> {
+    const overdue = this.sql
+      .exec<{ node_id: string; status: NodeStatus; last_seen_at: number; online_ms: number }>(
+        "SELECT node_id, status, last_seen_at, online_ms FROM live_nodes WHERE status = 'online' AND last_seen_at < ?",
+        nowMs - this.offlineAfterMs,
+      )
+      .toArray();
+    for (const row of overdue) {
+      const record = toRecord(row);
+      if (!isOverdue(record, nowMs, this.offlineAfterMs)) continue;
+      this.writeRecord(row.node_id, { ...record, status: 'offline' }, null, null);
+      this.queueTransitions(row.node_id, [offlineTransition(record, nowMs)]);
+    }
+    this.sql.exec('DELETE FROM nonces WHERE expires_at < ?', nowMs);
+    const flushed = await this.flush();
+    return { wentOffline: overdue.length, ...flushed };
+  }
+
+  override async alarm(): Promise<void> {
+    await this.flush();
+    const active = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_nodes WHERE status = ?', 'online').one();
+    if (active.n > 0) await this.ctx.storage.setAlarm(Date.now() + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000);
+  }
+
+  /** Writes pending events and dirty live records to D1, then clears them. */
+  private async flush(): Promise<{ folded: number; events: number }> {
+    const events = this.sql
+      .exec<{ id: number; node_id: string; kind: string; at: number; detail: string }>(
+        'SELECT id, node_id, kind, at, detail FROM pending_events ORDER BY id',
+      )
+      .toArray();
+    const dirty = this.sql
+      .exec<{ node_id: string; status: NodeStatus; last_seen_at: number; online_ms: number; probes: string }>(
+        'SELECT node_id, status, last_seen_at, online_ms, probes FROM live_nodes WHERE dirty = 1',
+      )
+      .toArray();
+    if (events.length === 0 && dirty.length === 0) return { folded: 0, events: 0 };
+    const eventRows: EventRow[] = events.map((e) => ({ nodeId: e.node_id, kind: e.kind, at: e.at, detail: e.detail }));
+    const foldRows: FoldRow[] = dirty.map((d) => ({
+      id: d.node_id,
+      status: d.status,
+      lastSeenAt: d.last_seen_at,
+      onlineMs: d.online_ms,
+      probes: d.probes,
+    }));
+    await flushToD1(this.env.DB, foldRows, eventRows);
+    // Only what was flushed is cleared: anything that arrived during the await stays pending.
+    const maxEventId = events.at(-1)?.id ?? 0;
+    this.sql.exec('DELETE FROM pending_events WHERE id <= ?', maxEventId);
+    for (const d of dirty) {
+      this.sql.exec('UPDATE live_nodes SET dirty = 0 WHERE node_id = ? AND last_seen_at = ? AND status = ?', d.node_id, d.last_seen_at, d.status);
+    }
+    return { folded: foldRows.length, events: eventRows.length };
+  }
+
+  private readRecord(nodeId: string): LiveRecord | null {
+    const row = this.sql
+      .exec<{ status: NodeStatus; last_seen_at: number; online_ms: number }>(
+        'SELECT status, last_seen_at, online_ms FROM live_nodes WHERE node_id = ?',
+        nodeId,
+      )
+      .toArray()[0];
+    return row ? toRecord(row) : null;
+  }
+
+  private writeRecord(nodeId: string, record: LiveRecord, gpus: string | null, probes: string | null): void {
+    this.sql.exec(
+      `INSERT INTO live_nodes (node_id, status, last_seen_at, online_ms, gpus, probes, dirty)
+       VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'), coalesce(?6, '[]'), 1)
+       ON CONFLICT (node_id) DO UPDATE SET status = ?2, last_seen_at = ?3, online_ms = ?4,
+         gpus = coalesce(?5, gpus), probes = coalesce(?6, probes), dirty = 1`,
+      nodeId,
+      record.status,
+      record.lastSeenAt,
+      record.onlineMs,
+      gpus,
+      probes,
+    );
+  }
+
+  private queueTransitions(nodeId: string, transitions: Transition[]): void {
+    if (transitions.length === 0) return;
+    for (const t of transitions) {
+      this.sql.exec(
+        'INSERT INTO pending_events (node_id, kind, at, detail) VALUES (?, ?, ?, ?)',
+        nodeId,
+        t.kind,
+        t.at,
+        JSON.stringify(t.detail),
+      );
+    }
+    // Transitions should not wait for the routine fold: pull the alarm in.
+    this.ctx.waitUntil(this.pullAlarmTo(Date.now() + EVENT_FLUSH_DELAY_MS));
+  }
+
+  private async ensureFoldAlarm(nowMs: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(nowMs + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000);
+    }
+  }
+
+  private async pullAlarmTo(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** A node this shard has not seen (new shard layout, lost storage): trust D1's registry. */
+  private async seedFromD1(nodeId: string): Promise<LiveRecord | null> {
+    const row = await this.env.DB.prepare('SELECT status, last_seen_at, online_ms FROM nodes WHERE id = ?')
+      .bind(nodeId)
+      .first<{ status: NodeStatus; last_seen_at: number; online_ms: number }>();
+    if (!row) return null;
+    const record = toRecord(row);
+    this.writeRecord(nodeId, record, null, null);
+    return record;
+  }
+}
+
+function toRecord(row: { status: NodeStatus; last_seen_at: number; online_ms: number }): LiveRecord {
+  return { status: row.status, lastSeenAt: row.last_seen_at, onlineMs: row.online_ms };
+}

@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { replayed, requireSignedAgent } from '../auth/agent-auth.ts';
+import { AppError, badRequest, notFound } from '../errors.ts';
+import { parseJsonBytes, queryParams, validate } from '../http/body.ts';
+import { parseAmount } from '../lib/amounts.ts';
+import { shardFor } from '../live/shard-stub.ts';
+import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
+import { nodeView } from './node-view.ts';
+import { findNode, gpusOf, listNodes, upsertNode } from './nodes.repo.ts';
+
+const MAX_PRICE_TOKENS = 1_000_000n;
+
+export const nodesApp = new Hono<AppEnv>()
+  .post('/', requireSignedAgent({ consumeNonce: false }), async (c) => {
+    const agent = c.var.agent;
+    const input = validate(registerNodeSchema, parseJsonBytes(agent.body));
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    const price = parseAmount(input.pricePerGpuHour, decimals);
+    if (!price.ok) throw badRequest('invalid_request', `pricePerGpuHour: ${price.reason}.`);
+    if (price.baseUnits <= 0 || BigInt(price.baseUnits) > MAX_PRICE_TOKENS * 10n ** BigInt(decimals)) {
+      throw badRequest('invalid_request', 'pricePerGpuHour: must be more than 0 and at most 1000000 tokens.');
+    }
+    const existing = await findNode(c.var.db, agent.nodeId);
+    if (existing && existing.owner !== input.owner) {
+      throw new AppError(409, 'owner_mismatch', 'This node is registered to another owner; the owner cannot be changed by re-registering.');
+    }
+    const now = Date.now();
+    const shard = shardFor(c.env, agent.nodeId);
+    const live = await shard.register({ nodeId: agent.nodeId, nonce: agent.nonce, timestampMs: agent.timestampMs, nowMs: now });
+    if (!live.ok) throw replayed();
+    await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing);
+    const row = await findNode(c.var.db, agent.nodeId);
+    const gpus = await gpusOf(c.var.db, [agent.nodeId]);
+    return c.json(nodeView(row!, gpus.get(agent.nodeId) ?? [], decimals, now), existing ? 200 : 201);
+  })
+
+  .post('/:nodeId/heartbeat', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: false }), async (c) => {
+    const agent = c.var.agent;
+    const input = validate(heartbeatSchema, parseJsonBytes(agent.body));
+    const result = await shardFor(c.env, agent.nodeId).heartbeat({
+      nodeId: agent.nodeId,
+      nonce: agent.nonce,
+      timestampMs: agent.timestampMs,
+      nowMs: Date.now(),
+      gpus: input.gpus,
+      probes: input.probes,
+    });
+    if (!result.ok) {
+      if (result.reason === 'replayed_request') throw replayed();
+      throw new AppError(404, 'node_not_found', 'This node is not registered; register it with POST /v1/nodes first.');
+    }
+    return c.json({ nextHeartbeatS: c.var.config.HEARTBEAT_INTERVAL_S, jobs: [] });
+  })
+
+  .get('/', async (c) => {
+    const query = queryParams(c, listNodesQuerySchema);
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await listNodes(c.var.db, { ...query, after });
+    const page = rows.slice(0, query.limit);
+    const gpus = await gpusOf(c.var.db, page.map((r) => r.id));
+    const now = Date.now();
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    return c.json({
+      nodes: page.map((r) => nodeView(r, gpus.get(r.id) ?? [], decimals, now)),
+      nextCursor: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null,
+    });
+  })
+
+  .get('/:nodeId', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const row = await findNode(c.var.db, nodeId);
+    if (!row) throw notFound('Node');
+    const [gpus, live] = await Promise.all([gpusOf(c.var.db, [nodeId]), shardFor(c.env, nodeId).live(nodeId)]);
+    return c.json(nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, Date.now(), live));
+  });
+
+const encodeCursor = (id: string) => btoa(JSON.stringify({ after: id })).replace(/=+$/, '');
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(atob(cursor));
+    if (parsed && typeof parsed === 'object' && 'after' in parsed && typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('invalid_request', 'cursor: is not a cursor this API returned.');
+}

@@ -1,0 +1,154 @@
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { nodeEvents, nodeGpus, nodes } from '../../db/schema.ts';
+import type { Db } from '../app-env.ts';
+import { matchingModels } from '../routing/gpu-catalog.ts';
+import { geoCell } from '../routing/geo.ts';
+import type { GpuRow, NodeRow } from './node-view.ts';
+import type { RegisterNodeInput } from './node-input.schema.ts';
+
+const nodeColumns = {
+  id: nodes.id,
+  owner: nodes.owner,
+  name: nodes.name,
+  status: nodes.status,
+  simulated: nodes.simulated,
+  lat: nodes.lat,
+  lon: nodes.lon,
+  country: nodes.country,
+  pricePerGpuHour: nodes.pricePerGpuHour,
+  agentVersion: nodes.agentVersion,
+  registeredAt: nodes.registeredAt,
+  lastSeenAt: nodes.lastSeenAt,
+  onlineMs: nodes.onlineMs,
+  probes: nodes.probes,
+  reputation: nodes.reputation,
+  suspended: nodes.suspended,
+};
+
+export async function findNode(db: Db, id: string): Promise<NodeRow | undefined> {
+  return db.select(nodeColumns).from(nodes).where(eq(nodes.id, id)).get();
+}
+
+export async function gpusOf(db: Db, nodeIds: string[]): Promise<Map<string, GpuRow[]>> {
+  const byNode = new Map<string, GpuRow[]>();
+  if (nodeIds.length === 0) return byNode;
+  // One JSON parameter instead of one per id: D1 allows 100 bound parameters per query.
+  const rows = await db
+    .select({
+      nodeId: nodeGpus.nodeId,
+      model: nodeGpus.model,
+      canonicalModel: nodeGpus.canonicalModel,
+      vramMb: nodeGpus.vramMb,
+      count: nodeGpus.count,
+      simulated: nodeGpus.simulated,
+    })
+    .from(nodeGpus)
+    .where(sql`${nodeGpus.nodeId} IN (SELECT value FROM json_each(${JSON.stringify(nodeIds)}))`)
+    .orderBy(asc(nodeGpus.model));
+  for (const { nodeId, ...gpu } of rows) {
+    const list = byNode.get(nodeId) ?? [];
+    list.push(gpu);
+    byNode.set(nodeId, list);
+  }
+  return byNode;
+}
+
+/**
+ * Creates or updates a node, its GPUs and (when new) its `registered` event in one D1 batch,
+ * which D1 runs as one transaction.
+ */
+export async function upsertNode(
+  db: Db,
+  id: string,
+  input: RegisterNodeInput,
+  priceBaseUnits: number,
+  nowMs: number,
+  isNew: boolean,
+): Promise<void> {
+  const cell = geoCell(input.location.lat, input.location.lon);
+  const simulated = input.gpus.some((g) => g.simulated === true);
+  const values = {
+    id,
+    owner: input.owner,
+    name: input.name,
+    status: 'online' as const,
+    simulated,
+    lat: input.location.lat,
+    lon: input.location.lon,
+    country: input.location.country,
+    geoCell: cell,
+    pricePerGpuHour: priceBaseUnits,
+    agentVersion: input.agentVersion,
+    registeredAt: nowMs,
+    updatedAt: nowMs,
+    lastSeenAt: nowMs,
+  };
+  const detail = JSON.stringify({ name: input.name, simulated });
+  const event = db.insert(nodeEvents).values({ nodeId: id, kind: 'registered', at: nowMs, detail });
+  const gpuRows = input.gpus.map((g) => ({
+    nodeId: id,
+    model: g.model,
+    canonicalModel: matchingModels(g.model)[0]?.name ?? g.model,
+    vramMb: g.vramMb,
+    count: g.count,
+    simulated: g.simulated === true,
+    geoCell: cell,
+  }));
+  const upsert = db
+      .insert(nodes)
+      .values(values)
+      .onConflictDoUpdate({
+        target: nodes.id,
+        set: {
+          name: values.name,
+          status: 'online',
+          simulated,
+          lat: values.lat,
+          lon: values.lon,
+          country: values.country,
+          geoCell: cell,
+          pricePerGpuHour: priceBaseUnits,
+          agentVersion: values.agentVersion,
+          updatedAt: nowMs,
+          lastSeenAt: nowMs,
+        },
+      });
+  const replaceGpus = [db.delete(nodeGpus).where(eq(nodeGpus.nodeId, id)), db.insert(nodeGpus).values(gpuRows)] as const;
+  if (isNew) await db.batch([upsert, ...replaceGpus, event]);
+  else await db.batch([upsert, ...replaceGpus]);
+}
+
+export interface ListFilter {
+  status?: 'online' | 'offline';
+  gpu?: string;
+  country?: string;
+  owner?: string;
+  after?: string;
+  limit: number;
+}
+
+/** Keyset pagination on the primary key: stable under inserts, no OFFSET scans. */
+export async function listNodes(db: Db, filter: ListFilter): Promise<NodeRow[]> {
+  const conditions = [
+    filter.status ? eq(nodes.status, filter.status) : undefined,
+    filter.country ? eq(nodes.country, filter.country.toUpperCase()) : undefined,
+    filter.owner ? eq(nodes.owner, filter.owner) : undefined,
+    filter.after ? gt(nodes.id, filter.after) : undefined,
+  ];
+  if (filter.gpu) {
+    const names = matchingModels(filter.gpu).map((m) => m.name);
+    const models = names.length > 0 ? names : [filter.gpu];
+    conditions.push(
+      inArray(
+        nodes.id,
+        db.select({ id: nodeGpus.nodeId }).from(nodeGpus).where(inArray(nodeGpus.canonicalModel, models)),
+      ),
+    );
+  }
+  return db
+    .select(nodeColumns)
+    .from(nodes)
+    .where(and(...conditions))
+    .orderBy(asc(nodes.id))
+    .limit(filter.limit + 1);
+}
