@@ -1,0 +1,3 @@
+export * from './agent-home.ts';
+export * from './fake-control-plane.ts';
+export * from './fake-nvidia-smi.ts';
