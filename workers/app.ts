@@ -8,6 +8,7 @@ import { AppError, errorBody } from './errors.ts';
 import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
+import { adminShardsApp } from './live/shards.app.ts';
 
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
@@ -18,7 +19,8 @@ export const app = new Hono<AppEnv>()
   .route('/', homeApp)
   .route('/v1/nodes', nodesApp)
   .route('/v1/probes', probesApp)
-  .route('/v1/admin/probes', adminProbesApp);
+  .route('/v1/admin/probes', adminProbesApp)
+  .route('/v1/admin/shards', adminShardsApp);
 
 app.notFound((c) => c.json(errorBody('not_found', `There is no route ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 

@@ -179,3 +179,24 @@ describe('liveness', () => {
     expect(await countNodes()).toBeGreaterThan(0);
   });
 });
+
+describe('shard counters', () => {
+  it('counts heartbeats and what folding cost D1, for admins only', async () => {
+    expect((await api('/v1/admin/shards')).status).toBe(401);
+    const read = async () =>
+      ((await (await api('/v1/admin/shards', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } })).json()) as {
+        totals: Record<string, number>;
+      }).totals;
+    const before = await read();
+    const agent = await registeredAgent();
+    for (let i = 0; i < 3; i++) await agent.send('POST', `/v1/nodes/${agent.nodeId}/heartbeat`, heartbeat());
+    const mid = await read();
+    expect((mid.heartbeats ?? 0) - (before.heartbeats ?? 0)).toBe(3);
+    expect(mid.d1_rows_written ?? 0).toBe(before.d1_rows_written ?? 0);
+    await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    const after = await read();
+    // The fold wrote this node's live row once, whatever the number of heartbeats.
+    expect((after.d1_rows_written ?? 0) - (mid.d1_rows_written ?? 0)).toBeGreaterThanOrEqual(1);
+    expect((after.d1_queries ?? 0) - (mid.d1_queries ?? 0)).toBeLessThanOrEqual(2 * 4);
+  });
+});

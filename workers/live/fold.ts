@@ -20,7 +20,11 @@ export interface EventRow {
 /** Rows per statement: keeps each JSON parameter well under D1's 2 MB value limit. */
 const CHUNK = 2_000;
 
-export async function flushToD1(db: D1Database, rows: FoldRow[], events: EventRow[]): Promise<void> {
+export async function flushToD1(
+  db: D1Database,
+  rows: FoldRow[],
+  events: EventRow[],
+): Promise<{ queries: number; rowsWritten: number }> {
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
     statements.push(
@@ -47,5 +51,7 @@ export async function flushToD1(db: D1Database, rows: FoldRow[], events: EventRo
         .bind(JSON.stringify(events.slice(i, i + CHUNK))),
     );
   }
-  if (statements.length > 0) await db.batch(statements);
+  if (statements.length === 0) return { queries: 0, rowsWritten: 0 };
+  const results = await db.batch(statements);
+  return { queries: statements.length, rowsWritten: results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0) };
 }

@@ -56,6 +56,7 @@ export class NodeShard extends DurableObject<Env> {
         PRIMARY KEY (node_id, nonce)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS pending_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, kind TEXT NOT NULL,
         at INTEGER NOT NULL, detail TEXT NOT NULL
@@ -109,6 +110,7 @@ export class NodeShard extends DurableObject<Env> {
     const next = applyHeartbeat(record, input.nowMs, this.offlineAfterMs);
     this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes));
     this.queueTransitions(input.nodeId, next.transitions);
+    this.count('heartbeats', 1);
     await this.ensureFoldAlarm(input.nowMs);
     return { ok: true, status: next.record.status };
   }
@@ -176,7 +178,9 @@ export class NodeShard extends DurableObject<Env> {
       onlineMs: d.online_ms,
       probes: d.probes,
     }));
-    await flushToD1(this.env.DB, foldRows, eventRows);
+    const written = await flushToD1(this.env.DB, foldRows, eventRows);
+    this.count('d1_rows_written', written.rowsWritten);
+    this.count('d1_queries', written.queries);
     // Only what was flushed is cleared: anything that arrived during the await stays pending.
     const maxEventId = events.at(-1)?.id ?? 0;
     this.sql.exec('DELETE FROM pending_events WHERE id <= ?', maxEventId);
@@ -184,6 +188,21 @@ export class NodeShard extends DurableObject<Env> {
       this.sql.exec('UPDATE live_nodes SET dirty = 0 WHERE node_id = ? AND last_seen_at = ? AND status = ?', d.node_id, d.last_seen_at, d.status);
     }
     return { folded: foldRows.length, events: eventRows.length };
+  }
+
+  /** Operational counters: what this shard received and what it cost D1. */
+  async stats(): Promise<Record<string, number>> {
+    const rows = this.sql.exec<{ name: string; value: number }>('SELECT name, value FROM counters').toArray();
+    const nodes = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_nodes').one().n;
+    return { nodes, ...Object.fromEntries(rows.map((r) => [r.name, r.value])) };
+  }
+
+  private count(name: string, by: number): void {
+    this.sql.exec(
+      'INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2',
+      name,
+      by,
+    );
   }
 
   private readRecord(nodeId: string): LiveRecord | null {
