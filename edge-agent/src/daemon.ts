@@ -5,7 +5,7 @@
 import { DEFAULT_BACKOFF_CAP_MS, backoffDelayMs } from './backoff.ts';
 import { loadConfig, withOverrides, type ConfigOverrides } from './config.ts';
 import { ControlPlaneClient, ControlPlaneError } from './control-plane-client.ts';
-import type { GpuMetric, GpuSnapshot } from './gpu-source.ts';
+import { describeInventory, type GpuMetric, type GpuSnapshot } from './gpu-source.ts';
 import { loadIdentity, type Identity } from './identity.ts';
 import { createLogger, type Logger } from './log.ts';
 import { measureProbes, type ProbePoint } from './probes.ts';
@@ -63,7 +63,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
   const tag = gpus.simulated ? 'SIMULATED ' : '';
   let snapshot: GpuSnapshot | null = await gpus.read(signal);
   if (gpus.simulated) {
-    log.warn('simulated', `SIMULATED GPUs: ${gpus.describe(snapshot)} — declared for development, not real hardware; reported to the network as simulated`);
+    log.warn('simulated', `SIMULATED GPUs: ${describeInventory(snapshot.inventory)} — declared for development, not real hardware; reported to the network as simulated`);
   } else {
     log.info('gpus', `GPUs: ${gpus.describe(snapshot)}`);
   }
