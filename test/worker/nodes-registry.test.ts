@@ -193,10 +193,17 @@ describe('shard counters', () => {
     const mid = await read();
     expect((mid.heartbeats ?? 0) - (before.heartbeats ?? 0)).toBe(3);
     expect(mid.d1_rows_written ?? 0).toBe(before.d1_rows_written ?? 0);
+    // The minute cron only flushes status changes; routine liveness waits for the fold.
     await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    expect((await read()).d1_rows_written ?? 0).toBe(mid.d1_rows_written ?? 0);
+    const fold = await api('/v1/admin/shards/fold', { method: 'POST', headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } });
+    expect(fold.status).toBe(200);
     const after = await read();
     // The fold wrote this node's live row once, whatever the number of heartbeats.
     expect((after.d1_rows_written ?? 0) - (mid.d1_rows_written ?? 0)).toBeGreaterThanOrEqual(1);
+    const row = await env.DB.prepare('SELECT online_ms, last_seen_at FROM nodes WHERE id = ?').bind(agent.nodeId).first<{ last_seen_at: number }>();
+    const live = (await (await api(`/v1/nodes/${agent.nodeId}`)).json()) as { lastSeenAt: string };
+    expect(row!.last_seen_at).toBe(Date.parse(live.lastSeenAt));
     expect((after.d1_queries ?? 0) - (mid.d1_queries ?? 0)).toBeLessThanOrEqual(2 * 4);
   });
 });

@@ -95,7 +95,7 @@ export class NodeShard extends DurableObject<Env> {
       ? applyHeartbeat(previous, input.nowMs, this.offlineAfterMs)
       : { record: { status: 'online' as const, lastSeenAt: input.nowMs, onlineMs: 0 }, transitions: [] };
     // Registration writes its own D1 row and event, so only a comeback is queued here.
-    this.writeRecord(input.nodeId, next.record, null, null);
+    this.writeRecord(input.nodeId, next.record, null, null, Dirty.Routine);
     this.queueTransitions(input.nodeId, previous ? next.transitions : []);
     return { ok: true, previous };
   }
@@ -108,7 +108,8 @@ export class NodeShard extends DurableObject<Env> {
     }
     if (!this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
     const next = applyHeartbeat(record, input.nowMs, this.offlineAfterMs);
-    this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes));
+    const dirty = next.transitions.length > 0 ? Dirty.StatusChanged : Dirty.Routine;
+    this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes), dirty);
     this.queueTransitions(input.nodeId, next.transitions);
     this.count('heartbeats', 1);
     await this.ensureFoldAlarm(input.nowMs);
@@ -132,8 +133,11 @@ export class NodeShard extends DurableObject<Env> {
     };
   }
 
-  /** Cron: mark silent nodes offline, forget expired nonces, and push everything pending to D1. */
-  async sweep(nowMs: number): Promise<{ wentOffline: number; folded: number; events: number }> {
+  /**
+   * Cron: mark silent nodes offline, forget expired nonces, and push status changes to D1.
+   * `fold: true` also folds routine liveness now (admins, before maintenance or a shard resize).
+   */
+  async sweep(nowMs: number, options: { fold?: boolean } = {}): Promise<{ wentOffline: number; folded: number; events: number }> {
     const overdue = this.sql
       .exec<{ node_id: string; status: NodeStatus; last_seen_at: number; online_ms: number }>(
         "SELECT node_id, status, last_seen_at, online_ms FROM live_nodes WHERE status = 'online' AND last_seen_at < ?",
@@ -143,22 +147,39 @@ export class NodeShard extends DurableObject<Env> {
     for (const row of overdue) {
       const record = toRecord(row);
       if (!isOverdue(record, nowMs, this.offlineAfterMs)) continue;
-      this.writeRecord(row.node_id, { ...record, status: 'offline' }, null, null);
+      this.writeRecord(row.node_id, { ...record, status: 'offline' }, null, null, Dirty.StatusChanged);
       this.queueTransitions(row.node_id, [offlineTransition(record, nowMs)]);
     }
     this.sql.exec('DELETE FROM nonces WHERE expires_at < ?', nowMs);
-    const flushed = await this.flush();
+    const flushed = await this.flush(options.fold ? Dirty.Routine : Dirty.StatusChanged);
+    if (options.fold) this.setLastFoldAt(Date.now());
     return { wentOffline: overdue.length, ...flushed };
   }
 
+  /**
+   * The alarm folds routine liveness every LIVE_FOLD_INTERVAL_S. A pending status change pulls
+   * it in to about a second, and then only urgent rows go, so the fold keeps its own rhythm.
+   */
   override async alarm(): Promise<void> {
-    await this.flush();
-    const active = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_nodes WHERE status = ?', 'online').one();
-    if (active.n > 0) await this.ctx.storage.setAlarm(Date.now() + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000);
+    const now = Date.now();
+    const foldDue = this.lastFoldAt() + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000 <= now;
+    await this.flush(foldDue ? Dirty.Routine : Dirty.StatusChanged);
+    if (foldDue) this.setLastFoldAt(now);
+    const active = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_nodes WHERE dirty > 0 OR status = ?', 'online').one();
+    if (active.n > 0) await this.ctx.storage.setAlarm(this.lastFoldAt() + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000);
   }
 
-  /** Writes pending events and dirty live records to D1, then clears them. */
-  private async flush(): Promise<{ folded: number; events: number }> {
+  private lastFoldAt(): number {
+    const row = this.sql.exec<{ value: number }>("SELECT value FROM counters WHERE name = 'last_fold_at'").toArray()[0];
+    return row?.value ?? 0;
+  }
+
+  private setLastFoldAt(at: number): void {
+    this.sql.exec("INSERT INTO counters (name, value) VALUES ('last_fold_at', ?1) ON CONFLICT (name) DO UPDATE SET value = ?1", at);
+  }
+
+  /** Writes pending events and the live rows at least `level` dirty to D1, then clears them. */
+  private async flush(level: typeof Dirty.Routine | typeof Dirty.StatusChanged): Promise<{ folded: number; events: number }> {
     const events = this.sql
       .exec<{ id: number; node_id: string; kind: string; at: number; detail: string }>(
         'SELECT id, node_id, kind, at, detail FROM pending_events ORDER BY id',
@@ -166,7 +187,8 @@ export class NodeShard extends DurableObject<Env> {
       .toArray();
     const dirty = this.sql
       .exec<{ node_id: string; status: NodeStatus; last_seen_at: number; online_ms: number; probes: string }>(
-        'SELECT node_id, status, last_seen_at, online_ms, probes FROM live_nodes WHERE dirty = 1',
+        'SELECT node_id, status, last_seen_at, online_ms, probes FROM live_nodes WHERE dirty >= ?',
+        level,
       )
       .toArray();
     if (events.length === 0 && dirty.length === 0) return { folded: 0, events: 0 };
@@ -215,18 +237,23 @@ export class NodeShard extends DurableObject<Env> {
     return row ? toRecord(row) : null;
   }
 
-  private writeRecord(nodeId: string, record: LiveRecord, gpus: string | null, probes: string | null): void {
+  /**
+   * `dirty` is 1 for routine liveness (folded every LIVE_FOLD_INTERVAL_S) and 2 for a status
+   * change (flushed within seconds, with its event).
+   */
+  private writeRecord(nodeId: string, record: LiveRecord, gpus: string | null, probes: string | null, dirty: Dirty): void {
     this.sql.exec(
       `INSERT INTO live_nodes (node_id, status, last_seen_at, online_ms, gpus, probes, dirty)
-       VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'), coalesce(?6, '[]'), 1)
+       VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'), coalesce(?6, '[]'), ?7)
        ON CONFLICT (node_id) DO UPDATE SET status = ?2, last_seen_at = ?3, online_ms = ?4,
-         gpus = coalesce(?5, gpus), probes = coalesce(?6, probes), dirty = 1`,
+         gpus = coalesce(?5, gpus), probes = coalesce(?6, probes), dirty = max(dirty, ?7)`,
       nodeId,
       record.status,
       record.lastSeenAt,
       record.onlineMs,
       gpus,
       probes,
+      dirty,
     );
   }
 
@@ -247,7 +274,8 @@ export class NodeShard extends DurableObject<Env> {
 
   private async ensureFoldAlarm(nowMs: number): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(nowMs + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000);
+      if (this.lastFoldAt() === 0) this.setLastFoldAt(nowMs);
+      await this.ctx.storage.setAlarm(Math.max(nowMs, this.lastFoldAt() + getConfig(this.env).LIVE_FOLD_INTERVAL_S * 1000));
     }
   }
 
@@ -263,10 +291,14 @@ export class NodeShard extends DurableObject<Env> {
       .first<{ status: NodeStatus; last_seen_at: number; online_ms: number }>();
     if (!row) return null;
     const record = toRecord(row);
-    this.writeRecord(nodeId, record, null, null);
+    this.writeRecord(nodeId, record, null, null, Dirty.Clean);
     return record;
   }
 }
+
+/** Levels of `live_nodes.dirty`: what a row still owes D1. */
+const Dirty = { Clean: 0, Routine: 1, StatusChanged: 2 } as const;
+type Dirty = (typeof Dirty)[keyof typeof Dirty];
 
 function toRecord(row: { status: NodeStatus; last_seen_at: number; online_ms: number }): LiveRecord {
   return { status: row.status, lastSeenAt: row.last_seen_at, onlineMs: row.online_ms };
