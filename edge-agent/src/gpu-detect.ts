@@ -91,14 +91,21 @@ function malformed(lineNo: number, line: string, why: string): AgentError {
   return new AgentError('nvidia_smi_malformed', `nvidia-smi output line ${lineNo} is malformed: ${why}: ${JSON.stringify(line)}`);
 }
 
-/** Identical GPUs (same model and memory) become one registration entry, in index order. */
+/**
+ * GPUs of one model become one registration entry, in index order. The registry lists each model
+ * once; boards of one model can still report slightly different memory (ECC on one, off on
+ * another), so the entry carries the smallest, which every board in it can honour.
+ */
 export function groupGpus(readings: GpuReading[]): GpuInventoryEntry[] {
   const groups = new Map<string, GpuInventoryEntry>();
   for (const r of [...readings].sort((a, b) => a.index - b.index)) {
-    const key = `${r.name}\u0000${r.memTotalMb}`;
-    const group = groups.get(key);
-    if (group) group.count++;
-    else groups.set(key, { model: r.name, vramMb: r.memTotalMb, count: 1 });
+    const group = groups.get(r.name);
+    if (group) {
+      group.count++;
+      group.vramMb = Math.min(group.vramMb, r.memTotalMb);
+    } else {
+      groups.set(r.name, { model: r.name, vramMb: r.memTotalMb, count: 1 });
+    }
   }
   return [...groups.values()];
 }

@@ -19,6 +19,8 @@ export interface GpuMetric {
   tempC: number;
   /** null when the driver reports "[N/A]" (some boards do not expose power draw). */
   powerW: number | null;
+  /** Present (and true) only for generated numbers of declared GPUs. */
+  simulated?: true;
 }
 
 export interface GpuSnapshot {

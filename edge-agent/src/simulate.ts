@@ -91,6 +91,7 @@ export function simulatedMetrics(groups: SimulatedGpuGroup[], random: () => numb
         memUsedMb: Math.round(g.spec.vramMb * (0.01 + 0.85 * load * random())),
         tempC: Math.round(32 + 45 * load + 4 * random()),
         powerW: Math.round((g.spec.idleW + (g.spec.maxW - g.spec.idleW) * load) * 100) / 100,
+        simulated: true,
       });
     }
   }

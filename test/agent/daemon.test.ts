@@ -97,6 +97,7 @@ describe('daemon against a stand-in control plane', () => {
         memUsedMb: expect.any(Number),
         tempC: expect.any(Number),
         powerW: expect.any(Number),
+        simulated: true,
       });
       expect(body.probes).toEqual([{ target: 'LOCAL', rttMs: expect.any(Number) }]);
       expect(body.probes[0]!.rttMs).toBeGreaterThanOrEqual(0);

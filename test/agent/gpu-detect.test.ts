@@ -99,9 +99,9 @@ describe('grouping and metrics', () => {
     ]);
   });
 
-  it('keeps boards of one name but different memory apart', () => {
-    const readings = parseNvidiaSmiCsv('0, NVIDIA A100-SXM4, 40960, 0, 0, 30, 50\n1, NVIDIA A100-SXM4, 81920, 0, 0, 30, 50\n');
-    expect(groupGpus(readings)).toHaveLength(2);
+  it('lists a model once, with the smallest memory its boards report (ECC on one, off on another)', () => {
+    const readings = parseNvidiaSmiCsv('0, NVIDIA A100-SXM4-80GB, 81920, 0, 0, 30, 50\n1, NVIDIA A100-SXM4-80GB, 81251, 0, 0, 30, 50\n');
+    expect(groupGpus(readings)).toEqual([{ model: 'NVIDIA A100-SXM4-80GB', vramMb: 81251, count: 2 }]);
   });
 
   it('gives one heartbeat metric per index', () => {

@@ -75,6 +75,7 @@ describe('--simulate-gpus', () => {
         expect(m.tempC).toBeLessThanOrEqual(85);
         expect(m.powerW).toBeGreaterThan(0);
         expect(m.powerW!).toBeLessThanOrEqual(maxW);
+        expect(m.simulated).toBe(true);
       });
     }
   });
@@ -85,8 +86,8 @@ describe('--simulate-gpus', () => {
     expect(source.simulated).toBe(true);
     expect(source.describe(snapshot)).toMatch(/^SIMULATED 2x NVIDIA GeForce RTX 4090/);
     expect(snapshot.metrics).toEqual([
-      { index: 0, utilPct: 50, memUsedMb: expect.any(Number), tempC: expect.any(Number), powerW: 235 },
-      { index: 1, utilPct: 50, memUsedMb: expect.any(Number), tempC: expect.any(Number), powerW: 235 },
+      { index: 0, utilPct: 50, memUsedMb: expect.any(Number), tempC: expect.any(Number), powerW: 235, simulated: true },
+      { index: 1, utilPct: 50, memUsedMb: expect.any(Number), tempC: expect.any(Number), powerW: 235, simulated: true },
     ]);
   });
 });
