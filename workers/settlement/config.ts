@@ -1,0 +1,95 @@
+import { createKeyPairSignerFromBytes, isAddress, type Address, type KeyPairSigner } from '@solana/kit';
+import { z } from 'zod';
+import { decodeBase58 } from '../protocol/base58.ts';
+
+/**
+ * Genesis hashes of the public clusters. A Solana cluster is identified by its genesis hash, not
+ * by its URL: checking it stops a devnet RPC URL in production from crediting devnet tokens.
+ */
+export const KNOWN_GENESIS_HASHES = {
+  'mainnet-beta': '5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d',
+  devnet: 'EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG',
+  testnet: '4uhcVJyU9pJkvQyS88uRDiswHXSCkY3zQawwpjk2NsNY',
+} as const;
+
+const address = z.string().refine(isAddress, 'must be a base58 Solana address').transform((a) => a as Address);
+
+const settlementEnvSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'test', 'production']),
+  SOLANA_RPC_URL: z.url({ protocol: /^https?$/ }),
+  TOKEN_MINT: address,
+  TOKEN_DECIMALS: z.coerce.number().int().min(0).max(12).default(6),
+  TREASURY_SECRET_KEY: z.string().min(1),
+  /**
+   * Optional. The genesis hash of the cluster SOLANA_RPC_URL must serve. When unset, production
+   * pins mainnet-beta and other environments skip the check (local validators and litesvm make
+   * a fresh genesis every run). Set it to the devnet hash for a devnet staging deployment.
+   */
+  SOLANA_GENESIS_HASH: z.string().refine((s) => decodeBase58(s)?.length === 32, 'must be a base58 hash').optional(),
+  /** Optional. Milliseconds before an RPC call is abandoned. */
+  SOLANA_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+});
+
+export interface SettlementConfig {
+  rpcUrl: string;
+  rpcTimeoutMs: number;
+  mint: Address;
+  decimals: number;
+  /** null: no cluster check (only outside production). */
+  genesisHash: string | null;
+  /** Kept as bytes: turning it into a signer is async (WebCrypto), see `loadTreasurySigner`. */
+  treasurySecretKey: Uint8Array;
+}
+
+/** Parses the settlement part of the Worker env once; a bad value fails with the names at fault. */
+export function parseSettlementConfig(env: Record<string, unknown>): SettlementConfig {
+  const parsed = settlementEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`settlement configuration is invalid: ${names}`);
+  }
+  const data = parsed.data;
+  const secret = parseTreasurySecretKey(data.TREASURY_SECRET_KEY);
+  if (!secret) {
+    throw new Error(
+      'settlement configuration is invalid: TREASURY_SECRET_KEY must be 64 bytes, as a JSON byte array (solana-keygen file) or base58',
+    );
+  }
+  return {
+    rpcUrl: data.SOLANA_RPC_URL,
+    rpcTimeoutMs: data.SOLANA_RPC_TIMEOUT_MS,
+    mint: data.TOKEN_MINT,
+    decimals: data.TOKEN_DECIMALS,
+    genesisHash:
+      data.SOLANA_GENESIS_HASH ??
+      (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : null),
+    treasurySecretKey: secret,
+  };
+}
+
+/**
+ * Accepts the two formats operators actually have: the JSON byte array written by
+ * `solana-keygen` and the base58 string wallets export. Both hold secret(32) ‖ public(32).
+ */
+export function parseTreasurySecretKey(text: string): Uint8Array | null {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    const parsed = z.array(z.number().int().min(0).max(255)).length(64).safeParse(safeJson(trimmed));
+    return parsed.success ? Uint8Array.from(parsed.data) : null;
+  }
+  const bytes = decodeBase58(trimmed);
+  return bytes?.length === 64 ? bytes : null;
+}
+
+/** Checks that the public half matches the secret half (Kit signs and verifies once). */
+export function loadTreasurySigner(config: Pick<SettlementConfig, 'treasurySecretKey'>): Promise<KeyPairSigner> {
+  return createKeyPairSignerFromBytes(config.treasurySecretKey);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,133 @@
+import type { Address, TransactionSigner } from '@solana/kit';
+import { assertCluster } from './cluster.ts';
+import type { PayoutRequest } from './payout-plan.ts';
+import {
+  DEFAULT_PAYOUT_POLICY,
+  nextPayoutAction,
+  type ChainObservation,
+  type PayoutAction,
+  type PayoutBatchRecord,
+  type PayoutPolicy,
+} from './payout-state.ts';
+import { buildPayoutTransaction } from './payout-transaction.ts';
+import type { SolanaRpc } from './rpc-client.ts';
+import { SolanaRpcError } from './rpc-error.ts';
+
+// The thin I/O around payout-state.ts: observe the chain, ask `nextPayoutAction`, act, persist.
+// The cron calls `runPayoutStep` once per open batch per tick; each call is one safe step.
+
+export interface PayoutStepDeps {
+  rpc: SolanaRpc;
+  treasury: TransactionSigner;
+  mint: Address;
+  decimals: number;
+  /** Config `genesisHash`; checked before anything is signed. */
+  genesisHash: string | null;
+  /**
+   * Compare-and-swap persistence: store `next` only if the stored row still has
+   * `expected.attempt` and `expected.state`, and say whether it did (D1: `UPDATE … WHERE id = ?
+   * AND attempt = ? AND state = ?`, then `meta.changes === 1`). This is what stops two
+   * overlapping cron runs from both re-signing a batch, i.e. from paying it twice.
+   */
+  save(next: PayoutBatchRecord, expected: Pick<PayoutBatchRecord, 'attempt' | 'state'>): Promise<boolean>;
+  priorityFeeMicroLamports?: bigint;
+  policy?: PayoutPolicy;
+}
+
+export interface PayoutStepResult {
+  action: PayoutAction;
+  /** The record as stored after this step. */
+  record: PayoutBatchRecord;
+  /** The broadcast failed or timed out; harmless, the next step looks at the chain again. */
+  sendError?: SolanaRpcError;
+  /** Another run changed the row first; this step did nothing after noticing. */
+  conflict?: boolean;
+}
+
+/** Reads the finalized block height first, then the status: in that order, "absent" is a proof. */
+export async function observePayout(rpc: SolanaRpc, signature: string): Promise<ChainObservation> {
+  const finalizedBlockHeight = await rpc.getBlockHeight('finalized');
+  const [status] = await rpc.getSignatureStatuses([signature]);
+  return { finalizedBlockHeight, status: status ?? null };
+}
+
+/**
+ * One step for one batch. `payouts` are the batch's payouts exactly as planned: a re-signed
+ * transaction must pay the same recipients the same amounts.
+ */
+export async function runPayoutStep(
+  deps: PayoutStepDeps,
+  record: PayoutBatchRecord,
+  payouts: readonly PayoutRequest[],
+): Promise<PayoutStepResult> {
+  const observation =
+    (record.state === 'signed' || record.state === 'sent') && record.signature
+      ? await observePayout(deps.rpc, record.signature)
+      : null;
+  const action = nextPayoutAction(record, observation, deps.policy ?? DEFAULT_PAYOUT_POLICY);
+  switch (action.kind) {
+    case 'none':
+    case 'wait':
+      return { action, record };
+    case 'mark_paid':
+      return persist(deps, action, record, { ...record, state: 'paid', landedSlot: action.slot });
+    case 'mark_failed':
+      return persist(deps, action, record, {
+        ...record,
+        state: 'failed',
+        failureReason: action.reason,
+        landedSlot: action.slot ?? null,
+      });
+    case 'broadcast':
+      return broadcast(deps, action, record);
+    case 'sign':
+    case 're_sign': {
+      await assertCluster(deps.rpc, deps.genesisHash);
+      const { blockhash, lastValidBlockHeight } = await deps.rpc.getLatestBlockhash('confirmed');
+      const tx = await buildPayoutTransaction({
+        treasury: deps.treasury,
+        mint: deps.mint,
+        decimals: deps.decimals,
+        payouts,
+        blockhash,
+        lastValidBlockHeight,
+        priorityFeeMicroLamports: deps.priorityFeeMicroLamports,
+      });
+      const signed: PayoutBatchRecord = {
+        ...record,
+        state: 'signed',
+        attempt: record.attempt + 1,
+        signature: tx.signature,
+        wireTransaction: tx.wireBase64,
+        blockhash: tx.blockhash,
+        lastValidBlockHeight: tx.lastValidBlockHeight,
+      };
+      // Stored before the first byte leaves: from here on the signature is never unknown.
+      if (!(await deps.save(signed, record))) return { action, record, conflict: true };
+      return broadcast(deps, action, signed);
+    }
+  }
+}
+
+async function broadcast(deps: PayoutStepDeps, action: PayoutAction, record: PayoutBatchRecord): Promise<PayoutStepResult> {
+  try {
+    await deps.rpc.sendTransaction(record.wireTransaction!);
+  } catch (error) {
+    // Timeout, dropped connection, preflight "already processed": none of them says whether the
+    // transaction landed. Keep the record; the next step reads the chain.
+    if (error instanceof SolanaRpcError) return { action, record, sendError: error };
+    throw error;
+  }
+  if (record.state !== 'signed') return { action, record };
+  return persist(deps, action, record, { ...record, state: 'sent' });
+}
+
+async function persist(
+  deps: PayoutStepDeps,
+  action: PayoutAction,
+  previous: PayoutBatchRecord,
+  next: PayoutBatchRecord,
+): Promise<PayoutStepResult> {
+  if (!(await deps.save(next, previous))) return { action, record: previous, conflict: true };
+  return { action, record: next };
+}
