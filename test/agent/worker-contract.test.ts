@@ -2,12 +2,15 @@
 // node-input.schema.ts). If either side changes its shape, this fails before the e2e suite does.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { verifyAgentSignature } from '../../workers/auth/agent-signature.ts';
 import { heartbeatSchema, registerNodeSchema } from '../../workers/nodes/node-input.schema.ts';
+import { initIdentity } from '../../edge-agent/src/identity.ts';
+import { createSignedFetch } from '../../edge-agent/src/signed-fetch.ts';
 import { parseConfig } from '../../edge-agent/src/config.ts';
 import { groupGpus, parseNvidiaSmiCsv, toMetrics } from '../../edge-agent/src/gpu-detect.ts';
 import { registrationBody } from '../../edge-agent/src/registration.ts';
 import { parseSimulateSpec, simulatedInventory, simulatedMetrics } from '../../edge-agent/src/simulate.ts';
-import { OWNER, fixturePath } from './helpers/index.ts';
+import { FakeControlPlane, OWNER, fixturePath, tempDir } from './helpers/index.ts';
 
 const config = parseConfig(
   { nodeName: 'rig-1', owner: OWNER, location: { lat: 35.68, lon: 139.69, country: 'JP' }, pricePerGpuHour: '1.250000' },
@@ -40,5 +43,25 @@ describe("agent bodies against the Worker's input schemas", () => {
     const heartbeat = heartbeatSchema.parse({ gpus: simulatedMetrics(groups), probes: [], runningJobs: [] });
     expect(heartbeat.gpus).toHaveLength(11);
     expect(heartbeat.gpus.every((g) => g.simulated === true)).toBe(true);
+  });
+});
+
+describe("agent signatures against the Worker's verifier", () => {
+  it('a request as the agent sends it passes verifyAgentSignature, and a tampered one does not', async () => {
+    const cp = new FakeControlPlane();
+    await cp.listen();
+    try {
+      const { identity } = await initIdentity(await tempDir());
+      await createSignedFetch(identity, cp.url)({ method: 'POST', path: `/v1/nodes/${identity.nodeId}/heartbeat?x=1`, body: { gpus: [], probes: [], runningJobs: [] } });
+      const sent = cp.requests[0]!;
+      const headers = new Headers(Object.entries(sent.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+      const check = (over: Partial<{ pathWithQuery: string; body: Uint8Array }>) =>
+        verifyAgentSignature({ method: sent.method, pathWithQuery: sent.url, headers, body: new Uint8Array(sent.rawBody), nowMs: Date.now(), ...over });
+      await expect(check({})).resolves.toMatchObject({ ok: true, nodeId: identity.nodeId });
+      await expect(check({ pathWithQuery: sent.url.replace('?x=1', '?x=2') })).resolves.toEqual({ ok: false, reason: 'bad_signature' });
+      await expect(check({ body: new TextEncoder().encode('{}') })).resolves.toEqual({ ok: false, reason: 'bad_signature' });
+    } finally {
+      await cp.close();
+    }
   });
 });
