@@ -9,6 +9,8 @@ import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
+import { explorerApp } from './explorer/explorer.app.ts';
+import { networkApp } from './explorer/network.app.ts';
 
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
@@ -20,7 +22,9 @@ export const app = new Hono<AppEnv>()
   .route('/v1/nodes', nodesApp)
   .route('/v1/probes', probesApp)
   .route('/v1/admin/probes', adminProbesApp)
-  .route('/v1/admin/shards', adminShardsApp);
+  .route('/v1/admin/shards', adminShardsApp)
+  .route('/v1/network', networkApp)
+  .route('/', explorerApp);
 
 app.notFound((c) => c.json(errorBody('not_found', `There is no route ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 

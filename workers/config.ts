@@ -11,6 +11,7 @@ const configSchema = z.object({
   HEARTBEAT_INTERVAL_S: intFromString(1, 3600, 30),
   HEARTBEAT_SHARDS: intFromString(1, 1024, 32),
   LIVE_FOLD_INTERVAL_S: intFromString(1, 86_400, 900),
+  EXPLORER_CACHE_S: intFromString(0, 300, 5),
 });
 
 export type Config = z.infer<typeof configSchema> & {

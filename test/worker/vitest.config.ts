@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: 'test-admin-token-0123456789',
             HEARTBEAT_INTERVAL_S: '10',
             HEARTBEAT_SHARDS: '4',
+            EXPLORER_CACHE_S: '0',
             TEST_MIGRATIONS: migrations,
           },
         },

@@ -1,0 +1,122 @@
+// Regenerates workers/explorer/map/world-map.generated.ts from world-atlas's 110m countries:
+// `npx node workers/scripts/build-world-map.ts`. The explorer ships the result in the bundle, so
+// the page never fetches map tiles or geometry from anywhere. Equirectangular: x = lon + 180,
+// y = 84 - lat (Antarctica and the empty Arctic cap are cropped), coordinates rounded to 0.1°.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { merge, mesh } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import type { MultiLineString, MultiPolygon, Position } from 'geojson';
+import { MAP_NORTH, MAP_SOUTH } from '../explorer/map/projection.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const topology = JSON.parse(readFileSync(resolve(root, 'node_modules/world-atlas/countries-110m.json'), 'utf8')) as Topology;
+const countries = topology.objects['countries'] as GeometryCollection<{ name: string }>;
+const ANTARCTICA = '010';
+const kept = countries.geometries.filter((g) => g.id !== ANTARCTICA);
+
+/**
+ * World-atlas keeps rings that cross the antimeridian (Fiji, Chukotka) whole, for spherical
+ * renderers; on a flat map they would streak across the world. Each such ring is unwrapped to
+ * continuous longitudes and clipped at the edge into two pieces, one for each side of the map.
+ * Lines (borders) are simply broken where they jump.
+ */
+function splitAtAntimeridian(lines: Position[][], closed: boolean): Position[][] {
+  const out: Position[][] = [];
+  for (const line of lines) {
+    if (!closed) {
+      let current: Position[] = [];
+      for (const p of line) {
+        const prev = current.at(-1);
+        if (prev && Math.abs(p[0]! - prev[0]!) > 180) {
+          out.push(current);
+          current = [];
+        }
+        current.push(p);
+      }
+      out.push(current);
+      continue;
+    }
+    let prev: number | undefined;
+    const ring = line.map(([lon, lat]) => {
+      let l = lon!;
+      if (prev !== undefined) while (l - prev > 180) l -= 360;
+      if (prev !== undefined) while (prev - l > 180) l += 360;
+      prev = l;
+      return [l, lat!];
+    });
+    const lons = ring.map((p) => p[0]!);
+    const edge = Math.max(...lons) > 180 ? 180 : Math.min(...lons) < -180 ? -180 : undefined;
+    if (edge === undefined) {
+      out.push(ring);
+      continue;
+    }
+    const shift = edge > 0 ? -360 : 360;
+    out.push(clipRing(ring, edge, edge > 0 ? 'below' : 'above'));
+    out.push(clipRing(ring, edge, edge > 0 ? 'above' : 'below').map(([l, lat]) => [l! + shift, lat!]));
+  }
+  return out;
+}
+
+/** Sutherland-Hodgman against one vertical line: keeps the part of the ring on one side of it. */
+function clipRing(ring: Position[], edgeLon: number, keep: 'below' | 'above'): Position[] {
+  const inside = (p: Position) => (keep === 'below' ? p[0]! <= edgeLon : p[0]! >= edgeLon);
+  const out: Position[] = [];
+  for (let i = 0; i < ring.length; i++) {
+    const a = ring[i]!;
+    const b = ring[(i + 1) % ring.length]!;
+    if (inside(a)) out.push(a);
+    if (inside(a) !== inside(b)) {
+      const t = (edgeLon - a[0]!) / (b[0]! - a[0]!);
+      out.push([edgeLon, a[1]! + t * (b[1]! - a[1]!)]);
+    }
+  }
+  return out;
+}
+
+/** One path string; relative moves after the first point keep most numbers to 2-3 characters. */
+function pathOf(lines: Position[][], closed: boolean): string {
+  let out = '';
+  for (const line of splitAtAntimeridian(lines, closed)) {
+    const points: [number, number][] = [];
+    for (const [lon, lat] of line) {
+      const x = Math.round((lon! + 180) * 10);
+      const y = Math.round((MAP_NORTH - Math.min(MAP_NORTH, Math.max(MAP_SOUTH, lat!))) * 10);
+      const last = points.at(-1);
+      if (!last || last[0] !== x || last[1] !== y) points.push([x, y]);
+    }
+    if (closed && points.length > 1) {
+      const [first, last] = [points[0]!, points.at(-1)!];
+      if (first[0] === last[0] && first[1] === last[1]) points.pop();
+    }
+    if (points.length < (closed ? 3 : 2)) continue;
+    let [px, py] = points[0]!;
+    out += `M${fmt(px)} ${fmt(py)}`;
+    let segment = '';
+    for (const [x, y] of points.slice(1)) {
+      segment += `${segment ? ' ' : 'l'}${fmt(x - px)} ${fmt(y - py)}`;
+      [px, py] = [x, y];
+    }
+    out += segment.replace(/ -/g, '-') + (closed ? 'z' : '');
+  }
+  return out;
+}
+
+/** Tenths of a degree as a short decimal: 123 → "12.3", -5 → "-.5", 40 → "4". */
+function fmt(tenths: number): string {
+  const text = (tenths / 10).toString();
+  return text.replace(/^(-?)0\./, '$1.');
+}
+
+const land = merge(topology, kept) as MultiPolygon;
+const borders = mesh(topology, { type: 'GeometryCollection', geometries: kept }, (a, b) => a !== b) as MultiLineString;
+const landPath = pathOf(land.coordinates.flat(), true);
+const bordersPath = pathOf(borders.coordinates, false);
+
+const file = `// Generated by workers/scripts/build-world-map.ts from world-atlas countries-110m (Natural Earth,
+// public domain). Do not edit by hand.
+export const LAND_PATH = ${JSON.stringify(landPath)};
+export const BORDERS_PATH = ${JSON.stringify(bordersPath)};
+`;
+writeFileSync(resolve(root, 'workers/explorer/map/world-map.generated.ts'), file);
+console.log(`land ${landPath.length} chars, borders ${bordersPath.length} chars, file ${file.length} bytes`);
