@@ -3,7 +3,8 @@ import type * as schema from '../db/schema.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
 
-export type Db = DrizzleD1Database<typeof schema>;
+/** The drizzle client; `$client` is the D1 binding underneath, for raw batches (workers/ledger/d1-batch.ts). */
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 /** Hono's typing for every sub-app: bindings plus what middleware puts on the context. */
 export interface AppEnv {
@@ -13,7 +14,16 @@ export interface AppEnv {
     db: Db;
     /** Set by the agent-signature middleware on signed routes. */
     agent: SignedAgent;
+    /** Set by `requireAccount` on routes that need an API key. */
+    account: AuthenticatedAccount;
   };
+}
+
+export interface AuthenticatedAccount {
+  id: string;
+  wallet: string;
+  /** SHA-256 of the API key the request came with. */
+  keyHash: string;
 }
 
 export interface SignedAgent {
@@ -21,5 +31,5 @@ export interface SignedAgent {
   nonce: string;
   timestampMs: number;
   /** Raw body bytes, exactly as signed. */
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
 }

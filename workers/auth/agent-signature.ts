@@ -21,7 +21,7 @@ export interface SignedRequestParts {
   method: string;
   pathWithQuery: string;
   headers: Headers;
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   nowMs: number;
 }
 

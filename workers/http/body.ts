@@ -5,7 +5,7 @@ import { AppError, badRequest } from '../errors.ts';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads the raw body, refusing anything over the limit before and after reading it. */
-export async function readRawBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
+export async function readRawBody(c: Context, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const bytes = new Uint8Array(await c.req.arrayBuffer());

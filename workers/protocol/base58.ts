@@ -22,7 +22,7 @@ export function encodeBase58(bytes: Uint8Array): string {
 }
 
 /** Returns null for anything that is not base58, so callers turn it into their own error. */
-export function decodeBase58(text: string): Uint8Array | null {
+export function decodeBase58(text: string): Uint8Array<ArrayBuffer> | null {
   if (text.length === 0 || text.length > 128) return null;
   let zeros = 0;
   while (zeros < text.length && text[zeros] === '1') zeros++;
@@ -47,7 +47,7 @@ export function decodeBase58(text: string): Uint8Array | null {
 }
 
 /** A 32-byte key in base58: node ids and Solana addresses. */
-export function decodePublicKey(text: string): Uint8Array | null {
+export function decodePublicKey(text: string): Uint8Array<ArrayBuffer> | null {
   const bytes = decodeBase58(text);
   return bytes && bytes.length === 32 ? bytes : null;
 }

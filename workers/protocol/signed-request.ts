@@ -33,7 +33,8 @@ export function signingString(input: SigningInput): string {
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  // Bodies are never backed by a SharedArrayBuffer; the cast only narrows the buffer type.
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   let hex = '';
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
   return hex;
@@ -46,7 +47,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Strict standard base64; returns null on anything else. */
-export function base64ToBytes(text: string): Uint8Array | null {
+export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
   try {
     const binary = atob(text);
