@@ -1,3 +1,5 @@
 // The single source of truth for D1. Each domain keeps its tables in db/schema/<domain>.ts;
 // `npm run db:generate` turns changes here into SQL migrations under db/migrations.
 export * from './schema/nodes.ts';
+export * from './schema/accounts.ts';
+export * from './schema/ledger.ts';

@@ -1,0 +1,159 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
+import { accounts } from './accounts.ts';
+
+// The double-entry ledger and the settlement tables that hang off it. Every storage record is
+// described in workers/ledger/README.md. Amounts are integers in base units of the token.
+
+export const TRANSACTION_KINDS = [
+  'deposit', // system:treasury → user, once per on-chain signature
+  'withdrawal', // user → system:payouts_pending, with a queued payout
+  'payout', // system:payouts_pending → system:treasury, when the payout is final on chain
+  'escrow_hold', // renter → escrow:<jobId>
+  'capture', // escrow:<jobId> → operator (and fee accounts)
+  'refund', // escrow:<jobId> (or payouts_pending) → the user it came from
+  'fee', // anyone → system:fees
+  'burn', // → system:burn; lowers supply
+  'mint', // system:emission → anyone; raises supply (emission, rewards minted, faucet)
+  'reward',
+  'stake',
+  'unstake',
+  'slash',
+  'grant',
+] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/** Append-only (triggers refuse UPDATE and DELETE). A correction is a new transaction. */
+export const ledgerTransactions = sqliteTable(
+  'ledger_transactions',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: TRANSACTION_KINDS }).notNull(),
+    /** Namespaced by the caller (`deposit:<signature>`, `withdrawal:<account>:<header>` …). */
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    /** SHA-256 of the canonical parameters: a retry must carry the same ones. */
+    paramsHash: text('params_hash').notNull(),
+    memo: text('memo'),
+    /** What the transaction is about, for lookups: `job:<id>`, `payout:<id>`, `epoch:<n>` … */
+    ref: text('ref'),
+    /** JSON object of caller details, part of the params hash. */
+    meta: text('meta'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('ledger_transactions_ref_idx').on(t.ref), index('ledger_transactions_kind_idx').on(t.kind, t.createdAt)],
+);
+
+/** Append-only. One entry per account per transaction; the entries of a transaction sum to zero. */
+export const ledgerEntries = sqliteTable(
+  'ledger_entries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    txId: text('tx_id')
+      .notNull()
+      .references(() => ledgerTransactions.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    /** Signed: + credits the account, − debits it. */
+    amount: integer('amount').notNull(),
+    balanceAfter: integer('balance_after').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    unique('ledger_entries_tx_account_unique').on(t.txId, t.accountId),
+    index('ledger_entries_account_idx').on(t.accountId, t.id),
+    check('ledger_entries_amount_non_zero', sql`${t.amount} <> 0`),
+  ],
+);
+
+/**
+ * One row per on-chain transaction the deposit scanner decided for good. The signature is the
+ * primary key: a deposit is credited at most once, whatever races.
+ */
+export const deposits = sqliteTable(
+  'deposits',
+  {
+    signature: text('signature').primaryKey(),
+    reference: text('reference'),
+    accountId: text('account_id').references(() => accounts.id),
+    status: text('status', { enum: ['credited', 'ignored'] }).notNull(),
+    amount: integer('amount'),
+    /** For `ignored`: the settlement's DepositRejection. */
+    reason: text('reason'),
+    ledgerTxId: text('ledger_tx_id').references(() => ledgerTransactions.id),
+    slot: integer('slot'),
+    decidedAt: integer('decided_at').notNull(),
+  },
+  (t) => [index('deposits_account_idx').on(t.accountId, t.decidedAt), index('deposits_reference_idx').on(t.reference)],
+);
+
+/** Reference keys handed to depositors (Solana Pay style); the scanner lists transactions by them. */
+export const depositReferences = sqliteTable(
+  'deposit_references',
+  {
+    reference: text('reference').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    expectedAmount: integer('expected_amount'),
+    status: text('status', { enum: ['open', 'used', 'expired'] }).notNull().default('open'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at'),
+    /** The newest signature of the last complete scan: the next scan's `until`. */
+    scannedUntil: text('scanned_until'),
+    scannedAt: integer('scanned_at'),
+  },
+  (t) => [index('deposit_references_account_idx').on(t.accountId), index('deposit_references_status_idx').on(t.status, t.scannedAt)],
+);
+
+export const PAYOUT_STATUSES = ['queued', 'batched', 'paid', 'cancelled'] as const;
+
+/** A withdrawal waiting to be paid on chain; its tokens sit in system:payouts_pending meanwhile. */
+export const payouts = sqliteTable(
+  'payouts',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    /** The recipient's wallet (owner) address. */
+    destination: text('destination').notNull(),
+    amount: integer('amount').notNull(),
+    status: text('status', { enum: PAYOUT_STATUSES }).notNull().default('queued'),
+    batchId: text('batch_id').references(() => payoutBatches.id),
+    /** The `withdrawal` transaction that moved the funds to system:payouts_pending. */
+    ledgerTxId: text('ledger_tx_id')
+      .notNull()
+      .unique()
+      .references(() => ledgerTransactions.id),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('payouts_status_idx').on(t.status, t.createdAt),
+    index('payouts_account_idx').on(t.accountId, t.createdAt),
+    index('payouts_batch_idx').on(t.batchId),
+    check('payouts_amount_positive', sql`${t.amount} > 0`),
+  ],
+);
+
+/** One Solana transaction's worth of payouts; columns follow settlement's PayoutBatchRecord. */
+export const payoutBatches = sqliteTable(
+  'payout_batches',
+  {
+    id: text('id').primaryKey(),
+    state: text('state', { enum: ['queued', 'signed', 'sent', 'paid', 'failed'] }).notNull().default('queued'),
+    /** Transactions signed so far; the compare-and-swap version. */
+    attempt: integer('attempt').notNull().default(0),
+    signature: text('signature'),
+    /** Base64 wire bytes, stored before the first broadcast. */
+    wireTransaction: text('wire_transaction'),
+    blockhash: text('blockhash'),
+    lastValidBlockHeight: integer('last_valid_block_height'),
+    landedSlot: integer('landed_slot'),
+    failureReason: text('failure_reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('payout_batches_state_idx').on(t.state)],
+);
