@@ -1,0 +1,100 @@
+// Distances on the Earth and the coarse location cells used as a D1 index column, so a quote can
+// read the nodes near the renter first instead of scanning the registry.
+
+export interface LatLon {
+  readonly lat: number;
+  readonly lon: number;
+}
+
+export const EARTH_RADIUS_KM = 6371.0088;
+const RAD = Math.PI / 180;
+
+/** Great-circle distance in km. */
+export function haversineKm(aLat: number, aLon: number, bLat: number, bLon: number): number {
+  const dLat = (bLat - aLat) * RAD;
+  const dLon = (bLon - aLon) * RAD;
+  const s1 = Math.sin(dLat / 2);
+  const s2 = Math.sin(dLon / 2);
+  const h = s1 * s1 + Math.cos(aLat * RAD) * Math.cos(bLat * RAD) * s2 * s2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+export function distanceKm(a: LatLon, b: LatLon): number {
+  return haversineKm(a.lat, a.lon, b.lat, b.lon);
+}
+
+/** Cell size in degrees: 5° is about 550 km north-south, 2,592 cells over the globe. */
+export const CELL_DEG = 5;
+const ROWS = 180 / CELL_DEG;
+const COLS = 360 / CELL_DEG;
+
+function rowOf(lat: number): number {
+  return Math.min(ROWS - 1, Math.max(0, Math.floor((lat + 90) / CELL_DEG)));
+}
+
+function colOf(lon: number): number {
+  const wrapped = (((lon + 180) % 360) + 360) % 360;
+  return Math.min(COLS - 1, Math.floor(wrapped / CELL_DEG));
+}
+
+function cellId(row: number, col: number): string {
+  return `${row}:${col}`;
+}
+
+/** The cell holding a point, as stored in `nodes.geo_cell`: "row:col" on the 5° grid. */
+export function geoCell(lat: number, lon: number): string {
+  return cellId(rowOf(lat), colOf(lon));
+}
+
+/**
+ * A lower bound on the distance from a point to a cell (0 inside it), tight enough to order
+ * cells: the latitude gap, or the distance to the great circle of the cell's nearest meridian
+ * edge, whichever is larger. A lower bound means a radius search never drops a cell it needs.
+ */
+function distanceToCellKm(lat: number, lon: number, row: number, col: number): number {
+  const south = row * CELL_DEG - 90;
+  const west = col * CELL_DEG - 180;
+  const latGapKm = Math.max(0, south - lat, lat - (south + CELL_DEG)) * RAD * EARTH_RADIUS_KM;
+  // Longitude gap to the cell's nearer edge, taking the shorter way round the antimeridian.
+  const toCentre = ((((lon - (west + CELL_DEG / 2)) % 360) + 540) % 360) - 180;
+  const lonGap = Math.max(0, Math.abs(toCentre) - CELL_DEG / 2);
+  if (lonGap === 0) return latGapKm;
+  // Distance to the edge meridian's whole great circle: a lower bound for any lonGap <= 180.
+  const sinCross = Math.abs(Math.cos(lat * RAD)) * Math.sin(lonGap * RAD);
+  const crossKm = EARTH_RADIUS_KM * Math.asin(Math.min(1, sinCross));
+  return Math.max(latGapKm, crossKm);
+}
+
+/**
+ * Every cell with a point within `radiusKm` of (lat, lon), nearest first (ties by id), so the
+ * I/O layer can query `geo_cell IN (...)` for the closest cells before the rest.
+ */
+export function cellsNear(lat: number, lon: number, radiusKm: number): string[] {
+  const radius = Math.max(0, radiusKm);
+  const dLat = radius / (EARTH_RADIUS_KM * RAD);
+  const rowLo = rowOf(Math.max(-90, lat - dLat));
+  const rowHi = rowOf(Math.min(90, lat + dLat));
+  const found: { id: string; km: number }[] = [];
+  for (let row = rowLo; row <= rowHi; row++) {
+    for (let col = 0; col < COLS; col++) {
+      const km = distanceToCellKm(lat, lon, row, col);
+      if (km <= radius) found.push({ id: cellId(row, col), km });
+    }
+  }
+  found.sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return found.map((f) => f.id);
+}
+
+/**
+ * Rings of cells for expanding searches: ring i holds the cells within `radiiKm[i]` that no
+ * earlier ring holds. With radii [600, 2000, 6000] a quote reads the renter's surroundings first
+ * and widens only when too few eligible nodes are found.
+ */
+export function cellRings(lat: number, lon: number, radiiKm: readonly number[]): string[][] {
+  const seen = new Set<string>();
+  return radiiKm.map((radius) => {
+    const ring = cellsNear(lat, lon, radius).filter((id) => !seen.has(id));
+    for (const id of ring) seen.add(id);
+    return ring;
+  });
+}
