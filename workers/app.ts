@@ -4,13 +4,17 @@ import { HTTPException } from 'hono/http-exception';
 import * as schema from '../db/schema.ts';
 import type { AppEnv } from './app-env.ts';
 import { getConfig } from './config.ts';
-import { AppError, errorBody } from './errors.ts';
+import { AppError, errorBody, noRoute } from './errors.ts';
 import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
 import { networkApp } from './explorer/network.app.ts';
+import { accountsApp } from './accounts/accounts.app.ts';
+import { siwsApp } from './accounts/siws.app.ts';
+import { devApp } from './dev/dev.app.ts';
+import { adminLedgerApp } from './ledger/ledger.app.ts';
 
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
@@ -24,9 +28,16 @@ export const app = new Hono<AppEnv>()
   .route('/v1/admin/probes', adminProbesApp)
   .route('/v1/admin/shards', adminShardsApp)
   .route('/v1/network', networkApp)
+  .route('/v1/auth/siws', siwsApp)
+  .route('/v1/accounts', accountsApp)
+  .route('/v1/dev', devApp)
+  .route('/v1/admin/ledger', adminLedgerApp)
   .route('/', explorerApp);
 
-app.notFound((c) => c.json(errorBody('not_found', `There is no route ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+app.notFound((c) => {
+  const error = noRoute(c.req.method, new URL(c.req.url).pathname);
+  return c.json(errorBody(error.code, error.message), 404);
+});
 
 app.onError((err, c) => {
   if (err instanceof AppError) {

@@ -12,12 +12,20 @@ const configSchema = z.object({
   HEARTBEAT_SHARDS: intFromString(1, 1024, 32),
   LIVE_FOLD_INTERVAL_S: intFromString(1, 86_400, 900),
   EXPLORER_CACHE_S: intFromString(0, 300, 5),
+  /** Domain in Sign-In With Solana messages; unset: the host the request came to. */
+  SIWS_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:[0-9]{1,5})?$/i, 'must be a host name, optionally with a port')
+    .optional(),
+  /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
+  SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & {
   /** A node that misses this many heartbeat intervals is offline. */
   missedHeartbeatsOffline: number;
   isDevelopment: boolean;
+  solanaCluster: 'mainnet' | 'devnet' | 'testnet' | 'localnet';
 };
 
 const cache = new WeakMap<object, Config>();
@@ -35,6 +43,7 @@ export function getConfig(env: Env): Config {
     ...parsed.data,
     missedHeartbeatsOffline: 3,
     isDevelopment: parsed.data.ENVIRONMENT !== 'production',
+    solanaCluster: parsed.data.SOLANA_CLUSTER ?? (parsed.data.ENVIRONMENT === 'production' ? 'mainnet' : 'devnet'),
   };
   cache.set(env, config);
   return config;

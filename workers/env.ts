@@ -14,6 +14,8 @@ declare global {
       SOLANA_RPC_URL?: string;
       TOKEN_MINT?: string;
       TREASURY_SECRET_KEY?: string;
+      SIWS_DOMAIN?: string;
+      SOLANA_CLUSTER?: string;
     }
   }
 }

@@ -20,3 +20,4 @@ export const errorBody = (code: string, message: string) => ({ error: { code, me
 
 export const badRequest = (code: string, message: string) => new AppError(400, code, message);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} was not found.`);
+export const noRoute = (method: string, path: string) => new AppError(404, 'not_found', `There is no route ${method} ${path}.`);

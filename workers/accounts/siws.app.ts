@@ -1,0 +1,91 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { jsonBody } from '../http/body.ts';
+import { randomId } from '../lib/ids.ts';
+import { encodeBase58 } from '../protocol/base58.ts';
+import { sha256Hex } from '../protocol/signed-request.ts';
+import { findOrCreateWalletAccount } from './accounts.repo.ts';
+import { issueApiKey } from './api-keys.ts';
+import { consumeLinkToken, usableLinkTokenHash } from './links.ts';
+import { buildSiwsMessage, LINK_RESOURCE_PREFIX, parseSiwsMessage } from './siws-message.ts';
+import { checkSiwsFields, siwsError, verifySiwsSignature } from './siws-policy.ts';
+import { consumeNonce, storeChallenge } from './siws.repo.ts';
+
+export const CHALLENGE_TTL_MS = 10 * 60 * 1000;
+
+const challengeSchema = z.strictObject({
+  address: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 Solana address'),
+  linkToken: z.string().max(100).optional(),
+});
+
+const verifySchema = z.strictObject({
+  message: z.string().min(1).max(4096),
+  signature: z.string().min(1).max(200),
+});
+
+const sha256Text = (text: string) => sha256Hex(new TextEncoder().encode(text));
+
+/** The domain messages are issued for and checked against: SIWS_DOMAIN, else the request's host. */
+function siwsDomain(c: Context<AppEnv>): { domain: string; origin: string } {
+  const configured = c.var.config.SIWS_DOMAIN;
+  if (configured) return { domain: configured, origin: `https://${configured}` };
+  const url = new URL(c.req.url);
+  return { domain: url.host, origin: url.origin };
+}
+
+export const siwsApp = new Hono<AppEnv>()
+  .post('/challenge', async (c) => {
+    const body = await jsonBody(c, challengeSchema);
+    const now = Date.now();
+    let linkTokenHash: string | null = null;
+    if (body.linkToken !== undefined) {
+      linkTokenHash = await usableLinkTokenHash(c.var.db, body.linkToken, now);
+      if (!linkTokenHash) throw siwsError('link_token_invalid');
+    }
+    const { domain, origin } = siwsDomain(c);
+    const nonce = encodeBase58(crypto.getRandomValues(new Uint8Array(16)));
+    const expiresAt = now + CHALLENGE_TTL_MS;
+    const message = buildSiwsMessage({
+      domain,
+      address: body.address,
+      statement: linkTokenHash ? 'Sign in to gridplane and link your chat account to this wallet.' : 'Sign in to gridplane.',
+      uri: origin,
+      version: '1',
+      chainId: c.var.config.solanaCluster,
+      nonce,
+      issuedAt: new Date(now).toISOString(),
+      expirationTime: new Date(expiresAt).toISOString(),
+      requestId: randomId('siws'),
+      resources: body.linkToken !== undefined ? [`${LINK_RESOURCE_PREFIX}${body.linkToken}`] : undefined,
+    });
+    await storeChallenge(c.var.db, { nonce, address: body.address, messageHash: await sha256Text(message), linkTokenHash, issuedAt: now, expiresAt });
+    return c.json({ message, nonce, expiresAt: new Date(expiresAt).toISOString() }, 201);
+  })
+
+  .post('/verify', async (c) => {
+    const body = await jsonBody(c, verifySchema);
+    const now = Date.now();
+    const fields = parseSiwsMessage(body.message);
+    if (!fields) throw siwsError('malformed_message');
+    const failure = checkSiwsFields(fields, { domain: siwsDomain(c).domain, chainId: c.var.config.solanaCluster, nowMs: now });
+    if (failure) throw siwsError(failure);
+    if (!(await verifySiwsSignature(fields.address, body.message, body.signature))) throw siwsError('bad_signature');
+    // The stored hash pins the exact text issued: any edit, even one the wallet re-signed, misses.
+    const challenge = await consumeNonce(c.var.db, {
+      nonce: fields.nonce!,
+      address: fields.address,
+      messageHash: await sha256Text(body.message),
+      nowMs: now,
+    });
+    if (!challenge) throw siwsError('nonce_invalid');
+
+    const account = await findOrCreateWalletAccount(c.var.db, fields.address, now);
+    let linked: { platform: string; platformUserId: string } | null = null;
+    if (challenge.linkTokenHash) {
+      linked = await consumeLinkToken(c.var.db, challenge.linkTokenHash, account.id, now);
+      if (!linked) throw siwsError('link_token_invalid');
+    }
+    const apiKey = await issueApiKey(c.var.db, account.id, 'siws', now);
+    return c.json({ accountId: account.id, wallet: account.wallet, apiKey, created: account.created, linked });
+  });

@@ -1,0 +1,66 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
+import { issueApiKey } from '../accounts/api-keys.ts';
+import { badRequest, noRoute } from '../errors.ts';
+import { jsonBody } from '../http/body.ts';
+import { formatAmount, parseAmount } from '../lib/amounts.ts';
+import { encodeBase58 } from '../protocol/base58.ts';
+import { requestIdempotencyKey } from '../ledger/idempotency.ts';
+import { isUserAccountId, SYSTEM_ACCOUNTS } from '../ledger/ledger-accounts.ts';
+import { postTransaction } from '../ledger/ledger.repo.ts';
+
+// Development and test helpers (PROTOCOL.md "Development mode"). In production these routes do
+// not exist: they answer exactly what an unknown route answers.
+
+const MAX_FAUCET_TOKENS = 1_000_000n;
+
+const faucetSchema = z.strictObject({
+  accountId: z.string().refine(isUserAccountId, 'must be a user account id (acc_…)'),
+  amount: z.string().max(40),
+});
+
+export const devApp = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    if (!c.var.config.isDevelopment) throw noRoute(c.req.method, new URL(c.req.url).pathname);
+    await next();
+  })
+
+  .post('/accounts', async (c) => {
+    const wallet = encodeBase58(crypto.getRandomValues(new Uint8Array(32)));
+    const account = await findOrCreateWalletAccount(c.var.db, wallet);
+    const apiKey = await issueApiKey(c.var.db, account.id, 'dev');
+    return c.json({ accountId: account.id, apiKey, wallet }, 201);
+  })
+
+  .post('/faucet', async (c) => {
+    const body = await jsonBody(c, faucetSchema);
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    const amount = parseAmount(body.amount, decimals);
+    if (!amount.ok) throw badRequest('invalid_request', `amount: ${amount.reason}.`);
+    if (amount.baseUnits <= 0 || BigInt(amount.baseUnits) > MAX_FAUCET_TOKENS * 10n ** BigInt(decimals)) {
+      throw badRequest('invalid_request', `amount: must be more than 0 and at most ${MAX_FAUCET_TOKENS} tokens.`);
+    }
+    const { key } = requestIdempotencyKey(c, 'faucet');
+    const tx = await postTransaction(c.var.db, {
+      kind: 'mint',
+      idempotencyKey: key,
+      entries: [
+        { account: SYSTEM_ACCOUNTS.emission, amount: -amount.baseUnits },
+        { account: body.accountId, amount: amount.baseUnits },
+      ],
+      memo: 'development faucet',
+    });
+    if (tx.replayed) c.header('Idempotent-Replayed', 'true');
+    const credited = tx.entries.find((e) => e.account === body.accountId)!;
+    return c.json(
+      {
+        transactionId: tx.id,
+        accountId: body.accountId,
+        amount: formatAmount(credited.amount, decimals),
+        balanceAfter: formatAmount(credited.balanceAfter, decimals),
+      },
+      tx.replayed ? 200 : 201,
+    );
+  });
