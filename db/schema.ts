@@ -3,3 +3,4 @@
 export * from './schema/nodes.ts';
 export * from './schema/accounts.ts';
 export * from './schema/ledger.ts';
+export * from './schema/jobs.ts';
