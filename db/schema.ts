@@ -4,3 +4,5 @@ export * from './schema/nodes.ts';
 export * from './schema/accounts.ts';
 export * from './schema/ledger.ts';
 export * from './schema/jobs.ts';
+export * from './schema/telegram.ts';
+export * from './schema/alerts.ts';
