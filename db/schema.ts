@@ -6,3 +6,4 @@ export * from './schema/ledger.ts';
 export * from './schema/jobs.ts';
 export * from './schema/telegram.ts';
 export * from './schema/alerts.ts';
+export * from './schema/staking.ts';

@@ -31,6 +31,10 @@ export const nodes = sqliteTable(
     probes: text('probes').notNull().default('[]'),
     reputation: real('reputation').notNull().default(1),
     suspended: integer('suspended', { mode: 'boolean' }).notNull().default(false),
+    /** Staking and verification (workers/staking/README.md): bonded stake, last pass, and the one flag quotes read. */
+    stakeTotal: integer('stake_total').notNull().default(0),
+    verifiedAt: integer('verified_at'),
+    eligible: integer('eligible', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('nodes_status_idx').on(t.status, t.id),
