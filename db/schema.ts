@@ -7,3 +7,5 @@ export * from './schema/jobs.ts';
 export * from './schema/telegram.ts';
 export * from './schema/alerts.ts';
 export * from './schema/staking.ts';
+export * from './schema/governance.ts';
+export * from './schema/discord.ts';
