@@ -169,7 +169,7 @@ describe('ledger under a randomized sequence of operations', () => {
             // Same key, other parameters: refused, nothing moves.
             if (done.length === 0) break;
             const { input } = pick(done);
-            const changed = input.entries.map((e, i) => ({ ...e, amount: i === 0 ? e.amount - 1 : i === 1 ? e.amount + 1 : e.amount }));
+            const changed = input.entries.map((e, i) => ({ account: e.account, amount: Number(e.amount) + (i === 0 ? -1 : i === 1 ? 1 : 0) }));
             expect(await attempt(() => postTransaction(db, { ...input, entries: changed })), label).toEqual({ ok: false, code: 'idempotency_conflict' });
             break;
           }
