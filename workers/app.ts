@@ -11,6 +11,10 @@ import { homeApp } from './home/home.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
 import { networkApp } from './explorer/network.app.ts';
+import { agentJobsApp } from './jobs/agent-jobs.app.ts';
+import { jobsApp } from './jobs/jobs.app.ts';
+import { jobsDevApp } from './jobs/jobs-dev.app.ts';
+import { quotesApp } from './jobs/quotes.app.ts';
 import { accountsApp } from './accounts/accounts.app.ts';
 import { siwsApp } from './accounts/siws.app.ts';
 import { devApp } from './dev/dev.app.ts';
@@ -24,6 +28,10 @@ export const app = new Hono<AppEnv>()
   })
   .route('/', homeApp)
   .route('/v1/nodes', nodesApp)
+  .route('/v1/nodes', agentJobsApp)
+  .route('/v1/quotes', quotesApp)
+  .route('/v1/jobs', jobsApp)
+  .route('/v1/dev/jobs', jobsDevApp)
   .route('/v1/probes', probesApp)
   .route('/v1/admin/probes', adminProbesApp)
   .route('/v1/admin/shards', adminShardsApp)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Env } from './env.ts';
+import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } from './routing/routing-weights.ts';
 
 const intFromString = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -12,6 +13,14 @@ const configSchema = z.object({
   HEARTBEAT_SHARDS: intFromString(1, 1024, 32),
   LIVE_FOLD_INTERVAL_S: intFromString(1, 86_400, 900),
   EXPLORER_CACHE_S: intFromString(0, 300, 5),
+  /** Jobs (workers/jobs/README.md): protocol fee in basis points of what a job is billed. */
+  JOB_FEE_BPS: intFromString(0, 10_000, 1000),
+  JOB_ACCEPT_TIMEOUT_S: intFromString(1, 3600, 30),
+  JOB_QUEUE_TIMEOUT_S: intFromString(10, 86_400, 600),
+  JOB_MAX_ATTEMPTS: intFromString(1, 20, 3),
+  JOB_OVERDUE_GRACE_S: intFromString(0, 3600, 60),
+  /** JSON of RoutingWeightsSchema; unset: DEFAULT_ROUTING_WEIGHTS. */
+  ROUTING_WEIGHTS: z.string().optional(),
   /** Domain in Sign-In With Solana messages; unset: the host the request came to. */
   SIWS_DOMAIN: z
     .string()
@@ -25,6 +34,7 @@ export type Config = z.infer<typeof configSchema> & {
   /** A node that misses this many heartbeat intervals is offline. */
   missedHeartbeatsOffline: number;
   isDevelopment: boolean;
+  routingWeights: RoutingWeights;
   solanaCluster: 'mainnet' | 'devnet' | 'testnet' | 'localnet';
 };
 
@@ -43,8 +53,22 @@ export function getConfig(env: Env): Config {
     ...parsed.data,
     missedHeartbeatsOffline: 3,
     isDevelopment: parsed.data.ENVIRONMENT !== 'production',
+    routingWeights: parseRoutingWeights(parsed.data.ROUTING_WEIGHTS),
     solanaCluster: parsed.data.SOLANA_CLUSTER ?? (parsed.data.ENVIRONMENT === 'production' ? 'mainnet' : 'devnet'),
   };
   cache.set(env, config);
   return config;
+}
+
+function parseRoutingWeights(json: string | undefined): RoutingWeights {
+  if (json === undefined || json.trim() === '') return DEFAULT_ROUTING_WEIGHTS;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('gridplane configuration is invalid: ROUTING_WEIGHTS: not JSON');
+  }
+  const parsed = RoutingWeightsSchema.safeParse({ ...DEFAULT_ROUTING_WEIGHTS, stakeHalfBaseUnits: String(DEFAULT_ROUTING_WEIGHTS.stakeHalfBaseUnits), ...(value as object) });
+  if (!parsed.success) throw new Error(`gridplane configuration is invalid: ROUTING_WEIGHTS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

@@ -4,7 +4,7 @@
 
 -- Only the state machine's edges; a refused edge aborts the whole batch it is in.
 CREATE TRIGGER `jobs_status_guard` BEFORE UPDATE OF `status` ON `jobs`
-WHEN OLD.`status` <> NEW.`status` AND (OLD.`status` || '>' || NEW.`status`) NOT IN ('queued>assigned', 'queued>cancelled', 'queued>expired', 'assigned>starting', 'assigned>queued', 'assigned>cancelled', 'starting>running', 'starting>queued', 'starting>failed', 'starting>cancelled', 'running>succeeded', 'running>failed', 'running>cancelled', 'running>expired')
+WHEN OLD.`status` <> NEW.`status` AND (OLD.`status` || '>' || NEW.`status`) NOT IN ('queued>assigned', 'queued>cancelled', 'queued>expired', 'assigned>starting', 'assigned>queued', 'assigned>cancelled', 'assigned>expired', 'starting>running', 'starting>queued', 'starting>failed', 'starting>cancelled', 'starting>expired', 'running>succeeded', 'running>failed', 'running>cancelled', 'running>expired')
 BEGIN
   SELECT RAISE(ABORT, 'illegal_job_transition');
 END;

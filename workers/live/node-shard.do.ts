@@ -3,6 +3,7 @@ import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { applyHeartbeat, isOverdue, offlineTransition, type LiveRecord, type NodeStatus, type Transition } from './liveness.ts';
 import { flushToD1, type FoldRow, type EventRow } from './fold.ts';
+import { ShardJobs, type AgentJob } from '../jobs/shard-jobs.ts';
 
 export interface HeartbeatInput {
   nodeId: string;
@@ -11,6 +12,8 @@ export interface HeartbeatInput {
   nowMs: number;
   gpus: unknown[];
   probes: { target: string; rttMs: number }[];
+  /** Job ids the agent runs; ids this shard does not hold come back as `stopJobs`. */
+  runningJobs?: string[];
 }
 
 export interface RegisterInput {
@@ -41,10 +44,13 @@ const EVENT_FLUSH_DELAY_MS = 1_000;
  */
 export class NodeShard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Jobs held by this shard's nodes and the agents' WebSocket streams (workers/jobs/shard-jobs.ts). */
+  private readonly jobs: ShardJobs;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.jobs = new ShardJobs(ctx);
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS live_nodes (
         node_id TEXT PRIMARY KEY, status TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
@@ -100,7 +106,9 @@ export class NodeShard extends DurableObject<Env> {
     return { ok: true, previous };
   }
 
-  async heartbeat(input: HeartbeatInput): Promise<{ ok: true; status: NodeStatus } | ShardRefusal> {
+  async heartbeat(
+    input: HeartbeatInput,
+  ): Promise<{ ok: true; status: NodeStatus; jobs: AgentJob[]; stopJobs: string[] } | ShardRefusal> {
     let record = this.readRecord(input.nodeId);
     if (!record) {
       record = await this.seedFromD1(input.nodeId);
@@ -113,7 +121,41 @@ export class NodeShard extends DurableObject<Env> {
     this.queueTransitions(input.nodeId, next.transitions);
     this.count('heartbeats', 1);
     await this.ensureFoldAlarm(input.nowMs);
-    return { ok: true, status: next.record.status };
+    return { ok: true, status: next.record.status, ...this.jobs.forHeartbeat(input.nodeId, input.runningJobs ?? []) };
+  }
+
+  // Jobs: offers, acceptance, withdrawal, and the agents' streams (hibernatable WebSockets).
+  async offerJob(nodeId: string, job: AgentJob, nowMs: number): Promise<{ pushed: number }> {
+    return this.jobs.offer(nodeId, job, nowMs);
+  }
+
+  async jobAccepted(nodeId: string, jobId: string): Promise<void> {
+    this.jobs.accepted(nodeId, jobId);
+  }
+
+  async dropJob(nodeId: string, jobId: string, reason: string): Promise<{ pushed: number }> {
+    return this.jobs.drop(nodeId, jobId, reason);
+  }
+
+  async streamConnections(nodeId: string): Promise<number> {
+    return this.jobs.connections(nodeId);
+  }
+
+  /** Only the Worker's stream route calls this, after checking the agent's signature. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.jobs.connect(request);
+  }
+
+  override async webSocketMessage(): Promise<void> {
+    // Agents report over signed HTTP; anything but the auto-answered ping is ignored.
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed');
+    } catch {
+      // already closed
+    }
   }
 
   async live(nodeId: string): Promise<LiveView | null> {

@@ -45,12 +45,14 @@ export const nodesApp = new Hono<AppEnv>()
       nowMs: Date.now(),
       gpus: input.gpus,
       probes: input.probes,
+      runningJobs: input.runningJobs,
     });
     if (!result.ok) {
       if (result.reason === 'replayed_request') throw replayed();
       throw new AppError(404, 'node_not_found', 'This node is not registered; register it with POST /v1/nodes first.');
     }
-    return c.json({ nextHeartbeatS: c.var.config.HEARTBEAT_INTERVAL_S, jobs: [] });
+    // Jobs offered to this node and not yet accepted (workers/jobs/README.md), from the shard, not D1.
+    return c.json({ nextHeartbeatS: c.var.config.HEARTBEAT_INTERVAL_S, jobs: result.jobs, stopJobs: result.stopJobs });
   })
 
   .get('/', async (c) => {

@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { AppError } from '../errors.ts';
+import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
+import { geoCell } from '../routing/geo.ts';
+
+// Development only: seed many synthetic nodes straight into D1, so the quote bench can measure the
+// real quote path over 100,000 nodes without 100,000 agents. Absent (404) in production.
+
+const seedSchema = z.strictObject({
+  nodes: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1).max(64),
+        lat: z.number().min(-90).max(90),
+        lon: z.number().min(-180).max(180),
+        country: z.string().length(2),
+        pricePerGpuHour: z.number().int().positive(),
+        reputation: z.number().min(0).max(1).default(1),
+        onlineMs: z.number().int().min(0).default(0),
+        probes: z.array(z.strictObject({ target: z.string(), rttMs: z.number() })).max(64),
+        gpus: z.array(z.strictObject({ model: z.string(), canonicalModel: z.string(), vramMb: z.number().int(), count: z.number().int().min(1) })).min(1).max(4),
+      }),
+    )
+    .max(2000),
+});
+
+export const jobsDevApp = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    if (!c.var.config.isDevelopment) throw new AppError(404, 'not_found', 'There is no such route.');
+    await next();
+  })
+  .post('/seed-nodes', async (c) => {
+    const { nodes } = validate(seedSchema, parseJsonBytes(await readRawBody(c, 8 * 1024 * 1024)));
+    const now = Date.now();
+    const rows = nodes.map((n) => ({ ...n, cell: geoCell(n.lat, n.lon), probes: JSON.stringify(n.probes), registeredAt: now - 86_400_000 }));
+    const gpus = rows.flatMap((n) => n.gpus.map((g) => ({ nodeId: n.id, ...g, cell: n.cell })));
+    await c.env.DB.batch([
+      c.env.DB.prepare(
+        `INSERT OR REPLACE INTO nodes (id, owner, name, status, simulated, lat, lon, country, geo_cell, price_per_gpu_hour, agent_version,
+           registered_at, updated_at, last_seen_at, online_ms, probes, reputation, suspended)
+         SELECT v ->> 'id', '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU', 'seed', 'online', 1, v ->> 'lat', v ->> 'lon', v ->> 'country',
+           v ->> 'cell', v ->> 'pricePerGpuHour', '0.0.0', v ->> 'registeredAt', ?2, ?2, v ->> 'onlineMs', v ->> 'probes', v ->> 'reputation', 0
+         FROM (SELECT value AS v FROM json_each(?1))`,
+      ).bind(JSON.stringify(rows), now),
+      c.env.DB.prepare(
+        `INSERT OR REPLACE INTO node_gpus (node_id, model, canonical_model, vram_mb, count, simulated, geo_cell)
+         SELECT v ->> 'nodeId', v ->> 'model', v ->> 'canonicalModel', v ->> 'vramMb', v ->> 'count', 1, v ->> 'cell'
+         FROM (SELECT value AS v FROM json_each(?1))`,
+      ).bind(JSON.stringify(gpus)),
+    ]);
+    return c.json({ seeded: nodes.length });
+  });

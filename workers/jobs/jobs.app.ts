@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import { requireAccount } from '../accounts/require-account.ts';
+import type { AppEnv } from '../app-env.ts';
+import { AppError } from '../errors.ts';
+import { jsonBody, queryParams } from '../http/body.ts';
+import { requestIdempotencyKey } from '../ledger/idempotency.ts';
+import { jobRequestSchema, logsQuerySchema } from './job-input.schema.ts';
+import { jobView } from './job-view.ts';
+import { getJob, readLogs, transitionsOf } from './jobs.repo.ts';
+import { cancelJob, submitJob } from './jobs.service.ts';
+import { clientLocation, maxPriceOf } from './quotes.app.ts';
+
+const jobNotFound = () => new AppError(404, 'job_not_found', 'There is no such job for this account.');
+
+export const jobsApp = new Hono<AppEnv>()
+  .use(requireAccount)
+  .post('/', async (c) => {
+    const account = c.var.account;
+    const input = await jsonBody(c, jobRequestSchema);
+    const idem = requestIdempotencyKey(c, account.id);
+    const ctx = { db: c.var.db, env: c.env, config: c.var.config };
+    const { job, replayed } = await submitJob(
+      ctx,
+      {
+        accountId: account.id,
+        request: input,
+        client: clientLocation(c.req.raw, input.client),
+        maxPrice: maxPriceOf(input.maxPricePerGpuHour, c.var.config.TOKEN_DECIMALS),
+        idempotencyKey: idem.fromClient ? idem.key : null,
+      },
+      Date.now(),
+    );
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json(jobView(job, c.var.config.TOKEN_DECIMALS), replayed ? 200 : 201);
+  })
+  .get('/:id', async (c) => {
+    const job = await getJob(c.var.db, c.req.param('id'));
+    if (!job || job.accountId !== c.var.account.id) throw jobNotFound();
+    return c.json(jobView(job, c.var.config.TOKEN_DECIMALS, await transitionsOf(c.var.db, job.id)));
+  })
+  .post('/:id/cancel', async (c) => {
+    const ctx = { db: c.var.db, env: c.env, config: c.var.config };
+    const job = await cancelJob(ctx, c.var.account.id, c.req.param('id'), Date.now());
+    return c.json(jobView(job, c.var.config.TOKEN_DECIMALS));
+  })
+  .get('/:id/logs', async (c) => {
+    const query = queryParams(c, logsQuerySchema);
+    const job = await getJob(c.var.db, c.req.param('id'));
+    if (!job || job.accountId !== c.var.account.id) throw jobNotFound();
+    const logs = await readLogs(c.var.db, job.id, query.after, query.limit);
+    return c.json({
+      jobId: job.id,
+      status: job.status,
+      logs: logs.map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
+      next: logs.at(-1)?.seq ?? query.after,
+    });
+  });

@@ -1,0 +1,252 @@
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { gpuCommitments, jobEvents, jobLogs, jobs, jobTransitions, type JobStatus } from '../../db/schema.ts';
+import type { Db } from '../app-env.ts';
+import { runBatch, type BatchStatement } from '../ledger/d1-batch.ts';
+import { escrowAccount, SYSTEM_ACCOUNTS } from '../ledger/ledger-accounts.ts';
+import { postTransaction } from '../ledger/ledger.repo.ts';
+import type { Allocation } from './allocation.ts';
+import type { Settlement } from './billing.ts';
+
+// Storage of jobs. Every change is one D1 batch: a compare-and-swap UPDATE on `version`, an
+// assertion that aborts the batch when the swap did not happen (job_assertions, see the jobs
+// migration), and whatever belongs to the change (GPU commitments, reputation, ledger entries).
+// Status changes are logged by a trigger, so the history cannot be skipped.
+
+export type JobRow = typeof jobs.$inferSelect;
+export type NewJob = typeof jobs.$inferInsert;
+
+/** Why a batch did not apply. `conflict`: someone else changed the job first; re-read and decide again. */
+export type ChangeFailure = 'conflict' | 'capacity' | 'illegal';
+export type ChangeResult = { ok: true } | { ok: false; failure: ChangeFailure };
+
+export function failureOf(error: unknown): ChangeFailure | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/job_version_conflict/.test(e.message)) return 'conflict';
+    if (/gpu_capacity/.test(e.message)) return 'capacity';
+    if (/illegal_job_transition/.test(e.message)) return 'illegal';
+    if (/UNIQUE constraint failed: jobs\.idempotency_key/.test(e.message)) return 'conflict';
+  }
+  return null;
+}
+
+export interface StatusChange {
+  job: Pick<JobRow, 'id' | 'version'>;
+  to: JobStatus;
+  actor: string;
+  reason: string;
+  patch?: Partial<NewJob>;
+}
+
+/** The CAS update and its assertion; the new version is `job.version + 1`. */
+export function changeStatements(db: Db, change: StatusChange, nowMs: number): BatchStatement[] {
+  const next = change.job.version + 1;
+  return [
+    db
+      .update(jobs)
+      .set({ ...change.patch, status: change.to, version: next, lastActor: change.actor, lastReason: change.reason.slice(0, 300), updatedAt: nowMs })
+      .where(and(eq(jobs.id, change.job.id), eq(jobs.version, change.job.version))),
+    assertVersion(db, change.job.id, next),
+  ];
+}
+
+export function assertVersion(db: Db, jobId: string, version: number): D1PreparedStatement {
+  return db.$client
+    .prepare('INSERT INTO job_assertions (job_id) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND version = ?2)')
+    .bind(jobId, version);
+}
+
+export function commitStatements(db: Db, jobId: string, nodeId: string, allocation: Allocation): BatchStatement[] {
+  return allocation.map(([model, count]) => db.insert(gpuCommitments).values({ jobId, nodeId, model, count }));
+}
+
+export const releaseStatement = (db: Db, jobId: string) => db.delete(gpuCommitments).where(eq(gpuCommitments.jobId, jobId));
+
+export function reputationStatement(db: Db, nodeId: string, update: { scale: number; add: number }): D1PreparedStatement {
+  return db.$client
+    .prepare('UPDATE nodes SET reputation = min(1.0, max(0.0, reputation * ?1 + ?2)) WHERE id = ?3')
+    .bind(update.scale, update.add, nodeId);
+}
+
+export async function runChange(db: Db, statements: BatchStatement[]): Promise<ChangeResult> {
+  try {
+    await runBatch(db, statements);
+    return { ok: true };
+  } catch (error) {
+    const failure = failureOf(error);
+    if (failure === null) throw error;
+    return { ok: false, failure };
+  }
+}
+
+export interface HoldInput {
+  job: NewJob & { id: string; accountId: string; escrowAmount: number };
+  /** The status change that places it (queued → assigned), version 0 → 1. */
+  place: StatusChange;
+  nodeId: string;
+  allocation: Allocation;
+}
+
+/**
+ * Creates a job, holds its escrow and places it, in one batch: the escrow hold's ledger
+ * transaction, the job row (queued), the CAS to assigned and the GPU commitments. A node that
+ * filled up meanwhile aborts it all (`capacity`), and the caller tries the next candidate.
+ */
+export async function createPlacedJob(db: Db, input: HoldInput, nowMs: number): Promise<ChangeResult> {
+  const { job } = input;
+  try {
+    await postTransaction(
+      db,
+      {
+        kind: 'escrow_hold',
+        idempotencyKey: `job:${job.id}:hold`,
+        entries: [
+          { account: job.accountId, amount: -job.escrowAmount },
+          { account: escrowAccount(job.id), amount: job.escrowAmount },
+        ],
+        ref: `job:${job.id}`,
+      },
+      {
+        now: nowMs,
+        with: () => [
+          db.insert(jobs).values(job),
+          ...changeStatements(db, input.place, nowMs),
+          ...commitStatements(db, job.id, input.nodeId, input.allocation),
+        ],
+      },
+    );
+    return { ok: true };
+  } catch (error) {
+    const failure = failureOf(error);
+    if (failure === null) throw error;
+    return { ok: false, failure };
+  }
+}
+
+export interface SettleInput {
+  change: StatusChange;
+  job: JobRow;
+  settlement: Settlement;
+  /** The operator's ledger account; required when anything is captured. */
+  operatorAccount: string | null;
+  billedGpuSeconds: number;
+  also?: BatchStatement[];
+}
+
+/**
+ * Closes a job: its terminal status, the release of its GPUs and the settlement of its escrow
+ * (capture to the operator and fees, refund of the rest to the renter) in one batch. The ledger
+ * key `job:<id>:settle` makes settling twice impossible: a second settle aborts on it, and the
+ * job change in its batch goes with it.
+ */
+export async function settleJob(db: Db, input: SettleInput, nowMs: number): Promise<ChangeResult> {
+  const { job, settlement: s } = input;
+  const entries = [
+    { account: escrowAccount(job.id), amount: -s.escrow },
+    { account: input.operatorAccount ?? '', amount: s.operator },
+    { account: SYSTEM_ACCOUNTS.fees, amount: s.fee },
+    { account: job.accountId, amount: s.refund },
+  ].filter((e) => e.amount !== 0n);
+  const patch: Partial<NewJob> = {
+    ...input.change.patch,
+    billedGpuSeconds: input.billedGpuSeconds,
+    captured: Number(s.captured),
+    fee: Number(s.fee),
+    refunded: Number(s.refund),
+    finishedAt: input.change.patch?.finishedAt ?? nowMs,
+  };
+  try {
+    const tx = await postTransaction(
+      db,
+      {
+        kind: s.captured > 0n ? 'capture' : 'refund',
+        idempotencyKey: `job:${job.id}:settle`,
+        entries,
+        ref: `job:${job.id}`,
+        meta: { status: input.change.to, billedGpuSeconds: input.billedGpuSeconds, nodeId: job.nodeId },
+      },
+      {
+        now: nowMs,
+        with: (txId) => [
+          ...changeStatements(db, { ...input.change, patch: { ...patch, settlementTxId: txId } }, nowMs),
+          releaseStatement(db, job.id),
+          ...(input.also ?? []),
+        ],
+      },
+    );
+    // A replay means an earlier settle won: this change did not happen.
+    return tx.replayed ? { ok: false, failure: 'conflict' } : { ok: true };
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && (error as { code?: string }).code === 'idempotency_conflict') {
+      return { ok: false, failure: 'conflict' };
+    }
+    const failure = failureOf(error);
+    if (failure === null) throw error;
+    return { ok: false, failure };
+  }
+}
+
+export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
+  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+}
+
+export async function getJobByIdempotencyKey(db: Db, key: string): Promise<JobRow | undefined> {
+  return db.select().from(jobs).where(eq(jobs.idempotencyKey, key)).get();
+}
+
+export async function transitionsOf(db: Db, jobId: string) {
+  return db
+    .select({ from: jobTransitions.fromStatus, to: jobTransitions.toStatus, actor: jobTransitions.actor, reason: jobTransitions.reason, nodeId: jobTransitions.nodeId, at: jobTransitions.at })
+    .from(jobTransitions)
+    .where(eq(jobTransitions.jobId, jobId))
+    .orderBy(asc(jobTransitions.id));
+}
+
+/** Records an agent event once; false when this event id was seen before. */
+export function eventStatement(db: Db, row: typeof jobEvents.$inferInsert) {
+  return db.insert(jobEvents).values(row).onConflictDoNothing();
+}
+
+export async function eventSeen(db: Db, jobId: string, eventId: string): Promise<boolean> {
+  const row = await db.select({ k: jobEvents.eventId }).from(jobEvents).where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.eventId, eventId))).get();
+  return row !== undefined;
+}
+
+export function logStatement(db: Db, row: typeof jobLogs.$inferInsert) {
+  return db.insert(jobLogs).values(row).onConflictDoNothing();
+}
+
+export async function readLogs(db: Db, jobId: string, after: number, limit: number) {
+  return db
+    .select({ seq: jobLogs.seq, stream: jobLogs.stream, data: jobLogs.data, at: jobLogs.at })
+    .from(jobLogs)
+    .where(and(eq(jobLogs.jobId, jobId), gt(jobLogs.seq, after)))
+    .orderBy(asc(jobLogs.seq))
+    .limit(limit);
+}
+
+/** Jobs the sweeper must look at; each list uses the (status, updated_at) index. */
+export async function jobsInStatus(db: Db, statuses: JobStatus[], limit: number): Promise<JobRow[]> {
+  return db.select().from(jobs).where(inArray(jobs.status, statuses)).orderBy(asc(jobs.updatedAt)).limit(limit);
+}
+
+/** Placed jobs whose node the live layer has marked offline. */
+export async function jobsOnOfflineNodes(db: Db, limit: number): Promise<(JobRow & { nodeLastSeenAt: number })[]> {
+  const rows = await db.all<{ id: string; last_seen_at: number }>(
+    sql`SELECT j.id AS id, n.last_seen_at AS last_seen_at FROM jobs j JOIN nodes n ON n.id = j.node_id
+        WHERE j.status IN ('assigned', 'starting', 'running') AND n.status = 'offline' LIMIT ${limit}`,
+  );
+  const out: (JobRow & { nodeLastSeenAt: number })[] = [];
+  for (const r of rows) {
+    const job = await getJob(db, r.id);
+    if (job) out.push({ ...job, nodeLastSeenAt: r.last_seen_at });
+  }
+  return out;
+}
+
+export async function assignedPastDeadline(db: Db, nowMs: number, limit: number): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.status, 'assigned'), lt(jobs.acceptDeadline, nowMs)))
+    .limit(limit);
+}
