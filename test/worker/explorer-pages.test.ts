@@ -76,7 +76,7 @@ describe('explorer pages', () => {
     expect(text).toContain('<th scope="row">Japan</th>');
     expect(text).toContain('<th scope="row">France</th>');
     expect(text).toMatch(/<th scope="row">RTX 4090<\/th><td class="n">2<\/td><td class="n">1<\/td><td class="n">1.25<\/td>/);
-    expect(text).toMatch(/<th scope="row">RTX 3090<\/th><td class="n">4<\/td><td class="n">1<\/td><td class="n">0.75<\/td>/);
+    expect(text).toMatch(/<th scope="row">RTX 3090 \(4 simulated\)<\/th><td class="n">4<\/td><td class="n">1<\/td><td class="n">0.75<\/td>/);
     expect(text).toContain(`href="/nodes/${tokyo.nodeId}">tokyo-rig</a>`);
     expect(text).toContain(`href="/nodes/${sim.nodeId}">sim-rig</a><span class="tag sim">simulated</span>`);
     expect(text).toContain('No jobs yet');

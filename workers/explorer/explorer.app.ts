@@ -30,7 +30,12 @@ export async function explorerHome(c: Context<AppEnv>): Promise<Response> {
   return send(c, homePage({ summary, recent, panels }), 200);
 }
 
-export const explorerApp = new Hono<AppEnv>().get('/nodes/:nodeId', async (c) => {
+// Without an icon of its own, every browser visit would also ask for /favicon.ico and get a 404.
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="#c2410c"/></svg>';
+
+export const explorerApp = new Hono<AppEnv>()
+  .get('/favicon.svg', (c) => c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }))
+  .get('/nodes/:nodeId', async (c) => {
   const parsed = nodeIdSchema.safeParse(c.req.param('nodeId'));
   const row = parsed.success ? await findNode(c.var.db, parsed.data) : undefined;
   if (!parsed.success || !row) return send(c, notFoundPage('This node'), 404);

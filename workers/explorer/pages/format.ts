@@ -23,11 +23,17 @@ export function formatTime(at: number | string): string {
 }
 
 export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.floor(ms / 1000))} s`;
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours} h ${minutes % 60} min`;
   return `${Math.floor(hours / 24)} days ${hours % 24} h`;
+}
+
+/** The model column of the GPUs table; the refresh script builds the same text. */
+export function modelLabel(model: string, simulatedGpus: number): string {
+  return simulatedGpus > 0 ? `${model} (${simulatedGpus} simulated)` : model;
 }
 
 let regionNames: Intl.DisplayNames | null | undefined;

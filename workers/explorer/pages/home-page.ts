@@ -2,7 +2,7 @@ import { worldMap } from '../map/world-map.ts';
 import type { RecentNodeRow } from '../explorer.repo.ts';
 import type { LoadedPanel, Stat } from '../panels/panel.ts';
 import type { NetworkSummary } from '../summary.ts';
-import { countryName, formatInt, formatTokens } from './format.ts';
+import { countryName, formatInt, formatTokens, modelLabel } from './format.ts';
 import { h, type Html } from './html.ts';
 import type { Document } from './layout.ts';
 import { scrollTable, section, simulatedTag, statusTag } from './parts.ts';
@@ -82,7 +82,7 @@ function modelsTable(summary: NetworkSummary): Html {
         ? h`<tr><td colspan="4">No GPU is online.</td></tr>`
         : summary.models.map(
             (m) =>
-              h`<tr><th scope="row">${m.model}</th><td class="n">${formatInt(m.gpus)}</td><td class="n">${formatInt(m.nodes)}</td><td class="n">${formatTokens(m.medianPricePerGpuHour)}</td></tr>`,
+              h`<tr><th scope="row">${modelLabel(m.model, m.simulatedGpus)}</th><td class="n">${formatInt(m.gpus)}</td><td class="n">${formatInt(m.nodes)}</td><td class="n">${formatTokens(m.medianPricePerGpuHour)}</td></tr>`,
           )
     }</tbody></table>`,
   );

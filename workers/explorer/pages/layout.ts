@@ -20,7 +20,7 @@ export interface RenderedPage {
 export async function renderDocument(doc: Document): Promise<RenderedPage> {
   const page = h`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${doc.title}</title><meta name="description" content="${doc.description}"><meta name="color-scheme" content="light dark">
+<title>${doc.title}</title><meta name="description" content="${doc.description}"><meta name="color-scheme" content="light dark"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>${trusted(STYLES)}</style></head>
 <body><a class="skip" href="#main">Skip to content</a>
 <header class="top"><a class="brand" href="/">gridplane</a><nav aria-label="Site"><a href="/">Explorer</a><a href="/v1/nodes">Nodes API</a><a href="/v1/network/summary">Summary JSON</a></nav></header>

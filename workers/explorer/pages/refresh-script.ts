@@ -1,7 +1,7 @@
 // The explorer's only script: every 10 s, while the tab is visible, it reads the summary JSON and
 // updates the totals, the two tables and the dots. Without it the page is complete as served.
 // Text goes in through textContent only: model names come from agents. `ft`, `cn`, `rad` and
-// the dot label repeat pages/format.ts and map/projection.ts.
+// the model and dot labels repeat pages/format.ts and map/projection.ts.
 
 export const REFRESH_SCRIPT = `(()=>{
 const d=document,dots=d.getElementById('dots');if(!dots||!window.fetch)return;
@@ -18,7 +18,7 @@ async function tick(){if(d.hidden)return;try{
 const res=await fetch('/v1/network/summary',{headers:{accept:'application/json'}});if(!res.ok)return;const s=await res.json();
 set('nodesOnline',n(s.nodes.online));set('nodesNote',n(s.nodes.offline)+' offline · '+n(s.nodes.simulatedOnline)+' simulated');
 set('gpusOnline',n(s.gpus.online));set('gpusNote',s.models.length+' models · '+n(s.gpus.simulatedOnline)+' simulated');
-rows('models-body',s.models,m=>[m.model,n(m.gpus),n(m.nodes),ft(m.medianPricePerGpuHour)]);
+rows('models-body',s.models,m=>[m.simulatedGpus?m.model+' ('+m.simulatedGpus+' simulated)':m.model,n(m.gpus),n(m.nodes),ft(m.medianPricePerGpuHour)]);
 rows('countries-body',s.countries,c=>[cn(c.country),n(c.nodes),n(c.gpus)]);
 dots.replaceChildren(...s.dots.map(([la,lo,g,sim,k])=>{const c=d.createElementNS(S,'circle'),t=d.createElementNS(S,'title');
 c.setAttribute('class',sim?'dot-sim':'dot-real');c.setAttribute('cx',r1(lo+180));c.setAttribute('cy',r1(N-Math.max(So,Math.min(N,la))));c.setAttribute('r',rad(g));
