@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Env } from './env.ts';
+import { economyConfigShape } from './rewards/economy-config.ts';
 import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } from './routing/routing-weights.ts';
 
 const intFromString = (min: number, max: number, fallback: number) =>
@@ -7,6 +8,7 @@ const intFromString = (min: number, max: number, fallback: number) =>
 
 const configSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'production']),
+  ...economyConfigShape,
   ADMIN_TOKEN: z.string().min(16).optional(),
   TOKEN_DECIMALS: intFromString(0, 12, 6),
   HEARTBEAT_INTERVAL_S: intFromString(1, 3600, 30),
