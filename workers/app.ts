@@ -19,6 +19,7 @@ import { accountsApp } from './accounts/accounts.app.ts';
 import { siwsApp } from './accounts/siws.app.ts';
 import { devApp } from './dev/dev.app.ts';
 import { adminLedgerApp } from './ledger/ledger.app.ts';
+import { telegramApp } from '../bots/telegram/telegram.app.ts';
 
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
@@ -40,6 +41,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/accounts', accountsApp)
   .route('/v1/dev', devApp)
   .route('/v1/admin/ledger', adminLedgerApp)
+  .route('/telegram', telegramApp)
   .route('/', explorerApp);
 
 app.notFound((c) => {

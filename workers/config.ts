@@ -30,6 +30,19 @@ const configSchema = z.object({
     .optional(),
   /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
   SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
+  // Telegram bot and operator alerts (bots/README.md, "Telegram"). Blank values mean unset.
+  TELEGRAM_BOT_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA…').optional()),
+  TELEGRAM_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 characters of A-Z a-z 0-9 _ -').optional()),
+  TELEGRAM_API_ROOT: z.preprocess((v) => (v === '' ? undefined : v), z.url().default('https://api.telegram.org')),
+  /** The bot's @username: commands in groups are addressed to it, and no request costs a getMe. */
+  TELEGRAM_BOT_USERNAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a bot username').default('gridplane_bot')),
+  /** Alerts for one chat arriving within this window go out as one message. */
+  ALERT_GROUP_WINDOW_MS: intFromString(0, 60_000, 3000),
+  /** Backoff after a failed send: doubles from the base up to the maximum. */
+  ALERT_RETRY_BASE_MS: intFromString(100, 600_000, 2000),
+  ALERT_RETRY_MAX_MS: intFromString(1000, 3_600_000, 600_000),
+  /** A GPU at or above this temperature (°C) raises `gpu_hot` once, until it cools 5 °C below. */
+  ALERT_GPU_TEMP_C: intFromString(40, 120, 85),
 });
 
 export type Config = z.infer<typeof configSchema> & {

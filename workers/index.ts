@@ -2,14 +2,19 @@ import { app } from './app.ts';
 import { sweepShards } from './cron/sweep-shards.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
 import type { Env } from './env.ts';
+import { runAlertsCron } from './alerts/alerts-cron.ts';
+import { handleAlertBatch } from './alerts/alert-fanout.ts';
 
 export { NodeShard } from './live/node-shard.do.ts';
+export { AlertChat } from './alerts/alert-chat.do.ts';
 
 export default {
   fetch: app.fetch,
   async scheduled(controller, env) {
     // scheduledTime, not Date.now(): the sweep judges liveness at the instant the trigger fired.
     await sweepShards(env, controller.scheduledTime);
+    await runAlertsCron(env, controller.scheduledTime);
     await sweepJobs(env, controller.scheduledTime);
   },
+  queue: (batch, env) => handleAlertBatch(batch, env),
 } satisfies ExportedHandler<Env>;

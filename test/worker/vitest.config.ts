@@ -7,7 +7,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations('db/migrations');
   return {
     plugins: [
-      cloudflareTest({
+      // A function, so bindings can use what globalSetup provides (the stand-in servers' ports).
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
           compatibilityFlags: ['service_binding_extra_handlers'],
@@ -18,15 +19,26 @@ export default defineConfig(async () => {
             HEARTBEAT_SHARDS: '4',
             EXPLORER_CACHE_S: '0',
             TEST_MIGRATIONS: migrations,
+            // Telegram: the Bot API is the local stand-in (test/worker/setup/telegram-api.ts).
+            TELEGRAM_API_ROOT: `http://127.0.0.1:${inject('telegramApiPort')}`,
+            TELEGRAM_BOT_TOKEN: '123456789:TEST-token_abcdefghijklmnopqrstuv',
+            TELEGRAM_WEBHOOK_SECRET: 'test-telegram-webhook-secret',
+            TELEGRAM_BOT_USERNAME: 'gridplane_test_bot',
+            ALERT_GROUP_WINDOW_MS: '300',
+            ALERT_RETRY_BASE_MS: '200',
+            ALERT_RETRY_MAX_MS: '2000',
           },
         },
-      }),
+      })),
     ],
     test: {
       name: 'worker',
       root: '.',
       include: ['test/worker/**/*.test.ts'],
       setupFiles: ['test/worker/setup/apply-migrations.ts'],
+      globalSetup: ['test/worker/setup/telegram-api.ts', 'test/worker/setup/discord-api.ts'],
+      // discord-api-types' enums are undefined inside the pool unless pre-bundled.
+      deps: { optimizer: { ssr: { enabled: true, include: ['discord-api-types/v10'] } } },
       testTimeout: 20_000,
     },
   };

@@ -1,0 +1,120 @@
+import { formatAmount } from '../lib/amounts.ts';
+import type { AlertKind, ChatAlert } from './alert-event.ts';
+
+// Pure: a chat's pending alerts as one short Telegram message. Alerts of one kind collapse into
+// one line ("🔴 10 nodes went offline: rig-1, rig-2, … and 4 more"), so a burst is one message.
+
+/** Telegram's limit is 4096 characters; stay under it with room for the footer. */
+export const MAX_MESSAGE_CHARS = 3800;
+const NAMES_PER_LINE = 6;
+
+const ORDER: AlertKind[] = ['node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'node_online', 'reward_paid'];
+
+export interface RenderOptions {
+  timeZone: string;
+  tokenDecimals: number;
+}
+
+export interface RenderedAlerts {
+  text: string;
+  /** The alerts this message covers; the rest wait for the next one. */
+  eventIds: string[];
+}
+
+export function renderAlerts(alerts: ChatAlert[], options: RenderOptions): RenderedAlerts {
+  const byKind = new Map<AlertKind, ChatAlert[]>();
+  for (const a of [...alerts].sort((x, y) => x.at - y.at || x.eventId.localeCompare(y.eventId))) {
+    const list = byKind.get(a.kind) ?? [];
+    list.push(a);
+    byKind.set(a.kind, list);
+  }
+  const lines: string[] = [];
+  const eventIds: string[] = [];
+  let length = 0;
+  for (const kind of ORDER) {
+    const group = byKind.get(kind);
+    if (!group) continue;
+    const line = group.length === 1 ? single(group[0]!, options) : grouped(kind, group, options);
+    if (length + line.length + 1 > MAX_MESSAGE_CHARS && lines.length > 0) break;
+    lines.push(line);
+    length += line.length + 1;
+    eventIds.push(...group.map((a) => a.eventId));
+  }
+  return { text: lines.join('\n'), eventIds };
+}
+
+const nameOf = (a: ChatAlert) => a.nodeName ?? (a.nodeId ? shortId(a.nodeId) : 'your account');
+const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 4)}…${id.slice(-4)}` : id);
+
+function time(atMs: number, timeZone: string): string {
+  const hm = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(atMs);
+  return timeZone === 'UTC' ? `${hm} UTC` : hm;
+}
+
+/** Whole tokens without trailing zeros: 1250000 base units at 6 decimals → "1.25". */
+export function tokens(baseUnits: unknown, decimals: number): string {
+  if (typeof baseUnits !== 'number' && typeof baseUnits !== 'string') return '?';
+  try {
+    const text = formatAmount(BigInt(baseUnits), decimals);
+    return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  } catch {
+    return '?';
+  }
+}
+
+const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+function single(a: ChatAlert, o: RenderOptions): string {
+  const at = time(a.at, o.timeZone);
+  const name = nameOf(a);
+  const d = a.data;
+  switch (a.kind) {
+    case 'node_offline':
+      return `🔴 ${name} went offline at ${at}.`;
+    case 'node_online':
+      return `🟢 ${name} is back online (${at}).`;
+    case 'gpu_hot':
+      return `🌡 ${name}: GPU ${str(d.gpuIndex) ?? '?'} at ${str(d.tempC) ?? '?'} °C (limit ${str(d.thresholdC) ?? '?'} °C), ${at}.`;
+    case 'verification_failed':
+      return `⚠️ ${name} failed verification at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
+    case 'job_failed':
+      return `❌ ${d.jobId ? `Job ${str(d.jobId)}` : 'A job'} failed on ${name} at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
+    case 'slashed':
+      return `✂️ ${tokens(d.amount, o.tokenDecimals)} tokens of stake on ${name} slashed at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
+    case 'reward_paid':
+      return `💸 Payout of ${tokens(d.amount, o.tokenDecimals)} tokens sent at ${at}.`;
+    case 'stake_low':
+      return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;
+  }
+}
+
+function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string {
+  const names = [...new Set(group.map(nameOf))];
+  const listed = names.slice(0, NAMES_PER_LINE).join(', ') + (names.length > NAMES_PER_LINE ? ` and ${names.length - NAMES_PER_LINE} more` : '');
+  const first = time(group[0]!.at, o.timeZone);
+  const last = time(group.at(-1)!.at, o.timeZone);
+  const span = first === last ? first : `${first}–${last}`;
+  const n = group.length;
+  switch (kind) {
+    case 'node_offline':
+      return `🔴 ${n} nodes went offline (${span}): ${listed}.`;
+    case 'node_online':
+      return `🟢 ${n} nodes back online (${span}): ${listed}.`;
+    case 'gpu_hot':
+      return `🌡 ${n} GPU temperature alerts (${span}): ${listed}.`;
+    case 'verification_failed':
+      return `⚠️ ${n} failed verifications (${span}): ${listed}.`;
+    case 'job_failed':
+      return `❌ ${n} jobs failed (${span}) on ${listed}.`;
+    case 'slashed': {
+      const total = group.reduce((sum, a) => sum + BigInt(typeof a.data.amount === 'number' ? a.data.amount : 0), 0n);
+      return `✂️ ${n} slashes (${span}), ${tokens(total.toString(), o.tokenDecimals)} tokens in all: ${listed}.`;
+    }
+    case 'reward_paid': {
+      const total = group.reduce((sum, a) => sum + BigInt(typeof a.data.amount === 'number' ? a.data.amount : 0), 0n);
+      return `💸 ${n} payouts sent (${span}), ${tokens(total.toString(), o.tokenDecimals)} tokens in all.`;
+    }
+    case 'stake_low':
+      return `📉 Stake below the minimum on ${n} nodes: ${listed}.`;
+  }
+}
