@@ -1,13 +1,24 @@
 // `npm run bench`: starts the local stack once and prints every benchmark's table.
-// Benchmarks report; they never fail on a number.
+// Benchmarks report; they never fail on a number. Sections that compare things measure both
+// sides in the same run, because absolute times on these machines are noisy.
 import { startLocalStack } from '../support/local-stack.ts';
 import { printTable, type BenchRow } from './bench-table.ts';
+import { runExplorerBench } from './explorer/explorer-bench.ts';
+import { ledgerBench } from './ledger/ledger-bench.ts';
 import { heartbeatBench } from './registry/heartbeat-bench.ts';
+import { runRoutingEval } from './routing/routing-eval.ts';
+import { measurePayoutCapacity } from './settlement/payout-capacity.ts';
 
-type Section = { title: string; run: () => Promise<BenchRow[]> };
+type Section = { title: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
 const stack = await startLocalStack({ HEARTBEAT_INTERVAL_S: '1', LIVE_FOLD_INTERVAL_S: '30' });
-const sections: Section[] = [{ title: 'Node registry (local stack)', run: () => heartbeatBench(stack) }];
+const sections: Section[] = [
+  { title: 'Node registry (local stack)', run: () => heartbeatBench(stack) },
+  { title: 'Ledger (local stack)', run: () => ledgerBench(stack) },
+  { title: 'Routing quality and quote time (synthetic world, pure code)', run: () => runRoutingEval() },
+  { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
+  { title: 'Explorer (Chromium, local stack)', run: () => runExplorerBench(stack) },
+];
 
 let failed = false;
 try {
