@@ -19,6 +19,8 @@ import { accountsApp } from './accounts/accounts.app.ts';
 import { siwsApp } from './accounts/siws.app.ts';
 import { devApp } from './dev/dev.app.ts';
 import { adminLedgerApp } from './ledger/ledger.app.ts';
+import { governanceApp } from './governance/governance.app.ts';
+import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
 
 export const app = new Hono<AppEnv>()
@@ -41,6 +43,8 @@ export const app = new Hono<AppEnv>()
   .route('/v1/accounts', accountsApp)
   .route('/v1/dev', devApp)
   .route('/v1/admin/ledger', adminLedgerApp)
+  .route('/v1/governance', governanceApp)
+  .route('/discord', discordApp)
   .route('/telegram', telegramApp)
   .route('/', explorerApp);
 

@@ -6,6 +6,9 @@ import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } fr
 const intFromString = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+// An empty value in .dev.vars (`DISCORD_BOT_TOKEN=`) means "not set", not "invalid".
+const unsetIfEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 const configSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'production']),
   ...economyConfigShape,
@@ -30,6 +33,24 @@ const configSchema = z.object({
     .optional(),
   /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
   SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
+  /** Governance rules until a `param` proposal changes them (workers/governance/README.md). */
+  GOVERNANCE_VOTING_PERIOD_S: intFromString(60, 30 * 86_400, 3 * 86_400),
+  GOVERNANCE_QUORUM_BPS: intFromString(1, 10_000, 1000),
+  GOVERNANCE_THRESHOLD_BPS: intFromString(0, 9_999, 5000),
+  GOVERNANCE_TIMELOCK_S: intFromString(0, 30 * 86_400, 86_400),
+  /** Whole tokens of stake an account needs to open a proposal. */
+  GOVERNANCE_PROPOSAL_MIN_STAKE: intFromString(0, 1_000_000_000, 1000),
+  /** How long an isolate trusts its copy of the parameter store. */
+  PARAMS_CACHE_S: intFromString(0, 300, 10),
+  DISCORD_APPLICATION_ID: unsetIfEmpty(z.string().regex(/^[0-9]{5,25}$/, 'must be a Discord snowflake')),
+  DISCORD_PUBLIC_KEY: unsetIfEmpty(z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters')),
+  DISCORD_BOT_TOKEN: unsetIfEmpty(z.string()),
+  /** Discord REST base, with or without the version suffix; a local server in tests. */
+  DISCORD_API_ROOT: z.preprocess((v) => (v === '' ? undefined : v), z.url().default('https://discord.com/api/v10')),
+  /** Where new proposals, their live tally and their outcomes are posted. */
+  DISCORD_GOVERNANCE_CHANNEL_ID: unsetIfEmpty(z.string().regex(/^[0-9]{5,25}$/, 'must be a Discord snowflake')),
+  /** Comma-separated Discord user ids allowed to run admin commands (guild permissions are not enough). */
+  DISCORD_ADMIN_IDS: z.string().regex(/^\s*([0-9]{5,25}\s*(,\s*[0-9]{5,25}\s*)*)?$/, 'must be comma-separated Discord user ids').default(''),
   // Telegram bot and operator alerts (bots/README.md, "Telegram"). Blank values mean unset.
   TELEGRAM_BOT_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA…').optional()),
   TELEGRAM_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 characters of A-Z a-z 0-9 _ -').optional()),

@@ -1,5 +1,6 @@
 import { app } from './app.ts';
 import { sweepShards } from './cron/sweep-shards.ts';
+import { runGovernanceCron } from './cron/governance.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
 import type { Env } from './env.ts';
 import { runAlertsCron } from './alerts/alerts-cron.ts';
@@ -10,9 +11,10 @@ export { AlertChat } from './alerts/alert-chat.do.ts';
 
 export default {
   fetch: app.fetch,
-  async scheduled(controller, env) {
+  async scheduled(controller, env, ctx) {
     // scheduledTime, not Date.now(): the sweep judges liveness at the instant the trigger fired.
     await sweepShards(env, controller.scheduledTime);
+    await runGovernanceCron(env, controller.scheduledTime, ctx);
     await runAlertsCron(env, controller.scheduledTime);
     await sweepJobs(env, controller.scheduledTime);
   },

@@ -1,0 +1,25 @@
+import type { ActionSpec, CommandSpec } from '../command.ts';
+import { balanceCommand, linkCommand } from './account.ts';
+import { adminCommand } from './admin.ts';
+import { proposalCommand, voteAction, voteCommand } from './governance.ts';
+import { nodesCommand, statusCommand } from './nodes.ts';
+import { jobsCommand, rentAction, rentCommand } from './rent.ts';
+import { rewardsCommand, stakeCommand, unstakeCommand } from './staking.ts';
+
+/** Every chat command, in the order platforms list them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  linkCommand,
+  balanceCommand,
+  rentCommand,
+  jobsCommand,
+  statusCommand,
+  nodesCommand,
+  stakeCommand,
+  unstakeCommand,
+  rewardsCommand,
+  proposalCommand,
+  voteCommand,
+  adminCommand,
+];
+
+export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction];

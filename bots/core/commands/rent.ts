@@ -1,0 +1,111 @@
+import { desc, eq } from 'drizzle-orm';
+import { jobs } from '../../../db/schema.ts';
+import { probePointMap, quoteCandidates } from '../../../workers/jobs/quote.repo.ts';
+import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
+import { canonicalGpuModel, GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
+import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
+import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
+import { action, privateReply } from '../reply.ts';
+import { gpuModelChoices } from './nodes.ts';
+
+/** Where a renter is, coarsely: the quote ranks nodes by estimated latency from here. */
+export const REGIONS = {
+  'us-east': { name: 'North America (east)', lat: 39.0, lon: -77.5 },
+  'us-west': { name: 'North America (west)', lat: 37.4, lon: -122.1 },
+  'south-america': { name: 'South America', lat: -23.5, lon: -46.6 },
+  'eu-west': { name: 'Europe (west)', lat: 48.85, lon: 2.35 },
+  'eu-central': { name: 'Europe (central)', lat: 50.1, lon: 8.7 },
+  africa: { name: 'Africa', lat: -26.2, lon: 28.0 },
+  'middle-east': { name: 'Middle East', lat: 25.2, lon: 55.3 },
+  'asia-south': { name: 'Asia (south)', lat: 19.1, lon: 72.9 },
+  'asia-east': { name: 'Asia (east)', lat: 35.68, lon: 139.69 },
+  'asia-southeast': { name: 'Asia (southeast)', lat: 1.35, lon: 103.8 },
+  oceania: { name: 'Oceania', lat: -33.87, lon: 151.2 },
+} as const;
+type Region = keyof typeof REGIONS;
+
+export const rentCommand: CommandSpec = {
+  name: 'rent',
+  description: 'Quote GPUs near you, then confirm to rent',
+  slow: true,
+  personal: true,
+  options: [
+    { name: 'gpu', description: 'GPU model', type: 'string', required: true, maxLength: 40, autocomplete: gpuModelChoices },
+    { name: 'count', description: 'How many GPUs', type: 'integer', required: true, min: 1, max: 64 },
+    { name: 'hours', description: 'For how long', type: 'number', required: true, min: 0.25, max: 720 },
+    { name: 'region', description: 'Where you are', type: 'string', required: true, choices: Object.entries(REGIONS).map(([value, r]) => ({ name: r.name, value })) },
+    { name: 'max_price', description: 'Highest price per GPU-hour in tokens, e.g. 2.5', type: 'string', maxLength: 40 },
+  ],
+  async run(ctx) {
+    await ctx.requireLinked();
+    const model = canonicalGpuModel(String(ctx.options.gpu ?? ''));
+    if (!model) throw new BotError('unknown_gpu', `Pick a GPU model from the list (${GPU_CATALOG.map((g) => g.name).join(', ')}).`);
+    const count = Number(ctx.options.count);
+    const hours = Number(ctx.options.hours);
+    const region = String(ctx.options.region ?? '') as Region;
+    if (!REGIONS[region]) throw new BotError('unknown_region', 'Pick a region from the list.');
+    let cap: bigint | null = null;
+    if (typeof ctx.options.max_price === 'string') {
+      const parsed = parseAmount(ctx.options.max_price.trim(), ctx.config.TOKEN_DECIMALS);
+      if (!parsed.ok) throw new BotError('invalid_price', `max_price ${parsed.reason}.`);
+      cap = BigInt(parsed.baseUnits);
+    }
+    const { points } = await probePointMap(ctx.db.$client, ctx.nowMs);
+    const quote = await quoteCandidates(
+      ctx.db.$client,
+      points,
+      DEFAULT_ROUTING_WEIGHTS,
+      { models: [model.name], minVramMb: 0, count, maxPricePerGpuHour: cap, client: REGIONS[region], limit: 3 },
+      ctx.nowMs,
+    );
+    if (quote.candidates.length === 0) {
+      return privateReply({ title: 'No offer', blocks: [`No online node has ${count}× ${model.name}${cap !== null ? ' at or under your price' : ''} right now.`], tone: 'warning' });
+    }
+    const decimals = ctx.config.TOKEN_DECIMALS;
+    const best = quote.candidates[0]!;
+    const total = (best.pricePerGpuHour * BigInt(Math.round(hours * 3600)) * BigInt(count)) / 3600n;
+    return privateReply({
+      title: `${count}× ${model.name} for ${hours} h`,
+      blocks: [`Best offer: ${formatAmount(best.pricePerGpuHour, decimals)} per GPU-hour, about ${Math.round(best.estRttMs)} ms from ${REGIONS[region].name}.`],
+      fields: quote.candidates.map((c, i) => ({
+        name: `${i + 1}. ${c.location.country ?? ''} ${c.nodeId.slice(0, 8)}…`,
+        value: `${formatAmount(c.pricePerGpuHour, decimals)}/GPU-h · ~${Math.round(c.estRttMs)} ms`,
+        inline: true,
+      })),
+      footer: `Held in escrow when you confirm: ${formatAmount(total, decimals)} tokens`,
+      buttons: [
+        { kind: 'action', label: 'Confirm', style: 'success', action: action('rent', model.code, String(count), String(Math.round(hours * 3600)), region) },
+        { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel') },
+      ],
+    });
+  },
+};
+
+export const rentAction: ActionSpec = {
+  name: 'rent',
+  personal: true,
+  async run(_ctx, [first]) {
+    if (first === 'cancel') return { reply: privateReply({ blocks: ['Cancelled; nothing was held.'] }) };
+    // Placing the job needs the jobs domain's create operation (issue: jobs); until it is
+    // exported for in-process callers, confirming says so rather than calling our own HTTP API.
+    throw new BotError('unavailable', 'Confirming a rental from chat is not available yet; use POST /v1/jobs with your API key.');
+  },
+};
+
+export const jobsCommand: CommandSpec = {
+  name: 'jobs',
+  description: 'Your recent jobs',
+  personal: true,
+  async run(ctx) {
+    const account = await ctx.requireLinked();
+    const rows = await ctx.db
+      .select({ id: jobs.id, status: jobs.status, gpuCount: jobs.gpuCount, models: jobs.models, createdAt: jobs.createdAt, nodeId: jobs.nodeId })
+      .from(jobs)
+      .where(eq(jobs.accountId, account))
+      .orderBy(desc(jobs.createdAt))
+      .limit(10);
+    const lines = rows.map((j) => `${j.id} · ${j.status} · ${j.gpuCount} GPU · ${new Date(j.createdAt).toISOString()}`);
+    return privateReply({ title: 'Your jobs', blocks: [lines.length ? lines.join('\n') : 'No jobs yet. Try /rent.'] });
+  },
+};
+

@@ -1,0 +1,80 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { PROPOSAL_STATUSES } from '../../db/schema/governance.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireAccount } from '../accounts/require-account.ts';
+import { jsonBody, queryParams, validate } from '../http/body.ts';
+import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
+import { readParams, storedParams } from './params.repo.ts';
+import { formatAmount } from '../lib/amounts.ts';
+import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.ops.ts';
+import { voteSchema } from './proposal-input.ts';
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(PROPOSAL_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** The `nextBefore` of the previous page. */
+  before: z.coerce.number().int().min(1).optional(),
+});
+
+const proposalRefSchema = z.string().regex(/^(prop_[0-9a-f]{32}|[1-9][0-9]{0,9})$/, 'must be a proposal id (prop_…) or number');
+
+function deps(c: Context<AppEnv>): GovernanceDeps {
+  return {
+    db: c.var.db,
+    config: c.var.config,
+    env: c.env,
+    defer: (promise) => {
+      const logged = promise.catch((error) => console.error('governance: deferred work failed', error));
+      try {
+        c.executionCtx.waitUntil(logged);
+      } catch {
+        // No execution context (app.fetch without one): the promise runs on its own.
+      }
+    },
+  };
+}
+
+export const governanceApp = new Hono<AppEnv>()
+  .get('/params', async (c) => {
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    const [values, stored] = await Promise.all([readParams(c.var.db, c.var.config), storedParams(c.var.db)]);
+    const source = new Map(stored.map((r) => [r.name, r]));
+    return c.json({
+      params: PARAM_NAMES.map((name) => {
+        const def = PARAM_DEFS[name];
+        const row = source.get(name);
+        return {
+          name,
+          unit: def.unit,
+          description: def.description,
+          value: def.unit === 'amount' ? formatAmount(values[name], decimals) : values[name],
+          source: row ? { proposalId: row.proposalId, updatedAt: new Date(row.updatedAt).toISOString() } : 'default',
+        };
+      }),
+    });
+  })
+
+  .get('/proposals', async (c) => {
+    const query = queryParams(c, listQuerySchema);
+    return c.json(await listProposalViews(deps(c), { status: query.status, beforeNumber: query.before, limit: query.limit }));
+  })
+
+  .get('/proposals/:ref', async (c) => {
+    return c.json(await showProposal(deps(c), validate(proposalRefSchema, c.req.param('ref'))));
+  })
+
+  .post('/proposals', requireAccount, async (c) => {
+    const body = await jsonBody(c, z.unknown());
+    return c.json(await createProposal(deps(c), c.var.account.id, body), 201);
+  })
+
+  .post('/proposals/:ref/votes', requireAccount, async (c) => {
+    const ref = validate(proposalRefSchema, c.req.param('ref'));
+    const body = await jsonBody(c, voteSchema);
+    const result = await voteOnProposal(deps(c), { proposalRef: ref, accountId: c.var.account.id, choice: body.choice, via: 'api' });
+    return c.json({
+      vote: { choice: result.choice, power: formatAmount(result.power, c.var.config.TOKEN_DECIMALS), replaced: result.replaced },
+      proposal: result.proposal,
+    });
+  });
