@@ -19,6 +19,9 @@ import { accountsApp } from './accounts/accounts.app.ts';
 import { siwsApp } from './accounts/siws.app.ts';
 import { devApp } from './dev/dev.app.ts';
 import { adminLedgerApp } from './ledger/ledger.app.ts';
+import { stakingApp } from './staking/staking.app.ts';
+import { adminStakingApp } from './staking/admin-staking.app.ts';
+import { challengesApp } from './verification/challenges.app.ts';
 import { governanceApp } from './governance/governance.app.ts';
 import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
@@ -31,6 +34,9 @@ export const app = new Hono<AppEnv>()
   })
   .route('/', homeApp)
   .route('/v1/nodes', nodesApp)
+  .route('/v1/nodes', challengesApp)
+  .route('/v1/staking', stakingApp)
+  .route('/v1/admin/staking', adminStakingApp)
   .route('/v1/nodes', agentJobsApp)
   .route('/v1/quotes', quotesApp)
   .route('/v1/jobs', jobsApp)

@@ -1,5 +1,6 @@
 import { app } from './app.ts';
 import { sweepShards } from './cron/sweep-shards.ts';
+import { closeEpochs } from './cron/close-epoch.ts';
 import { runGovernanceCron } from './cron/governance.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
 import type { Env } from './env.ts';
@@ -14,6 +15,7 @@ export default {
   async scheduled(controller, env, ctx) {
     // scheduledTime, not Date.now(): the sweep judges liveness at the instant the trigger fired.
     await sweepShards(env, controller.scheduledTime);
+    await closeEpochs(env, controller.scheduledTime);
     await runGovernanceCron(env, controller.scheduledTime, ctx);
     await runAlertsCron(env, controller.scheduledTime);
     await sweepJobs(env, controller.scheduledTime);

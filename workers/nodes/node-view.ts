@@ -21,6 +21,10 @@ export interface NodeRow {
   probes: string;
   reputation: number;
   suspended: boolean;
+  /** Bonded stake in base units, and the verification/eligibility the staking code maintains. */
+  stakeTotal: number;
+  verifiedAt: number | null;
+  eligible: boolean;
 }
 
 export interface GpuRow {
@@ -60,7 +64,9 @@ export function nodeView(row: NodeRow, gpus: GpuRow[], decimals: number, nowMs: 
       since: new Date(row.registeredAt).toISOString(),
     },
     reputation: row.reputation,
-    stake: formatAmount(0, decimals),
+    stake: formatAmount(row.stakeTotal, decimals),
+    verifiedAt: row.verifiedAt === null ? null : new Date(row.verifiedAt).toISOString(),
+    eligible: row.eligible,
     suspended: row.suspended,
     ...(live ? { metrics: { gpus: live.gpus, probes: live.probes } } : {}),
   };

@@ -6,6 +6,7 @@ import { parseJsonBytes, queryParams, validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
 import { shardFor } from '../live/shard-stub.ts';
 import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
+import { afterNodeRegistered } from '../verification/challenges.repo.ts';
 import { nodeView } from './node-view.ts';
 import { findNode, gpusOf, listNodes, upsertNode } from './nodes.repo.ts';
 
@@ -30,6 +31,7 @@ export const nodesApp = new Hono<AppEnv>()
     const live = await shard.register({ nodeId: agent.nodeId, nonce: agent.nonce, timestampMs: agent.timestampMs, nowMs: now });
     if (!live.ok) throw replayed();
     await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing);
+    await afterNodeRegistered(c.var.db, c.var.config, agent.nodeId, now);
     const row = await findNode(c.var.db, agent.nodeId);
     const gpus = await gpusOf(c.var.db, [agent.nodeId]);
     return c.json(nodeView(row!, gpus.get(agent.nodeId) ?? [], decimals, now), existing ? 200 : 201);

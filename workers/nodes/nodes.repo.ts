@@ -23,6 +23,9 @@ const nodeColumns = {
   probes: nodes.probes,
   reputation: nodes.reputation,
   suspended: nodes.suspended,
+  stakeTotal: nodes.stakeTotal,
+  verifiedAt: nodes.verifiedAt,
+  eligible: nodes.eligible,
 };
 
 export async function findNode(db: Db, id: string): Promise<NodeRow | undefined> {

@@ -1,0 +1,148 @@
+import { eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { epochs, nodes } from '../../db/schema.ts';
+import { requireAccount } from '../accounts/require-account.ts';
+import type { AppEnv } from '../app-env.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { jsonBody, queryParams, validate } from '../http/body.ts';
+import { requestIdempotencyKey } from '../ledger/idempotency.ts';
+import { formatAmount, parseAmount } from '../lib/amounts.ts';
+import { nodeIdSchema } from '../nodes/node-input.schema.ts';
+import { commissionBodySchema, pageQuerySchema, slashQuerySchema, stakeBodySchema } from './staking-input.schema.ts';
+import { epochNodeView, shareView, slashView, unbondingView } from './staking-view.ts';
+import {
+  addStake,
+  commissionOf,
+  rewardsOfAccount,
+  rewardsOfNode,
+  setCommission,
+  sharesOfNodeEpoch,
+  slashesOf,
+  stakersOf,
+  unstake,
+} from './staking.repo.ts';
+
+// /v1/staking: stake, delegate, unstake, commission, stakers, rewards and slashes
+// (workers/staking/README.md). Writes need an API key and take an optional Idempotency-Key.
+
+function amountOf(text: string, decimals: number): number {
+  const parsed = parseAmount(text, decimals);
+  if (!parsed.ok) throw badRequest('invalid_request', `amount: ${parsed.reason}.`);
+  if (parsed.baseUnits <= 0) throw badRequest('invalid_request', 'amount: must be more than 0.');
+  return parsed.baseUnits;
+}
+
+const epochParam = (text: string) => validate(pageQuerySchema.shape.beforeEpoch.unwrap(), text);
+
+export const stakingApp = new Hono<AppEnv>()
+  .post('/stake', requireAccount, async (c) => stakeRoute(c, 'operator'))
+  .post('/delegate', requireAccount, async (c) => stakeRoute(c, 'delegator'))
+
+  .post('/unstake', requireAccount, async (c) => {
+    const body = await jsonBody(c, stakeBodySchema);
+    const d = c.var.config.TOKEN_DECIMALS;
+    const account = c.var.account;
+    const { key } = requestIdempotencyKey(c, `unstake:${account.id}`);
+    const { transaction, unbonding } = await unstake(c.var.db, c.var.config, {
+      accountId: account.id,
+      nodeId: body.nodeId,
+      amount: amountOf(body.amount, d),
+      idempotencyKey: key,
+    });
+    if (transaction.replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json({ transactionId: transaction.id, unbonding: unbondingView(unbonding, d) }, transaction.replayed ? 200 : 201);
+  })
+
+  .put('/nodes/:nodeId/commission', requireAccount, async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const body = await jsonBody(c, commissionBodySchema);
+    return c.json(await setCommission(c.var.db, c.var.config, { wallet: c.var.account.wallet, nodeId, commissionBps: body.commissionBps }));
+  })
+
+  .get('/nodes/:nodeId', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const d = c.var.config.TOKEN_DECIMALS;
+    const stakers = await stakersOf(c.var.db, nodeId);
+    const node = await c.var.db.select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible, verifiedAt: nodes.verifiedAt }).from(nodes).where(eq(nodes.id, nodeId)).get();
+    return c.json({
+      nodeId,
+      owner: stakers.owner,
+      stake: formatAmount(node!.stakeTotal, d),
+      eligible: node!.eligible,
+      verifiedAt: node!.verifiedAt === null ? null : new Date(node!.verifiedAt).toISOString(),
+      commission: await commissionOf(c.var.db, c.var.config, nodeId),
+      stakers: stakers.bonded.map((s) => ({
+        accountId: s.accountId,
+        role: s.wallet === stakers.owner ? 'operator' : 'delegator',
+        amount: formatAmount(s.amount, d),
+        since: new Date(s.since).toISOString(),
+      })),
+      unbonding: stakers.unbonding.map((u) => ({ accountId: u.accountId, amount: formatAmount(u.amount, d), releaseAt: new Date(u.releaseAt).toISOString() })),
+    });
+  })
+
+  .get('/nodes/:nodeId/rewards', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const page = queryParams(c, pageQuerySchema);
+    const rows = await rewardsOfNode(c.var.db, nodeId, page);
+    return c.json({ rewards: rows.map((r) => epochNodeView(r, c.var.config.TOKEN_DECIMALS)) });
+  })
+
+  .get('/nodes/:nodeId/rewards/:epoch', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const rows = await sharesOfNodeEpoch(c.var.db, nodeId, epochParam(c.req.param('epoch')));
+    return c.json({ shares: rows.map((r) => shareView(r, c.var.config.TOKEN_DECIMALS)) });
+  })
+
+  .get('/rewards', requireAccount, async (c) => {
+    const page = queryParams(c, pageQuerySchema);
+    const rows = await rewardsOfAccount(c.var.db, c.var.account.id, page);
+    return c.json({ accountId: c.var.account.id, rewards: rows.map((r) => shareView(r, c.var.config.TOKEN_DECIMALS)) });
+  })
+
+  .get('/slashes', async (c) => {
+    const query = queryParams(c, slashQuerySchema);
+    const rows = await slashesOf(c.var.db, query);
+    return c.json({ slashes: rows.map((r) => slashView(r, c.var.config.TOKEN_DECIMALS)) });
+  })
+
+  .get('/epochs/:epoch', async (c) => {
+    const epoch = epochParam(c.req.param('epoch'));
+    const row = await c.var.db.select().from(epochs).where(eq(epochs.epoch, epoch)).get();
+    if (!row) throw notFound('Epoch');
+    const d = c.var.config.TOKEN_DECIMALS;
+    const amounts = ['emission', 'carryIn', 'minted', 'carryOut', 'capacityPool', 'workPool', 'fees', 'burned'] as const;
+    return c.json({
+      epoch: row.epoch,
+      status: row.status,
+      step: row.step,
+      startAt: new Date(row.startMs).toISOString(),
+      endAt: new Date(row.endMs).toISOString(),
+      nodes: row.nodes,
+      ...Object.fromEntries(amounts.map((k) => [k, formatAmount(row[k], d)])),
+      queries: row.queries,
+      runs: row.runs,
+      closedAt: row.closedAt === null ? null : new Date(row.closedAt).toISOString(),
+    });
+  });
+
+async function stakeRoute(c: import('hono').Context<AppEnv>, as: 'operator' | 'delegator') {
+  const body = await jsonBody(c, stakeBodySchema);
+  const d = c.var.config.TOKEN_DECIMALS;
+  const account = c.var.account;
+  const { key } = requestIdempotencyKey(c, `${as === 'operator' ? 'stake' : 'delegate'}:${account.id}`);
+  const tx = await addStake(c.var.db, c.var.config, {
+    accountId: account.id,
+    wallet: account.wallet,
+    nodeId: body.nodeId,
+    amount: amountOf(body.amount, d),
+    idempotencyKey: key,
+    as,
+  });
+  if (tx.replayed) c.header('Idempotent-Replayed', 'true');
+  const node = await c.var.db.select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible }).from(nodes).where(eq(nodes.id, body.nodeId)).get();
+  return c.json(
+    { transactionId: tx.id, nodeId: body.nodeId, role: as, nodeStake: formatAmount(node!.stakeTotal, d), eligible: node!.eligible },
+    tx.replayed ? 200 : 201,
+  );
+}
