@@ -372,11 +372,11 @@ async function compute(exec: Exec, config: Config, row: EpochRow): Promise<void>
 
   const finish = advance(exec, row, 'slash', ', minted = ?6, carry_out = ?7, credit_chunks = ?8', [Number(result.minted), Number(result.carry), creditChunks]);
   if (result.minted === 0n) {
-    await exec.batch(finish);
+    await guarded(exec.batch(finish));
     return;
   }
   exec.charge(3 + finish.length);
-  await postTransaction(
+  await guardedPost(
     exec.db,
     {
       kind: 'mint',
@@ -405,7 +405,7 @@ async function slash(exec: Exec, config: Config, options: CloseOptions, row: Epo
       .bind(row.epoch),
   );
   if (rows.length === 0) {
-    await exec.batch(advance(exec, row, 'post'));
+    await guarded(exec.batch(advance(exec, row, 'post')));
     return;
   }
   const byNode = new Map<string, typeof rows>();
@@ -422,7 +422,7 @@ async function slash(exec: Exec, config: Config, options: CloseOptions, row: Epo
 async function post(exec: Exec, row: EpochRow, nowMs: number): Promise<void> {
   const db = exec.db.$client;
   if (row.cursor >= row.creditChunks) {
-    await exec.batch(advance(exec, row, 'fees'));
+    await guarded(exec.batch(advance(exec, row, 'fees')));
     return;
   }
   const credits = await exec.all<{ account_id: string; amount: number }>(
@@ -434,7 +434,7 @@ async function post(exec: Exec, row: EpochRow, nowMs: number): Promise<void> {
   ];
   const entries = credits.filter((c) => c.amount > 0).map((c) => ({ account: c.account_id, amount: c.amount }));
   if (entries.length === 0) {
-    await exec.batch(moveCursor);
+    await guarded(exec.batch(moveCursor));
     return;
   }
   const tx = await bulkTransactionStatements(
@@ -450,11 +450,11 @@ async function fees(exec: Exec, config: Config, row: EpochRow, nowMs: number): P
   const { burn, treasury } = splitFees(BigInt(row.fees), config.FEE_BURN_BPS);
   const finish = advance(exec, row, 'release', ', burned = ?6', [Number(burn)]);
   if (burn + treasury === 0n) {
-    await exec.batch(finish);
+    await guarded(exec.batch(finish));
     return;
   }
   exec.charge(3 + finish.length);
-  await postTransaction(
+  await guardedPost(
     exec.db,
     {
       kind: burn > 0n ? 'burn' : 'fee',
@@ -479,7 +479,7 @@ async function release(exec: Exec, config: Config, row: EpochRow, nowMs: number)
       .bind(row.endMs, config.CLOSE_CHUNK_ROWS),
   );
   if (due.length === 0) {
-    await exec.batch(advance(exec, row, 'challenges'));
+    await guarded(exec.batch(advance(exec, row, 'challenges')));
     return;
   }
   const byAccount = new Map<string, number>();
@@ -510,7 +510,7 @@ async function challenges(exec: Exec, config: Config, row: EpochRow, nowMs: numb
   exec.charge(4 + 2);
   await expireChallenges(exec.db, config, nowMs);
   await issueRandomChallenges(exec.db, config, nowMs, 1000);
-  await exec.batch(advance(exec, row, 'done', ', closed_at = ?6', [nowMs]));
+  await guarded(exec.batch(advance(exec, row, 'done', ', closed_at = ?6', [nowMs])));
 }
 
 /** A batch that lost a race (key used, row moved) changed nothing; the loop re-reads the epoch. */
@@ -521,6 +521,11 @@ async function guarded(run: Promise<unknown>): Promise<void> {
     if (violatedConstraint(error) === 'idempotency_key' || /assert:(epoch|unbonding)_moved/.test(messages(error))) return;
     throw error;
   }
+}
+
+/** A mint or fee posting whose step another invocation already finished is a no-op here. */
+async function guardedPost(...args: Parameters<typeof postTransaction>): Promise<void> {
+  await guarded(postTransaction(...args));
 }
 
 function messages(error: unknown): string {
