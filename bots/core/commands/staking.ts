@@ -1,16 +1,30 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { rewardShares, stakes } from '../../../db/schema.ts';
-import { formatAmount } from '../../../workers/lib/amounts.ts';
-import { BotError, type CommandSpec } from '../command.ts';
+import { getUserAccount } from '../../../workers/accounts/accounts.repo.ts';
+import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
+import { findNode } from '../../../workers/nodes/nodes.repo.ts';
+import { addStake, unstake } from '../../../workers/staking/staking.repo.ts';
+import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 import { nodeOption } from './nodes.ts';
 
-// Bonding and unbonding move tokens through the staking domain's ledger operations
-// (workers/staking, in progress); these commands call them once they are exported. Reading
-// stakes and rewards works now.
+// Bonding and unbonding go through the staking domain's own operations (addStake / unstake,
+// the functions behind /v1/staking), each one ledger transaction with its idempotency key.
 
-const unavailable = (what: string) =>
-  new BotError('unavailable', `${what} from chat is not available yet; it arrives with the staking API.`);
+function amountOption(ctx: BotContext): number {
+  const parsed = parseAmount(String(ctx.options.amount ?? '').trim(), ctx.config.TOKEN_DECIMALS);
+  if (!parsed.ok || parsed.baseUnits <= 0) throw new BotError('invalid_amount', 'Give the amount in tokens, for example 250 or 12.5.');
+  return parsed.baseUnits;
+}
+
+function nodeIdOption(ctx: BotContext): string {
+  const id = String(ctx.options.node ?? '').trim();
+  if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(id)) throw new BotError('invalid_node', 'Pick a node from the list or paste its id.');
+  return id;
+}
+
+/** One key per chat request: a platform retry of the same request cannot bond twice. */
+const chatKey = (ctx: BotContext, verb: string) => `chat:${ctx.platform}:${ctx.user.id}:${verb}:${ctx.nowMs}`;
 
 export const stakeCommand: CommandSpec = {
   name: 'stake',
@@ -20,9 +34,17 @@ export const stakeCommand: CommandSpec = {
   options: [{ ...nodeOption, required: false }, { name: 'amount', description: 'Tokens to bond, e.g. 250', type: 'string', maxLength: 40 }],
   async run(ctx) {
     const account = await ctx.requireLinked();
-    if (ctx.options.amount !== undefined) throw unavailable('Staking');
-    const rows = await ctx.db.select().from(stakes).where(eq(stakes.accountId, account)).orderBy(desc(stakes.amount)).limit(25);
     const d = ctx.config.TOKEN_DECIMALS;
+    if (ctx.options.amount !== undefined) {
+      const nodeId = nodeIdOption(ctx);
+      const amount = amountOption(ctx);
+      const wallet = (await getUserAccount(ctx.db, account))!.wallet;
+      const node = await findNode(ctx.db, nodeId);
+      if (!node) throw new BotError('node_not_found', 'There is no node with that id.');
+      await addStake(ctx.db, ctx.config, { accountId: account, wallet, nodeId, amount, idempotencyKey: chatKey(ctx, 'stake'), as: node.owner === wallet ? 'operator' : 'delegator' }, ctx.nowMs);
+      return privateReply({ title: 'Staked', blocks: [`${formatAmount(amount, d)} tokens bonded on ${node.name}.`], tone: 'success' });
+    }
+    const rows = await ctx.db.select().from(stakes).where(eq(stakes.accountId, account)).orderBy(desc(stakes.amount)).limit(25);
     return privateReply({
       title: 'Your stake',
       blocks: [rows.length ? rows.map((s) => `${formatAmount(s.amount, d)} on ${s.nodeId}`).join('\n') : 'You have no bonded stake.'],
@@ -37,8 +59,14 @@ export const unstakeCommand: CommandSpec = {
   slow: true,
   options: [nodeOption, { name: 'amount', description: 'Tokens to unbond', type: 'string', required: true, maxLength: 40 }],
   async run(ctx) {
-    await ctx.requireLinked();
-    throw unavailable('Unstaking');
+    const account = await ctx.requireLinked();
+    const amount = amountOption(ctx);
+    const { unbonding } = await unstake(ctx.db, ctx.config, { accountId: account, nodeId: nodeIdOption(ctx), amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs);
+    return privateReply({
+      title: 'Unbonding',
+      blocks: [`${formatAmount(amount, ctx.config.TOKEN_DECIMALS)} tokens stop earning and voting now and are released at ${new Date(unbonding.releaseAt).toISOString()}.`],
+      tone: 'success',
+    });
   },
 };
 

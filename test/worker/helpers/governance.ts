@@ -1,4 +1,6 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
+import worker from '../../../workers/index.ts';
 import { issueApiKey } from '../../../workers/accounts/api-keys.ts';
 import { getConfig } from '../../../workers/config.ts';
 import { SYSTEM_ACCOUNTS } from '../../../workers/ledger/ledger-accounts.ts';
@@ -87,7 +89,9 @@ export async function show(proposal: ProposalBody): Promise<ProposalBody> {
   return (await (await apiAs(null, 'GET', `/v1/governance/proposals/${proposal.id}`)).json()) as ProposalBody;
 }
 
-/** Runs the Worker's real cron at `scheduledTime`. */
+/** Runs the Worker's real scheduled handler at `scheduledTime`, and waits for its deferred work. */
 export async function cronAt(scheduledTime: number): Promise<void> {
-  await exports.default.scheduled({ cron: '* * * * *', scheduledTime });
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime }), env, ctx);
+  await waitOnExecutionContext(ctx);
 }

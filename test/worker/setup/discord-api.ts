@@ -31,6 +31,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, received: Recor
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const pathname = decodeURIComponent(url.pathname);
   const send = (status: number, body?: unknown) => {
     res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
     res.end(body === undefined ? undefined : JSON.stringify(body));
@@ -46,9 +47,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, received: Recor
       body = text;
     }
   }
-  received.push({ method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization ?? null, body, at: Date.now() });
+  received.push({ method: req.method ?? 'GET', path: pathname, authorization: req.headers.authorization ?? null, body, at: Date.now() });
 
-  const path = url.pathname.replace(/^\/api\/v[0-9]+/, '');
+  const path = pathname.replace(/^\/api\/v[0-9]+/, '');
   const channel = /^\/channels\/([0-9]+)\/messages(?:\/([0-9]+))?$/.exec(path);
   if (channel) {
     if (req.method === 'POST') return send(200, { id: snowflake(), channel_id: channel[1], ...(body as object) });
