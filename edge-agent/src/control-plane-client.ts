@@ -37,6 +37,10 @@ export type NodeView = z.infer<typeof NodeSchema>;
 export const HeartbeatResponseSchema = z.object({
   nextHeartbeatS: z.number().int().positive(),
   jobs: z.array(z.unknown()).default([]),
+  /** Jobs this node reported running that the control plane no longer assigns to it. */
+  stopJobs: z.array(z.string()).default([]),
+  /** Present when the control plane pushes offers over a signed WebSocket at this path. */
+  stream: z.object({ path: z.string().startsWith('/') }).optional(),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
@@ -52,7 +56,7 @@ export interface RegistrationBody {
 export interface HeartbeatBody {
   gpus: GpuMetric[];
   probes: ProbeResult[];
-  runningJobs: unknown[];
+  runningJobs: string[];
 }
 
 export interface ControlPlaneClientOptions {
@@ -79,6 +83,20 @@ export class ControlPlaneClient {
     const path = `/v1/nodes/${encodeURIComponent(nodeId)}/heartbeat`;
     const { status, json } = await this.#call('POST', path, body, signal);
     return parseBody(HeartbeatResponseSchema, json, `POST ${path}`, status);
+  }
+
+  /** Reports a job event; `gone` when the control plane says the job is not this node's (409/404). */
+  async jobEvent(nodeId: string, jobId: string, event: unknown, signal?: AbortSignal): Promise<'ok' | 'gone'> {
+    const path = `/v1/nodes/${encodeURIComponent(nodeId)}/jobs/${encodeURIComponent(jobId)}/events`;
+    try {
+      await this.#call('POST', path, event, signal);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof ControlPlaneError && (err.serverCode === 'job_not_assigned' || err.serverCode === 'job_not_found')) return 'gone';
+      // Other refusals will not change on a retry: a malformed event is a bug, not a reason to loop.
+      if (err instanceof ControlPlaneError && err.failure === 'rejected' && err.status !== 408 && err.status !== 429 && err.serverCode !== 'job_busy' && err.serverCode !== 'stale_request' && err.serverCode !== 'replayed_request') return 'gone';
+      throw err;
+    }
   }
 
   async getNode(nodeId: string, signal?: AbortSignal): Promise<NodeView> {

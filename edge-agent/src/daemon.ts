@@ -13,6 +13,11 @@ import { gpuSourceFor, registrationBody } from './registration.ts';
 import { createSignedFetch } from './signed-fetch.ts';
 import { sleep as realSleep, type Sleep } from './sleep.ts';
 import { AGENT_VERSION } from './version.ts';
+import { createDockerRuntime } from './jobs/docker-runtime.ts';
+import { JobRunner, type HostGpu } from './jobs/job-runner.ts';
+import { runJobStream } from './jobs/job-stream.ts';
+import { createProcessRuntime } from './jobs/process-runtime.ts';
+import type { ContainerRuntime } from './jobs/runtime.ts';
 
 /** Until the control plane names an interval, heartbeats (and the first backoff) use this. */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -35,6 +40,10 @@ export interface DaemonOptions {
   random?: () => number;
   sleep?: Sleep;
   fetch?: typeof globalThis.fetch;
+  /** The job runtime; default: Docker on a real host, local processes with simulated GPUs. */
+  runtime?: ContainerRuntime;
+  /** Keep the WebSocket job stream closed (jobs then come with heartbeat answers only). */
+  noJobStream?: boolean;
 }
 
 export interface DaemonSummary {
@@ -73,6 +82,19 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
     timeoutMs: options.requestTimeoutMs,
   });
 
+  // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
+  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime());
+  if (runtime.simulated) log.warn('simulated_runtime', 'SIMULATED job runtime: jobs run as local processes, without containers or GPUs');
+  const runner = new JobRunner({
+    runtime,
+    report: (jobId, event) => client.jobEvent(identity.nodeId, jobId, event, jobSignal(signal)),
+    gpus: hostGpus(snapshot.inventory),
+    log,
+    signal,
+    now,
+  });
+  let stream: Promise<boolean> | null = null;
+
   // 3 and 4. Register, then heartbeat; back off while the control plane is away.
   let registered = false;
   let intervalMs = options.intervalMs ?? DEFAULT_HEARTBEAT_MS;
@@ -107,16 +129,28 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       const probeResults = await measureProbes(probes, { fetch: options.fetch, signal, timeoutMs: options.probeTimeoutMs });
       const metrics = await readMetrics(gpus.read.bind(gpus), signal, log);
       if (signal.aborted) break;
-      const answer = await client.heartbeat(identity.nodeId, { gpus: metrics, probes: probeResults, runningJobs: [] }, signal);
+      const answer = await client.heartbeat(identity.nodeId, { gpus: metrics, probes: probeResults, runningJobs: runner.runningJobs() }, signal);
       summary.heartbeats++;
       if (failures > 0) log.info('recovered', `control plane is back after ${failures} failed attempt${failures === 1 ? '' : 's'}`);
       failures = 0;
       reRegistrations = 0;
       intervalMs = options.intervalMs ?? answer.nextHeartbeatS * 1000;
       log.info('heartbeat', `${tag}heartbeat ok`, { gpus: metrics.length, probes: probeResults.length, nextInMs: intervalMs });
-      if (answer.jobs.length > 0) {
-        log.warn('jobs', `control plane assigned ${answer.jobs.length} job(s); this agent version does not run jobs yet`);
+      // A control plane with a job stream says so in its answer; then offers arrive at once.
+      if (answer.stream && !options.noJobStream) {
+        stream ??= runJobStream({
+          identity,
+          controlPlaneUrl: config.controlPlaneUrl,
+          path: answer.stream.path,
+          log,
+          signal,
+          now,
+          onJob: (job) => runner.offer(job),
+          onStop: (jobId, reason) => runner.stop(jobId, reason),
+        });
       }
+      for (const job of answer.jobs) runner.offer(job);
+      for (const jobId of answer.stopJobs) runner.stop(jobId, 'the control plane does not assign it to this node');
       await sleep(intervalMs, signal);
     } catch (err) {
       if (signal.aborted) break;
@@ -138,8 +172,26 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       await sleep(delay, signal);
     }
   }
+  await runner.shutdown();
+  if (stream) await Promise.race([stream, realSleep(2_000)]);
   log.info('stopped', 'stopped', { heartbeats: summary.heartbeats });
   return summary;
+}
+
+/** One entry per physical GPU, indexed the way nvidia-smi (or the simulation) numbers them. */
+function hostGpus(inventory: { model: string; count: number }[]): HostGpu[] {
+  const out: HostGpu[] = [];
+  for (const g of inventory) for (let i = 0; i < g.count; i++) out.push({ index: out.length, model: g.model });
+  return out;
+}
+
+/**
+ * Job events outlive the daemon's signal a little: the last `finished` of a job stopped on
+ * shutdown should still reach the control plane, so they get a short grace after the abort.
+ */
+function jobSignal(signal: AbortSignal): AbortSignal {
+  if (!signal.aborted) return AbortSignal.timeout(30_000);
+  return AbortSignal.timeout(5_000);
 }
 
 /** A GPU read that fails mid-run is reported and the heartbeat goes out without GPU metrics. */

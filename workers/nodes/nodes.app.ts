@@ -54,7 +54,12 @@ export const nodesApp = new Hono<AppEnv>()
       throw new AppError(404, 'node_not_found', 'This node is not registered; register it with POST /v1/nodes first.');
     }
     // Jobs offered to this node and not yet accepted (workers/jobs/README.md), from the shard, not D1.
-    return c.json({ nextHeartbeatS: c.var.config.HEARTBEAT_INTERVAL_S, jobs: result.jobs, stopJobs: result.stopJobs });
+    return c.json({
+      nextHeartbeatS: c.var.config.HEARTBEAT_INTERVAL_S,
+      jobs: result.jobs,
+      stopJobs: result.stopJobs,
+      stream: { path: `/v1/nodes/${agent.nodeId}/stream` },
+    });
   })
 
   .get('/', async (c) => {
