@@ -4,20 +4,11 @@ import { payouts } from '../../db/schema.ts';
 import { escrowAccount, SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { getTransactionByKey, listEntries, postTransaction } from '../../workers/ledger/ledger.repo.ts';
 import { reconcileLedger } from '../../workers/ledger/reconcile.ts';
-import { balanceOf, expectLedgerReconciles, newFundedAccount, testDb } from './helpers/ledger.ts';
+import { balanceOf, expectLedgerReconciles, newFundedAccount, testDb, rejectionOf } from './helpers/ledger.ts';
 
 const db = testDb();
 const { emission, burn, fees, treasury } = SYSTEM_ACCOUNTS;
 
-async function rejected(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as { status: number; code: string };
-    return { status: e.status, code: e.code };
-  }
-  throw new Error('expected a rejection');
-}
 
 const tableCounts = async () =>
   JSON.stringify(
@@ -75,10 +66,10 @@ describe('postTransaction', () => {
     await postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -5 }, { account: fees, amount: 5 }] });
     const before = await tableCounts();
     expect(
-      await rejected(postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -6 }, { account: fees, amount: 6 }] })),
+      await rejectionOf(postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -6 }, { account: fees, amount: 6 }] })),
     ).toEqual({ status: 409, code: 'idempotency_conflict' });
     expect(
-      await rejected(
+      await rejectionOf(
         postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -5 }, { account: fees, amount: 5 }], memo: 'x' }),
       ),
     ).toEqual({ status: 409, code: 'idempotency_conflict' });
@@ -90,7 +81,7 @@ describe('postTransaction', () => {
     const bob = await newFundedAccount();
     const before = await tableCounts();
     expect(
-      await rejected(postTransaction(db, { kind: 'grant', idempotencyKey: 'core:over', entries: [{ account: alice, amount: -51 }, { account: bob, amount: 51 }] })),
+      await rejectionOf(postTransaction(db, { kind: 'grant', idempotencyKey: 'core:over', entries: [{ account: alice, amount: -51 }, { account: bob, amount: 51 }] })),
     ).toEqual({ status: 402, code: 'insufficient_funds' });
     expect(await tableCounts()).toBe(before);
     // The key was not used up by the failure.
@@ -134,7 +125,7 @@ describe('postTransaction', () => {
       [{ kind: 'mint', idempotencyKey: 'k11', entries: [{ account: emission, amount: 1 }, { account: alice, amount: -1 }] }, 400, 'invalid_transaction'],
     ];
     for (const [input, status, code] of cases) {
-      expect(await rejected(postTransaction(db, input)), JSON.stringify(input)).toEqual({ status, code });
+      expect(await rejectionOf(postTransaction(db, input)), JSON.stringify(input)).toEqual({ status, code });
     }
     expect(await tableCounts()).toBe(before);
   });
@@ -157,7 +148,7 @@ describe('postTransaction', () => {
     });
     // More than is left in escrow cannot be captured or refunded.
     expect(
-      await rejected(postTransaction(db, { kind: 'refund', idempotencyKey: 'job_abc:refund-too-much', entries: [{ account: escrow, amount: -151 }, { account: renter, amount: 151 }] })),
+      await rejectionOf(postTransaction(db, { kind: 'refund', idempotencyKey: 'job_abc:refund-too-much', entries: [{ account: escrow, amount: -151 }, { account: renter, amount: 151 }] })),
     ).toEqual({ status: 402, code: 'insufficient_funds' });
     await postTransaction(db, { kind: 'refund', idempotencyKey: 'job_abc:refund', entries: [{ account: escrow, amount: -150 }, { account: renter, amount: 150 }] });
     expect([await balanceOf(renter), await balanceOf(operator), await balanceOf(escrow)]).toEqual([550, 400, 0]);

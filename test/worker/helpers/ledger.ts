@@ -44,3 +44,13 @@ export async function balanceOf(accountId: string): Promise<number> {
   if (!row) throw new Error(`no account ${accountId}`);
   return row.balance;
 }
+
+/** The status and code an AppError-throwing call rejects with; fails when it does not reject. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { status: (error as { status: number }).status, code: (error as { code: string }).code };
+  }
+  throw new Error('expected a rejection');
+}
