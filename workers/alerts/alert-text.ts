@@ -89,7 +89,7 @@ function single(a: ChatAlert, o: RenderOptions): string {
 }
 
 function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string {
-  const names = [...new Set(group.map(nameOf))];
+  const names = [...new Set(group.map(nameOf))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const listed = names.slice(0, NAMES_PER_LINE).join(', ') + (names.length > NAMES_PER_LINE ? ` and ${names.length - NAMES_PER_LINE} more` : '');
   const first = time(group[0]!.at, o.timeZone);
   const last = time(group.at(-1)!.at, o.timeZone);
