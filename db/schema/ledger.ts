@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { accounts } from './accounts.ts';
 
 // The double-entry ledger and the settlement tables that hang off it. Every storage record is
@@ -82,6 +82,13 @@ export const deposits = sqliteTable(
     reason: text('reason'),
     ledgerTxId: text('ledger_tx_id').references(() => ledgerTransactions.id),
     slot: integer('slot'),
+    /** The fee payer (first signer) of the transaction. */
+    payer: text('payer'),
+    /** Owner of the token account our mint left, when exactly one did (for refunds). */
+    sourceOwner: text('source_owner'),
+    blockTime: integer('block_time'),
+    /** For `ignored`: settlement's one-line explanation of the reason. */
+    detail: text('detail'),
     decidedAt: integer('decided_at').notNull(),
   },
   (t) => [index('deposits_account_idx').on(t.accountId, t.decidedAt), index('deposits_reference_idx').on(t.reference)],
@@ -121,6 +128,8 @@ export const payouts = sqliteTable(
     amount: integer('amount').notNull(),
     status: text('status', { enum: PAYOUT_STATUSES }).notNull().default('queued'),
     batchId: text('batch_id').references(() => payoutBatches.id),
+    /** Set when batched: the recipient had no token account, so the batch creates it (and pays its rent). */
+    createRecipientAta: integer('create_recipient_ata', { mode: 'boolean' }).notNull().default(false),
     /** The `withdrawal` transaction that moved the funds to system:payouts_pending. */
     ledgerTxId: text('ledger_tx_id')
       .notNull()
@@ -155,5 +164,21 @@ export const payoutBatches = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('payout_batches_state_idx').on(t.state)],
+  (t) => [index('payout_batches_state_idx').on(t.state), uniqueIndex('payout_batches_signature_unique').on(t.signature)],
+);
+
+/** Audit: one row per transaction ever signed for a batch (settlement stores it with the `signed` state). */
+export const payoutBatchAttempts = sqliteTable(
+  'payout_batch_attempts',
+  {
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => payoutBatches.id),
+    attempt: integer('attempt').notNull(),
+    signature: text('signature').notNull().unique(),
+    blockhash: text('blockhash').notNull(),
+    lastValidBlockHeight: integer('last_valid_block_height').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.attempt] })],
 );
