@@ -1,8 +1,16 @@
-import type { CandidateGpu } from './quote.repo.ts';
 
 // Which GPU groups of a node a job commits. Pure. A node may have several groups that match a
 // request ("a100" matches the 40 GB and the 80 GB card); the smallest fitting groups go first so
 // the big cards stay free for requests that need them.
+
+export interface CandidateGpu {
+  /** `node_gpus.model`, the group a job commits. */
+  model: string;
+  canonical: string;
+  vramMb: number;
+  count: number;
+  committed: number;
+}
 
 export type Allocation = [model: string, count: number][];
 

@@ -1,4 +1,5 @@
 import { cellRings, type LatLon } from '../routing/geo.ts';
+import type { CandidateGpu } from './allocation.ts';
 import { rankCandidates, type RankedCandidate, type RoutingNode } from '../routing/rank.ts';
 import type { RoutingWeights } from '../routing/routing-weights.ts';
 import { DEFAULT_RTT_PARAMS, rttFloorMs, type ProbeSample } from '../routing/rtt-model.ts';
@@ -24,14 +25,7 @@ export interface QuoteQuery {
   exclude?: ReadonlySet<string>;
 }
 
-export interface CandidateGpu {
-  /** `node_gpus.model`, the group a job commits. */
-  model: string;
-  canonical: string;
-  vramMb: number;
-  count: number;
-  committed: number;
-}
+export type { CandidateGpu };
 
 export interface QuoteResult {
   candidates: RankedCandidate[];
