@@ -268,7 +268,7 @@ describe('epoch close', () => {
   });
 
   it('runs from the scheduled handler', async () => {
-    await exports.default.scheduled({ cron: '* * * * *', scheduledTime: afterEpoch(109) });
+    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: afterEpoch(109) });
     expect(await epochRow(109)).toMatchObject({ status: 'closed' });
   });
 });
