@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { measureProbes, type ProbePoint } from './probes.ts';
 import { gpuSourceFor, registrationBody } from './registration.ts';
 import { createSignedFetch } from './signed-fetch.ts';
+import { createChallengeLoop } from './verification/challenge-loop.ts';
 import { sleep as realSleep, type Sleep } from './sleep.ts';
 import { AGENT_VERSION } from './version.ts';
 import { createDockerRuntime } from './jobs/docker-runtime.ts';
@@ -81,6 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
     signedFetch: createSignedFetch(identity, config.controlPlaneUrl, { fetch: options.fetch, now }),
     timeoutMs: options.requestTimeoutMs,
   });
+  const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now });
 
   // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
   const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime());
@@ -136,6 +138,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       reRegistrations = 0;
       intervalMs = options.intervalMs ?? answer.nextHeartbeatS * 1000;
       log.info('heartbeat', `${tag}heartbeat ok`, { gpus: metrics.length, probes: probeResults.length, nextInMs: intervalMs });
+      challenges.tick();
       // A control plane with a job stream says so in its answer; then offers arrive at once.
       if (answer.stream && !options.noJobStream) {
         stream ??= runJobStream({
