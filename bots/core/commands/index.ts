@@ -1,5 +1,6 @@
 import type { ActionSpec, CommandSpec } from '../command.ts';
 import { balanceCommand, linkCommand } from './account.ts';
+import { cancelCommand, jobCommand, myNodesCommand } from './job.ts';
 import { adminCommand } from './admin.ts';
 import { proposalCommand, voteAction, voteCommand } from './governance.ts';
 import { nodesCommand, statusCommand } from './nodes.ts';
@@ -12,6 +13,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   balanceCommand,
   rentCommand,
   jobsCommand,
+  jobCommand,
+  cancelCommand,
+  myNodesCommand,
   statusCommand,
   nodesCommand,
   stakeCommand,

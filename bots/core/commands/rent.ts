@@ -1,6 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { jobs } from '../../../db/schema.ts';
 import { probePointMap, quoteCandidates } from '../../../workers/jobs/quote.repo.ts';
+import { submitJob } from '../../../workers/jobs/jobs.service.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
 import { canonicalGpuModel, GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
 import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
@@ -74,21 +75,62 @@ export const rentCommand: CommandSpec = {
       })),
       footer: `Held in escrow when you confirm: ${formatAmount(total, decimals)} tokens`,
       buttons: [
-        { kind: 'action', label: 'Confirm', style: 'success', action: action('rent', model.code, String(count), String(Math.round(hours * 3600)), region) },
+        // The catalogue index, not the model code: "3090" is both the RTX 3090 and the 3090 Ti.
+        // The quoted best price is the cap, and the nonce makes the confirmation idempotent.
+        {
+          kind: 'action',
+          label: 'Confirm',
+          style: 'success',
+          action: action('rent', String(GPU_CATALOG.indexOf(model)), String(count), String(Math.round(hours * 3600)), region, best.pricePerGpuHour.toString(), ctx.nowMs.toString(36)),
+        },
         { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel') },
       ],
     });
   },
 };
 
+/** What a chat rental runs: the GPUs are held for the rented time; the renter attaches to the node. */
+export const CHAT_RENT_IMAGE = 'nvidia/cuda:12.4.1-base-ubuntu22.04';
+
 export const rentAction: ActionSpec = {
   name: 'rent',
   personal: true,
-  async run(_ctx, [first]) {
+  slow: true,
+  async run(ctx, [first, countText, secondsText, regionText, capText, nonce]) {
     if (first === 'cancel') return { reply: privateReply({ blocks: ['Cancelled; nothing was held.'] }) };
-    // Placing the job needs the jobs domain's create operation (issue: jobs); until it is
-    // exported for in-process callers, confirming says so rather than calling our own HTTP API.
-    throw new BotError('unavailable', 'Confirming a rental from chat is not available yet; use POST /v1/jobs with your API key.');
+    const account = await ctx.requireLinked();
+    const model = GPU_CATALOG[Number(first)];
+    const count = Number(countText);
+    const durationS = Number(secondsText);
+    const region = REGIONS[regionText as Region];
+    if (!model || !region || !Number.isInteger(count) || !Number.isInteger(durationS) || !/^\d{1,16}$/.test(capText ?? '') || !nonce) {
+      throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
+    }
+    // The same button pressed twice (or a platform retry) places one job: the key names the quote.
+    const { job, replayed } = await submitJob(
+      { db: ctx.db, env: ctx.env, config: ctx.config },
+      {
+        accountId: account,
+        request: { gpu: { model: model.name, count }, durationS, image: CHAT_RENT_IMAGE, command: ['sleep', String(durationS)], env: {} },
+        client: { lat: region.lat, lon: region.lon },
+        maxPrice: BigInt(capText!),
+        idempotencyKey: `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`,
+      },
+      ctx.nowMs,
+    );
+    const d = ctx.config.TOKEN_DECIMALS;
+    return {
+      reply: privateReply({
+        title: replayed ? 'Already rented' : 'Rented',
+        blocks: [`${count}× ${model.name} for ${durationS / 3600} h: job ${job.id} is ${job.status}.`],
+        fields: [
+          { name: 'Held in escrow', value: `${formatAmount(job.escrowAmount, d)} tokens`, inline: true },
+          { name: 'Node', value: job.nodeId ?? 'choosing', inline: true },
+        ],
+        footer: `/job ${job.id} shows its status and logs; /cancel ${job.id} stops it.`,
+        tone: 'success',
+      }),
+    };
   },
 };
 
