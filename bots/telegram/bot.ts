@@ -4,6 +4,7 @@ import type { TelegramContext, TelegramDeps } from './context.ts';
 import { alertsComposer } from './composers/alerts.composer.ts';
 import { startComposer } from './composers/start.composer.ts';
 import { rentComposer } from './composers/rent.composer.ts';
+import { coreComposer, isPersonalCommand } from './composers/core.composer.ts';
 import { telegramSettings } from './telegram-settings.ts';
 
 /**
@@ -19,7 +20,7 @@ export function createBot(token: string, deps: TelegramDeps, extra: Composer<Tel
     return next();
   });
   bot.use(privateOnlyGuard);
-  bot.use(startComposer, rentComposer, alertsComposer, ...extra);
+  bot.use(startComposer, rentComposer, alertsComposer, coreComposer, ...extra);
   bot.catch(async (err) => {
     console.error('telegram update failed', err.error);
     try {
@@ -31,7 +32,7 @@ export function createBot(token: string, deps: TelegramDeps, extra: Composer<Tel
   return bot;
 }
 
-/** Money-moving and secret-revealing commands answer only in a private chat. */
+/** Money-moving, secret-revealing and personal commands answer only in a private chat. */
 const privateOnlyGuard = new Composer<TelegramContext>();
 privateOnlyGuard.on('message:entities:bot_command', async (ctx, next) => {
   const text = ctx.msg.text ?? '';
@@ -39,9 +40,10 @@ privateOnlyGuard.on('message:entities:bot_command', async (ctx, next) => {
   if (!entity) return next();
   const [name = '', target] = text.slice(1, entity.length).toLowerCase().split('@');
   if (target && target !== ctx.me.username.toLowerCase()) return; // addressed to another bot
-  const decision = commandAllowed(name, ctx.chat.type as ChatType);
-  if (decision.allowed) return next();
-  if (decision.reason === 'channel') return;
+  const chatType = ctx.chat.type as ChatType;
+  const decision = commandAllowed(name, chatType);
+  if (decision.allowed && (chatType === 'private' || !isPersonalCommand(name))) return next();
+  if (!decision.allowed && decision.reason === 'channel') return;
   await ctx.reply(`/${name} works in a private chat with me, so nothing personal lands in a group.`, {
     reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
     reply_markup: { inline_keyboard: [[{ text: 'Open a private chat', url: `https://t.me/${ctx.me.username}?start=${name}` }]] },

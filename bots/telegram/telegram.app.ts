@@ -35,7 +35,7 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
     db,
     config: c.var.config,
     env: c.env,
-    origin: new URL(c.req.url).origin,
+    origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
     defer: (promise) => c.executionCtx.waitUntil(promise),
   };
   const bot = createBot(settings.token, deps);

@@ -1,5 +1,81 @@
 import { Composer } from 'grammy';
-import type { TelegramContext } from '../context.ts';
+import type { InlineKeyboardButton } from 'grammy/types';
+import { REGIONS } from '../../core/commands/rent.ts';
+import { runCommand } from '../../core/dispatch.ts';
+import { callbackData, splitCallback } from '../callback-data.ts';
+import { chatIdOf, userIdOf, type TelegramContext } from '../context.ts';
+import { coreContext } from '../core-context.ts';
+import { renderReply } from '../render.ts';
+import { createRentFlow, endFlow, getFlow, moveFlow, onlineGpuModels, type FlowRow } from '../rent/flows.repo.ts';
+import { advance, gpuOptions, previous, stepView, type RentState, type RentStep } from '../rent/rent-flow.ts';
 
-/** The guided /rent flow (filled in by rent/). */
+// /rent as a guided flow: GPU → count → hours → where, then the shared layer's quote with its
+// Confirm button (the shared `rent` action places the job). Callback data is
+// `rf:<flow id>:<version>:<choice>`, always far under Telegram's 64 bytes.
+
+const NS = 'rf';
+const regionKeys = Object.keys(REGIONS);
+
 export const rentComposer = new Composer<TelegramContext>();
+
+rentComposer.command('rent', async (ctx) => {
+  const db = ctx.deps.env.DB;
+  const state: RentState = { gpuOptions: gpuOptions(await onlineGpuModels(db)) };
+  const flow = await createRentFlow(db, chatIdOf(ctx), userIdOf(ctx), state, Date.now());
+  const view = stepView('gpu', state, REGIONS);
+  await ctx.reply(view.text, { reply_markup: { inline_keyboard: keyboard(flow, view.choices.map((c) => c.label), 'gpu') } });
+});
+
+rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
+  const [, id = '', versionText = '', choice = ''] = splitCallback(ctx.callbackQuery.data);
+  const db = ctx.deps.env.DB;
+  const now = Date.now();
+  const flow = await getFlow(db, id, now);
+  if (!flow || flow.userId !== userIdOf(ctx)) {
+    await ctx.answerCallbackQuery({ text: 'This rental has expired; send /rent to start again.' });
+    return;
+  }
+  if (String(flow.version) !== versionText) {
+    await ctx.answerCallbackQuery({ text: 'Already chosen.' });
+    return;
+  }
+  if (choice === 'x') {
+    await endFlow(db, flow.id);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText('Rental cancelled; nothing was held.');
+    return;
+  }
+  const moved =
+    choice === 'b'
+      ? { ok: true as const, step: previous(flow.step), state: flow.state }
+      : advance(flow.step, flow.state, Number.parseInt(choice, 36), regionKeys);
+  if (!moved.ok || !(await moveFlow(db, flow, moved.step, moved.state, now))) {
+    await ctx.answerCallbackQuery({ text: moved.ok ? 'Already chosen.' : 'That choice is not on the list.' });
+    return;
+  }
+  await ctx.answerCallbackQuery();
+  const next: FlowRow = { ...flow, step: moved.step, state: moved.state, version: flow.version + 1 };
+  if (next.step !== 'quote') {
+    const view = stepView(next.step, next.state, REGIONS);
+    await ctx.editMessageText(view.text, { reply_markup: { inline_keyboard: keyboard(next, view.choices.map((c) => c.label), next.step) } });
+    return;
+  }
+  // The quote is the shared layer's: same ranking, same Confirm action as on Discord.
+  const { gpu, count, hours, region } = next.state;
+  const reply = await runCommand(['rent'], coreContext(ctx, { gpu, count, hours, region }));
+  const message = renderReply(reply);
+  await endFlow(db, flow.id);
+  await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup ?? { inline_keyboard: [] }, link_preview_options: message.link_preview_options });
+});
+
+function keyboard(flow: FlowRow, labels: string[], step: RentStep): InlineKeyboardButton[][] {
+  const perRow = step === 'where' || step === 'gpu' ? 2 : 4;
+  const buttons = labels.map((text, i) => ({ text, callback_data: callbackData(NS, flow.id, flow.version, i.toString(36)) }));
+  const rows: InlineKeyboardButton[][] = [];
+  for (let i = 0; i < buttons.length; i += perRow) rows.push(buttons.slice(i, i + perRow));
+  const controls: InlineKeyboardButton[] = [];
+  if (step !== 'gpu') controls.push({ text: '◀ Back', callback_data: callbackData(NS, flow.id, flow.version, 'b') });
+  controls.push({ text: '✖ Cancel', callback_data: callbackData(NS, flow.id, flow.version, 'x') });
+  rows.push(controls);
+  return rows;
+}

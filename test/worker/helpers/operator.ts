@@ -41,3 +41,12 @@ export async function alertEvent(eventId: string) {
     .bind(eventId)
     .first<{ event_id: string; kind: string; recipients: number; fanned_out_at: number | null }>();
 }
+
+/** Links a fresh Telegram user (private chat id = user id) to an existing account. */
+export async function linkTelegram(accountId: string): Promise<number> {
+  const db = testDb();
+  const chatId = freshChatId();
+  const { token } = await createLinkToken(db, 'telegram', String(chatId));
+  expect(await consumeLinkToken(db, await hashLinkToken(token), accountId, Date.now())).not.toBeNull();
+  return chatId;
+}

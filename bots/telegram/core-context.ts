@@ -1,0 +1,15 @@
+import type { Context } from 'grammy';
+import type { BotContext, OptionValue } from '../core/command.ts';
+import { makeContext } from '../core/dispatch.ts';
+import type { TelegramContext } from './context.ts';
+
+/** The shared layer's context for this Telegram update. Admin commands stay Discord-only. */
+export function coreContext(ctx: TelegramContext, options: Record<string, OptionValue | undefined> = {}): BotContext {
+  return makeContext(ctx.deps, { platform: 'telegram', user: { id: String(ctx.from?.id ?? ''), name: displayName(ctx) }, isAdmin: false, options });
+}
+
+function displayName(ctx: Context): string {
+  const from = ctx.from;
+  if (!from) return 'someone';
+  return from.username ? `@${from.username}` : [from.first_name, from.last_name].filter(Boolean).join(' ');
+}
