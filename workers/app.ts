@@ -10,6 +10,7 @@ import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
+import { linkApp } from './link/link.app.ts';
 import { networkApp } from './explorer/network.app.ts';
 import { agentJobsApp } from './jobs/agent-jobs.app.ts';
 import { jobsApp } from './jobs/jobs.app.ts';
@@ -52,6 +53,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/governance', governanceApp)
   .route('/discord', discordApp)
   .route('/telegram', telegramApp)
+  .route('/link', linkApp)
   .route('/', explorerApp);
 
 app.notFound((c) => {

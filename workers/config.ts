@@ -31,6 +31,8 @@ const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9.-]+(:[0-9]{1,5})?$/i, 'must be a host name, optionally with a port')
     .optional(),
+  /** Public origin of this Worker, for the links bots send (`/link?token=…`); unset: the origin the bot's webhook was called on. */
+  PUBLIC_BASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional()),
   /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
   SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
   /** Governance rules until a `param` proposal changes them (workers/governance/README.md). */

@@ -83,7 +83,7 @@ function botDeps(c: Context<AppEnv>): BotDeps {
     db: c.var.db,
     config: c.var.config,
     env: c.env,
-    origin: new URL(c.req.url).origin,
+    origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
     defer: (promise) => c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error))),
   };
 }

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
 import { issueApiKey } from '../accounts/api-keys.ts';
+import { createLinkToken } from '../accounts/links.ts';
+import { LINK_PLATFORMS } from '../../db/schema.ts';
 import { badRequest, noRoute } from '../errors.ts';
 import { jsonBody } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
@@ -21,6 +23,11 @@ const faucetSchema = z.strictObject({
   amount: z.string().max(40),
 });
 
+const linkTokenSchema = z.strictObject({
+  platform: z.enum(LINK_PLATFORMS),
+  userId: z.string().regex(/^[0-9]{1,25}$/, 'must be a chat user id (digits)'),
+});
+
 export const devApp = new Hono<AppEnv>()
   .use(async (c, next) => {
     if (!c.var.config.isDevelopment) throw noRoute(c.req.method, new URL(c.req.url).pathname);
@@ -32,6 +39,14 @@ export const devApp = new Hono<AppEnv>()
     const account = await findOrCreateWalletAccount(c.var.db, wallet);
     const apiKey = await issueApiKey(c.var.db, account.id, 'dev');
     return c.json({ accountId: account.id, apiKey, wallet }, 201);
+  })
+
+  // What a bot's /link command does, for tests of the wallet page: a token and the page's URL.
+  .post('/link-tokens', async (c) => {
+    const body = await jsonBody(c, linkTokenSchema);
+    const { token, expiresAt } = await createLinkToken(c.var.db, body.platform, body.userId);
+    const url = `${new URL(c.req.url).origin}/link?token=${encodeURIComponent(token)}`;
+    return c.json({ token, expiresAt: new Date(expiresAt).toISOString(), url }, 201);
   })
 
   .post('/faucet', async (c) => {
