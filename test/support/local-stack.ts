@@ -42,6 +42,15 @@ export async function startLocalStack(vars: Record<string, string> = {}): Promis
     ['start', '--', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--show-interactive-dev-session=false', ...varArgs],
     { cwd: repoRoot, env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  // If the test process dies without calling stop(), take the stack down with it.
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killGroup);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -67,6 +76,7 @@ export async function startLocalStack(vars: Record<string, string> = {}): Promis
       if (!res.ok) throw new Error(`cron trigger failed: ${res.status} ${await res.text()}`);
     },
     stop: async () => {
+      process.off('exit', killGroup);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         try {
