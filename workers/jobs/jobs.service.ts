@@ -4,6 +4,7 @@ import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
 import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { emitAlert } from '../alerts/emit-alert.ts';
 import { AppError } from '../errors.ts';
 import type { BatchStatement } from '../ledger/d1-batch.ts';
 import { shardFor } from '../live/shard-stub.ts';
@@ -252,6 +253,8 @@ export async function closeJob(ctx: JobsContext, job: JobRow, close: Close, bill
     nowMs,
   );
   if (result.ok) await withdraw(ctx, job.nodeId, job.id, close.reason);
+  // Operators hear about failures on their nodes (workers/alerts); one alert per job.
+  if (result.ok && close.to === 'failed' && job.nodeId) await emitAlert(ctx.env, { eventId: `job_failed:${job.id}`, kind: 'job_failed', nodeId: job.nodeId, at: nowMs, data: { jobId: job.id, reason: close.reason } }).catch((error) => console.error('job_failed alert not emitted', error));
   return result;
 }
 

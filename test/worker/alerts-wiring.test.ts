@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { heartbeat } from './helpers/agent.ts';
+import { jobBody, json, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
+import { linkedOperator, say } from './helpers/operator.ts';
+import { eventually, sentTo } from './helpers/telegram.ts';
+
+// Other features emit alerts with one emitAlert call; these tests drive those features through
+// their public routes and watch the operator's chat.
+
+describe('alerts emitted by other features', () => {
+  it('a job failing on an operator\'s node reaches the operator', async () => {
+    const op = await linkedOperator();
+    const node = await nodeAt(48.86, 2.35, 'FR', { owner: op.wallet, name: 'paris-1' });
+    expect(await say(op, '/alerts on')).toMatch(/^Alerts on/);
+    const renter = await newRenter();
+    const job = await json<{ id: string }>(await renter.call('POST', '/v1/jobs', jobBody()), 201);
+    await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat());
+    await sendEvent(node, job.id, { kind: 'accepted' });
+    await sendEvent(node, job.id, { kind: 'started' });
+    const finished = await sendEvent(node, job.id, { kind: 'finished', exitCode: 1, reason: 'error', receipt: { gpuSeconds: 5, runSeconds: 5 }, message: 'CUDA out of memory' });
+    expect(finished.status).toBe(200);
+    expect((await json<{ status: string }>(await renter.call('GET', `/v1/jobs/${job.id}`), 200)).status).toBe('failed');
+    const alert = await eventually(async () => {
+      const sent = (await sentTo(op.chatId)).filter((c) => String(c.body.text).startsWith('❌'));
+      expect(sent).toHaveLength(1);
+      return String(sent[0]!.body.text);
+    });
+    expect(alert).toMatch(new RegExp(`^❌ Job ${job.id} failed on paris-1 at \\d\\d:\\d\\d UTC`));
+  });
+});
