@@ -28,3 +28,31 @@ describe('alerts emitted by other features', () => {
     expect(alert).toMatch(new RegExp(`^❌ Job ${job.id} failed on paris-1 at \\d\\d:\\d\\d UTC`));
   });
 });
+
+describe('GPU temperature alerts from heartbeats', () => {
+  it('alerts on crossing the threshold, once, and again only after cooling down', async () => {
+    const op = await linkedOperator();
+    const node = await nodeAt(52.52, 13.4, 'DE', { owner: op.wallet, name: 'berlin-1' });
+    await say(op, '/alerts on');
+    const beat = (temps: number[]) =>
+      node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat({ gpus: temps.map((tempC, index) => ({ index, utilPct: 90, memUsedMb: 20000, tempC, powerW: 300 })) }));
+    const hotAlerts = async () => (await sentTo(op.chatId)).filter((c) => String(c.body.text).startsWith('🌡'));
+
+    expect((await beat([70, 72])).status).toBe(200);
+    expect((await beat([71, 88])).status).toBe(200); // crosses 85 °C on GPU 1
+    const first = await eventually(async () => {
+      const sent = await hotAlerts();
+      expect(sent).toHaveLength(1);
+      return String(sent[0]!.body.text);
+    });
+    expect(first).toMatch(/^🌡 berlin-1: GPU 1 at 88 °C \(limit 85 °C\)/);
+    await beat([71, 90]); // still hot: no new alert
+    await beat([70, 82]); // below 85 but within the 5 °C hysteresis: still hot
+    await beat([70, 86]);
+    await beat([60, 79]); // cooled
+    await beat([60, 87]); // hot again
+    await eventually(async () => expect(await hotAlerts()).toHaveLength(2), 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await hotAlerts()).toHaveLength(2);
+  });
+});

@@ -3,6 +3,8 @@ import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { applyHeartbeat, isOverdue, offlineTransition, type LiveRecord, type NodeStatus, type Transition } from './liveness.ts';
 import { flushToD1, type FoldRow, type EventRow } from './fold.ts';
+import { GpuHeatTracker } from '../alerts/gpu-heat.ts';
+import { emitAlert } from '../alerts/emit-alert.ts';
 import { ShardJobs, type AgentJob } from '../jobs/shard-jobs.ts';
 
 export interface HeartbeatInput {
@@ -46,11 +48,14 @@ export class NodeShard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Jobs held by this shard's nodes and the agents' WebSocket streams (workers/jobs/shard-jobs.ts). */
   private readonly jobs: ShardJobs;
+  /** Which nodes run hot: a temperature alert on each crossing, not on every heartbeat. */
+  private readonly heat: GpuHeatTracker;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.jobs = new ShardJobs(ctx);
+    this.heat = new GpuHeatTracker(this.sql);
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS live_nodes (
         node_id TEXT PRIMARY KEY, status TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
@@ -120,6 +125,8 @@ export class NodeShard extends DurableObject<Env> {
     this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes), dirty);
     this.queueTransitions(input.nodeId, next.transitions);
     this.count('heartbeats', 1);
+    const hot = this.heat.observe(input.nodeId, input.gpus, input.nowMs, getConfig(this.env).ALERT_GPU_TEMP_C);
+    if (hot) await emitAlert(this.env, hot).then(() => this.heat.markHot(input.nodeId, input.nowMs), (error) => console.error('gpu_hot alert not emitted', error));
     await this.ensureFoldAlarm(input.nowMs);
     return { ok: true, status: next.record.status, ...this.jobs.forHeartbeat(input.nodeId, input.runningJobs ?? []) };
   }
