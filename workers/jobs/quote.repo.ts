@@ -1,8 +1,8 @@
 import { cellRings, type LatLon } from '../routing/geo.ts';
 import type { CandidateGpu } from './allocation.ts';
-import { rankCandidates, type RankedCandidate, type RoutingNode } from '../routing/rank.ts';
+import { probeIndexFor, rankCandidates, type RankedCandidate, type RoutingNode } from '../routing/rank.ts';
 import type { RoutingWeights } from '../routing/routing-weights.ts';
-import { DEFAULT_RTT_PARAMS, rttFloorMs, type ProbeSample } from '../routing/rtt-model.ts';
+import { DEFAULT_RTT_PARAMS, profileNode, rttFloorMs, type NodeRttProfile, type ProbeIndex, type ProbeSample } from '../routing/rtt-model.ts';
 
 // The I/O side of a quote: read candidate nodes ring by ring around the renter, only for the
 // requested catalogue models (index node_gpus(canonical_model, geo_cell)), and stop widening as
@@ -54,16 +54,18 @@ interface CandidateRow {
   probes: string;
 }
 
+// CROSS JOIN fixes the loop order (SQLite never reorders it): for each (model, cell) pair, one
+// seek into node_gpus(canonical_model, geo_cell), then one primary-key-ordered lookup per row into
+// nodes and into gpu_commitments. Left to itself the planner prefers nodes_status_idx and walks
+// every online node (3 rows read per node at 100k nodes; see README "Quotes").
 const CANDIDATES_SQL = `
 SELECT g.node_id AS id, g.model AS model, g.canonical_model AS canonical, g.vram_mb AS vram, g.count AS count,
   coalesce((SELECT sum(c.count) FROM gpu_commitments c WHERE c.node_id = g.node_id AND c.model = g.model), 0) AS committed,
   n.lat AS lat, n.lon AS lon, n.country AS country, n.price_per_gpu_hour AS price, n.reputation AS reputation,
   n.online_ms AS onlineMs, n.registered_at AS registeredAt, n.probes AS probes
-FROM node_gpus g JOIN nodes n ON n.id = g.node_id
-WHERE g.canonical_model IN (SELECT value FROM json_each(?1))
-  AND g.geo_cell IN (SELECT value FROM json_each(?2))
-  AND g.vram_mb >= ?3
-  AND n.status = 'online' AND n.suspended = 0 AND n.price_per_gpu_hour <= ?4`;
+FROM json_each(?1) AS m CROSS JOIN json_each(?2) AS cell CROSS JOIN node_gpus AS g CROSS JOIN nodes AS n
+WHERE g.canonical_model = m.value AND g.geo_cell = cell.value AND n.id = g.node_id
+  AND g.vram_mb >= ?3 AND n.status = 'online' AND n.suspended = 0 AND n.price_per_gpu_hour <= ?4`;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -88,6 +90,7 @@ export async function quoteCandidates(
   let ranked: RankedCandidate[] = [];
   if (query.models.length === 0) return { candidates: [], gpusOf: new Map(), rowsRead, queries, rings: 0, nodesConsidered: 0 };
   const models = JSON.stringify(query.models);
+  const index = probeIndexFor(probePoints);
   for (let r = 0; r < rings.length; r++) {
     const cells = rings[r]!;
     if (cells.length === 0) continue;
@@ -100,7 +103,7 @@ export async function quoteCandidates(
     ringsRead++;
     for (const row of result.results) {
       if (query.exclude?.has(row.id)) continue;
-      addRow(nodes, row, nowMs);
+      addRow(nodes, row, index, nowMs);
     }
     // Models are filtered in SQL, so the ranker sees catalogue names and matches them as given.
     ranked = rankCandidates(
@@ -118,7 +121,26 @@ export async function quoteCandidates(
   return { candidates: ranked, gpusOf, rowsRead, queries, rings: ringsRead, nodesConsidered: nodes.size };
 }
 
-function addRow(nodes: Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>, row: CandidateRow, nowMs: number): void {
+/**
+ * Parsed probes and RTT profiles by node, kept across quotes in the isolate: a profile changes only
+ * when the node's folded probes or the probe points do, and parsing and profiling every candidate
+ * is most of a quote's CPU. Bounded; cleared wholesale when full.
+ */
+const profileCache = new Map<string, { probes: string; index: ProbeIndex; samples: ProbeSample[]; profile: NodeRttProfile }>();
+const PROFILE_CACHE_MAX = 200_000;
+
+function profileOf(row: CandidateRow, index: ProbeIndex): { samples: ProbeSample[]; profile: NodeRttProfile } {
+  const hit = profileCache.get(row.id);
+  if (hit && hit.index === index && hit.probes === row.probes) return hit;
+  const samples = parseProbes(row.probes);
+  const profile = profileNode({ lat: row.lat, lon: row.lon, probes: samples }, index, DEFAULT_RTT_PARAMS);
+  if (profileCache.size >= PROFILE_CACHE_MAX) profileCache.clear();
+  const entry = { probes: row.probes, index, samples, profile };
+  profileCache.set(row.id, entry);
+  return entry;
+}
+
+function addRow(nodes: Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>, row: CandidateRow, index: ProbeIndex, nowMs: number): void {
   const gpu: CandidateGpu = { model: row.model, canonical: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed };
   const existing = nodes.get(row.id);
   if (existing) {
@@ -126,6 +148,7 @@ function addRow(nodes: Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>,
     (existing.node.gpus as RoutingNode['gpus'][number][]).push({ model: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed });
     return;
   }
+  const { samples, profile } = profileOf(row, index);
   nodes.set(row.id, {
     gpus: [gpu],
     node: {
@@ -138,7 +161,8 @@ function addRow(nodes: Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>,
       reputation: row.reputation,
       uptime: Math.min(1, row.onlineMs / Math.max(1, nowMs - row.registeredAt)),
       stake: 0n,
-      probes: parseProbes(row.probes),
+      probes: samples,
+      rttProfile: profile,
     },
   });
 }
@@ -174,7 +198,18 @@ const PROBE_TTL_MS = 10_000;
 export async function probePointMap(db: D1Database, nowMs: number): Promise<{ points: ReadonlyMap<string, LatLon>; rowsRead: number }> {
   if (probeCache && probeCache.db === db && nowMs - probeCache.at < PROBE_TTL_MS) return { points: probeCache.points, rowsRead: 0 };
   const result = await db.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
-  const points = new Map(result.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }]));
+  const fresh = new Map(result.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }]));
+  // Same points as before: keep the same map, so the probe index and every cached profile stay valid.
+  const points = probeCache && sameProbes(probeCache.points, fresh) ? probeCache.points : fresh;
   probeCache = { at: nowMs, points, db };
   return { points, rowsRead: result.meta.rows_read ?? 0 };
+}
+
+function sameProbes(a: ReadonlyMap<string, LatLon>, b: ReadonlyMap<string, LatLon>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, p] of b) {
+    const q = a.get(id);
+    if (!q || q.lat !== p.lat || q.lon !== p.lon) return false;
+  }
+  return true;
 }
