@@ -3,6 +3,7 @@ import { sweepShards } from './cron/sweep-shards.ts';
 import { closeEpochs } from './cron/close-epoch.ts';
 import { runGovernanceCron } from './cron/governance.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
+import { runSettlementCron } from './cron/settlement.ts';
 import type { Env } from './env.ts';
 import { runAlertsCron } from './alerts/alerts-cron.ts';
 import { handleAlertBatch } from './alerts/alert-fanout.ts';
@@ -18,6 +19,7 @@ export default {
     await closeEpochs(env, controller.scheduledTime);
     await runGovernanceCron(env, controller.scheduledTime, ctx);
     await runAlertsCron(env, controller.scheduledTime);
+    await runSettlementCron(env, controller.scheduledTime);
     await sweepJobs(env, controller.scheduledTime);
   },
   queue: (batch, env) => handleAlertBatch(batch, env),

@@ -27,6 +27,12 @@ export default defineConfig(async () => {
             ALERT_GROUP_WINDOW_MS: '300',
             ALERT_RETRY_BASE_MS: '200',
             ALERT_RETRY_MAX_MS: '2000',
+            // Solana: a litesvm-backed JSON-RPC server and the mint/treasury made at setup (test/worker/setup/solana-rpc.ts).
+            SOLANA_RPC_URL: inject('solanaRpcUrl'),
+            SOLANA_GENESIS_HASH: inject('solanaGenesisHash'),
+            TOKEN_MINT: inject('solanaMint'),
+            TREASURY_SECRET_KEY: inject('solanaTreasurySecretKey'),
+            SOLANA_RPC_TIMEOUT_MS: '2000',
           },
         },
       })),
@@ -36,7 +42,7 @@ export default defineConfig(async () => {
       root: '.',
       include: ['test/worker/**/*.test.ts'],
       setupFiles: ['test/worker/setup/apply-migrations.ts'],
-      globalSetup: ['test/worker/setup/telegram-api.ts'],
+      globalSetup: ['test/worker/setup/telegram-api.ts', 'test/worker/setup/solana-rpc.ts'],
       testTimeout: 20_000,
     },
   };

@@ -1,7 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { payouts } from '../../db/schema.ts';
+import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
@@ -76,6 +76,18 @@ export const accountsApp = new Hono<AppEnv>()
   })
 
   .get('/me/withdrawals', async (c) => {
-    const rows = await c.var.db.select().from(payouts).where(eq(payouts.accountId, c.var.account.id)).orderBy(desc(payouts.createdAt)).limit(50);
-    return c.json({ payouts: rows.map((p) => payoutView(p, c.var.config.TOKEN_DECIMALS)) });
+    const rows = await c.var.db
+      .select({ payout: payouts, batchState: payoutBatches.state, signature: payoutBatches.signature })
+      .from(payouts)
+      .leftJoin(payoutBatches, eq(payoutBatches.id, payouts.batchId))
+      .where(eq(payouts.accountId, c.var.account.id))
+      .orderBy(desc(payouts.createdAt))
+      .limit(50);
+    return c.json({
+      payouts: rows.map((r) => ({
+        ...payoutView(r.payout, c.var.config.TOKEN_DECIMALS),
+        // The Solana transaction that paid it; only once it is final (before that it may still be replaced).
+        signature: r.payout.status === 'paid' && r.batchState === 'paid' ? r.signature : null,
+      })),
+    });
   });

@@ -21,6 +21,10 @@ export interface DepositCredit {
   /** The deposit reference key the transaction was found under. */
   reference?: string | null;
   slot?: number | null;
+  /** Chain details kept on the `deposits` row (not part of the ledger transaction's parameters). */
+  payer?: string | null;
+  sourceOwner?: string | null;
+  blockTime?: number | null;
 }
 
 export interface DepositCreditResult {
@@ -60,6 +64,9 @@ export async function creditDeposit(db: Db, deposit: DepositCredit, nowMs = Date
             amount: Number(amount),
             ledgerTxId: txId,
             slot: deposit.slot ?? null,
+            payer: deposit.payer ?? null,
+            sourceOwner: deposit.sourceOwner ?? null,
+            blockTime: deposit.blockTime ?? null,
             decidedAt: at,
           }),
         ],
@@ -81,6 +88,10 @@ export interface IgnoredDeposit {
   reason: string;
   amount?: number | bigint | null;
   slot?: number | null;
+  /** The account the reference was handed to, so the depositor can see what happened. */
+  accountId?: string | null;
+  /** Settlement's explanation of the reason, for an operator. */
+  detail?: string | null;
 }
 
 /** Records a final "not creditable" decision; false when the signature was already decided. */
@@ -90,8 +101,10 @@ export async function recordIgnoredDeposit(db: Db, deposit: IgnoredDeposit, nowM
     .values({
       signature: deposit.signature,
       reference: deposit.reference ?? null,
+      accountId: deposit.accountId ?? null,
       status: 'ignored',
       reason: deposit.reason,
+      detail: deposit.detail?.slice(0, 500) ?? null,
       amount: deposit.amount === undefined || deposit.amount === null ? null : Number(deposit.amount),
       slot: deposit.slot ?? null,
       decidedAt: nowMs,

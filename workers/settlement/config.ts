@@ -28,6 +28,16 @@ const settlementEnvSchema = z.object({
   SOLANA_GENESIS_HASH: z.string().refine((s) => decodeBase58(s)?.length === 32, 'must be a base58 hash').optional(),
   /** Optional. Milliseconds before an RPC call is abandoned. */
   SOLANA_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Deposit references the cron scans per run, least recently scanned first. */
+  DEPOSIT_SCAN_REFERENCES: z.coerce.number().int().min(1).max(500).default(25),
+  /** How long a handed-out reference is scanned by the cron (the on-demand check works after that too). */
+  DEPOSIT_REFERENCE_TTL_S: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+  /** Payouts per legacy transaction, at most (20 fit with existing token accounts; fewer are planned when accounts are created). */
+  PAYOUT_MAX_PER_TX: z.coerce.number().int().min(1).max(22).default(20),
+  /** Open payout batches advanced per cron run (one RPC round each). */
+  PAYOUT_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(100).default(10),
+  /** Optional priority fee in micro-lamports per compute unit; unset sends without one. */
+  PAYOUT_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).optional(),
 });
 
 export interface SettlementConfig {
@@ -39,6 +49,8 @@ export interface SettlementConfig {
   genesisHash: string | null;
   /** Kept as bytes: turning it into a signer is async (WebCrypto), see `loadTreasurySigner`. */
   treasurySecretKey: Uint8Array;
+  deposits: { scanReferencesPerRun: number; referenceTtlMs: number };
+  payouts: { maxPerTx: number; batchesPerRun: number; priorityFeeMicroLamports: bigint | undefined };
 }
 
 /** Parses the settlement part of the Worker env once; a bad value fails with the names at fault. */
@@ -64,6 +76,13 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
       data.SOLANA_GENESIS_HASH ??
       (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : null),
     treasurySecretKey: secret,
+    deposits: { scanReferencesPerRun: data.DEPOSIT_SCAN_REFERENCES, referenceTtlMs: data.DEPOSIT_REFERENCE_TTL_S * 1000 },
+    payouts: {
+      maxPerTx: data.PAYOUT_MAX_PER_TX,
+      batchesPerRun: data.PAYOUT_BATCHES_PER_RUN,
+      priorityFeeMicroLamports:
+        data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS === undefined ? undefined : BigInt(data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS),
+    },
   };
 }
 

@@ -1,16 +1,32 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getBase58Decoder, getBase58Encoder, getTransactionDecoder, getSignatureFromTransaction, type Address } from '@solana/kit';
+import {
+  getBase58Decoder,
+  getBase58Encoder,
+  getCompiledTransactionMessageDecoder,
+  getSignatureFromTransaction,
+  getTransactionDecoder,
+  type Address,
+  type Transaction,
+} from '@solana/kit';
 import { LocalChain, type Commitment, type IndexedTransaction, type LocalChainOptions } from './local-chain.ts';
 
 // A Solana JSON-RPC endpoint for tests, backed by LocalChain (litesvm). It answers the methods
 // workers/settlement calls, with the response shapes of a real node, and has switches for the
 // failures that matter to settlement: a send that is swallowed, a send that executes but never
 // answers (the client times out), blockhash expiry and delayed finality.
+//
+// The switches can name an account: then they apply only to a transaction that has it among its
+// keys (or, for finality, to every transaction that touches it). Test files that share one server
+// (the workerd suite runs files in parallel) stay out of each other's way that way. The same
+// switches are reachable over HTTP at `POST /__control` (see `controlOp`), for tests that run
+// where the server object is not (inside workerd).
 
 export interface RpcServerOptions extends LocalChainOptions {
   /** Reuse a chain; otherwise a new one is made from the options. */
   chain?: LocalChain;
+  /** Handles `POST /__control` bodies whose `op` is not one of the built-in ones (see `controlOp`). */
+  control?: (body: Record<string, unknown>) => unknown;
   /** Default 127.0.0.1 (workerd reaches Node-side servers there). */
   host?: string;
 }
@@ -20,10 +36,16 @@ export interface LocalRpcServer {
   chain: LocalChain;
   /** Every call received, in order (for assertions on what the client did). */
   calls: { method: string; params: unknown[] }[];
-  /** The next sendTransaction returns its signature but the transaction is lost, as a dropped packet is. */
-  dropNextSend(): void;
-  /** The next sendTransaction executes (the transaction lands) and then never answers. */
-  timeoutNextSend(): void;
+  /**
+   * The next sendTransaction (of a transaction with `account` among its keys, when given) returns
+   * its signature but the transaction is lost, as a dropped packet is.
+   */
+  dropNextSend(account?: string): void;
+  /** The next sendTransaction (optionally: touching `account`) executes (the transaction lands) and then never answers. */
+  timeoutNextSend(account?: string): void;
+  /** Transactions touching `account` stay at `confirmed` until `releaseFinality(account)`. */
+  holdFinality(account: string): void;
+  releaseFinality(account: string): void;
   /** The next call of `method` answers HTTP 503 without doing anything. */
   failNext(method: string): void;
   close(): Promise<void>;
@@ -41,32 +63,48 @@ class RpcFailure extends Error {
 
 const HANG = Symbol('hang');
 
+interface SendRule {
+  kind: 'drop' | 'hang';
+  account?: string;
+}
+
 export async function startRpcServer(options: RpcServerOptions = {}): Promise<LocalRpcServer> {
   const chain = options.chain ?? new LocalChain(options);
   const calls: LocalRpcServer['calls'] = [];
-  const switches = { drop: false, hang: false, fail: new Set<string>() };
+  const switches = { rules: [] as SendRule[], fail: new Set<string>(), held: new Set<string>() };
   const hanging = new Set<ServerResponse>();
+  /** The chain's commitment, except that held accounts keep their transactions at `confirmed`. */
+  const commitmentOf = (tx: IndexedTransaction): Commitment =>
+    switches.held.size > 0 && tx.accountKeys.some((k) => switches.held.has(k)) ? 'confirmed' : chain.commitmentOf(tx);
+  /** Takes the first rule that applies to this transaction, if any. */
+  const takeRule = (tx: Transaction): SendRule['kind'] | null => {
+    if (switches.rules.length === 0) return null;
+    const keys = getCompiledTransactionMessageDecoder().decode(tx.messageBytes).staticAccounts as string[];
+    const at = switches.rules.findIndex((r) => r.account === undefined || keys.includes(r.account));
+    if (at < 0) return null;
+    return switches.rules.splice(at, 1)[0]!.kind;
+  };
 
   const methods: Record<string, (params: unknown[]) => unknown> = {
     getGenesisHash: () => chain.genesisHash,
     getHealth: () => 'ok',
-    getSlot: (p) => chain.blockHeight(commitmentOf(p[0])),
-    getBlockHeight: (p) => chain.blockHeight(commitmentOf(p[0])),
-    getLatestBlockhash: (p) => ({ context: context(chain), value: withCommitment(chain, commitmentOf(p[0])) }),
-    getSignaturesForAddress: (p) => signaturesForAddress(chain, p),
-    getTransaction: (p) => transaction(chain, p),
+    getSlot: (p) => chain.blockHeight(requestedCommitment(p[0])),
+    getBlockHeight: (p) => chain.blockHeight(requestedCommitment(p[0])),
+    getLatestBlockhash: (p) => ({ context: context(chain), value: withCommitment(chain, requestedCommitment(p[0])) }),
+    getSignaturesForAddress: (p) => signaturesForAddress(chain, p, commitmentOf),
+    getTransaction: (p) => transaction(chain, p, commitmentOf),
     getSignatureStatuses: (p) => ({
       context: context(chain),
       value: (p[0] as string[]).map((s) => {
         const tx = chain.getTransaction(s);
         if (!tx) return null;
-        const finalized = chain.commitmentOf(tx) === 'finalized';
+        const finalized = commitmentOf(tx) === 'finalized';
         return {
           slot: tx.slot,
           confirmations: finalized ? null : chain.height - tx.slot,
           err: tx.err,
           status: tx.err === null ? { Ok: null } : { Err: tx.err },
-          confirmationStatus: chain.commitmentOf(tx),
+          confirmationStatus: commitmentOf(tx),
         };
       }),
     }),
@@ -77,10 +115,8 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
       const bytes = config.encoding === 'base64' ? Buffer.from(String(p[0]), 'base64') : getBase58Encoder().encode(String(p[0]));
       const tx = getTransactionDecoder().decode(bytes);
       const signature = getSignatureFromTransaction(tx);
-      if (switches.drop) {
-        switches.drop = false;
-        return signature;
-      }
+      const rule = takeRule(tx);
+      if (rule === 'drop') return signature;
       if (!config.skipPreflight) {
         const simulation = chain.simulate(tx);
         if (!simulation.ok) {
@@ -91,17 +127,71 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
         }
       }
       chain.execute(tx); // a transaction that cannot land is silently dropped, as by a leader
-      if (switches.hang) {
-        switches.hang = false;
-        return HANG;
-      }
+      if (rule === 'hang') return HANG;
       return signature;
     },
   };
 
+  const api: Omit<LocalRpcServer, 'url' | 'close'> = {
+    chain,
+    calls,
+    dropNextSend: (account) => void switches.rules.push({ kind: 'drop', account }),
+    timeoutNextSend: (account) => void switches.rules.push({ kind: 'hang', account }),
+    failNext: (method) => void switches.fail.add(method),
+    holdFinality: (account) => void switches.held.add(account),
+    releaseFinality: (account) => void switches.held.delete(account),
+  };
+
+  /**
+   * `POST /__control` with `{ "op": … }`: dropNextSend / timeoutNextSend `{ account? }`,
+   * failNext `{ method }`, holdFinality / releaseFinality `{ account }`, expireBlockhash, finalize,
+   * transactionsOf `{ address }` (landed transactions touching it, oldest first), sendCount
+   * `{ signature }` (how often it was sent). Any other op goes to `options.control`.
+   */
+  async function controlOp(body: Record<string, unknown>): Promise<unknown> {
+    const account = typeof body.account === 'string' ? body.account : undefined;
+    switch (body.op) {
+      case 'dropNextSend':
+        return api.dropNextSend(account);
+      case 'timeoutNextSend':
+        return api.timeoutNextSend(account);
+      case 'failNext':
+        return api.failNext(String(body.method));
+      case 'holdFinality':
+        return api.holdFinality(String(account));
+      case 'releaseFinality':
+        return api.releaseFinality(String(account));
+      case 'expireBlockhash':
+        return chain.expireBlockhash();
+      case 'finalize':
+        return chain.finalize();
+      case 'transactionsOf':
+        return chain
+          .signaturesFor(String(body.address))
+          .reverse()
+          .map((tx) => ({ signature: tx.signature, slot: tx.slot, err: tx.err, commitment: commitmentOf(tx) }));
+      case 'sendCount':
+        return calls.filter((c) => c.method === 'sendTransaction' && sendSignature(c.params) === body.signature).length;
+      default:
+        if (options.control) return options.control(body);
+        throw new Error(`unknown control op ${JSON.stringify(body.op)}`);
+    }
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, text: string): Promise<void> {
+    if (req.method !== 'POST') return reply(res, 405, { error: 'POST a JSON body with an op' });
+    try {
+      const result = await controlOp(JSON.parse(text) as Record<string, unknown>);
+      reply(res, 200, { result: result ?? null });
+    } catch (error) {
+      reply(res, 400, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.url?.startsWith('/__control')) return handleControl(req, res, Buffer.concat(chunks).toString('utf8'));
     let body: { id?: unknown; method?: unknown; params?: unknown };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -138,11 +228,7 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
 
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    chain,
-    calls,
-    dropNextSend: () => void (switches.drop = true),
-    timeoutNextSend: () => void (switches.hang = true),
-    failNext: (method) => void switches.fail.add(method),
+    ...api,
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -160,7 +246,18 @@ function context(chain: LocalChain) {
   return { slot: chain.height, apiVersion: '2.2.0' };
 }
 
-function commitmentOf(config: unknown): Commitment {
+/** The signature of a sendTransaction call's transaction (its first signature), or null. */
+function sendSignature(params: unknown[]): string | null {
+  try {
+    const config = (params[1] ?? {}) as { encoding?: string };
+    const bytes = config.encoding === 'base64' ? Buffer.from(String(params[0]), 'base64') : getBase58Encoder().encode(String(params[0]));
+    return getSignatureFromTransaction(getTransactionDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+function requestedCommitment(config: unknown): Commitment {
   const c = (config as { commitment?: Commitment } | undefined)?.commitment;
   return c ?? 'finalized';
 }
@@ -170,13 +267,15 @@ function withCommitment(chain: LocalChain, _commitment: Commitment) {
   return chain.latestBlockhash();
 }
 
-function signaturesForAddress(chain: LocalChain, params: unknown[]) {
+type CommitmentOf = (tx: IndexedTransaction) => Commitment;
+
+function signaturesForAddress(chain: LocalChain, params: unknown[], commitmentOf: CommitmentOf) {
   const config = (params[1] ?? {}) as { limit?: number; before?: string; until?: string; commitment?: Commitment };
   const commitment = config.commitment ?? 'finalized';
   if (commitment === 'processed') throw new RpcFailure(-32602, 'Method does not support commitment below `confirmed`');
   const limit = config.limit ?? 1000;
   let list = chain.signaturesFor(String(params[0]));
-  if (commitment === 'finalized') list = list.filter((tx) => chain.commitmentOf(tx) === 'finalized');
+  if (commitment === 'finalized') list = list.filter((tx) => commitmentOf(tx) === 'finalized');
   if (config.before) {
     const at = list.findIndex((tx) => tx.signature === config.before);
     list = at < 0 ? [] : list.slice(at + 1);
@@ -191,17 +290,17 @@ function signaturesForAddress(chain: LocalChain, params: unknown[]) {
     err: tx.err,
     memo: null,
     blockTime: tx.blockTime,
-    confirmationStatus: chain.commitmentOf(tx),
+    confirmationStatus: commitmentOf(tx),
   }));
 }
 
-function transaction(chain: LocalChain, params: unknown[]) {
+function transaction(chain: LocalChain, params: unknown[], commitmentOf: CommitmentOf) {
   const config = (params[1] ?? {}) as { encoding?: string; commitment?: Commitment; maxSupportedTransactionVersion?: number };
   if ((config.encoding ?? 'json') !== 'json') throw new RpcFailure(-32602, 'the test RPC server only speaks encoding "json"');
   if (config.commitment === 'processed') throw new RpcFailure(-32602, 'Method does not support commitment below `confirmed`');
   const tx = chain.getTransaction(String(params[0]));
   if (!tx) return null;
-  if ((config.commitment ?? 'finalized') === 'finalized' && chain.commitmentOf(tx) !== 'finalized') return null;
+  if ((config.commitment ?? 'finalized') === 'finalized' && commitmentOf(tx) !== 'finalized') return null;
   if (tx.message.version !== 'legacy' && config.maxSupportedTransactionVersion === undefined) {
     throw new RpcFailure(-32015, 'Transaction version (0) is not supported by the requesting client.');
   }

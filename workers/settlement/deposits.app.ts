@@ -1,0 +1,144 @@
+import { desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { depositReferences, deposits } from '../../db/schema.ts';
+import { requireAccount } from '../accounts/require-account.ts';
+import type { AppEnv } from '../app-env.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
+import { formatAmount, parseAmount } from '../lib/amounts.ts';
+import { findReference, scanAndRecord, type DepositReferenceRow, type RecordedDecision } from './deposit-scan.ts';
+import { depositInstructions } from './deposits.ts';
+import { requireSettlement, upstreamError } from './settlement-env.ts';
+
+// Deposits by Solana Pay transfer request, mounted at /v1/accounts/me/deposits (API key).
+// POST hands out the treasury's token address and a fresh reference for the account; the cron
+// (and POST …/{reference}/check, on demand) credits finalized payments once per signature.
+// No Idempotency-Key: a check is safe to repeat, and each POST is a new reference by design.
+
+const newDepositSchema = z.strictObject({
+  /** Whole tokens as a decimal string; less than this arriving under the reference is not credited. */
+  amount: z.string().max(40).optional(),
+});
+
+const referenceParam = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'is not a deposit reference');
+
+type DepositRow = typeof deposits.$inferSelect;
+
+export const depositsApp = new Hono<AppEnv>()
+  .use(requireAccount)
+
+  .post('/', async (c) => {
+    const raw = await readRawBody(c);
+    const body = validate(newDepositSchema, raw.byteLength === 0 ? {} : parseJsonBytes(raw));
+    const s = await requireSettlement(c.env);
+    const decimals = s.config.decimals;
+    let expected: number | null = null;
+    if (body.amount !== undefined) {
+      const amount = parseAmount(body.amount, decimals);
+      if (!amount.ok) throw badRequest('invalid_request', `amount: ${amount.reason}.`);
+      if (amount.baseUnits <= 0) throw badRequest('invalid_request', 'amount: must be more than 0.');
+      expected = amount.baseUnits;
+    }
+    const instructions = await depositInstructions({
+      recipient: s.treasuryAddress,
+      mint: s.config.mint,
+      decimals,
+      amount: expected === null ? undefined : BigInt(expected),
+      label: 'gridplane',
+      message: 'Deposit to your gridplane balance',
+    });
+    const now = Date.now();
+    // Stored before it is handed out: a payment can never arrive under a reference we do not know.
+    const [row] = await c.var.db
+      .insert(depositReferences)
+      .values({
+        reference: instructions.reference,
+        accountId: c.var.account.id,
+        expectedAmount: expected,
+        status: 'open',
+        createdAt: now,
+        expiresAt: now + s.config.deposits.referenceTtlMs,
+      })
+      .returning();
+    return c.json(
+      {
+        ...referenceView(row!, decimals),
+        recipient: instructions.recipient,
+        tokenAccount: instructions.tokenAccount,
+        mint: instructions.mint,
+        decimals,
+        url: instructions.url,
+      },
+      201,
+    );
+  })
+
+  .get('/', async (c) => {
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    const me = c.var.account.id;
+    const [refs, rows] = await Promise.all([
+      c.var.db.select().from(depositReferences).where(eq(depositReferences.accountId, me)).orderBy(desc(depositReferences.createdAt)).limit(50),
+      c.var.db.select().from(deposits).where(eq(deposits.accountId, me)).orderBy(desc(deposits.decidedAt)).limit(50),
+    ]);
+    return c.json({ references: refs.map((r) => referenceView(r, decimals)), deposits: rows.map((d) => depositView(d, decimals)) });
+  })
+
+  .post('/:reference/check', async (c) => {
+    const reference = validate(referenceParam, c.req.param('reference'));
+    const ref = await findReference(c.var.db, c.var.account.id, reference);
+    if (!ref) throw notFound('Deposit reference');
+    const s = await requireSettlement(c.env);
+    const decimals = s.config.decimals;
+    let scan;
+    try {
+      scan = await scanAndRecord(c.var.db, s, ref);
+    } catch (error) {
+      throw upstreamError(error);
+    }
+    const [after, rows] = await Promise.all([
+      findReference(c.var.db, c.var.account.id, reference),
+      c.var.db.select().from(deposits).where(eq(deposits.reference, reference)).orderBy(desc(deposits.decidedAt)).limit(100),
+    ]);
+    return c.json({
+      ...referenceView(after ?? ref, decimals),
+      /** What this check credited; 0 when an earlier or concurrent check did. */
+      creditedNow: formatAmount(scan.creditedNow, decimals),
+      decisions: scan.decisions.map((d) => decisionView(d, decimals)),
+      deposits: rows.map((d) => depositView(d, decimals)),
+    });
+  });
+
+function referenceView(r: DepositReferenceRow, decimals: number) {
+  return {
+    reference: r.reference,
+    amount: r.expectedAmount === null ? null : formatAmount(r.expectedAmount, decimals),
+    status: r.status,
+    createdAt: new Date(r.createdAt).toISOString(),
+    expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
+    scannedAt: r.scannedAt === null ? null : new Date(r.scannedAt).toISOString(),
+  };
+}
+
+function depositView(d: DepositRow, decimals: number) {
+  return {
+    signature: d.signature,
+    reference: d.reference,
+    status: d.status,
+    amount: d.amount === null ? null : formatAmount(d.amount, decimals),
+    reason: d.reason,
+    detail: d.detail,
+    slot: d.slot,
+    transactionId: d.ledgerTxId,
+    decidedAt: new Date(d.decidedAt).toISOString(),
+  };
+}
+
+function decisionView(d: RecordedDecision, decimals: number) {
+  return {
+    signature: d.signature,
+    outcome: d.outcome,
+    reason: d.reason ?? null,
+    amount: d.amount === undefined ? null : formatAmount(d.amount, decimals),
+  };
+}
