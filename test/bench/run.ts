@@ -6,6 +6,7 @@ import { printTable, type BenchRow } from './bench-table.ts';
 import { runExplorerBench } from './explorer/explorer-bench.ts';
 import { ledgerBench } from './ledger/ledger-bench.ts';
 import { heartbeatBench } from './registry/heartbeat-bench.ts';
+import { epochCloseBench } from './rewards/epoch-close-bench.ts';
 import { runRoutingEval } from './routing/routing-eval.ts';
 import { measurePayoutCapacity } from './settlement/payout-capacity.ts';
 
@@ -17,6 +18,7 @@ const sections: Section[] = [
   { title: 'Ledger (local stack)', run: () => ledgerBench(stack) },
   { title: 'Routing quality and quote time (synthetic world, pure code)', run: () => runRoutingEval() },
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
+  { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Explorer (Chromium, local stack)', run: () => runExplorerBench(stack) },
 ];
 

@@ -267,8 +267,26 @@ describe('epoch close', () => {
     await refreshEligibility(testDb(), testConfig(), null).run();
   });
 
+  it('pays the work pool by verified GPU-seconds to eligible nodes only', async () => {
+    const config = testConfig(economy);
+    const worker = await stakedNode({ operatorStake: 400, onlineMs: 0 });
+    const report = await closeDueEpochs(testDb(), config, {
+      nowMs: afterEpoch(110),
+      workSource: async () => [
+        { nodeId: worker.node.nodeId, gpuSeconds: 7200 },
+        { nodeId: 'NotEligibleNode1111111111111111111', gpuSeconds: 99_999 },
+      ],
+    });
+    expect(report.closed).toContain(110);
+    const e = await epochRow(110);
+    const [row] = await sql<{ gpu_seconds: number; work_reward: number }>('SELECT gpu_seconds, work_reward FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', worker.node.nodeId);
+    expect(row).toEqual({ gpu_seconds: 7200, work_reward: e.work_pool });
+    expect(await sql('SELECT 1 FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', 'NotEligibleNode1111111111111111111')).toEqual([]);
+    await expectLedgerReconciles();
+  });
+
   it('runs from the scheduled handler', async () => {
-    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: afterEpoch(109) });
-    expect(await epochRow(109)).toMatchObject({ status: 'closed' });
+    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: afterEpoch(111) });
+    expect(await epochRow(111)).toMatchObject({ status: 'closed' });
   });
 });

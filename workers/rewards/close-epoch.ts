@@ -213,9 +213,11 @@ async function snapshot(exec: Exec, config: Config, options: CloseOptions, epoch
     workUpdates.push(
       db
         .prepare(
-          `UPDATE epoch_nodes SET gpu_seconds = w.s
-           FROM (SELECT value ->> 'n' AS n, value ->> 's' AS s FROM json_each(?2)) AS w
-           WHERE epoch_nodes.epoch = ?1 AND epoch_nodes.node_id = w.n`,
+          // Only nodes already in the snapshot (eligible ones) take work; upsert for the same reason as in compute.
+          `INSERT INTO epoch_nodes (epoch, node_id, uptime_ms, weight_milli, geo_cell, commission_bps, gpu_seconds)
+           SELECT ?1, value ->> 'n', 0, 0, '', 0, value ->> 's' FROM json_each(?2)
+           WHERE EXISTS (SELECT 1 FROM epoch_nodes e WHERE e.epoch = ?1 AND e.node_id = value ->> 'n')
+           ON CONFLICT (epoch, node_id) DO UPDATE SET gpu_seconds = excluded.gpu_seconds`,
         )
         .bind(epoch, JSON.stringify(work.slice(i, i + chunk).map((w) => ({ n: w.nodeId, s: w.gpuSeconds })))),
     );
@@ -336,9 +338,14 @@ async function compute(exec: Exec, config: Config, row: EpochRow): Promise<void>
     writes.push(
       db
         .prepare(
-          `UPDATE epoch_nodes SET region_bps = v.value ->> '$[1]', capacity_reward = v.value ->> '$[2]', work_reward = v.value ->> '$[3]',
-             slashed_reward = v.value ->> '$[4]', net_reward = v.value ->> '$[5]'
-           FROM json_each(?2) AS v WHERE epoch_nodes.epoch = ?1 AND epoch_nodes.node_id = v.value ->> '$[0]'`,
+          // An upsert driven by the JSON rows (one primary-key probe each); an UPDATE … FROM
+          // json_each lets SQLite scan the table once per row, quadratic at this size.
+          `INSERT INTO epoch_nodes (epoch, node_id, uptime_ms, weight_milli, geo_cell, commission_bps,
+             region_bps, capacity_reward, work_reward, slashed_reward, net_reward)
+           SELECT ?1, value ->> '$[0]', 0, 0, '', 0, value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]', value ->> '$[5]'
+           FROM json_each(?2) WHERE true
+           ON CONFLICT (epoch, node_id) DO UPDATE SET region_bps = excluded.region_bps, capacity_reward = excluded.capacity_reward,
+             work_reward = excluded.work_reward, slashed_reward = excluded.slashed_reward, net_reward = excluded.net_reward`,
         )
         .bind(row.epoch, JSON.stringify(rows)),
     );
