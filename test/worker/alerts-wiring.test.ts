@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { heartbeat } from './helpers/agent.ts';
 import { jobBody, json, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
-import { linkedOperator, say } from './helpers/operator.ts';
+import { linkTelegram, linkedOperator, say } from './helpers/operator.ts';
+import { answer, devAccount, fetchChallenge, ownedNode } from './helpers/staking.ts';
 import { eventually, sentTo } from './helpers/telegram.ts';
 
 // Other features emit alerts with one emitAlert call; these tests drive those features through
@@ -54,5 +55,23 @@ describe('GPU temperature alerts from heartbeats', () => {
     await eventually(async () => expect(await hotAlerts()).toHaveLength(2), 10_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await hotAlerts()).toHaveLength(2);
+  });
+});
+
+describe('verification alerts', () => {
+  it('a wrong answer to a hardware challenge reaches the operator', async () => {
+    const owner = await devAccount();
+    const chatId = await linkTelegram(owner.accountId);
+    const node = await ownedNode(owner, { name: 'liar-1' });
+    await say({ chatId }, '/alerts on');
+    const challenge = await fetchChallenge(node);
+    const result = await answer(node, challenge!, new Uint8Array(challenge!.n * 8).fill(7));
+    expect(result.body).toMatchObject({ status: 'failed', failure: 'wrong_answer' });
+    const alert = await eventually(async () => {
+      const sent = (await sentTo(chatId)).filter((c) => String(c.body.text).startsWith('⚠️'));
+      expect(sent).toHaveLength(1);
+      return String(sent[0]!.body.text);
+    });
+    expect(alert).toMatch(/^⚠️ liar-1 failed verification at \d\d:\d\d UTC: wrong answer\.$/);
   });
 });

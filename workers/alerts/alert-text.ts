@@ -76,7 +76,7 @@ function single(a: ChatAlert, o: RenderOptions): string {
     case 'gpu_hot':
       return `🌡 ${name}: GPU ${str(d.gpuIndex) ?? '?'} at ${str(d.tempC) ?? '?'} °C (limit ${str(d.thresholdC) ?? '?'} °C), ${at}.`;
     case 'verification_failed':
-      return `⚠️ ${name} failed verification at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
+      return `⚠️ ${name} failed verification at ${at}${d.reason ? `: ${str(d.reason)?.replace(/_/g, ' ')}` : ''}.`;
     case 'job_failed':
       return `❌ ${d.jobId ? `Job ${str(d.jobId)}` : 'A job'} failed on ${name} at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
     case 'slashed':

@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { requireSignedAgent } from '../auth/agent-auth.ts';
 import { parseJsonBytes, validate } from '../http/body.ts';
 import { answerChallenge, challengeWire, pollChallenges } from './challenges.repo.ts';
+import { emitAlert } from '../alerts/emit-alert.ts';
 
 // Agent routes for hardware verification, mounted beside the node routes under /v1/nodes:
 //   GET  /v1/nodes/{nodeId}/challenges               signed poll; delivering starts the deadline
@@ -29,5 +30,6 @@ export const challengesApp = new Hono<AppEnv>()
     const challengeId = validate(challengeIdSchema, c.req.param('challengeId'));
     const body = validate(answerSchema, parseJsonBytes(c.var.agent.body));
     const outcome = await answerChallenge(c.var.db, c.var.config, c.var.agent.nodeId, challengeId, body.digests, receivedAt);
+    if (outcome.status === 'failed') await emitAlert(c.env, { eventId: `verification_failed:${challengeId}`, kind: 'verification_failed', nodeId: c.var.agent.nodeId, at: receivedAt, data: { reason: outcome.failure } }).catch((error) => console.error('verification alert not emitted', error));
     return c.json({ challengeId, ...outcome });
   });
