@@ -5,6 +5,7 @@ import { startLocalStack } from '../support/local-stack.ts';
 import { printTable, type BenchRow } from './bench-table.ts';
 import { runExplorerBench } from './explorer/explorer-bench.ts';
 import { ledgerBench } from './ledger/ledger-bench.ts';
+import { dispatchBench, quoteBench } from './jobs/jobs-bench.ts';
 import { heartbeatBench } from './registry/heartbeat-bench.ts';
 import { epochCloseBench } from './rewards/epoch-close-bench.ts';
 import { runRoutingEval } from './routing/routing-eval.ts';
@@ -20,6 +21,9 @@ const sections: Section[] = [
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
   { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Explorer (Chromium, local stack)', run: () => runExplorerBench(stack) },
+  // Last: the quote bench seeds 100,000 nodes into the stack's D1.
+  { title: 'Jobs: dispatch (local stack)', run: () => dispatchBench(stack) },
+  { title: 'Jobs: quotes at scale (local stack, real quote path)', run: () => quoteBench(stack) },
 ];
 
 let failed = false;

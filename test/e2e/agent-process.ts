@@ -21,6 +21,8 @@ export interface AgentSetup {
 export interface AgentProcess {
   nodeId: string;
   home: string;
+  /** The agent's process id (to pause it with SIGSTOP in fault tests). */
+  pid: number;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -67,6 +69,7 @@ export function runAgent(agent: { nodeId: string; home: string }, extraArgs: str
   child.stderr!.on('data', (d) => (out += d));
   return {
     ...agent,
+    pid: child.pid!,
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
