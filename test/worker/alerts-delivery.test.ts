@@ -50,7 +50,7 @@ describe('alert delivery', () => {
       const sent = await alertsSentTo(op.chatId);
       expect(sent.map((c) => c.status)).toEqual([429, 200]);
       return sent;
-    }, 15_000);
+    }, 25_000);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(2000);
     expect(calls[1]!.at - calls[0]!.at).toBeLessThan(4000);
     expect(String(calls[1]!.body.text)).toMatch(/^✂️ 2.5 tokens of stake on rig-a slashed at \d\d:\d\d UTC: failed challenge\.$/);
@@ -67,7 +67,7 @@ describe('alert delivery', () => {
       const sent = await alertsSentTo(op.chatId);
       expect(sent.length).toBeGreaterThanOrEqual(4);
       return sent;
-    }, 15_000);
+    }, 25_000);
     expect(failures.every((c) => c.status === 502)).toBe(true);
     // Backoff: the gaps between attempts grow.
     const gaps = failures.slice(1).map((c, i) => c.at - failures[i]!.at);
@@ -81,7 +81,7 @@ describe('alert delivery', () => {
       const ok = (await alertsSentTo(op.chatId)).filter((c) => c.status === 200);
       expect(ok).toHaveLength(1);
       return ok[0]!;
-    }, 15_000);
+    }, 25_000);
     const text = String(delivered.body.text);
     expect(text).toContain('rig-a went offline');
     expect(text).toContain('Job job_x failed on rig-a');
@@ -97,7 +97,7 @@ describe('alert delivery', () => {
       const list = await alertsSentTo(op.chatId);
       expect(list.map((c) => c.status)).toEqual([0, 0, 200]);
       return list;
-    }, 15_000);
+    }, 25_000);
     expect(String(sent[2]!.body.text)).toMatch(/^🌡 rig-a: GPU 1 at 91 °C \(limit 85 °C\)/);
   });
 

@@ -88,7 +88,7 @@ export async function endFailure(chatId: number | string): Promise<void> {
 }
 
 /** Polls until the check passes (the bot and the alert pipeline work asynchronously). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
