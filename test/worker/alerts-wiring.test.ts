@@ -75,3 +75,31 @@ describe('verification alerts', () => {
     expect(alert).toMatch(/^⚠️ liar-1 failed verification at \d\d:\d\d UTC: wrong answer\.$/);
   });
 });
+
+describe('alerts read from other features\' records', () => {
+  it('an applied slash reaches the node\'s operator once', async () => {
+    const { env, exports } = await import('cloudflare:workers');
+    const op = await linkedOperator();
+    const node = await nodeAt(40.4, -3.7, 'ES', { owner: op.wallet, name: 'madrid-1' });
+    await say(op, '/alerts on');
+    // The record the epoch close writes when it applies a slash (workers/slashing/apply-slash.ts).
+    const now = Date.now();
+    await env.DB.prepare(
+      `INSERT INTO slashes (id, node_id, offence, dedupe_key, amount, evidence, status, epoch, created_at, applied_at)
+       VALUES (?, ?, 'failed_verification', ?, 40000000, '{}', 'applied', 1, ?, ?)`,
+    )
+      .bind(`sl_${now}`, node.nodeId, `verify:${node.nodeId}:${now}`, now, now)
+      .run();
+    const cron = () => (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    await cron();
+    await cron(); // the pump re-reads its last millisecond; the repeat is dropped by event id
+    const alert = await eventually(async () => {
+      const sent = (await sentTo(op.chatId)).filter((c) => String(c.body.text).startsWith('✂️'));
+      expect(sent).toHaveLength(1);
+      return String(sent[0]!.body.text);
+    });
+    expect(alert).toMatch(/^✂️ 40 tokens of stake on madrid-1 slashed at \d\d:\d\d UTC: failed verification\.$/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await sentTo(op.chatId)).filter((c) => String(c.body.text).startsWith('✂️'))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,59 @@
+import type { Env } from '../env.ts';
+import type { AlertEvent } from './alert-event.ts';
+import { emitAlerts } from './emit-alert.ts';
+
+// Alerts read from records other features already keep, so they need no call of ours: applied
+// slashes (`slashes.applied_at`) and paid payouts (`payouts.status = 'paid'`). Each pump keeps a
+// timestamp cursor and re-reads its last millisecond (`>=`), so rows committed in the same
+// millisecond are never skipped; the repeats are dropped by event id.
+
+/** Rows per pump per run; far more than one millisecond ever holds, so the cursor always moves. */
+const PAGE = 2000;
+
+interface Pump {
+  name: string;
+  /** Rows at or after the cursor, oldest first, with `t` the timestamp the cursor follows. */
+  sql: string;
+  toEvent(row: Record<string, unknown>): AlertEvent;
+}
+
+const PUMPS: Pump[] = [
+  {
+    name: 'slashes',
+    sql: `SELECT s.id, s.node_id, s.amount, s.offence, s.applied_at AS t FROM slashes s
+          WHERE s.status = 'applied' AND s.applied_at >= ?1 ORDER BY s.applied_at, s.id LIMIT ?2`,
+    toEvent: (r) => ({
+      eventId: `slash:${String(r.id)}`,
+      kind: 'slashed',
+      nodeId: String(r.node_id),
+      at: Number(r.t),
+      data: { amount: Number(r.amount), reason: String(r.offence).replace(/_/g, ' ') },
+    }),
+  },
+  {
+    name: 'payouts',
+    sql: `SELECT p.id, p.account_id, p.amount, p.updated_at AS t FROM payouts p
+          WHERE p.status = 'paid' AND p.updated_at >= ?1 ORDER BY p.updated_at, p.id LIMIT ?2`,
+    toEvent: (r) => ({ eventId: `payout:${String(r.id)}`, kind: 'reward_paid', accountId: String(r.account_id), at: Number(r.t), data: { amount: Number(r.amount) } }),
+  },
+];
+
+export async function pumpRecordAlerts(env: Env, nowMs: number): Promise<{ emitted: number }> {
+  let emitted = 0;
+  for (const pump of PUMPS) {
+    const cursorRow = await env.DB.prepare('SELECT value FROM alert_cursors WHERE name = ?').bind(pump.name).first<{ value: number }>();
+    // First run: only what happened in the last ten minutes is news.
+    const cursor = cursorRow?.value ?? nowMs - 10 * 60_000;
+    const { results } = await env.DB.prepare(pump.sql).bind(cursor, PAGE).all<Record<string, unknown>>();
+    if (results.length > 0) await emitAlerts(env, results.map(pump.toEvent));
+    emitted += results.length;
+    const next = results.length > 0 ? Number(results.at(-1)!.t) : cursor;
+    await env.DB.prepare(
+      `INSERT INTO alert_cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
+       ON CONFLICT (name) DO UPDATE SET value = max(value, ?2), updated_at = ?3`,
+    )
+      .bind(pump.name, next, nowMs)
+      .run();
+  }
+  return { emitted };
+}
