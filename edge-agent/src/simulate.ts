@@ -1,12 +1,12 @@
 // Declared GPUs for development hosts without NVIDIA hardware. Everything reported from here is
 // marked simulated, so the network never mistakes it for real capacity.
+import { canonicalGpuModel, GPU_CATALOG, type CanonicalGpu } from '../../workers/routing/gpu-catalog.ts';
 import { AgentError } from './errors.ts';
 import { describeInventory, type GpuInventoryEntry, type GpuMetric, type GpuSnapshot, type GpuSource } from './gpu-source.ts';
 
 export interface SimulatedModel {
-  /** What an operator types in --simulate-gpus. */
+  /** The catalogue key, e.g. "RTX 4090". */
   key: string;
-  aliases: readonly string[];
   /** The name nvidia-smi reports for this board. */
   model: string;
   vramMb: number;
@@ -14,16 +14,33 @@ export interface SimulatedModel {
   maxW: number;
 }
 
-export const SIMULATED_GPU_CATALOGUE: readonly SimulatedModel[] = [
-  { key: 'RTX 4090', aliases: ['4090'], model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, idleW: 20, maxW: 450 },
-  { key: 'RTX 3090', aliases: ['3090'], model: 'NVIDIA GeForce RTX 3090', vramMb: 24576, idleW: 25, maxW: 350 },
-  { key: 'A100 80GB', aliases: [], model: 'NVIDIA A100 80GB PCIe', vramMb: 81920, idleW: 45, maxW: 300 },
-  { key: 'A100 40GB', aliases: [], model: 'NVIDIA A100-PCIE-40GB', vramMb: 40960, idleW: 35, maxW: 250 },
-  { key: 'H100', aliases: ['H100 80GB', 'H100 80GB HBM3'], model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, idleW: 70, maxW: 700 },
-  { key: 'L40S', aliases: [], model: 'NVIDIA L40S', vramMb: 46068, idleW: 35, maxW: 350 },
-  { key: 'A10', aliases: [], model: 'NVIDIA A10', vramMb: 23028, idleW: 15, maxW: 150 },
-  { key: 'T4', aliases: [], model: 'Tesla T4', vramMb: 15360, idleW: 10, maxW: 70 },
-];
+/**
+ * What nvidia-smi and the power sensor would say for boards we know well. Every other model of
+ * the network's catalogue (workers/routing/gpu-catalog.ts, the one list of models) can be
+ * simulated too, with a generic name and a power range from its tier.
+ */
+const BOARDS: Record<string, { model: string; vramMb: number; idleW: number; maxW: number }> = {
+  'RTX 4090': { model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, idleW: 20, maxW: 450 },
+  'RTX 3090': { model: 'NVIDIA GeForce RTX 3090', vramMb: 24576, idleW: 25, maxW: 350 },
+  'A100 80GB': { model: 'NVIDIA A100 80GB PCIe', vramMb: 81920, idleW: 45, maxW: 300 },
+  'A100 40GB': { model: 'NVIDIA A100-PCIE-40GB', vramMb: 40960, idleW: 35, maxW: 250 },
+  'H100 80GB': { model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, idleW: 70, maxW: 700 },
+  'L40S': { model: 'NVIDIA L40S', vramMb: 46068, idleW: 35, maxW: 350 },
+  'A10': { model: 'NVIDIA A10', vramMb: 23028, idleW: 15, maxW: 150 },
+  'L4': { model: 'NVIDIA L4', vramMb: 23034, idleW: 12, maxW: 72 },
+  'T4': { model: 'Tesla T4', vramMb: 15360, idleW: 10, maxW: 70 },
+};
+
+function simulatedModel(gpu: CanonicalGpu): SimulatedModel {
+  const board = BOARDS[gpu.name];
+  if (board) return { key: gpu.name, ...board };
+  const maxW = 100 + 150 * gpu.tier;
+  return { key: gpu.name, model: `NVIDIA ${gpu.name}`, vramMb: gpu.vramMb, idleW: Math.round(maxW / 10), maxW };
+}
+
+export function knownSimulatedModels(): string {
+  return GPU_CATALOG.map((m) => m.name).join(', ');
+}
 
 const MAX_SIMULATED_PER_MODEL = 64;
 
@@ -32,20 +49,6 @@ export interface SimulatedGpuGroup {
   count: number;
 }
 
-const normalise = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/\b(nvidia|geforce|tesla)\b/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-
-const BY_NAME = new Map<string, SimulatedModel>(
-  SIMULATED_GPU_CATALOGUE.flatMap((m) => [m.key, ...m.aliases, m.model].map((n) => [normalise(n), m] as const)),
-);
-
-export function knownSimulatedModels(): string {
-  return SIMULATED_GPU_CATALOGUE.map((m) => m.key).join(', ');
-}
 
 /** Parses "RTX 4090x2" or "H100x8,A100 80GBx1"; a missing count means one. */
 export function parseSimulateSpec(spec: string): SimulatedGpuGroup[] {
@@ -59,14 +62,15 @@ export function parseSimulateSpec(spec: string): SimulatedGpuGroup[] {
     const match = /^(.*?)\s*(?:[x×]\s*(\d+))?$/i.exec(part)!;
     const name = match[1]!;
     const count = match[2] === undefined ? 1 : Number(match[2]);
-    const model = BY_NAME.get(normalise(name));
-    if (!model) {
-      throw new AgentError('unknown_simulated_gpu', `unknown GPU model "${name}" in --simulate-gpus; known models: ${knownSimulatedModels()}`);
+    const gpu = canonicalGpuModel(name);
+    if (!gpu) {
+      throw new AgentError('unknown_simulated_gpu', `unknown or ambiguous GPU model "${name}" in --simulate-gpus; known models: ${knownSimulatedModels()}`);
     }
+    const model = simulatedModel(gpu);
     if (!Number.isInteger(count) || count < 1 || count > MAX_SIMULATED_PER_MODEL) {
       throw new AgentError('bad_simulate_spec', `GPU count in "${part}" must be between 1 and ${MAX_SIMULATED_PER_MODEL}`);
     }
-    const existing = groups.find((g) => g.spec === model);
+    const existing = groups.find((g) => g.spec.key === model.key);
     if (existing) existing.count += count;
     else groups.push({ spec: model, count });
   }

@@ -166,6 +166,6 @@ describe('gridplane-agent CLI', () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Unknown option '--interval'");
     expect((await cli(['run', '--home', home, '--interval-ms', 'soon'])).stderr).toContain('--interval-ms must be a positive whole number');
-    expect((await cli(['--help'])).stdout).toContain('simulated GPU models: RTX 4090, RTX 3090, A100 80GB');
+    expect((await cli(['--help'])).stdout).toContain('simulated GPU models: T4, A10, L4, RTX 3090');
   });
 });

@@ -43,7 +43,7 @@ describe('--simulate-gpus', () => {
 
   it('rejects an unknown model and lists the known ones', () => {
     expect(() => parseSimulateSpec('GTX 1080x2')).toThrow(
-      /unknown GPU model "GTX 1080".*known models: RTX 4090, RTX 3090, A100 80GB, A100 40GB, H100, L40S, A10, T4/,
+      /unknown or ambiguous GPU model "GTX 1080".*known models: T4, A10, L4, RTX 3090, .*H100 80GB/,
     );
   });
 
@@ -52,7 +52,8 @@ describe('--simulate-gpus', () => {
     ['RTX 4090x0', /between 1 and 64/],
     ['RTX 4090x65', /between 1 and 64/],
     ['RTX 4090x2,,T4', /empty entry/],
-    ['RTX 4090x', /unknown GPU model "RTX 4090x"/],
+    ['RTX 4090x', /unknown or ambiguous GPU model "RTX 4090x"/],
+    ['A100x2', /ambiguous GPU model "A100"/],
   ])('rejects %j', (spec, message) => {
     expect(() => parseSimulateSpec(spec)).toThrow(AgentError);
     expect(() => parseSimulateSpec(spec)).toThrow(message);
