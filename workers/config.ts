@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Env } from './env.ts';
-import { economyConfigShape } from './rewards/economy-config.ts';
 import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } from './routing/routing-weights.ts';
+import { economyConfigShape } from './rewards/economy-config.ts';
 
 const intFromString = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);

@@ -42,7 +42,9 @@ export default defineConfig(async () => {
       root: '.',
       include: ['test/worker/**/*.test.ts'],
       setupFiles: ['test/worker/setup/apply-migrations.ts'],
-      globalSetup: ['test/worker/setup/telegram-api.ts', 'test/worker/setup/solana-rpc.ts'],
+      globalSetup: ['test/worker/setup/telegram-api.ts', 'test/worker/setup/discord-api.ts', 'test/worker/setup/solana-rpc.ts'],
+      // discord-api-types' enums are undefined inside the pool unless pre-bundled.
+      deps: { optimizer: { ssr: { enabled: true, include: ['discord-api-types/v10'] } } },
       testTimeout: 20_000,
     },
   };
