@@ -5,6 +5,7 @@ export const TELEGRAM_MENU: { command: string; description: string }[] = [
   { command: 'job', description: 'A job: status and last log lines' },
   { command: 'cancel', description: 'Cancel a job' },
   { command: 'balance', description: 'Your token balance' },
+  { command: 'deposit', description: 'Deposit tokens from your wallet' },
   { command: 'link', description: 'Link your Solana wallet' },
   { command: 'nodes', description: 'Online nodes' },
   { command: 'status', description: 'A node: status, GPUs, price' },

@@ -8,7 +8,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { findReference, scanAndRecord, type DepositReferenceRow, type RecordedDecision } from './deposit-scan.ts';
-import { depositInstructions } from './deposits.ts';
+import { createDepositRequest } from './deposit-requests.ts';
 import { requireSettlement, upstreamError } from './settlement-env.ts';
 
 // Deposits by Solana Pay transfer request, mounted at /v1/accounts/me/deposits (API key).
@@ -40,30 +40,10 @@ export const depositsApp = new Hono<AppEnv>()
       if (amount.baseUnits <= 0) throw badRequest('invalid_request', 'amount: must be more than 0.');
       expected = amount.baseUnits;
     }
-    const instructions = await depositInstructions({
-      recipient: s.treasuryAddress,
-      mint: s.config.mint,
-      decimals,
-      amount: expected === null ? undefined : BigInt(expected),
-      label: 'gridplane',
-      message: 'Deposit to your gridplane balance',
-    });
-    const now = Date.now();
-    // Stored before it is handed out: a payment can never arrive under a reference we do not know.
-    const [row] = await c.var.db
-      .insert(depositReferences)
-      .values({
-        reference: instructions.reference,
-        accountId: c.var.account.id,
-        expectedAmount: expected,
-        status: 'open',
-        createdAt: now,
-        expiresAt: now + s.config.deposits.referenceTtlMs,
-      })
-      .returning();
+    const { reference: row, instructions } = await createDepositRequest(c.var.db, s, c.var.account.id, expected, Date.now());
     return c.json(
       {
-        ...referenceView(row!, decimals),
+        ...referenceView(row, decimals),
         recipient: instructions.recipient,
         tokenAccount: instructions.tokenAccount,
         mint: instructions.mint,

@@ -2,6 +2,7 @@ import type { ActionSpec, CommandSpec } from '../command.ts';
 import { balanceCommand, linkCommand } from './account.ts';
 import { cancelCommand, jobCommand, myNodesCommand } from './job.ts';
 import { adminCommand } from './admin.ts';
+import { depositCommand } from './deposit.ts';
 import { proposalCommand, voteAction, voteCommand } from './governance.ts';
 import { nodesCommand, statusCommand } from './nodes.ts';
 import { jobsCommand, rentAction, rentCommand } from './rent.ts';
@@ -11,6 +12,7 @@ import { rewardsCommand, stakeCommand, unstakeCommand } from './staking.ts';
 export const COMMANDS: readonly CommandSpec[] = [
   linkCommand,
   balanceCommand,
+  depositCommand,
   rentCommand,
   jobsCommand,
   jobCommand,

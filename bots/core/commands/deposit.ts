@@ -1,0 +1,45 @@
+import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
+import { createDepositRequest } from '../../../workers/settlement/deposit-requests.ts';
+import { missingSettlementNames, requireSettlement } from '../../../workers/settlement/settlement-env.ts';
+import { BotError, type CommandSpec } from '../command.ts';
+import { privateReply } from '../reply.ts';
+
+// /deposit: a Solana Pay transfer request for the linked account, made by the same function as
+// POST /v1/accounts/me/deposits, so the cron credits it the same way. No link button: Discord and
+// Telegram buttons take only web URLs, and a `solana:` URL is what wallets open.
+
+export const depositCommand: CommandSpec = {
+  name: 'deposit',
+  description: 'Deposit tokens from your wallet (Solana Pay)',
+  personal: true,
+  options: [{ name: 'amount', description: 'Tokens to deposit, e.g. 25 (optional: your wallet asks)', type: 'string', maxLength: 40 }],
+  async run(ctx) {
+    const account = await ctx.requireLinked();
+    if (missingSettlementNames(ctx.env).length > 0) {
+      throw new BotError('settlement_unavailable', 'Deposits are not available on this deployment: on-chain settlement is not configured.');
+    }
+    const d = ctx.config.TOKEN_DECIMALS;
+    let expected: number | null = null;
+    if (typeof ctx.options.amount === 'string' && ctx.options.amount.trim() !== '') {
+      const parsed = parseAmount(ctx.options.amount.trim(), d);
+      if (!parsed.ok || parsed.baseUnits <= 0) throw new BotError('invalid_amount', 'Give the amount in tokens, for example 25 or 12.5, or leave it out.');
+      expected = parsed.baseUnits;
+    }
+    const s = await requireSettlement(ctx.env);
+    const { reference, instructions } = await createDepositRequest(ctx.db, s, account, expected, ctx.nowMs);
+    return privateReply({
+      title: expected === null ? 'Deposit tokens' : `Deposit ${formatAmount(expected, s.config.decimals)} tokens`,
+      blocks: [
+        'Open the Solana Pay link in your wallet (or scan it as a QR code). A wallet without Solana Pay can send the tokens to the token account below and add the reference as a read-only account.',
+        instructions.url,
+      ],
+      fields: [
+        { name: 'Token account', value: instructions.tokenAccount },
+        { name: 'Mint', value: instructions.mint },
+        { name: 'Reference', value: instructions.reference },
+        ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: new Date(reference.expiresAt).toISOString() }]),
+      ],
+      footer: 'Credited to your balance once the transfer is finalized; /balance shows it.',
+    });
+  },
+};

@@ -1,0 +1,56 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { linkTelegram, say } from './helpers/operator.ts';
+import { chainWorld, devAccount, newChainWallet, pay, runCron } from './helpers/solana.ts';
+import { freshChatId, messageUpdate, postUpdate, sentTo } from './helpers/telegram.ts';
+import { getWithKey } from './helpers/wallet.ts';
+
+// /deposit in Telegram: the same Solana Pay request the deposits route hands out, made for the
+// linked account, paid on the litesvm chain and credited by the settlement cron.
+
+const TOKEN = 1_000_000n;
+const unescape = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+describe('/deposit in Telegram', () => {
+  it('hands out a Solana Pay request for the linked account that the cron credits once paid', async () => {
+    const world = await chainWorld();
+    const account = await devAccount();
+    const chatId = await linkTelegram(account.accountId);
+
+    const text = unescape(await say({ chatId }, '/deposit 2.5'));
+    expect(text).toContain('<b>Deposit 2.500000 tokens</b>');
+    const url = /solana:\S+/.exec(text)?.[0];
+    const reference = /<b>Reference:<\/b> (\S+)/.exec(text)?.[1];
+    expect(reference).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
+    expect(url).toBe(`solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`);
+    expect(text).toContain(`<b>Token account:</b> ${world.treasuryTokenAccount}`);
+    const stored = await env.DB.prepare('SELECT account_id, expected_amount, status FROM deposit_references WHERE reference = ?')
+      .bind(reference)
+      .first<{ account_id: string; expected_amount: number; status: string }>();
+    expect(stored).toEqual({ account_id: account.accountId, expected_amount: 2_500_000, status: 'open' });
+
+    const wallet = await newChainWallet({ tokens: 10n * TOKEN });
+    const payment = await pay(wallet, (5n * TOKEN) / 2n, { reference });
+    expect(payment.landed).toBe(true);
+    await runCron();
+    const balance = (await (await getWithKey('/v1/accounts/me/balance', account.apiKey)).json()) as { balance: string };
+    expect(balance.balance).toBe('2.500000');
+    expect(unescape(await say({ chatId }, '/balance'))).toContain('2.500000 tokens available.');
+  });
+
+  it('explains bad amounts, asks to link first, and stays out of groups', async () => {
+    const account = await devAccount();
+    const chatId = await linkTelegram(account.accountId);
+    expect(await say({ chatId }, '/deposit -3')).toMatch(/Give the amount in tokens/);
+    expect(await say({ chatId: freshChatId() }, '/deposit')).toMatch(/Link your wallet first/);
+    const refs = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?').bind(account.accountId).first<{ n: number }>();
+    expect(refs!.n).toBe(0);
+
+    const groupId = -freshChatId();
+    expect((await postUpdate(messageUpdate('/deposit 5', { chatId: groupId, userId: chatId, type: 'group' }))).status).toBe(200);
+    const [answer] = await sentTo(groupId);
+    expect(String(answer!.body.text)).toBe('/deposit works in a private chat with me, so nothing personal lands in a group.');
+    const after = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?').bind(account.accountId).first<{ n: number }>();
+    expect(after!.n).toBe(0);
+  });
+});
