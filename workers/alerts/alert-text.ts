@@ -82,7 +82,7 @@ function single(a: ChatAlert, o: RenderOptions): string {
     case 'slashed':
       return `✂️ ${tokens(d.amount, o.tokenDecimals)} tokens of stake on ${name} slashed at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
     case 'reward_paid':
-      return `💸 Payout of ${tokens(d.amount, o.tokenDecimals)} tokens sent at ${at}.`;
+      return `💸 Payout of ${tokens(d.amount, o.tokenDecimals)} tokens sent at ${at}${d.signature ? `, transaction ${str(d.signature)}` : ''}.`;
     case 'stake_low':
       return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;
   }

@@ -32,9 +32,16 @@ const PUMPS: Pump[] = [
   },
   {
     name: 'payouts',
-    sql: `SELECT p.id, p.account_id, p.amount, p.updated_at AS t FROM payouts p
+    // The signature is the batch's: the one Solana transaction that paid it.
+    sql: `SELECT p.id, p.account_id, p.amount, b.signature, p.updated_at AS t FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
           WHERE p.status = 'paid' AND p.updated_at >= ?1 ORDER BY p.updated_at, p.id LIMIT ?2`,
-    toEvent: (r) => ({ eventId: `payout:${String(r.id)}`, kind: 'reward_paid', accountId: String(r.account_id), at: Number(r.t), data: { amount: Number(r.amount) } }),
+    toEvent: (r) => ({
+      eventId: `payout:${String(r.id)}`,
+      kind: 'reward_paid',
+      accountId: String(r.account_id),
+      at: Number(r.t),
+      data: { amount: Number(r.amount), ...(r.signature ? { signature: String(r.signature) } : {}) },
+    }),
   },
 ];
 
