@@ -12,7 +12,7 @@ import { closeDueEpochs } from '../rewards/close-epoch.ts';
 export async function closeEpochs(env: Env, nowMs: number) {
   const db = drizzle(env.DB, { schema }) as Db;
   try {
-    return await closeDueEpochs(db, getConfig(env), { nowMs });
+    return await closeDueEpochs(db, getConfig(env), { nowMs, alerts: env });
   } catch (error) {
     // The next tick resumes from the last committed step.
     console.error('epoch close failed', error);

@@ -1,6 +1,7 @@
 import { epochs, type EpochStep } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
+import type { Env } from '../env.ts';
 import { SYSTEM_ACCOUNTS } from '../ledger/ledger-accounts.ts';
 import { bulkTransactionStatements } from '../ledger/bulk-postings.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
@@ -45,6 +46,8 @@ export interface CloseOptions {
   budget?: number;
   /** Called before every D1 round trip; a test throws from it to crash the close at that point. */
   beforeQuery?: (step: EpochStep | 'select', spent: number) => void;
+  /** Where operator alerts go (expired challenges); none in benches. */
+  alerts?: Pick<Env, 'ALERT_QUEUE'>;
 }
 
 export interface CloseReport {
@@ -172,7 +175,7 @@ async function runStep(exec: Exec, config: Config, options: CloseOptions, row: E
       await release(exec, config, row, options.nowMs);
       return false;
     case 'challenges':
-      await challenges(exec, config, row, options.nowMs);
+      await challenges(exec, config, row, options.nowMs, options.alerts);
       return true;
     case 'done':
       return false;
@@ -513,9 +516,9 @@ async function release(exec: Exec, config: Config, row: EpochRow, nowMs: number)
   await guarded(exec.batch([...tx, ...mark]));
 }
 
-async function challenges(exec: Exec, config: Config, row: EpochRow, nowMs: number): Promise<void> {
+async function challenges(exec: Exec, config: Config, row: EpochRow, nowMs: number, alerts: CloseOptions['alerts']): Promise<void> {
   exec.charge(4 + 2);
-  await expireChallenges(exec.db, config, nowMs);
+  await expireChallenges(exec.db, config, nowMs, alerts);
   await issueRandomChallenges(exec.db, config, nowMs, 1000);
   await guarded(exec.batch(advance(exec, row, 'done', ', closed_at = ?6', [nowMs])));
 }

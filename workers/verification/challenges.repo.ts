@@ -1,7 +1,9 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { challenges, nodeGpus, nodes, nodeStaking } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
+import { emitAlerts } from '../alerts/emit-alert.ts';
 import type { Config } from '../config.ts';
+import type { Env } from '../env.ts';
 import { AppError } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
 import { base64ToBytes } from '../protocol/signed-request.ts';
@@ -154,8 +156,12 @@ async function settleChallenge(db: Db, config: Config, row: ChallengeRow, failur
   ]);
 }
 
-/** Epoch close: challenges nobody answered in time fail, with the same consequences. */
-export async function expireChallenges(db: Db, config: Config, nowMs: number): Promise<{ expired: number; queries: number }> {
+/**
+ * Epoch close: challenges nobody answered in time fail, with the same consequences. With
+ * `alerts`, each node's operator hears of it (`verification_failed`, reason: deadline passed), for
+ * exactly the challenges this batch failed (RETURNING): one answered meanwhile is not reported.
+ */
+export async function expireChallenges(db: Db, config: Config, nowMs: number, alerts?: Pick<Env, 'ALERT_QUEUE'>): Promise<{ expired: number; queries: number }> {
   const due = await db
     .select({ id: challenges.id, nodeId: challenges.nodeId })
     .from(challenges)
@@ -164,18 +170,32 @@ export async function expireChallenges(db: Db, config: Config, nowMs: number): P
   if (due.length === 0) return { expired: 0, queries: 1 };
   const ids = JSON.stringify(due.map((d) => d.id));
   const nodeIds = [...new Set(due.map((d) => d.nodeId))];
-  await db.$client.batch([
+  const [failed] = await db.$client.batch<{ id: string; node_id: string; failure: string }>([
     db.$client
       .prepare(
         `UPDATE challenges SET status = 'failed', answered_at = ?2,
            failure = CASE WHEN delivered_at IS NULL THEN 'not_fetched' ELSE 'no_answer' END
-         WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('issued', 'delivered')`,
+         WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('issued', 'delivered')
+         RETURNING id, node_id, failure`,
       )
       .bind(ids, nowMs),
     db.$client.prepare('UPDATE nodes SET verified_at = NULL WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(nodeIds)),
     refreshEligibility(db, config, nodeIds),
     failedVerificationOffences(db, config, nowMs, nodeIds),
   ]);
+  if (alerts && failed!.results.length > 0) {
+    // The same event id as a failed answer (challenges.app.ts): a challenge alerts once.
+    await emitAlerts(
+      alerts,
+      failed!.results.map((r) => ({
+        eventId: `verification_failed:${r.id}`,
+        kind: 'verification_failed' as const,
+        nodeId: r.node_id,
+        at: nowMs,
+        data: { reason: r.failure === 'not_fetched' ? 'deadline passed (challenge never fetched)' : 'deadline passed' },
+      })),
+    ).catch((error) => console.error('expired challenge alerts not emitted', error));
+  }
   return { expired: due.length, queries: 2 };
 }
 
