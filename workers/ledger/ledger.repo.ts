@@ -25,6 +25,8 @@ export interface PostedTransaction {
   entries: PostedEntry[];
   /** True when an earlier call with this key made the transaction and this one only read it. */
   replayed: boolean;
+  /** What the `with` statements returned, in their order (absent on a replay: they did not run). */
+  withResults?: D1Result[];
 }
 
 export interface PostOptions {
@@ -56,7 +58,7 @@ export async function postTransaction(db: Db, input: TransactionInput, options: 
   const id = randomId('tx');
   const now = options.now ?? Date.now();
   try {
-    const [, , inserted] = await runBatch(db, [
+    const [, , inserted, ...withResults] = await runBatch(db, [
       db.insert(ledgerTransactions).values({
         id,
         kind: plan.kind,
@@ -81,6 +83,7 @@ export async function postTransaction(db: Db, input: TransactionInput, options: 
       createdAt: now,
       entries: (inserted!.results as EntryRow[]).map(entryView).sort((a, b) => a.id - b.id),
       replayed: false,
+      withResults,
     };
   } catch (error) {
     switch (violatedConstraint(error)) {

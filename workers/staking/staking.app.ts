@@ -48,7 +48,7 @@ export const stakingApp = new Hono<AppEnv>()
       nodeId: body.nodeId,
       amount: amountOf(body.amount, d),
       idempotencyKey: key,
-    });
+    }, undefined, c.env);
     if (transaction.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json({ transactionId: transaction.id, unbonding: unbondingView(unbonding, d) }, transaction.replayed ? 200 : 201);
   })

@@ -2,11 +2,13 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { accounts, nodes, nodeStaking, rewardShares, epochNodes, slashes, stakes, unbondings } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
+import type { Env } from '../env.ts';
 import { AppError } from '../errors.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
 import { postTransaction, type PostedTransaction } from '../ledger/ledger.repo.ts';
 import { epochAt } from '../rewards/epoch-clock.ts';
 import { refreshEligibility } from './eligibility.ts';
+import { emitStakeLow, stakeLowOf, stakeLowProbe } from './stake-low.ts';
 import { assertChanged, assertionFailed } from './sql-assert.ts';
 import { STAKING_ACCOUNTS } from './staking-accounts.ts';
 
@@ -83,7 +85,8 @@ export interface UnstakeRequest {
   idempotencyKey: string;
 }
 
-export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs = Date.now()) {
+/** With `alerts`, a fall below the node's minimum stake alerts its operator (stake-low.ts). */
+export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs = Date.now(), alerts?: Pick<Env, 'ALERT_QUEUE'>) {
   await nodeFor(db, req.nodeId);
   const releaseAt = nowMs + config.UNBONDING_SECONDS * 1000;
   try {
@@ -108,10 +111,13 @@ export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs
             .where(and(eq(stakes.accountId, req.accountId), eq(stakes.nodeId, req.nodeId))),
           assertChanged(db.$client, 'no_stake'),
           db.insert(unbondings).values({ accountId: req.accountId, nodeId: req.nodeId, amount: req.amount, requestedAt: nowMs, releaseAt, ledgerTxId: txId }),
+          stakeLowProbe(db, config, req.nodeId),
           refreshEligibility(db, config, [req.nodeId]),
         ],
       },
     );
+    const low = stakeLowOf(tx.withResults);
+    if (low && alerts) await emitStakeLow(alerts, low, tx.id, nowMs);
     const row = await db.select().from(unbondings).where(eq(unbondings.ledgerTxId, tx.id)).get();
     return { transaction: tx, unbonding: row! };
   } catch (error) {

@@ -61,7 +61,7 @@ export const unstakeCommand: CommandSpec = {
   async run(ctx) {
     const account = await ctx.requireLinked();
     const amount = amountOption(ctx);
-    const { unbonding } = await unstake(ctx.db, ctx.config, { accountId: account, nodeId: nodeIdOption(ctx), amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs);
+    const { unbonding } = await unstake(ctx.db, ctx.config, { accountId: account, nodeId: nodeIdOption(ctx), amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs, ctx.env);
     return privateReply({
       title: 'Unbonding',
       blocks: [`${formatAmount(amount, ctx.config.TOKEN_DECIMALS)} tokens stop earning and voting now and are released at ${new Date(unbonding.releaseAt).toISOString()}.`],
