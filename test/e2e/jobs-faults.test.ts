@@ -120,6 +120,9 @@ describe('job faults end to end', () => {
     await online(agent);
     const renter = await newRenter(stack);
     const created = (await (await renter.call('POST', '/v1/jobs', longJob(55.6, 12.5, 'RTX 3090'))).json()) as Record<string, any>;
+    // Cancel once the agent has taken the job, so there is a start to interrupt (a cancel before
+    // delivery is the simpler case the worker suite covers).
+    await waitForStatus(renter, created.id, ['starting', 'running']);
     const cancelled = (await (await renter.call('POST', `/v1/jobs/${created.id}/cancel`)).json()) as Record<string, any>;
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.billing.captured).toBe('0.000000');
