@@ -57,6 +57,8 @@ const configSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA…').optional()),
   TELEGRAM_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 characters of A-Z a-z 0-9 _ -').optional()),
   TELEGRAM_API_ROOT: z.preprocess((v) => (v === '' ? undefined : v), z.url().default('https://api.telegram.org')),
+  /** Numeric id of the Telegram chat (group or channel, the bot a member) where proposals, their live tally and outcomes are posted. */
+  TELEGRAM_GOVERNANCE_CHAT_ID: unsetIfEmpty(z.string().regex(/^-?[0-9]{1,20}$/, 'must be a numeric Telegram chat id')),
   /** The bot's @username: commands in groups are addressed to it, and no request costs a getMe. */
   TELEGRAM_BOT_USERNAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a bot username').default('gridplane_bot')),
   /** Alerts for one chat arriving within this window go out as one message. */

@@ -5,6 +5,7 @@ import { alertsComposer } from './composers/alerts.composer.ts';
 import { startComposer } from './composers/start.composer.ts';
 import { rentComposer } from './composers/rent.composer.ts';
 import { coreComposer, isPersonalCommand } from './composers/core.composer.ts';
+import { governanceComposer } from './composers/governance.composer.ts';
 import { telegramSettings } from './telegram-settings.ts';
 
 /**
@@ -20,7 +21,7 @@ export function createBot(token: string, deps: TelegramDeps, extra: Composer<Tel
     return next();
   });
   bot.use(privateOnlyGuard);
-  bot.use(startComposer, rentComposer, alertsComposer, coreComposer, ...extra);
+  bot.use(startComposer, rentComposer, alertsComposer, governanceComposer, coreComposer, ...extra);
   bot.catch(async (err) => {
     console.error('telegram update failed', err.error);
     try {
