@@ -1,3 +1,4 @@
+import { seededRandom } from '../support/seeded-random.ts';
 import { env } from 'cloudflare:workers';
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -17,16 +18,7 @@ const SEEDS = [0x5eed01, 0xc0ffee, 20261121];
 const STEPS = 120;
 const { emission, burn, fees, treasury, payoutsPending } = SYSTEM_ACCOUNTS;
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 type Outcome = { ok: true } | { ok: false; code: string };
 

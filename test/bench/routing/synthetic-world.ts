@@ -5,6 +5,7 @@
 // slow, and every node adds its own access link: datacentre, home broadband, a poor residential
 // line, or an ISP that backhauls its customers to a distant hub.
 
+import { seededRandom } from '../../support/seeded-random.ts';
 import { haversineKm } from '../../../workers/routing/geo.ts';
 import type { ProbeSample } from '../../../workers/routing/rtt-model.ts';
 import { BACKBONE, CITIES, type City, type Region } from './world-cities.ts';
@@ -46,19 +47,10 @@ export interface World {
   rtt(renter: WorldRenter, node: WorldNode): number;
 }
 
-export type Rng = () => number;
+export type { Rng } from '../../support/seeded-random.ts';
+import type { Rng } from '../../support/seeded-random.ts';
 
-/** mulberry32: small, fast and good enough for a seeded world. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => Rng = seededRandom;
 
 function gaussian(r: Rng): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
