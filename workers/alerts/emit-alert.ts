@@ -1,7 +1,15 @@
-import type { Env } from '../env.ts';
 import { alertEventSchema, type AlertEvent } from './alert-event.ts';
 
-type AlertQueueEnv = Pick<Env, 'ALERT_QUEUE'>;
+/**
+ * What emitting needs: the Worker env's `ALERT_QUEUE` binding. Written structurally (the Env has
+ * it) so worker code that emits also typechecks on the Node side, where the Workers types are not loaded.
+ */
+export interface AlertQueueEnv {
+  ALERT_QUEUE: {
+    send(body: unknown, options?: { contentType?: 'json' }): Promise<unknown>;
+    sendBatch(messages: Iterable<{ body: unknown; contentType?: 'json' }>): Promise<unknown>;
+  };
+}
 
 /**
  * The one call other features make: `await emitAlert(env, { eventId, kind, nodeId, at, data })`.

@@ -1,7 +1,7 @@
 import { epochs, type EpochStep } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
-import type { Env } from '../env.ts';
+import type { AlertQueueEnv } from '../alerts/emit-alert.ts';
 import { SYSTEM_ACCOUNTS } from '../ledger/ledger-accounts.ts';
 import { bulkTransactionStatements } from '../ledger/bulk-postings.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
@@ -47,7 +47,7 @@ export interface CloseOptions {
   /** Called before every D1 round trip; a test throws from it to crash the close at that point. */
   beforeQuery?: (step: EpochStep | 'select', spent: number) => void;
   /** Where operator alerts go (expired challenges); none in benches. */
-  alerts?: Pick<Env, 'ALERT_QUEUE'>;
+  alerts?: AlertQueueEnv;
 }
 
 export interface CloseReport {

@@ -1,7 +1,6 @@
 import type { Db } from '../app-env.ts';
-import { emitAlert } from '../alerts/emit-alert.ts';
+import { emitAlert, type AlertQueueEnv } from '../alerts/emit-alert.ts';
 import type { Config } from '../config.ts';
-import type { Env } from '../env.ts';
 
 // The operator's `stake_low` alert: a change took a node's bonded stake from at least the minimum
 // (governance's `min_stake_per_gpu`, MIN_STAKE_PER_GPU_TOKENS until a proposal changes it, × its
@@ -45,7 +44,7 @@ export function stakeLowOf(results: readonly D1Result[] | undefined): StakeLow |
  * After the change committed. `changeId` names the change (its ledger transaction), so the event
  * id is unique per node and crossing and a retry of the same emit alerts once.
  */
-export async function emitStakeLow(alerts: Pick<Env, 'ALERT_QUEUE'>, low: StakeLow, changeId: string, atMs: number): Promise<void> {
+export async function emitStakeLow(alerts: AlertQueueEnv, low: StakeLow, changeId: string, atMs: number): Promise<void> {
   await emitAlert(alerts, {
     eventId: `stake_low:${low.nodeId}:${changeId}`,
     kind: 'stake_low',

@@ -1,9 +1,8 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { challenges, nodeGpus, nodes, nodeStaking } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
-import { emitAlerts } from '../alerts/emit-alert.ts';
+import { emitAlerts, type AlertQueueEnv } from '../alerts/emit-alert.ts';
 import type { Config } from '../config.ts';
-import type { Env } from '../env.ts';
 import { AppError } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
 import { base64ToBytes } from '../protocol/signed-request.ts';
@@ -161,7 +160,7 @@ async function settleChallenge(db: Db, config: Config, row: ChallengeRow, failur
  * `alerts`, each node's operator hears of it (`verification_failed`, reason: deadline passed), for
  * exactly the challenges this batch failed (RETURNING): one answered meanwhile is not reported.
  */
-export async function expireChallenges(db: Db, config: Config, nowMs: number, alerts?: Pick<Env, 'ALERT_QUEUE'>): Promise<{ expired: number; queries: number }> {
+export async function expireChallenges(db: Db, config: Config, nowMs: number, alerts?: AlertQueueEnv): Promise<{ expired: number; queries: number }> {
   const due = await db
     .select({ id: challenges.id, nodeId: challenges.nodeId })
     .from(challenges)
