@@ -35,6 +35,8 @@ export const nodes = sqliteTable(
     stakeTotal: integer('stake_total').notNull().default(0),
     verifiedAt: integer('verified_at'),
     eligible: integer('eligible', { mode: 'boolean' }).notNull().default(false),
+    /** The node's typical RTT excess over the geographic baseline (its access line), from its folded probes; null: not measured. */
+    rttExcessMs: real('rtt_excess_ms'),
   },
   (t) => [
     index('nodes_status_idx').on(t.status, t.id),
@@ -57,12 +59,32 @@ export const nodeGpus = sqliteTable(
     count: integer('count').notNull(),
     simulated: integer('simulated', { mode: 'boolean' }).notNull().default(false),
     geoCell: text('geo_cell').notNull(),
+    /**
+     * Kept by triggers (migration 0013, workers/jobs/README.md "Quotes"), never written by code:
+     * GPUs of this group not committed to jobs, the node's price, and the renter-independent
+     * route rank (0: the node cannot take a job now — offline, not eligible, or no free GPU).
+     */
+    free: integer('free').notNull().default(0),
+    price: integer('price').notNull().default(0),
+    routeRank: integer('route_rank').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.nodeId, t.model] }),
-    index('node_gpus_model_cell_idx').on(t.canonicalModel, t.geoCell),
+    // Quotes read the K best rows per (model, cell); the trailing columns filter inside the index.
+    index('node_gpus_route_idx').on(t.canonicalModel, t.geoCell, t.routeRank, t.free, t.vramMb, t.price),
+    // …and a sample near the renter in node-id order (an arbitrary order), same filters.
+    index('node_gpus_near_idx').on(t.canonicalModel, t.geoCell, t.nodeId, t.routeRank, t.free, t.vramMb, t.price),
   ],
 );
+
+/**
+ * Every geo cell that ever held a node, kept by triggers on nodes (migration 0016). Quotes skip
+ * cells not listed here, so a ring over empty ocean costs no D1 reads. Never shrinks: a cell a
+ * node left is cheap to keep asking.
+ */
+export const geoCellsUsed = sqliteTable('geo_cells_used', {
+  geoCell: text('geo_cell').primaryKey(),
+});
 
 /** Status transitions and registry events; operators' alerts are driven from here. */
 export const nodeEvents = sqliteTable(

@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { geoCell } from '../routing/geo.ts';
+import { buildProbeIndex, DEFAULT_RTT_PARAMS, profileNode } from '../routing/rtt-model.ts';
 
 // Development only: seed many synthetic nodes straight into D1, so the quote bench can measure the
 // real quote path over 100,000 nodes without 100,000 agents. Absent (404) in production.
@@ -19,6 +20,9 @@ const seedSchema = z.strictObject({
         pricePerGpuHour: z.number().int().positive(),
         reputation: z.number().min(0).max(1).default(1),
         onlineMs: z.number().int().min(0).default(0),
+        /** Bonded stake in base units, and whether the node passes staking's eligibility (synthetic: no stakes rows). */
+        stakeTotal: z.number().int().min(0).default(0),
+        eligible: z.boolean().default(true),
         probes: z.array(z.strictObject({ target: z.string(), rttMs: z.number() })).max(64),
         gpus: z.array(z.strictObject({ model: z.string(), canonicalModel: z.string(), vramMb: z.number().int(), count: z.number().int().min(1) })).min(1).max(4),
       }),
@@ -34,14 +38,29 @@ export const jobsDevApp = new Hono<AppEnv>()
   .post('/seed-nodes', async (c) => {
     const { nodes } = validate(seedSchema, parseJsonBytes(await readRawBody(c, 8 * 1024 * 1024)));
     const now = Date.now();
-    const rows = nodes.map((n) => ({ ...n, cell: geoCell(n.lat, n.lon), probes: JSON.stringify(n.probes), registeredAt: now - 86_400_000 }));
+    // The measured excess a fold would store (workers/live/fold.ts), so the route rank is as in production.
+    const points = await c.env.DB.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
+    const index = buildProbeIndex(new Map(points.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }])));
+    const rows = nodes.map((n) => {
+      const profile = profileNode({ lat: n.lat, lon: n.lon, probes: n.probes }, index, DEFAULT_RTT_PARAMS);
+      const measured = profile.residualMs.some((r) => !Number.isNaN(r));
+      return {
+        ...n,
+        cell: geoCell(n.lat, n.lon),
+        probes: JSON.stringify(n.probes),
+        registeredAt: now - 86_400_000,
+        eligible: n.eligible ? 1 : 0,
+        excess: measured ? Math.round(profile.excessMs * 10) / 10 : null,
+      };
+    });
     const gpus = rows.flatMap((n) => n.gpus.map((g) => ({ nodeId: n.id, ...g, cell: n.cell })));
     await c.env.DB.batch([
       c.env.DB.prepare(
         `INSERT OR REPLACE INTO nodes (id, owner, name, status, simulated, lat, lon, country, geo_cell, price_per_gpu_hour, agent_version,
-           registered_at, updated_at, last_seen_at, online_ms, probes, reputation, suspended)
+           registered_at, updated_at, last_seen_at, online_ms, probes, reputation, suspended, stake_total, verified_at, eligible, rtt_excess_ms)
          SELECT v ->> 'id', '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU', 'seed', 'online', 1, v ->> 'lat', v ->> 'lon', v ->> 'country',
-           v ->> 'cell', v ->> 'pricePerGpuHour', '0.0.0', v ->> 'registeredAt', ?2, ?2, v ->> 'onlineMs', v ->> 'probes', v ->> 'reputation', 0
+           v ->> 'cell', v ->> 'pricePerGpuHour', '0.0.0', v ->> 'registeredAt', ?2, ?2, v ->> 'onlineMs', v ->> 'probes', v ->> 'reputation', 0,
+           v ->> 'stakeTotal', ?2, v ->> 'eligible', v ->> 'excess'
          FROM (SELECT value AS v FROM json_each(?1))`,
       ).bind(JSON.stringify(rows), now),
       c.env.DB.prepare(

@@ -2,6 +2,8 @@
 // Rows travel as a single JSON parameter expanded by json_each, which keeps every statement far
 // under D1's 100-bound-parameter limit and makes a fold of a whole shard one batch.
 
+import { buildProbeIndex, DEFAULT_RTT_PARAMS, profileNode, type ProbeSample } from '../routing/rtt-model.ts';
+
 export interface FoldRow {
   id: string;
   status: string;
@@ -26,16 +28,18 @@ export async function flushToD1(
   events: EventRow[],
 ): Promise<{ queries: number; rowsWritten: number }> {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = JSON.stringify(rows.slice(i, i + CHUNK));
+  const measured = await withExcess(db, rows);
+  const reads = rows.length > 0 ? 2 : 0;
+  for (let i = 0; i < measured.length; i += CHUNK) {
+    const chunk = JSON.stringify(measured.slice(i, i + CHUNK));
     // Liveness columns are not indexed, so the routine fold rewrites only the table row.
     statements.push(
       db
         .prepare(
           `UPDATE nodes SET last_seen_at = max(nodes.last_seen_at, v.last_seen_at),
-             online_ms = max(nodes.online_ms, v.online_ms), probes = v.probes
+             online_ms = max(nodes.online_ms, v.online_ms), probes = v.probes, rtt_excess_ms = v.excess
            FROM (SELECT value ->> 'id' AS id, value ->> 'lastSeenAt' AS last_seen_at,
-                        value ->> 'onlineMs' AS online_ms, value ->> 'probes' AS probes
+                        value ->> 'onlineMs' AS online_ms, value ->> 'probes' AS probes, value ->> 'excess' AS excess
                  FROM json_each(?1)) AS v
            WHERE nodes.id = v.id`,
         )
@@ -64,5 +68,37 @@ export async function flushToD1(
   }
   if (statements.length === 0) return { queries: 0, rowsWritten: 0 };
   const results = await db.batch(statements);
-  return { queries: statements.length, rowsWritten: results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0) };
+  return { queries: statements.length + reads, rowsWritten: results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0) };
+}
+
+/**
+ * Each folded node's typical RTT excess over the geographic baseline (profileNode, the same
+ * figure a quote computes), for the route rank the quote pre-filter orders by (migration 0013).
+ * Needs where the nodes and the probe points are: one read batch per fold, not per heartbeat.
+ * Rounded to 0.1 ms so a fold rewrites a rank only when it really moved; null: nothing measured.
+ */
+async function withExcess(db: D1Database, rows: FoldRow[]): Promise<(FoldRow & { excess: number | null })[]> {
+  if (rows.length === 0) return [];
+  const [located, probes] = await db.batch<{ id: string; lat: number; lon: number }>([
+    db.prepare('SELECT id, lat, lon FROM nodes WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(rows.map((r) => r.id))),
+    db.prepare('SELECT id, lat, lon FROM probe_points'),
+  ]);
+  const where = new Map(located!.results.map((n) => [n.id, n]));
+  const index = buildProbeIndex(new Map(probes!.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }])));
+  return rows.map((row) => {
+    const at = where.get(row.id);
+    if (!at) return { ...row, excess: null };
+    const profile = profileNode({ lat: at.lat, lon: at.lon, probes: parseSamples(row.probes) }, index, DEFAULT_RTT_PARAMS);
+    const measured = profile.residualMs.some((r) => !Number.isNaN(r));
+    return { ...row, excess: measured ? Math.round(profile.excessMs * 10) / 10 : null };
+  });
+}
+
+function parseSamples(json: string): ProbeSample[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((p): p is ProbeSample => typeof p?.target === 'string' && typeof p?.rttMs === 'number') : [];
+  } catch {
+    return [];
+  }
 }

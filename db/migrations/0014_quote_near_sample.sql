@@ -1,0 +1,1 @@
+CREATE INDEX `node_gpus_near_idx` ON `node_gpus` (`canonical_model`,`geo_cell`,`node_id`,`route_rank`,`free`,`vram_mb`,`price`);
