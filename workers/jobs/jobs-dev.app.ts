@@ -4,7 +4,8 @@ import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { geoCell } from '../routing/geo.ts';
-import { buildProbeIndex, DEFAULT_RTT_PARAMS, profileNode } from '../routing/rtt-model.ts';
+import { buildProbeIndex } from '../routing/rtt-model.ts';
+import { nodeRttExcess } from './route-rank.ts';
 
 // Development only: seed many synthetic nodes straight into D1, so the quote bench can measure the
 // real quote path over 100,000 nodes without 100,000 agents. Absent (404) in production.
@@ -42,15 +43,13 @@ export const jobsDevApp = new Hono<AppEnv>()
     const points = await c.env.DB.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
     const index = buildProbeIndex(new Map(points.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }])));
     const rows = nodes.map((n) => {
-      const profile = profileNode({ lat: n.lat, lon: n.lon, probes: n.probes }, index, DEFAULT_RTT_PARAMS);
-      const measured = profile.residualMs.some((r) => !Number.isNaN(r));
       return {
         ...n,
         cell: geoCell(n.lat, n.lon),
         probes: JSON.stringify(n.probes),
         registeredAt: now - 86_400_000,
         eligible: n.eligible ? 1 : 0,
-        excess: measured ? Math.round(profile.excessMs * 10) / 10 : null,
+        excess: nodeRttExcess({ lat: n.lat, lon: n.lon, probes: n.probes }, index),
       };
     });
     const gpus = rows.flatMap((n) => n.gpus.map((g) => ({ nodeId: n.id, ...g, cell: n.cell })));

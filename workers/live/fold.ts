@@ -2,7 +2,8 @@
 // Rows travel as a single JSON parameter expanded by json_each, which keeps every statement far
 // under D1's 100-bound-parameter limit and makes a fold of a whole shard one batch.
 
-import { buildProbeIndex, DEFAULT_RTT_PARAMS, profileNode, type ProbeSample } from '../routing/rtt-model.ts';
+import { nodeRttExcess } from '../jobs/route-rank.ts';
+import { buildProbeIndex, type ProbeSample } from '../routing/rtt-model.ts';
 
 export interface FoldRow {
   id: string;
@@ -72,10 +73,9 @@ export async function flushToD1(
 }
 
 /**
- * Each folded node's typical RTT excess over the geographic baseline (profileNode, the same
- * figure a quote computes), for the route rank the quote pre-filter orders by (migration 0013).
+ * Each folded node's own latency excess (nodeRttExcess: the RTT model's estimate for a renter
+ * standing at the node), for the route rank the quote pre-filter orders by (migration 0013).
  * Needs where the nodes and the probe points are: one read batch per fold, not per heartbeat.
- * Rounded to 0.1 ms so a fold rewrites a rank only when it really moved; null: nothing measured.
  */
 async function withExcess(db: D1Database, rows: FoldRow[]): Promise<(FoldRow & { excess: number | null })[]> {
   if (rows.length === 0) return [];
@@ -88,9 +88,7 @@ async function withExcess(db: D1Database, rows: FoldRow[]): Promise<(FoldRow & {
   return rows.map((row) => {
     const at = where.get(row.id);
     if (!at) return { ...row, excess: null };
-    const profile = profileNode({ lat: at.lat, lon: at.lon, probes: parseSamples(row.probes) }, index, DEFAULT_RTT_PARAMS);
-    const measured = profile.residualMs.some((r) => !Number.isNaN(r));
-    return { ...row, excess: measured ? Math.round(profile.excessMs * 10) / 10 : null };
+    return { ...row, excess: nodeRttExcess({ lat: at.lat, lon: at.lon, probes: parseSamples(row.probes) }, index) };
   });
 }
 
