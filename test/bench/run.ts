@@ -5,7 +5,7 @@ import { startLocalStack } from '../support/local-stack.ts';
 import { printTable, type BenchRow } from './bench-table.ts';
 import { runExplorerBench } from './explorer/explorer-bench.ts';
 import { ledgerBench } from './ledger/ledger-bench.ts';
-import { dispatchBench, quoteBench } from './jobs/jobs-bench.ts';
+import { dispatchBench, quoteBench, quoteCpuBench } from './jobs/jobs-bench.ts';
 import { heartbeatBench } from './registry/heartbeat-bench.ts';
 import { epochCloseBench } from './rewards/epoch-close-bench.ts';
 import { runRoutingEval } from './routing/routing-eval.ts';
@@ -24,6 +24,7 @@ const sections: Section[] = [
   // Last: the quote bench seeds 100,000 nodes into the stack's D1.
   { title: 'Jobs: dispatch (local stack)', run: () => dispatchBench(stack) },
   { title: 'Jobs: quotes at scale (local stack, real quote path)', run: () => quoteBench(stack) },
+  { title: 'Jobs: quote CPU, D1 excluded (Node, the real quote code over the same candidate sets)', run: () => quoteCpuBench() },
 ];
 
 let failed = false;

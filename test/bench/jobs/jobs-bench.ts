@@ -5,7 +5,9 @@ import { identityFromPkcs8, type Identity } from '../../../edge-agent/src/identi
 import { runJobStream } from '../../../edge-agent/src/jobs/job-stream.ts';
 import { createMemoryLogger } from '../../../edge-agent/src/log.ts';
 import { createSignedFetch } from '../../../edge-agent/src/signed-fetch.ts';
+import { answerChallenges } from '../../../edge-agent/src/verification/challenge-runner.ts';
 import type { BenchRow } from '../bench-table.ts';
+import { cpuRows, quoteCpu } from './quote-cpu.ts';
 import { quoteScale, scaleRows } from './quote-scale.ts';
 
 export interface StackRef {
@@ -20,6 +22,11 @@ export async function quoteBench(stack: StackRef, sizes = [1_000, 10_000, 100_00
   return scaleRows(points, 'local stack, HTTP round trip');
 }
 
+/** The quote's own CPU at the same sizes, in Node over the same candidate sets (quote-cpu.ts). */
+export async function quoteCpuBench(sizes = [1_000, 10_000, 100_000]): Promise<BenchRow[]> {
+  return cpuRows(await quoteCpu({ seed: 20261121, sizes, renters: 100 }));
+}
+
 async function newIdentity(): Promise<Identity> {
   const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
   return identityFromPkcs8(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)));
@@ -31,12 +38,14 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRow[]> {
   const identity = await newIdentity();
   const send = createSignedFetch(identity, stack.url);
-  // An L40S node on its own: the seeded registry has none, so every job lands here.
+  // An L40S node on its own, ready for jobs as an operator makes one (own account, hardware
+  // challenge answered, minimum stake bonded): the seeded registry has none, so every job lands here.
+  const operator = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as { accountId: string; apiKey: string; wallet: string };
   const reg = await send({
     method: 'POST',
     path: '/v1/nodes',
     body: {
-      owner: '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU',
+      owner: operator.wallet,
       name: 'bench-dispatch',
       gpus: [{ model: 'NVIDIA L40S', vramMb: 46_068, count: 1, simulated: true }],
       location: { lat: 48.14, lon: 11.58, country: 'DE' },
@@ -45,6 +54,17 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
     },
   });
   if (!reg.ok) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  const [verified] = await answerChallenges({ send, nodeId: identity.nodeId, simulated: true });
+  if (verified?.status !== 'passed') throw new Error(`verification: ${JSON.stringify(verified)}`);
+  const params = (await (await fetch(`${stack.url}/v1/governance/params`)).json()) as { params: { name: string; value: string }[] };
+  const stake = params.params.find((p) => p.name === 'min_stake_per_gpu')!.value;
+  await fetch(`${stack.url}/v1/dev/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: operator.accountId, amount: stake }) });
+  const staked = await fetch(`${stack.url}/v1/staking/stake`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operator.apiKey}`, 'content-type': 'application/json', 'Idempotency-Key': 'bench-dispatch' },
+    body: JSON.stringify({ nodeId: identity.nodeId, amount: stake }),
+  });
+  if (staked.status !== 201) throw new Error(`stake: ${staked.status} ${await staked.text()}`);
   const account = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as { accountId: string; apiKey: string };
   await fetch(`${stack.url}/v1/dev/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: account.accountId, amount: '1000.000000' }) });
   const renter = (path: string, body?: unknown) =>

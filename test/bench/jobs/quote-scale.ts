@@ -10,7 +10,7 @@ import { buildWorld, rng, type World, type WorldNode } from '../routing/syntheti
 export type Http = (path: string, init?: RequestInit) => Promise<Response>;
 
 export const WORLD_MODELS = ['RTX 4090', 'RTX 3090', 'A100 80GB', 'H100 80GB'] as const;
-const REPORTED: Record<string, { model: string; vramMb: number }> = {
+export const REPORTED: Record<string, { model: string; vramMb: number }> = {
   'RTX 4090': { model: 'NVIDIA GeForce RTX 4090', vramMb: 24_564 },
   'RTX 3090': { model: 'NVIDIA GeForce RTX 3090', vramMb: 24_576 },
   'A100 80GB': { model: 'NVIDIA A100 80GB PCIe', vramMb: 81_920 },
@@ -64,6 +64,9 @@ export async function seedWorld(http: Http, world: World, from: number, to: numb
         pricePerGpuHour: 1_000_000,
         reputation: 1,
         onlineMs: 86_400_000,
+        // Eligible as staking requires: 2 GPUs × the default 200 tokens per GPU.
+        stakeTotal: 400_000_000,
+        eligible: true,
         probes: n.probes.filter((p) => Number.isFinite(p.rttMs)).map((p) => ({ target: probeId(p.target), rttMs: p.rttMs })),
         gpus: [{ ...REPORTED[canonical]!, canonicalModel: canonical, count: 2 }],
       };

@@ -5,6 +5,7 @@ declare global {
   interface D1Meta {
     changes?: number;
     rows_written?: number;
+    rows_read?: number;
     [key: string]: unknown;
   }
   interface D1Result<T = unknown> {
