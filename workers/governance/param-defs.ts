@@ -54,16 +54,21 @@ export interface GovernanceDefaults {
   thresholdBps: number;
   timelockS: number;
   proposalMinStake: number;
+  /** The economy's configuration until governance changes it (JOB_FEE_BPS, MIN_STAKE_PER_GPU_TOKENS, …). */
+  protocolFeeBps: number;
+  /** Base units. */
+  minStakePerGpu: number;
+  unbondingDays: number;
+  commissionCapBps: number;
 }
 
 /** Every parameter's value when the store holds nothing for it. `decimals`: the token's. */
-export function defaultParams(decimals: number, governance: GovernanceDefaults): Params {
-  const tokens = (n: number) => n * 10 ** decimals;
+export function defaultParams(governance: GovernanceDefaults): Params {
   return {
-    protocol_fee_bps: 500,
-    min_stake_per_gpu: tokens(100),
-    unbonding_days: 7,
-    commission_cap_bps: 2000,
+    protocol_fee_bps: governance.protocolFeeBps,
+    min_stake_per_gpu: governance.minStakePerGpu,
+    unbonding_days: governance.unbondingDays,
+    commission_cap_bps: governance.commissionCapBps,
     voting_period_s: governance.votingPeriodS,
     quorum_bps: governance.quorumBps,
     threshold_bps: governance.thresholdBps,

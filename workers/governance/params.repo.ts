@@ -22,6 +22,11 @@ export function governanceDefaults(config: Config) {
     thresholdBps: config.GOVERNANCE_THRESHOLD_BPS,
     timelockS: config.GOVERNANCE_TIMELOCK_S,
     proposalMinStake: config.GOVERNANCE_PROPOSAL_MIN_STAKE * 10 ** config.TOKEN_DECIMALS,
+    // Jobs and staking read these through getParams; their configuration is only the default.
+    protocolFeeBps: Math.min(config.JOB_FEE_BPS, 3000),
+    minStakePerGpu: config.MIN_STAKE_PER_GPU_TOKENS * 10 ** config.TOKEN_DECIMALS,
+    unbondingDays: config.UNBONDING_SECONDS / 86_400,
+    commissionCapBps: config.COMMISSION_MAX_BPS,
   };
 }
 
@@ -40,7 +45,7 @@ export function invalidateParams(db: Db): void {
 
 /** Uncached; also what the admin and HTTP views use to show where a value came from. */
 export async function readParams(db: Db, config: Config): Promise<Params> {
-  const params = defaultParams(config.TOKEN_DECIMALS, governanceDefaults(config));
+  const params = defaultParams(governanceDefaults(config));
   for (const row of await storedParams(db)) {
     if (!isParamName(row.name)) continue; // a name dropped from the whitelist: ignored, kept for history
     const checked = checkParamValue(row.name, JSON.parse(row.value), config.TOKEN_DECIMALS);

@@ -9,7 +9,9 @@ import { AppError } from '../errors.ts';
 import type { BatchStatement } from '../ledger/d1-batch.ts';
 import { shardFor } from '../live/shard-stub.ts';
 import { sha256Hex } from '../protocol/signed-request.ts';
+import { getParams } from '../governance/params.repo.ts';
 import { GPU_CATALOG } from '../routing/gpu-catalog.ts';
+import { abandonedJobKey, offenceStatement } from '../slashing/offences.ts';
 import { requestedModels } from '../routing/rank.ts';
 import { allocate } from './allocation.ts';
 import { billableGpuSeconds, escrowFor, settle } from './billing.ts';
@@ -230,7 +232,9 @@ interface Close {
 /** Terminal transition with settlement. `billed`: GPU-seconds to capture at the node's price. */
 export async function closeJob(ctx: JobsContext, job: JobRow, close: Close, billed: number, nowMs: number): Promise<ChangeResult> {
   const price = BigInt(job.pricePerGpuHour ?? 0);
-  const settlement = settle(BigInt(job.escrowAmount), price, billed, ctx.config.JOB_FEE_BPS);
+  // Governance's `protocol_fee_bps` (JOB_FEE_BPS until a proposal changes it), as in force at the close.
+  const feeBps = (await getParams(ctx.db, ctx.config, nowMs)).protocol_fee_bps;
+  const settlement = settle(BigInt(job.escrowAmount), price, billed, feeBps);
   let operatorAccount: string | null = null;
   if (settlement.operator > 0n && job.nodeId) {
     const node = await ctx.db.select({ owner: nodes.owner }).from(nodes).where(eq(nodes.id, job.nodeId)).get();
@@ -293,7 +297,8 @@ export async function handleFault(ctx: JobsContext, jobId: string, nodeId: strin
         const lastSign = fault === 'node_offline' ? await nodeLastSeen(ctx, nodeId, nowMs) : nowMs;
         const endedAt = fault === 'overdue' && job.startedAt !== null ? job.startedAt + job.durationS * 1000 : lastSign;
         const billed = billableGpuSeconds({ gpuCount: job.gpuCount, durationS: job.durationS, startedAtMs: job.startedAt, endedAtMs: endedAt, graceS: 0 });
-        result = await closeJob(ctx, job, { to: decision.action === 'fail' ? 'failed' : 'expired', actor, reason: decision.reason, reputation: fault }, billed, nowMs);
+        const also = abandoned(ctx, job, nodeId, fault, endedAt, nowMs);
+        result = await closeJob(ctx, job, { to: decision.action === 'fail' ? 'failed' : 'expired', actor, reason: decision.reason, reputation: fault, also }, billed, nowMs);
         break;
       }
     }
@@ -301,6 +306,18 @@ export async function handleFault(ctx: JobsContext, jobId: string, nodeId: strin
     if (result.failure !== 'conflict') throw new Error(`job ${jobId}: fault handling refused (${result.failure})`);
   }
   return getJob(ctx.db, jobId);
+}
+
+/**
+ * A running job its node dropped — the node went offline, or stayed online but stopped reporting
+ * past the job's end — is the staking offence `abandoned_job` (workers/staking/README.md). It is
+ * written in the batch that closes the job, so it lands exactly when the close does; its dedupe
+ * key makes it one offence per job whatever retries or races happen.
+ */
+function abandoned(ctx: JobsContext, job: JobRow, nodeId: string, fault: Fault, endedAt: number, nowMs: number): BatchStatement[] {
+  if (job.status !== 'running' || (fault !== 'node_offline' && fault !== 'overdue')) return [];
+  const evidence = { jobId: job.id, fault, startedAt: job.startedAt, durationS: job.durationS, lastSignAt: endedAt, detectedAt: nowMs };
+  return [offenceStatement(ctx.db, ctx.config, { nodeId, offence: 'abandoned_job', dedupeKey: abandonedJobKey(job.id), evidence }, nowMs)];
 }
 
 async function nodeLastSeen(ctx: JobsContext, nodeId: string, nowMs: number): Promise<number> {

@@ -30,29 +30,35 @@ export interface OffenceReport {
   evidence: Record<string, unknown>;
 }
 
-/** For other domains (jobs: an abandoned job) and the admin route. Returns the slash, new or not. */
+/**
+ * The write of an offence as one statement, for a caller that must record it in the same D1 batch
+ * as the change that proves it (jobs: the close of an abandoned job). The amount is per GPU of
+ * the node, computed in SQL; the dedupe key makes a repeat change nothing.
+ */
+export function offenceStatement(db: Db, config: Config, report: OffenceReport, nowMs = Date.now()): D1PreparedStatement {
+  return db.$client
+    .prepare(
+      `INSERT INTO slashes (id, node_id, offence, dedupe_key, amount, evidence, status, from_reward, from_stake, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5 * COALESCE((SELECT SUM(count) FROM node_gpus WHERE node_id = ?2), 0), ?6, 'pending', 0, 0, ?7
+       ON CONFLICT (dedupe_key) DO NOTHING`,
+    )
+    .bind(randomId('sl'), report.nodeId, report.offence, report.dedupeKey, baseUnits(config, offenceTokensPerGpu(config, report.offence)), JSON.stringify(report.evidence), nowMs);
+}
+
+/** For other domains and the admin route. Returns the slash, new or not. */
 export async function recordOffence(db: Db, config: Config, report: OffenceReport, nowMs = Date.now()) {
   const gpus = await db.select({ count: nodeGpus.count }).from(nodeGpus).where(eq(nodeGpus.nodeId, report.nodeId));
   if (gpus.length === 0) throw new AppError(404, 'node_not_found', 'There is no node with this id.');
-  const count = gpus.reduce((s, g) => s + g.count, 0);
-  await db
-    .insert(slashes)
-    .values({
-      id: randomId('sl'),
-      nodeId: report.nodeId,
-      offence: report.offence,
-      dedupeKey: report.dedupeKey,
-      amount: baseUnits(config, offenceTokensPerGpu(config, report.offence)) * count,
-      evidence: JSON.stringify(report.evidence),
-      createdAt: nowMs,
-    })
-    .onConflictDoNothing({ target: slashes.dedupeKey });
+  await offenceStatement(db, config, report, nowMs).run();
   const row = await db.select().from(slashes).where(eq(slashes.dedupeKey, report.dedupeKey)).get();
   if (row!.nodeId !== report.nodeId || row!.offence !== report.offence) {
     throw new AppError(409, 'offence_conflict', 'This dedupe key already names another offence.');
   }
   return row!;
 }
+
+/** The dedupe key of an abandoned job: one offence per job, however often it is reported. */
+export const abandonedJobKey = (jobId: string) => `job:${jobId}:abandoned`;
 
 /**
  * Set-based: every given node with at least VERIFY_FAILURE_THRESHOLD failed challenges in the

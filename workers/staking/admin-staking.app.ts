@@ -7,7 +7,7 @@ import { jsonBody } from '../http/body.ts';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
 import { closeDueEpochs } from '../rewards/close-epoch.ts';
 import { checkContradiction } from '../slashing/contradictory-reports.ts';
-import { recordOffence } from '../slashing/offences.ts';
+import { abandonedJobKey, recordOffence } from '../slashing/offences.ts';
 import { refreshEligibility } from './eligibility.ts';
 import { slashView } from './staking-view.ts';
 
@@ -35,7 +35,7 @@ export const adminStakingApp = new Hono<AppEnv>()
       const row = await recordOffence(c.var.db, c.var.config, {
         nodeId: body.nodeId,
         offence: 'abandoned_job',
-        dedupeKey: `job:${body.jobId}:abandoned`,
+        dedupeKey: abandonedJobKey(body.jobId),
         evidence: { jobId: body.jobId, ...body.evidence },
       });
       return c.json(slashView(row, c.var.config.TOKEN_DECIMALS), 201);

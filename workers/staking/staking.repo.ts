@@ -6,6 +6,7 @@ import type { Env } from '../env.ts';
 import { AppError } from '../errors.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
 import { postTransaction, type PostedTransaction } from '../ledger/ledger.repo.ts';
+import { getParams } from '../governance/params.repo.ts';
 import { epochAt } from '../rewards/epoch-clock.ts';
 import { refreshEligibility } from './eligibility.ts';
 import { emitStakeLow, stakeLowOf, stakeLowProbe } from './stake-low.ts';
@@ -88,7 +89,8 @@ export interface UnstakeRequest {
 /** With `alerts`, a fall below the node's minimum stake alerts its operator (stake-low.ts). */
 export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs = Date.now(), alerts?: Pick<Env, 'ALERT_QUEUE'>) {
   await nodeFor(db, req.nodeId);
-  const releaseAt = nowMs + config.UNBONDING_SECONDS * 1000;
+  // Governance's `unbonding_days` (UNBONDING_SECONDS until a proposal changes it).
+  const releaseAt = nowMs + Math.round((await getParams(db, config, nowMs)).unbonding_days * 86_400) * 1000;
   try {
     const tx = await postTransaction(
       db,
@@ -142,8 +144,10 @@ function hasMessage(error: unknown, pattern: RegExp): boolean {
 export async function setCommission(db: Db, config: Config, req: { wallet: string; nodeId: string; commissionBps: number }, nowMs = Date.now()) {
   const node = await nodeFor(db, req.nodeId);
   if (node.owner !== req.wallet) throw new AppError(403, 'not_operator', "Only the node's owner sets its commission.");
-  if (req.commissionBps > config.COMMISSION_MAX_BPS) {
-    throw new AppError(400, 'commission_too_high', `The commission cap is ${config.COMMISSION_MAX_BPS} basis points.`);
+  // Governance's `commission_cap_bps` (COMMISSION_MAX_BPS until a proposal changes it).
+  const cap = (await getParams(db, config, nowMs)).commission_cap_bps;
+  if (req.commissionBps > cap) {
+    throw new AppError(400, 'commission_too_high', `The commission cap is ${cap} basis points.`);
   }
   const effectiveEpoch = epochAt(config, nowMs) + 1;
   await db
