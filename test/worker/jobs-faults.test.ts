@@ -18,6 +18,8 @@ const cron = (at: number) =>
 const jobRow = (id: string) => db.query.jobs.findFirst({ where: (j, { eq }) => eq(j.id, id) });
 const settlements = async (id: string) =>
   (await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?").bind(`job:${id}:settle`).first<number>('n')) ?? 0;
+const slashesOf = async (nodeId: string) =>
+  (await env.DB.prepare('SELECT offence, dedupe_key, evidence, amount, status FROM slashes WHERE node_id = ?').bind(nodeId).all<{ offence: string; dedupe_key: string; evidence: string; amount: number; status: string }>()).results;
 const reputation = async (nodeId: string) => (await db.query.nodes.findFirst({ where: (n, { eq }) => eq(n.id, nodeId) }))!.reputation;
 
 async function expectReconciled(renterId: string, jobId: string, escrow: number, startBalance: number) {
@@ -45,6 +47,8 @@ describe('job faults', () => {
     expect(moved).toMatchObject({ status: 'assigned', nodeId: second.nodeId, attempts: 2 });
     expect(JSON.parse(moved.excludedNodes)).toEqual([first.nodeId]);
     expect(await reputation(first.nodeId)).toBeCloseTo(0.85, 6);
+    // Nothing ran on it: a missed acceptance costs reputation, not stake.
+    expect(await slashesOf(first.nodeId)).toEqual([]);
     // The first node's events are refused now; its heartbeat no longer offers the job.
     const late = await sendEvent(first, created.id, { kind: 'accepted' });
     expect(late.status).toBe(409);
@@ -80,6 +84,23 @@ describe('job faults', () => {
     expect(job.captured).toBe(Math.floor((1_250_000 * job.billedGpuSeconds!) / 3600));
     await expectReconciled(renter.accountId, created.id, 1_250_000, 100_000_000);
     expect(await reputation(node.nodeId)).toBeCloseTo(0.8, 6);
+
+    // Abandoning a running job is a staking offence: one pending slash of 50 tokens per GPU, the job as evidence.
+    const [slash, ...more] = await slashesOf(node.nodeId);
+    expect(more).toEqual([]);
+    expect(slash).toMatchObject({ offence: 'abandoned_job', dedupe_key: `job:${created.id}:abandoned`, amount: 2 * 50_000_000, status: 'pending' });
+    expect(JSON.parse(slash!.evidence)).toMatchObject({ jobId: created.id, fault: 'node_offline', startedAt: job.startedAt });
+    // Swept again, and reported again by an admin: still one offence.
+    await cron(Date.now() + 90_000);
+    const admin = await exports.default.fetch(
+      new Request('http://gridplane.test/v1/admin/staking/offences', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ offence: 'abandoned_job', nodeId: node.nodeId, jobId: created.id }),
+      }),
+    );
+    expect(admin.status).toBe(201);
+    expect(await slashesOf(node.nodeId)).toHaveLength(1);
   });
 
   it('applies every event once when each is sent twice, and bills one finish even under two event ids', async () => {
@@ -105,6 +126,7 @@ describe('job faults', () => {
     expect(logs.logs.map((l: { data: string }) => l.data)).toEqual(['once\n']);
     const job = (await jobRow(created.id))!;
     expect(job).toMatchObject({ status: 'succeeded', billedGpuSeconds: 1, captured: 347, fee: 34 });
+    expect(await slashesOf(node.nodeId)).toEqual([]);
     await expectReconciled(renter.accountId, created.id, 208_334, 100_000_000);
     const transitions = await env.DB.prepare('SELECT count(*) AS n FROM job_transitions WHERE job_id = ?').bind(created.id).first<number>('n');
     expect(transitions).toBe(5);
@@ -143,6 +165,10 @@ describe('job faults', () => {
     expect(job.captured! + job.refunded!).toBe(job.escrowAmount);
     expect(job.billedGpuSeconds).toBeLessThanOrEqual(60);
     await expectReconciled(renter.accountId, created.id, job.escrowAmount, 100_000_000);
+    // Past its end and never finished: abandoned, whichever rule closed it.
+    const slashes = await slashesOf(node.nodeId);
+    expect(slashes.map((x) => [x.offence, x.dedupe_key])).toEqual([['abandoned_job', `job:${created.id}:abandoned`]]);
+    expect(JSON.parse(slashes[0]!.evidence).jobId).toBe(created.id);
   });
 
   it('gives the last GPU to one of two racing renters; the other is told there is no capacity', async () => {

@@ -6,7 +6,8 @@ import type { Db } from '../../workers/app-env.ts';
 import { getBalance } from '../../workers/ledger/ledger.repo.ts';
 import { reconcileLedger } from '../../workers/ledger/reconcile.ts';
 import { api, heartbeat, signedRequest } from './helpers/agent.ts';
-import { json, jobBody, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
+import { json, jobBody, newRenter, nodeAt, readyNode, sendEvent } from './helpers/jobs.ts';
+import { authed, devAccount, ownedNode, verifyNode } from './helpers/staking.ts';
 
 // The whole life of a job against real D1 and real shard DOs: quote, submission, delivery by
 // heartbeat and by the WebSocket stream, agent events, logs, the bill, and the ledger after it.
@@ -52,6 +53,48 @@ describe('quotes', () => {
     expect(capped).not.toContain(dear.nodeId);
     expect(await quote({ model: '4090', count: 3 })).not.toContain(cheap.nodeId);
     expect(await quote({ model: 'H100', count: 1 })).not.toContain(cheap.nodeId);
+  });
+
+  it('offers only eligible nodes: unverified, unstaked or under-staked nodes get no quote and no job', async () => {
+    const at = { location: { lat: 30.04, lon: 31.24, country: 'EG' } };
+    const ready = await readyNode(at);
+    const owner = await devAccount(1000);
+    const unverified = await ownedNode(owner, at);
+    const unstaked = await ownedNode(owner, at);
+    await verifyNode(unstaked);
+    const underStaked = await ownedNode(owner, at);
+    await verifyNode(underStaked);
+    // 2 GPUs need 2 × 200 tokens by default; 399 is not enough.
+    expect((await authed(owner, 'POST', '/v1/staking/stake', { nodeId: underStaked.nodeId, amount: '399' })).status).toBe(201);
+    const ids = async () =>
+      (await json(await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: 30.0, lon: 31.2 } }) }), 200))
+        .candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
+    const offered = await ids();
+    expect(offered).toContain(ready.nodeId);
+    for (const node of [unverified, unstaked, underStaked]) expect(offered).not.toContain(node.nodeId);
+    // The one more token makes it eligible at once; unstaking takes the ready node out at once.
+    expect((await authed(owner, 'POST', '/v1/staking/stake', { nodeId: underStaked.nodeId, amount: '1' })).status).toBe(201);
+    expect((await authed(ready.operator, 'POST', '/v1/staking/unstake', { nodeId: ready.nodeId, amount: '1' })).status).toBe(201);
+    const after = await ids();
+    expect(after).toContain(underStaked.nodeId);
+    expect(after).not.toContain(ready.nodeId);
+    const renter = await newRenter();
+    const job = await json(await renter.call('POST', '/v1/jobs', jobBody({ client: { lat: 30.0, lon: 31.2 } })), 201);
+    expect(job.nodeId).toBe(underStaked.nodeId);
+  });
+
+  it('scores stake from the node’s bonded stake: of two equal nodes the better-backed one ranks first', async () => {
+    const at = { location: { lat: -41.29, lon: 174.78, country: 'NZ' } };
+    const plain = await readyNode(at);
+    const backed = await readyNode(at);
+    const delegator = await devAccount(5000);
+    expect((await authed(delegator, 'POST', '/v1/staking/delegate', { nodeId: backed.nodeId, amount: '4000' })).status).toBe(201);
+    const body = await json(await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: -41.3, lon: 174.8 } }) }), 200);
+    const [first, second] = body.candidates as { nodeId: string; score: number; estRttMs: number }[];
+    expect([first!.nodeId, second!.nodeId]).toEqual([backed.nodeId, plain.nodeId]);
+    expect(first!.estRttMs).toBe(second!.estRttMs);
+    // Stake weighs 0.03 with its half point at 1,000 tokens: 4,400 vs 400 tokens bonded.
+    expect(first!.score - second!.score).toBeCloseTo(0.03 * (4400 / 5400 - 400 / 1400), 5);
   });
 
   it('asks for a location when there is neither a client field nor an edge location', async () => {
@@ -108,8 +151,8 @@ describe('a job from submission to bill', () => {
     expect(view.transitions.map((t: { actor: string }) => t.actor)).toEqual(['renter', 'system', `agent:${near.nodeId}`, `agent:${near.nodeId}`, `agent:${near.nodeId}`]);
     expect(await getBalance(db, renter.accountId)).toBe(100_000_000 - 500);
     expect(await getBalance(db, `escrow:${jobId}`)).toBe(0);
-    const operator = await db.query.accounts.findFirst({ where: (a, { eq }) => eq(a.wallet, '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU') });
-    expect(operator!.balance).toBeGreaterThanOrEqual(450);
+    // The operator staked all its faucet tokens; what it holds now is the job's pay.
+    expect(await getBalance(db, near.operator.accountId)).toBe(450);
     expect((await reconcileLedger(db)).ok).toBe(true);
 
     // The GPU is free again, and the node's reputation went up (it was already at 1, it stays 1).
