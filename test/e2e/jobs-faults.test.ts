@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
-import { initAgent, runAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { baseUnits, jobOf, newRenter, reconciled, waitForStatus } from './jobs-helpers.ts';
+import { waitFor, type AgentProcess } from './agent-process.ts';
+import { baseUnits, jobOf, newRenter, readyAgent, reconciled, waitForStatus } from './jobs-helpers.ts';
 import { createEventDoublingProxy } from './jobs-proxy.ts';
 
 // Faults with real agent processes: an agent killed mid-job, an agent that does not accept
@@ -33,7 +33,7 @@ const longJob = (lat: number, lon: number, model = 'RTX 4090') => ({
 
 describe('job faults end to end', () => {
   it('fails a job whose agent is killed mid-run, bills what ran and refunds the rest', async () => {
-    const agent = runAgent(initAgent({ url: stack.url, name: 'doomed', lat: 52.37, lon: 4.9, country: 'NL', simulateGpus: 'A10x1' }));
+    const agent = await readyAgent(stack, { name: 'doomed', lat: 52.37, lon: 4.9, country: 'NL', simulateGpus: 'A10x1' });
     agents.push(agent);
     await online(agent);
     const renter = await newRenter(stack);
@@ -49,11 +49,16 @@ describe('job faults end to end', () => {
     expect(baseUnits(failed.billing.refunded)).toBeGreaterThan(escrow / 2);
     expect(await renter.balance()).toBe(100_000_000 - baseUnits(failed.billing.captured));
     expect(await reconciled(stack)).toBe(true);
+    // Dropping a running job is a staking offence, recorded once with the job as evidence.
+    const slashes = (await (await fetch(`${stack.url}/v1/staking/slashes?nodeId=${agent.nodeId}`)).json()) as { slashes: { offence: string; evidence: { jobId: string } }[] };
+    expect(slashes.slashes.map((x) => [x.offence, x.evidence.jobId])).toEqual([['abandoned_job', created.id]]);
   });
 
   it('moves a job the agent does not accept before the deadline to the next node', async () => {
-    const slow = runAgent(initAgent({ url: stack.url, name: 'slow', lat: 40.42, lon: -3.7, country: 'ES', simulateGpus: 'L4x1' }));
-    const spare = runAgent(initAgent({ url: stack.url, name: 'spare', lat: 38.72, lon: -9.14, country: 'PT', simulateGpus: 'L4x1' }));
+    const [slow, spare] = await Promise.all([
+      readyAgent(stack, { name: 'slow', lat: 40.42, lon: -3.7, country: 'ES', simulateGpus: 'L4x1' }),
+      readyAgent(stack, { name: 'spare', lat: 38.72, lon: -9.14, country: 'PT', simulateGpus: 'L4x1' }),
+    ]);
     agents.push(slow, spare);
     await online(slow);
     await online(spare);
@@ -90,7 +95,7 @@ describe('job faults end to end', () => {
   it('applies every event once although each reaches the control plane twice', async () => {
     const proxy = await createEventDoublingProxy(stack.url);
     try {
-      const agent = runAgent(initAgent({ url: proxy.url, name: 'echo', lat: -37.81, lon: 144.96, country: 'AU', simulateGpus: 'T4x1' }));
+      const agent = await readyAgent(stack, { url: proxy.url, name: 'echo', lat: -37.81, lon: 144.96, country: 'AU', simulateGpus: 'T4x1' });
       agents.push(agent);
       await online(agent);
       const renter = await newRenter(stack);
@@ -115,23 +120,30 @@ describe('job faults end to end', () => {
   });
 
   it('cancels during start: full refund, the agent stops, late events change nothing', async () => {
-    const agent = runAgent(initAgent({ url: stack.url, name: 'cancel', lat: 55.68, lon: 12.57, country: 'DK', simulateGpus: 'RTX 3090x1' }));
+    const agent = await readyAgent(stack, { name: 'cancel', lat: 55.68, lon: 12.57, country: 'DK', simulateGpus: 'RTX 3090x1' });
     agents.push(agent);
     await online(agent);
     const renter = await newRenter(stack);
-    const created = (await (await renter.call('POST', '/v1/jobs', longJob(55.6, 12.5, 'RTX 3090'))).json()) as Record<string, any>;
-    // Cancel once the agent has taken the job, so there is a start to interrupt (a cancel before
-    // delivery is the simpler case the worker suite covers).
-    await waitForStatus(renter, created.id, ['starting', 'running']);
-    const cancelled = (await (await renter.call('POST', `/v1/jobs/${created.id}/cancel`)).json()) as Record<string, any>;
-    expect(cancelled.status).toBe('cancelled');
-    expect(cancelled.billing.captured).toBe('0.000000');
-    await waitFor('agent stopped the job', async () => (/job_stop|job_gone|job_finished/.test(agent.output()) ? true : undefined));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Paused, the agent cannot start what it is offered: the cancel lands before anything ran
+    // (a ready agent on its stream starts a job within milliseconds otherwise).
+    process.kill(agent.pid, 'SIGSTOP');
+    let created: Record<string, any>;
+    try {
+      created = (await (await renter.call('POST', '/v1/jobs', longJob(55.6, 12.5, 'RTX 3090'))).json()) as Record<string, any>;
+      expect(created.nodeId).toBe(agent.nodeId);
+      const cancelled = (await (await renter.call('POST', `/v1/jobs/${created.id}/cancel`)).json()) as Record<string, any>;
+      expect(cancelled.status).toBe('cancelled');
+      expect(cancelled.billing.captured).toBe('0.000000');
+    } finally {
+      process.kill(agent.pid, 'SIGCONT');
+    }
+    // Woken, the agent may still act on the offer it had buffered: it is refused and changes nothing.
+    await new Promise((r) => setTimeout(r, 2500));
     const after = await jobOf(renter, created.id);
     expect(after.status).toBe('cancelled');
     expect(await renter.balance()).toBe(100_000_000);
     expect(await reconciled(stack)).toBe(true);
+    expect(after.transitions.map((t: { to: string }) => t.to)).toEqual(['queued', 'assigned', 'cancelled']);
   });
 });
 

@@ -1,7 +1,8 @@
 // Renters and job polling for the jobs end-to-end suites, through the public and dev routes.
+import { parseSimulateSpec } from '../../edge-agent/src/simulate.ts';
 import { encodeBase58 } from '../../workers/protocol/base58.ts';
 import type { LocalStack } from '../support/local-stack.ts';
-import { waitFor } from './agent-process.ts';
+import { initAgent, runAgent, waitFor, type AgentProcess, type AgentSetup } from './agent-process.ts';
 
 export interface E2eRenter {
   accountId: string;
@@ -32,6 +33,44 @@ export async function newRenter(stack: LocalStack, tokens = '100.000000'): Promi
 
 /** A fresh owner wallet, so an operator's earnings can be told apart. */
 export const newOwner = () => encodeBase58(crypto.getRandomValues(new Uint8Array(32)));
+
+export interface ReadyAgent extends AgentProcess {
+  operator: { accountId: string; wallet: string; apiKey: string };
+}
+
+/**
+ * A running agent whose node is ready for jobs, set up as an operator would: a dev account whose
+ * wallet owns the node, the agent started (it registers and answers its hardware challenge by
+ * itself), tokens from the faucet, the minimum stake per GPU bonded through the staking route.
+ * Resolves once the node is online and eligible. `url`: where the agent talks (a proxy, say).
+ */
+export async function readyAgent(stack: LocalStack, setup: Omit<AgentSetup, 'url' | 'owner'> & { url?: string }): Promise<ReadyAgent> {
+  const operator = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as ReadyAgent['operator'];
+  const agent = runAgent(initAgent({ ...setup, url: setup.url ?? stack.url, owner: operator.wallet }));
+  try {
+    await becomeEligible(stack, agent, setup, operator);
+  } catch (error) {
+    await agent.stop('SIGKILL');
+    throw error;
+  }
+  return Object.assign(agent, { operator });
+}
+
+async function becomeEligible(stack: LocalStack, agent: AgentProcess, setup: { name: string; simulateGpus: string }, operator: ReadyAgent['operator']): Promise<void> {
+  const node = () => fetch(`${stack.url}/v1/nodes/${agent.nodeId}`).then(async (r) => (r.ok ? ((await r.json()) as Record<string, any>) : undefined));
+  await waitFor(`${setup.name} registered`, async () => ((await node())?.status === 'online' ? true : undefined));
+  const params = (await (await fetch(`${stack.url}/v1/governance/params`)).json()) as { params: { name: string; value: string }[] };
+  const perGpu = baseUnits(params.params.find((p) => p.name === 'min_stake_per_gpu')!.value);
+  const gpus = parseSimulateSpec(setup.simulateGpus).reduce((n, g) => n + g.count, 0);
+  const amount = ((perGpu * gpus) / 1_000_000).toFixed(6);
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${operator.apiKey}`, ...headers }, body: JSON.stringify(body) });
+  const funded = await post('/v1/dev/faucet', { accountId: operator.accountId, amount });
+  if (funded.status !== 201) throw new Error(`faucet: ${funded.status} ${await funded.text()}`);
+  const staked = await post('/v1/staking/stake', { nodeId: agent.nodeId, amount }, { 'Idempotency-Key': `ready-${agent.nodeId}` });
+  if (staked.status !== 201) throw new Error(`stake: ${staked.status} ${await staked.text()}`);
+  await waitFor(`${setup.name} verified and eligible`, async () => ((await node())?.eligible === true ? true : undefined));
+}
 
 export async function jobOf(renter: E2eRenter, id: string): Promise<Record<string, any>> {
   return (await (await renter.call('GET', `/v1/jobs/${id}`)).json()) as Record<string, any>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
-import { initAgent, runAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { baseUnits, expectedBill, newOwner, newRenter, reconciled, waitForStatus } from './jobs-helpers.ts';
+import { waitFor, type AgentProcess } from './agent-process.ts';
+import { baseUnits, expectedBill, newRenter, readyAgent, reconciled, waitForStatus } from './jobs-helpers.ts';
 
 // The real local control plane and two real agents in simulate mode, one in Paris and one in
 // Tokyo. A renter in Paris gets the Paris node; the job runs through the process runtime, its
@@ -23,9 +23,11 @@ const nodeStatus = async (id: string) => ((await (await fetch(`${stack.url}/v1/n
 
 describe('jobs end to end', () => {
   it('routes a Paris renter to the Paris node, runs the job, streams logs and bills exactly', async () => {
-    const parisOwner = newOwner();
-    const paris = runAgent(initAgent({ url: stack.url, name: 'paris', lat: 48.86, lon: 2.35, country: 'FR', simulateGpus: 'RTX 4090x1', owner: parisOwner }));
-    const tokyo = runAgent(initAgent({ url: stack.url, name: 'tokyo', lat: 35.68, lon: 139.69, country: 'JP', simulateGpus: 'RTX 4090x1' }));
+    // Both nodes are staked and verified (their agents answer the hardware challenge themselves).
+    const [paris, tokyo] = await Promise.all([
+      readyAgent(stack, { name: 'paris', lat: 48.86, lon: 2.35, country: 'FR', simulateGpus: 'RTX 4090x1' }),
+      readyAgent(stack, { name: 'tokyo', lat: 35.68, lon: 139.69, country: 'JP', simulateGpus: 'RTX 4090x1' }),
+    ]);
     agents.push(paris, tokyo);
     await waitFor('both nodes online', async () => ((await nodeStatus(paris.nodeId)) === 'online' && (await nodeStatus(tokyo.nodeId)) === 'online' ? true : undefined));
     // The stream is open once the agent logs it.
