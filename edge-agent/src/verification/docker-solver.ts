@@ -1,5 +1,5 @@
 // Real hosts answer challenges on the GPU: a small CUDA program in a container (int8 GEMM with
-// int32 accumulation on tensor cores, SHA-256 row chaining on the host side of the container),
+// int32 accumulation on the GPU (edge-agent/verify-cuda), SHA-256 row chaining on the host side of the container),
 // run with exactly this command. The image's contract: print one JSON line
 // `{"kind":"matmul-int8-v1","digests":"<base64 of 8·n bytes>"}` and exit 0.
 import { execFile } from 'node:child_process';
