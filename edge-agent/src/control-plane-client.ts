@@ -116,8 +116,8 @@ export class ControlPlaneClient {
     let res: Response;
     let text: string;
     try {
-      res = await this.#fetch({ method, path, body, signal: combined });
-      text = await res.text();
+      res = await untilAborted(this.#fetch({ method, path, body, signal: combined }), combined);
+      text = await untilAborted(res.text(), combined);
     } catch (err) {
       // The caller stopping us is not a control-plane failure; let it through as it is.
       if (signal?.aborted) throw err;
@@ -156,4 +156,30 @@ function describeNetworkError(err: unknown): string {
 function snippet(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine === '' ? '(empty body)' : oneLine.length > 200 ? oneLine.slice(0, 200) + '…' : oneLine;
+}
+
+/**
+ * Settles with the abort even if the underlying promise never does. A fetch whose connection dies
+ * while its body is read can leave `res.text()` pending forever; without this, a stop signal
+ * would leave the daemon waiting on a promise that nothing will ever settle.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
