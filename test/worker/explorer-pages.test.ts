@@ -79,10 +79,11 @@ describe('explorer pages', () => {
     expect(text).toMatch(/<th scope="row">RTX 3090 \(4 simulated\)<\/th><td class="n">4<\/td><td class="n">1<\/td><td class="n">0.75<\/td>/);
     expect(text).toContain(`href="/nodes/${tokyo.nodeId}">tokyo-rig</a>`);
     expect(text).toContain(`href="/nodes/${sim.nodeId}">sim-rig</a><span class="tag sim">simulated</span>`);
-    expect(text).toContain('No jobs yet');
-    expect(text).toContain('Rewards start when epochs are enabled.');
+    expect(text).toContain('No job is running right now.');
+    expect(text).toMatch(/data-stat="jobsRunning">0</);
+    expect(text).toContain('No epoch has closed yet');
     expect(text).toContain('No open proposals');
-    expect(text).toMatch(/data-stat="utilisation">—</);
+    expect(text).toMatch(/data-stat="utilisation">0\.0%</);
   });
 
   it('escapes a hostile node name and GPU model everywhere they appear', async () => {
@@ -113,8 +114,9 @@ describe('explorer pages', () => {
     expect(text).toContain('<th scope="row">NRT</th><td class="n">4.3 ms</td>');
     expect(text).toMatch(/<dt>Uptime<\/dt><dd>\d+\.\d%/);
     expect(text).toContain('<td>Registered</td>');
-    expect(text).toContain('Staking is not enabled yet');
-    expect(text).toContain('Rewards start when epochs are enabled.');
+    expect(text).toContain('No stake is bonded on this node.');
+    expect(text).toContain('No rewards yet');
+    expect(text).toContain('No jobs yet.');
     expect(text).not.toContain('simulated</span>');
   });
 
