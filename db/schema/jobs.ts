@@ -66,6 +66,8 @@ export const jobs = sqliteTable(
     uniqueIndex('jobs_idempotency_unique').on(t.idempotencyKey),
     index('jobs_account_idx').on(t.accountId, t.createdAt),
     index('jobs_node_status_idx').on(t.nodeId, t.status),
+    // A node's recent jobs (explorer) without reading its whole history.
+    index('jobs_node_updated_idx').on(t.nodeId, t.updatedAt),
     index('jobs_status_idx').on(t.status, t.updatedAt),
     check('jobs_gpu_count_positive', sql`${t.gpuCount} > 0`),
     check('jobs_escrow_positive', sql`${t.escrowAmount} > 0`),

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_node_updated_idx` ON `jobs` (`node_id`,`updated_at`);
