@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
-import { launchChromium } from './helpers/chromium.ts';
+import { launchChromium, openPage } from './helpers/chromium.ts';
 import { seedAgent, type SeedAgent, type SeedNode } from './helpers/seed-agent.ts';
 
 // The explorer as a person sees it: the real local control plane seeded by signed agents, opened
@@ -50,20 +50,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function open(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => {
-    if (!r.url().startsWith(stack.url)) problems.push(`request outside the control plane: ${r.url()}`);
-  });
-  await page.goto(stack.url + path, { waitUntil: 'load' });
-  return { context, page, problems };
-}
+const open = (path: string, options: Parameters<Browser['newContext']>[0] = {}) => openPage(browser, stack.url, path, options);
 
 const stat = (page: Page, key: string) => page.locator(`[data-stat="${key}"]`).first().textContent();
 

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
-import { launchChromium } from './helpers/chromium.ts';
+import { launchChromium, openPage } from './helpers/chromium.ts';
 import { addStandInWallet, newTestKey, type StandInLog, type StandInOptions } from './helpers/stand-in-wallet.ts';
 
 // The wallet page as a person uses it: the real local control plane, a link token made as a bot
@@ -35,27 +35,8 @@ async function linkToken(platform: 'telegram' | 'discord', userId: string): Prom
   return (await res.json()) as { token: string; url: string };
 }
 
-interface Opened {
-  context: BrowserContext;
-  page: Page;
-  problems: string[];
-}
-
-async function open(path: string, wallet: StandInOptions | null, options: Parameters<Browser['newContext']>[0] = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => {
-    if (!r.url().startsWith(stack.url)) problems.push(`request outside the control plane: ${r.url()}`);
-  });
-  if (wallet) await addStandInWallet(page, wallet);
-  await page.goto(stack.url + path, { waitUntil: 'load' });
-  return { context, page, problems };
-}
+const open = (path: string, wallet: StandInOptions | null, options: Parameters<Browser['newContext']>[0] = {}) =>
+  openPage(browser, stack.url, path, options, wallet ? (page) => addStandInWallet(page, wallet) : undefined);
 
 const standIn = (page: Page) => page.evaluate(() => (window as unknown as { __standIn: StandInLog }).__standIn);
 const verifyResponse = (page: Page) => page.waitForResponse((r) => r.url() === `${stack.url}/v1/auth/siws/verify`);
