@@ -1,12 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Browser tests: the real local control plane (wrangler dev) driven through Debian's Chromium with
 // playwright-core. Slow to start, so the timeouts are long.
 export default defineConfig({
-  root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
     name: 'browser',
+    root: '.',
     environment: 'node',
     include: ['test/browser/**/*.test.ts'],
     testTimeout: 120_000,
