@@ -11,6 +11,7 @@ export const ALERT_KINDS = [
   'slashed',
   'reward_paid',
   'stake_low',
+  'payout_refunded',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -130,6 +130,14 @@ export const payouts = sqliteTable(
     batchId: text('batch_id').references(() => payoutBatches.id),
     /** Set when batched: the recipient had no token account, so the batch creates it (and pays its rent). */
     createRecipientAta: integer('create_recipient_ata', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Base units charged for creating the recipient's token account (its rent, quoted before the
+     * withdrawal): 0 when the account existed at request time. Held in system:payouts_pending with
+     * `amount` until paid (then → system:fees) or cancelled (then back to the account).
+     */
+    fee: integer('fee').notNull().default(0),
+    /** Batches this payout was in that failed; from 1 it is paid alone, and refunded after a few solo failures. */
+    failures: integer('failures').notNull().default(0),
     /** The `withdrawal` transaction that moved the funds to system:payouts_pending. */
     ledgerTxId: text('ledger_tx_id')
       .notNull()
