@@ -181,29 +181,28 @@ describe('a job from submission to bill', () => {
     ws.close();
   });
 
-  it('gets each job to the agent well within a second of submission', async () => {
+  // How fast is a bench figure (`npm run bench`: job submitted → agent has it), never a test
+  // assertion; this test pins that every job of a burst arrives over the stream, in order.
+  it('pushes every job of a burst over the stream, each once and in submission order', async () => {
     const node = await nodeAt(-34.6, -58.38, 'AR', { gpus: [{ model: 'NVIDIA L40S', vramMb: 46068, count: 1 }] });
     const request = await signedRequest(node.keyPair, node.nodeId, 'GET', `/v1/nodes/${node.nodeId}/stream`);
     request.headers.set('Upgrade', 'websocket');
     const ws = (await exports.default.fetch(request)).webSocket!;
-    const arrived = new Map<string, number>();
+    const arrived: string[] = [];
     ws.addEventListener('message', (e) => {
       const m = JSON.parse(e.data as string) as { type: string; job?: { id: string } };
-      if (m.type === 'job' && m.job) arrived.set(m.job.id, performance.now());
+      if (m.type === 'job' && m.job) arrived.push(m.job.id);
     });
     ws.accept();
     const renter = await newRenter();
-    const delays: number[] = [];
+    const submitted: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const started = performance.now();
       const job = await json(await renter.call('POST', '/v1/jobs', jobBody({ gpu: { model: 'L40S', count: 1 }, client: { lat: -34.6, lon: -58.4 } })), 201);
-      await expect.poll(() => arrived.has(job.id), { timeout: 1000, interval: 2 }).toBe(true);
-      delays.push(arrived.get(job.id)! - started);
+      submitted.push(job.id);
+      await expect.poll(() => arrived.includes(job.id), { timeout: 10_000, interval: 5 }).toBe(true);
       await renter.call('POST', `/v1/jobs/${job.id}/cancel`);
     }
-    delays.sort((a, b) => a - b);
-    console.log(`job submitted → agent has it over the stream: median ${delays[5]!.toFixed(1)} ms, max ${delays[9]!.toFixed(1)} ms (workerd + local D1)`);
-    expect(delays[9]).toBeLessThan(1000);
+    expect(arrived.filter((id) => submitted.includes(id))).toEqual(submitted);
     ws.close();
   });
 
