@@ -108,6 +108,14 @@ export const depositReferences = sqliteTable(
     expiresAt: integer('expires_at'),
     /** The newest signature of the last complete scan: the next scan's `until`. */
     scannedUntil: text('scanned_until'),
+    /**
+     * A gap being closed: a scan that listed more signatures than it may took the newest ones;
+     * `gap_newest` (its newest) becomes `scanned_until` once everything between is decided, and
+     * `gap_before` is the oldest listed so far (the next scan pages back from it). Without this a
+     * reference spammed with dust would show only its newest signatures, forever.
+     */
+    gapNewest: text('gap_newest'),
+    gapBefore: text('gap_before'),
     scannedAt: integer('scanned_at'),
   },
   (t) => [index('deposit_references_account_idx').on(t.accountId), index('deposit_references_status_idx').on(t.status, t.scannedAt)],

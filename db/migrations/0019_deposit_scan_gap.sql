@@ -1,0 +1,2 @@
+ALTER TABLE `deposit_references` ADD `gap_newest` text;--> statement-breakpoint
+ALTER TABLE `deposit_references` ADD `gap_before` text;
