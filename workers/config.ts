@@ -61,6 +61,8 @@ const configSchema = z.object({
   TELEGRAM_GOVERNANCE_CHAT_ID: unsetIfEmpty(z.string().regex(/^-?[0-9]{1,20}$/, 'must be a numeric Telegram chat id')),
   /** The bot's @username: commands in groups are addressed to it, and no request costs a getMe. */
   TELEGRAM_BOT_USERNAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a bot username').default('gridplane_bot')),
+  /** A webhook update still running after this answers 500 and gives its claim back, so Telegram retries it (bots/README.md). */
+  TELEGRAM_HANDLER_TIMEOUT_MS: intFromString(100, 55_000, 25_000),
   /** Alerts for one chat arriving within this window go out as one message. */
   ALERT_GROUP_WINDOW_MS: intFromString(0, 60_000, 3000),
   /** Backoff after a failed send: doubles from the base up to the maximum. */

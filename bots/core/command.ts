@@ -76,6 +76,13 @@ export interface BotContext extends BotDeps {
   isAdmin: boolean;
   options: Readonly<Record<string, OptionValue | undefined>>;
   nowMs: number;
+  /**
+   * Names the platform event this run answers (`u<update>`/`f<flow>` on Telegram, `d<interaction>`
+   * on Discord), short enough to ride in a button. Idempotency keys are built from it, never from
+   * the clock: a platform retry of the same update (after a timeout, or a released claim) repeats
+   * nothing.
+   */
+  eventId: string;
   /** The account linked to this chat user, or null. */
   linkedAccount(): Promise<string | null>;
   /** The linked account; replies "link first" (BotError) when there is none. */

@@ -14,6 +14,8 @@ export interface Invocation {
   isAdmin: boolean;
   options?: Record<string, OptionValue | undefined>;
   nowMs?: number;
+  /** See BotContext.eventId: from the update, interaction or flow id. */
+  eventId: string;
 }
 
 export function makeContext(deps: BotDeps, inv: Invocation): BotContext {
@@ -26,6 +28,7 @@ export function makeContext(deps: BotDeps, inv: Invocation): BotContext {
     isAdmin: inv.isAdmin,
     options: inv.options ?? {},
     nowMs: inv.nowMs ?? Date.now(),
+    eventId: inv.eventId,
     linkedAccount,
     async requireLinked() {
       const account = await linkedAccount();

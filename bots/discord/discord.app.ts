@@ -42,7 +42,7 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
   if (!user) throw new AppError(400, 'invalid_request', 'The interaction names no user.');
   const adminIds = config.DISCORD_ADMIN_IDS.split(',').map((s) => s.trim()).filter(Boolean);
   const deps = botDeps(c);
-  const base = { platform: 'discord' as const, user: { id: user.id, name: user.global_name ?? user.username }, isAdmin: adminIds.includes(user.id), nowMs };
+  const base = { platform: 'discord' as const, user: { id: user.id, name: user.global_name ?? user.username }, isAdmin: adminIds.includes(user.id), nowMs, eventId: `d${BigInt(interaction.id).toString(36)}` };
 
   switch (interaction.type) {
     case InteractionType.ApplicationCommand: {

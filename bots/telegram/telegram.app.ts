@@ -39,7 +39,7 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
     defer: (promise) => c.executionCtx.waitUntil(promise),
   };
   const bot = createBot(settings.token, deps);
-  const handle = webhookCallback(bot, 'hono', { secretToken: settings.webhookSecret, onTimeout: 'throw', timeoutMilliseconds: 25_000 });
+  const handle = webhookCallback(bot, 'hono', { secretToken: settings.webhookSecret, onTimeout: 'throw', timeoutMilliseconds: c.var.config.TELEGRAM_HANDLER_TIMEOUT_MS });
   try {
     return await handle(c);
   } catch (error) {

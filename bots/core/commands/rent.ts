@@ -1,7 +1,10 @@
 import { desc, eq } from 'drizzle-orm';
 import { jobs } from '../../../db/schema.ts';
 import { probePointMap, quoteCandidates } from '../../../workers/jobs/quote.repo.ts';
+import { jobRequestSchema } from '../../../workers/jobs/job-input.schema.ts';
 import { submitJob } from '../../../workers/jobs/jobs.service.ts';
+import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
+import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
 import { canonicalGpuModel, GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
 import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
@@ -76,12 +79,14 @@ export const rentCommand: CommandSpec = {
       footer: `Held in escrow when you confirm: ${formatAmount(total, decimals)} tokens`,
       buttons: [
         // The catalogue index, not the model code: "3090" is both the RTX 3090 and the 3090 Ti.
-        // The quoted best price is the cap, and the nonce makes the confirmation idempotent.
+        // The quoted best price is the cap, and the nonce (this quote's update/interaction/flow id,
+        // never the clock) makes the confirmation idempotent: every copy of this quote, even one a
+        // retried update sent again, rents once.
         {
           kind: 'action',
           label: 'Confirm',
           style: 'success',
-          action: action('rent', String(GPU_CATALOG.indexOf(model)), String(count), String(Math.round(hours * 3600)), region, best.pricePerGpuHour.toString(), ctx.nowMs.toString(36)),
+          action: action('rent', String(GPU_CATALOG.indexOf(model)), String(count), String(Math.round(hours * 3600)), region, best.pricePerGpuHour.toString(), ctx.eventId),
         },
         { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel') },
       ],
@@ -106,19 +111,30 @@ export const rentAction: ActionSpec = {
     if (!model || !region || !Number.isInteger(count) || !Number.isInteger(durationS) || !/^\d{1,16}$/.test(capText ?? '') || !nonce) {
       throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
     }
+    const d = ctx.config.TOKEN_DECIMALS;
+    // The same schema as POST /v1/jobs: a button carries data a client could alter, so what it
+    // asks for meets the API's own limits (count, duration, image, price) before anything is held.
+    const request = validate(jobRequestSchema, {
+      gpu: { model: model.name, count },
+      durationS,
+      maxPricePerGpuHour: formatAmount(BigInt(capText!), d),
+      client: { lat: region.lat, lon: region.lon },
+      image: CHAT_RENT_IMAGE,
+      command: ['sleep', String(durationS)],
+      env: {},
+    });
     // The same button pressed twice (or a platform retry) places one job: the key names the quote.
     const { job, replayed } = await submitJob(
       { db: ctx.db, env: ctx.env, config: ctx.config },
       {
         accountId: account,
-        request: { gpu: { model: model.name, count }, durationS, image: CHAT_RENT_IMAGE, command: ['sleep', String(durationS)], env: {} },
-        client: { lat: region.lat, lon: region.lon },
-        maxPrice: BigInt(capText!),
+        request,
+        client: request.client!,
+        maxPrice: maxPriceOf(request.maxPricePerGpuHour, d),
         idempotencyKey: `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`,
       },
       ctx.nowMs,
     );
-    const d = ctx.config.TOKEN_DECIMALS;
     return {
       reply: privateReply({
         title: replayed ? 'Already rented' : 'Rented',

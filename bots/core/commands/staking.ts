@@ -23,8 +23,8 @@ function nodeIdOption(ctx: BotContext): string {
   return id;
 }
 
-/** One key per chat request: a platform retry of the same request cannot bond twice. */
-const chatKey = (ctx: BotContext, verb: string) => `chat:${ctx.platform}:${ctx.user.id}:${verb}:${ctx.nowMs}`;
+/** One key per chat request, from its update/interaction id: a platform retry of it cannot bond twice. */
+const chatKey = (ctx: BotContext, verb: string) => `chat:${ctx.platform}:${ctx.user.id}:${verb}:${ctx.eventId}`;
 
 export const stakeCommand: CommandSpec = {
   name: 'stake',

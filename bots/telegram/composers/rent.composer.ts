@@ -62,7 +62,8 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   }
   // The quote is the shared layer's: same ranking, same Confirm action as on Discord.
   const { gpu, count, hours, region } = next.state;
-  const reply = await runCommand(['rent'], coreContext(ctx, { gpu, count, hours, region }));
+  // The quote's Confirm carries the flow's id: one flow rents at most once, however often it is shown.
+  const reply = await runCommand(['rent'], coreContext(ctx, { gpu, count, hours, region }, `f${flow.id}`));
   const message = renderReply(reply);
   await endFlow(db, flow.id);
   await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup ?? { inline_keyboard: [] }, link_preview_options: message.link_preview_options });

@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 // record over HTTP. Failures are scripted per chat id (files run in parallel, each with its own
 // chats): `POST /__control { chatId, fail: { status, count, retryAfter? } }` makes the next
 // `count` calls for that chat fail (429 with retry_after, 5xx, or 0 = connection dropped);
+// `delayMs` holds each of them that long first, and status 200 with a delay is a slow success;
 // `{ chatId, clear: true }` ends an outage. `GET /__requests?chatId=&method=` lists the record.
 
 export interface RecordedCall {
@@ -23,6 +24,7 @@ export interface RecordedCall {
 interface FailRule {
   status: number;
   remaining: number;
+  delayMs?: number;
   retryAfter?: number;
 }
 
@@ -57,6 +59,9 @@ export default async function setup(project: TestProject) {
       const rule = chatId ? rules.get(chatId) : undefined;
       if (rule && rule.remaining > 0) {
         rule.remaining--;
+        // A slow Bot API: the call is held, then answered (normally when the status is 200).
+        if (rule.delayMs) await new Promise((r) => setTimeout(r, rule.delayMs));
+        if (rule.status === 200) return send(res, 200, { ok: true, result: resultFor(method, body, call.seq) });
         call.status = rule.status;
         if (rule.status === 0) return req.socket.destroy();
         if (rule.status === 429) {
@@ -75,8 +80,8 @@ export default async function setup(project: TestProject) {
     const chatId = String(body.chatId ?? '');
     if (!chatId) return send(res, 400, { error: 'chatId is required' });
     if (body.clear) rules.delete(chatId);
-    const fail = body.fail as { status: number; count?: number; retryAfter?: number } | undefined;
-    if (fail) rules.set(chatId, { status: fail.status, remaining: fail.count ?? Number.MAX_SAFE_INTEGER, retryAfter: fail.retryAfter });
+    const fail = body.fail as { status: number; count?: number; retryAfter?: number; delayMs?: number } | undefined;
+    if (fail) rules.set(chatId, { status: fail.status, remaining: fail.count ?? Number.MAX_SAFE_INTEGER, retryAfter: fail.retryAfter, delayMs: fail.delayMs });
     send(res, 200, { ok: true });
   }
 
