@@ -10,6 +10,7 @@ import { heartbeatBench } from './registry/heartbeat-bench.ts';
 import { epochCloseBench } from './rewards/epoch-close-bench.ts';
 import { runRoutingEval } from './routing/routing-eval.ts';
 import { measurePayoutCapacity } from './settlement/payout-capacity.ts';
+import { mutateBench } from './mutate/mutate-bench.ts';
 
 type Section = { title: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
@@ -25,6 +26,7 @@ const sections: Section[] = [
   { title: 'Jobs: dispatch (local stack)', run: () => dispatchBench(stack) },
   { title: 'Jobs: quotes at scale (local stack, real quote path)', run: () => quoteBench(stack) },
   { title: 'Jobs: quote CPU, D1 excluded (Node, the real quote code over the same candidate sets)', run: () => quoteCpuBench() },
+  { title: 'Mutation testing (npm run mutate: each breaking edit must fail its tests)', run: () => mutateBench() },
 ];
 
 let failed = false;
