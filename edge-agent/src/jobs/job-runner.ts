@@ -5,7 +5,8 @@
 import type { Logger } from '../log.ts';
 import { sleep as realSleep, type Sleep } from '../sleep.ts';
 import { redactor } from './redact.ts';
-import { JobSpecSchema, type ContainerRuntime, type JobSpec, type OutputStream, type RunningJob } from './runtime.ts';
+import { checkJobSpec } from './job-spec.ts';
+import type { ContainerRuntime, JobSpec, OutputStream, RunningJob } from './runtime.ts';
 
 export type JobEvent =
   | { eventId: string; kind: 'accepted' | 'started' }
@@ -75,14 +76,25 @@ export class JobRunner {
     return [...this.#jobs.keys()];
   }
 
-  /** An offer from the stream or a heartbeat answer; duplicates and unreadable offers are ignored. */
+  /**
+   * An offer from the stream or a heartbeat answer; duplicates are ignored. An offer this host
+   * will not run (job-spec.ts) is refused with its reason; one that names no job is ignored.
+   */
   offer(raw: unknown): void {
-    const parsed = JobSpecSchema.safeParse(raw);
-    if (!parsed.success) {
-      this.#o.log.warn('job_unreadable', 'ignored a job offer that does not parse');
+    const checked = checkJobSpec(raw);
+    if (!checked.ok) {
+      const { jobId, reason } = checked;
+      if (jobId === null) {
+        this.#o.log.warn('job_unreadable', `ignored a job offer that names no job: ${reason}`);
+        return;
+      }
+      if (this.#jobs.has(jobId) || this.#seen.has(jobId)) return;
+      this.#seen.add(jobId);
+      this.#o.log.warn('job_refused', `job ${jobId}: refused, nothing runs: ${reason}`, { job: jobId });
+      void this.#refuse(jobId, reason);
       return;
     }
-    const spec = parsed.data;
+    const spec = checked.spec;
     if (this.#jobs.has(spec.id) || this.#seen.has(spec.id)) return;
     this.#seen.add(spec.id);
     const gpuIndexes = this.#allocate(spec);
@@ -136,6 +148,23 @@ export class JobRunner {
     if (picked.length !== spec.gpus.count) return null;
     for (const i of picked) this.#busy.add(i);
     return picked;
+  }
+
+  /**
+   * The job fails with the reason as its message. `rejected` would hand it to the next node,
+   * which refuses it too; the failure event reaches the renter, and a job that never started
+   * bills nothing. The control plane takes `finished` only after `accepted`, hence both.
+   */
+  async #refuse(jobId: string, reason: string): Promise<void> {
+    await this.#send(jobId, { eventId: `${jobId}:accepted`, kind: 'accepted' });
+    await this.#send(jobId, {
+      eventId: `${jobId}:finished`,
+      kind: 'finished',
+      exitCode: null,
+      reason: 'error',
+      receipt: { gpuSeconds: 0, runSeconds: 0 },
+      message: `refused by the agent: ${reason}`.slice(0, 500),
+    });
   }
 
   async #run(active: Active): Promise<void> {

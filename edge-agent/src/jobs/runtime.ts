@@ -2,19 +2,10 @@
 // hosts (docker-runtime.ts) and plain local processes for development and tests
 // (process-runtime.ts, clearly labelled simulated). Both honour the same contract:
 // start → output chunks → exactly one exit; stop() ends it; cleanup is the runtime's own business.
-import { z } from 'zod';
+import type { JobSpec } from './job-spec.ts';
 
-export const JobSpecSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  image: z.string().min(1).max(255),
-  command: z.array(z.string()).max(64),
-  env: z.record(z.string(), z.string()),
-  gpus: z.object({ count: z.number().int().positive(), allocation: z.array(z.tuple([z.string(), z.number().int().positive()])) }),
-  durationS: z.number().int().positive(),
-  acceptBy: z.number(),
-  assignedAt: z.number(),
-});
-export type JobSpec = z.infer<typeof JobSpecSchema>;
+// The offer's schema lives in job-spec.ts, with the agent's own (strict) check of every field.
+export { JobSpecSchema, type JobSpec } from './job-spec.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
