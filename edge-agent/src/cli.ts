@@ -37,7 +37,7 @@ const COMMANDS: Record<string, Command> = {
   init: {
     summary: 'create the device key and the config file',
     usage: `init --owner ADDRESS --lat N --lon N --country CC --price-per-gpu-hour DECIMAL
-       [--name NAME] [--url URL] [--simulate-gpus "RTX 4090x2"] [--nvidia-smi PATH] [--force]`,
+       [--name NAME] [--url URL] [--simulate-gpus "RTX 4090x2"] [--nvidia-smi PATH] [--job-network NAME] [--force]`,
     options: {
       url: { type: 'string' },
       name: { type: 'string' },
@@ -48,6 +48,7 @@ const COMMANDS: Record<string, Command> = {
       'price-per-gpu-hour': { type: 'string' },
       'simulate-gpus': { type: 'string' },
       'nvidia-smi': { type: 'string' },
+      'job-network': { type: 'string' },
       force: { type: 'boolean', default: false },
     },
     action: (v, io) =>
@@ -68,6 +69,7 @@ const COMMANDS: Record<string, Command> = {
             pricePerGpuHour: required(v, 'price-per-gpu-hour'),
             simulateGpus: str(v, 'simulate-gpus') ?? null,
             nvidiaSmiPath: str(v, 'nvidia-smi') ?? DEFAULT_NVIDIA_SMI_PATH,
+            jobNetwork: str(v, 'job-network'),
           },
         },
         io,

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { decodePublicKey } from '../../workers/protocol/base58.ts';
 import { AgentError } from './errors.ts';
+import { DEFAULT_JOB_NETWORK } from './jobs/docker-runtime.ts';
 import { parseSimulateSpec } from './simulate.ts';
 
 export const DEFAULT_CONTROL_PLANE_URL = 'http://127.0.0.1:8787';
@@ -42,8 +43,28 @@ export const SimulateSpecSchema = z.string().superRefine((spec, ctx) => {
   }
 });
 
+/**
+ * The control plane tells this host what to run, so it is reached over TLS; plain http only to a
+ * control plane on this machine (`wrangler dev`, tests). Names other than `localhost` may resolve
+ * anywhere, so only the literal loopback addresses count.
+ */
+export function isSafeControlPlaneUrl(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:') return true;
+  return protocol === 'http:' && (hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname));
+}
+
+export const ControlPlaneUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .refine(isSafeControlPlaneUrl, 'must be https:// (plain http:// only to this machine: 127.0.0.1, localhost or [::1])');
+
+export const JobNetworkSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a docker network name (letters, digits, _ . -), or "none"')
+  .refine((name) => name !== 'host', 'cannot be "host": a job on the host\'s network reaches everything the host does');
+
 export const AgentConfigSchema = z.object({
-  controlPlaneUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_CONTROL_PLANE_URL),
+  controlPlaneUrl: ControlPlaneUrlSchema.default(DEFAULT_CONTROL_PLANE_URL),
   nodeName: z
     .string()
     .min(1)
@@ -55,6 +76,8 @@ export const AgentConfigSchema = z.object({
   /** A `--simulate-gpus` list such as "RTX 4090x2"; null on a real GPU host. */
   simulateGpus: SimulateSpecSchema.nullable().default(null),
   nvidiaSmiPath: z.string().min(1).default(DEFAULT_NVIDIA_SMI_PATH),
+  /** `--network` of every job container; the default one the agent creates itself. */
+  jobNetwork: JobNetworkSchema.default(DEFAULT_JOB_NETWORK),
 });
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

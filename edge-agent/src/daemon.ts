@@ -85,12 +85,13 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
   const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now });
 
   // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
-  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime());
+  const jobGpus = hostGpus(snapshot.inventory);
+  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length }));
   if (runtime.simulated) log.warn('simulated_runtime', 'SIMULATED job runtime: jobs run as local processes, without containers or GPUs');
   const runner = new JobRunner({
     runtime,
     report: (jobId, event) => client.jobEvent(identity.nodeId, jobId, event, jobSignal(signal)),
-    gpus: hostGpus(snapshot.inventory),
+    gpus: jobGpus,
     log,
     signal,
     now,
