@@ -5,6 +5,8 @@ import { creditDeposit, decidedSignatures, recordIgnoredDeposit } from '../../wo
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { cancelPayout, completePayout, getPayout, requestWithdrawal } from '../../workers/ledger/payouts.ts';
 import { eq } from 'drizzle-orm';
+import { postTransaction } from '../../workers/ledger/ledger.repo.ts';
+import { reconcileLedger } from '../../workers/ledger/reconcile.ts';
 import { balanceOf, expectLedgerReconciles, newFundedAccount, randomSignature, randomWallet, testDb, rejectionOf } from './helpers/ledger.ts';
 
 const db = testDb();
@@ -77,3 +79,63 @@ describe('payouts', () => {
     await expectLedgerReconciles();
   });
 });
+
+describe('payout bookkeeping', () => {
+  // A payout's status and its ledger posting change in one D1 batch: whatever fails between
+  // them (a crash, an error) leaves both as they were, so a retry finds the payout where it was.
+
+  async function batchedPayout(amount: number) {
+    const accountId = await newFundedAccount(amount);
+    const { payout } = await requestWithdrawal(db, { accountId, amount, destination: randomWallet(), idempotencyKey: `bk:${crypto.randomUUID()}` });
+    const batchId = `pb_bk_${crypto.randomUUID()}`;
+    await db.insert(payoutBatches).values({ id: batchId, createdAt: 0, updatedAt: 0 });
+    await db.update(payouts).set({ status: 'batched', batchId }).where(eq(payouts.id, payout.id));
+    return { accountId, payout };
+  }
+
+  /** Takes the payout's posting key with other parameters, so the posting fails after any status change. */
+  async function blockPosting(key: string) {
+    const other = await newFundedAccount(1);
+    await postTransaction(db, {
+      kind: 'mint',
+      idempotencyKey: key,
+      entries: [
+        { account: SYSTEM_ACCOUNTS.emission, amount: -1 },
+        { account: other, amount: 1 },
+      ],
+    });
+  }
+
+  it('a payout whose paid-posting fails stays batched, and payouts_pending still matches the open payouts', async () => {
+    const { payout } = await batchedPayout(700);
+    await blockPosting(`payout:${payout.id}:paid`);
+    expect(await rejectionOf(completePayout(db, payout.id))).toEqual({ status: 409, code: 'idempotency_conflict' });
+    expect((await getPayout(db, payout.id))!.status).toBe('batched');
+    await expectLedgerReconciles();
+  });
+
+  it('a cancelled payout whose refund fails stays queued, to be refunded by the retry', async () => {
+    const accountId = await newFundedAccount(300);
+    const { payout } = await requestWithdrawal(db, { accountId, amount: 300, destination: randomWallet(), idempotencyKey: `bk:${crypto.randomUUID()}` });
+    await blockPosting(`payout:${payout.id}:cancelled`);
+    expect(await rejectionOf(cancelPayout(db, payout.id, 'invalid_recipient'))).toEqual({ status: 409, code: 'idempotency_conflict' });
+    expect((await getPayout(db, payout.id))!.status).toBe('queued');
+    expect(await balanceOf(accountId)).toBe(0);
+    await expectLedgerReconciles();
+  });
+
+  it('reconciliation compares payouts_pending with the payouts still open', async () => {
+    const { payout } = await batchedPayout(900);
+    // What a crash between a separate status change and its posting used to leave behind.
+    await env.DB.prepare(`UPDATE payouts SET status = 'paid' WHERE id = ?`).bind(payout.id).run();
+    const report = await reconcileLedger(db);
+    const check = report.checks.find((c) => c.name === 'payouts_pending_matches_open_payouts');
+    expect(check).toMatchObject({ ok: false, violations: 1 });
+    expect(check!.samples[0]).toMatchObject({ difference: 900 });
+    expect(report.ok).toBe(false);
+    // Finishing it (the retry posts the missing transaction) makes the two agree again.
+    await completePayout(db, payout.id);
+    await expectLedgerReconciles();
+  });
+});
+

@@ -5,7 +5,12 @@ import { SYSTEM_ACCOUNTS } from './ledger-accounts.ts';
 // Proves the ledger's invariants with set-based SQL (one pass over entries per check, no
 // per-row round trips). All checks run in one D1 batch, i.e. against one consistent snapshot.
 
-export type CheckName = 'transactions_balance' | 'balances_match_entries' | 'no_negative_balances' | 'supply_matches_mint_and_burn';
+export type CheckName =
+  | 'transactions_balance'
+  | 'balances_match_entries'
+  | 'no_negative_balances'
+  | 'supply_matches_mint_and_burn'
+  | 'payouts_pending_matches_open_payouts';
 
 export interface ReconcileCheck {
   name: CheckName;
@@ -27,6 +32,7 @@ export interface ReconcileReport {
 const SAMPLE_LIMIT = 20;
 const EMISSION = SYSTEM_ACCOUNTS.emission;
 const BURN = SYSTEM_ACCOUNTS.burn;
+const PAYOUTS_PENDING = SYSTEM_ACCOUNTS.payoutsPending;
 
 type Row = Record<string, unknown> & { violations?: number };
 
@@ -62,9 +68,18 @@ export async function reconcileLedger(db: Db, nowMs = Date.now()): Promise<Recon
            WHERE (e.account_id = ?1 AND t.kind <> 'mint') OR (e.account_id = ?2 AND t.kind <> 'burn')) AS outside,
         (SELECT COUNT(*) FROM ledger_transactions) AS transactions,
         (SELECT COUNT(*) FROM ledger_entries) AS entries`).bind(EMISSION, BURN),
+    // Withdrawals not yet paid on chain: exactly the payouts still queued or batched.
+    db.$client.prepare(`
+      SELECT
+        (SELECT COALESCE(balance, 0) FROM accounts WHERE id = ?1) AS pending,
+        (SELECT COALESCE(SUM(amount), 0) FROM payouts WHERE status IN ('queued', 'batched')) AS open,
+        (SELECT COUNT(*) FROM payouts WHERE status IN ('queued', 'batched')) AS openPayouts`).bind(PAYOUTS_PENDING),
   ]);
   const [unbalanced, drifted, negative] = results.slice(0, 3).map((r) => r.results as Row[]) as [Row[], Row[], Row[]];
   const s = results[3]!.results[0] as { supply: number; minted: number; burned: number; outside: number; total: number; transactions: number; entries: number };
+
+  const p = results[4]!.results[0] as { pending: number | null; open: number; openPayouts: number };
+  const pending = p.pending ?? 0;
 
   const supplyViolations = (s.supply === s.minted - s.burned ? 0 : 1) + (s.total === 0 ? 0 : 1) + s.outside;
   const checks: ReconcileCheck[] = [
@@ -79,6 +94,12 @@ export async function reconcileLedger(db: Db, nowMs = Date.now()): Promise<Recon
         supplyViolations === 0
           ? []
           : [{ supply: s.supply, minted: s.minted, burned: s.burned, sumOfAllBalances: s.total, entriesOutsideMintAndBurn: s.outside }],
+    },
+    {
+      name: 'payouts_pending_matches_open_payouts',
+      ok: pending === p.open,
+      violations: pending === p.open ? 0 : 1,
+      samples: pending === p.open ? [] : [{ payoutsPending: pending, openPayouts: p.openPayouts, openAmount: p.open, difference: pending - p.open }],
     },
   ];
   return {
