@@ -48,7 +48,8 @@ describe('governance: execution', () => {
     // Again from the cron, and twice at once from a stale read: nothing moves a second time.
     await cronAt(end + DAY_MS + 60_000);
     const stale = { ...(await findProposal(testDb(), p.id))!, status: 'passed' as const };
-    const results = await Promise.all([executeProposal(testDb(), stale, end + 2 * DAY_MS), executeProposal(testDb(), stale, end + 2 * DAY_MS)]);
+    const config = getConfig(env);
+    const results = await Promise.all([executeProposal(testDb(), config, stale, end + 2 * DAY_MS), executeProposal(testDb(), config, stale, end + 2 * DAY_MS)]);
     expect(results).toEqual([null, null]);
     expect(await ledgerTxCount(`proposal:${p.id}:execute`)).toBe(1);
     expect(await balanceOf(project.accountId)).toBe(10 * TOKEN + 1_250_500_000);
@@ -78,30 +79,32 @@ describe('governance: execution', () => {
     const proposer = await staker(3000);
     const config = getConfig(env);
     expect((await getParams(testDb(), config)).voting_period_s).toBe(config.GOVERNANCE_VOTING_PERIOD_S);
-    const p = await propose(proposer, { kind: 'param', title: 'Shorter votes', param: { name: 'voting_period_s', value: '3600' } });
+    // One of governance's own rules: it waits out the longer timelock of a rule change (7 days).
+    const p = await propose(proposer, { kind: 'param', title: 'Shorter votes', param: { name: 'voting_period_s', value: '86400' } });
+    expect(p.rules).toMatchObject({ timelockS: 7 * 86_400 });
     await vote(proposer, p, 'yes');
     const end = Date.parse(p.votingEndsAt);
     await cronAt(end);
-    await cronAt(end + DAY_MS - 1);
-    expect((await getParams(testDb(), config, end + DAY_MS)).voting_period_s).toBe(config.GOVERNANCE_VOTING_PERIOD_S);
+    await cronAt(end + 7 * DAY_MS - 1);
+    expect((await getParams(testDb(), config, end + 7 * DAY_MS)).voting_period_s).toBe(config.GOVERNANCE_VOTING_PERIOD_S);
 
-    await cronAt(end + DAY_MS);
+    await cronAt(end + 7 * DAY_MS);
     expect((await show(p)).status).toBe('executed');
     const res = await apiAs(null, 'GET', '/v1/governance/params');
     const { params } = (await res.json()) as { params: { name: string; value: unknown; source: unknown }[] };
     const row = params.find((x) => x.name === 'voting_period_s')!;
-    expect(row.value).toBe(3600);
+    expect(row.value).toBe(86_400);
     expect(row.source).toMatchObject({ proposalId: p.id });
     const stored = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1').bind('voting_period_s').first<{ updated_at: number }>();
 
     // The next proposal opens with the new voting period.
     const next = await propose(proposer, { kind: 'text', title: 'Uses the new period' });
-    expect(Date.parse(next.votingEndsAt) - Date.parse(next.openedAt as string)).toBe(3600 * 1000);
+    expect(Date.parse(next.votingEndsAt) - Date.parse(next.openedAt as string)).toBe(86_400 * 1000);
 
     // A second execution changes nothing.
     const stale = { ...(await findProposal(testDb(), p.id))!, status: 'passed' as const };
-    expect(await executeProposal(testDb(), stale, end + 3 * DAY_MS)).toBeNull();
-    await cronAt(end + 3 * DAY_MS);
+    expect(await executeProposal(testDb(), config, stale, end + 9 * DAY_MS)).toBeNull();
+    await cronAt(end + 9 * DAY_MS);
     const again = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1').bind('voting_period_s').first<{ updated_at: number }>();
     expect(again!.updated_at).toBe(stored!.updated_at);
   });

@@ -10,7 +10,7 @@ import { closeDueProposals, executeDueProposals, type ProposalEvent } from './li
  */
 export async function governanceTick(deps: GovernanceDeps, nowMs: number): Promise<ProposalEvent[]> {
   const closed = await closeDueProposals(deps.db, nowMs);
-  const executed = await executeDueProposals(deps.db, nowMs);
+  const executed = await executeDueProposals(deps.db, deps.config, nowMs);
   await afterParamChanges(deps, executed);
   const events = [...closed, ...executed];
   for (const event of events) {

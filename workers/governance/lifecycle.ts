@@ -1,11 +1,14 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { proposals } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
+import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { runBatch } from '../ledger/d1-batch.ts';
 import { postTransaction } from '../ledger/ledger.repo.ts';
 import { COMMUNITY_TREASURY } from './community-treasury.ts';
+import { boundsContextOf } from './param-defs.ts';
 import { invalidateParams } from './params.repo.ts';
+import { executionRefusal } from './proposal-rules.ts';
 import type { ProposalRow } from './proposals.repo.ts';
 import { decideOutcome, type Tally } from './tally.ts';
 
@@ -56,7 +59,7 @@ export async function closeDueProposals(db: Db, nowMs: number): Promise<Proposal
 }
 
 /** Executes every passed proposal whose timelock has run out; each exactly once. */
-export async function executeDueProposals(db: Db, nowMs: number): Promise<ProposalEvent[]> {
+export async function executeDueProposals(db: Db, config: Config, nowMs: number): Promise<ProposalEvent[]> {
   const due = await db
     .select()
     .from(proposals)
@@ -66,7 +69,7 @@ export async function executeDueProposals(db: Db, nowMs: number): Promise<Propos
   const events: ProposalEvent[] = [];
   for (const p of due) {
     try {
-      const event = await executeProposal(db, p, nowMs);
+      const event = await executeProposal(db, config, p, nowMs);
       if (event) events.push(event);
     } catch (error) {
       console.error('governance: executing proposal failed; the next tick retries', p.id, error);
@@ -82,11 +85,12 @@ const MARK_EXECUTED = `UPDATE proposals SET status = 'executed', executed_at = ?
  *  - grant: the ledger transaction (idempotency key `proposal:<id>:execute`) with the status
  *    change as its `with` row; an empty community treasury makes the proposal `failed` instead;
  *  - param: the status change and the parameter write, the latter copying the value from the
- *    proposal row so it can only land together with the move;
+ *    proposal row so it can only land together with the move; a value outside the bounds in
+ *    force now (or a rule change without a supermajority) makes the proposal `failed` instead;
  *  - text: the status change alone.
  * Returns null when another run executed it first.
  */
-export async function executeProposal(db: Db, p: ProposalRow, nowMs: number): Promise<ProposalEvent | null> {
+export async function executeProposal(db: Db, config: Config, p: ProposalRow, nowMs: number): Promise<ProposalEvent | null> {
   const client = db.$client;
   try {
     switch (p.kind) {
@@ -124,6 +128,17 @@ export async function executeProposal(db: Db, p: ProposalRow, nowMs: number): Pr
         }
       }
       case 'param': {
+        // The row is read fresh: the value executed is the one stored, whatever `p` says.
+        const row = await client
+          .prepare('SELECT param_name AS paramName, param_value AS paramValue, threshold_bps AS thresholdBps, timelock_ms AS timelockMs FROM proposals WHERE id = ?1')
+          .bind(p.id)
+          .first<{ paramName: string | null; paramValue: string | null; thresholdBps: number; timelockMs: number }>();
+        const refusal = executionRefusal(row ?? { paramName: null, paramValue: null, thresholdBps: 0, timelockMs: 0 }, boundsContextOf(config));
+        if (refusal) {
+          // Through the state machine: passed → failed, once; a run that lost the race aborts here.
+          await client.prepare(`UPDATE proposals SET status = 'failed', outcome_reason = ?2 WHERE id = ?1`).bind(p.id, refusal).run();
+          return { kind: 'failed', proposalId: p.id, reason: refusal };
+        }
         await runBatch(db, [
           client.prepare(MARK_EXECUTED).bind(p.id, nowMs, null),
           client

@@ -1,7 +1,7 @@
 import { params as paramsTable } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
-import { checkParamValue, defaultParams, isParamName, type Params } from './param-defs.ts';
+import { boundsContextOf, checkParamValue, defaultParams, isParamName, type Params } from './param-defs.ts';
 
 // The parameter store, read through a short per-isolate cache: every request may call
 // `getParams` freely (one D1 read per isolate per PARAMS_CACHE_S). An executed `param` proposal
@@ -27,6 +27,7 @@ export function governanceDefaults(config: Config) {
     minStakePerGpu: config.MIN_STAKE_PER_GPU_TOKENS * 10 ** config.TOKEN_DECIMALS,
     unbondingDays: config.UNBONDING_SECONDS / 86_400,
     commissionCapBps: config.COMMISSION_MAX_BPS,
+    workRewardFeeMultipleBps: config.WORK_REWARD_FEE_MULTIPLE_BPS,
   };
 }
 
@@ -45,10 +46,11 @@ export function invalidateParams(db: Db): void {
 
 /** Uncached; also what the admin and HTTP views use to show where a value came from. */
 export async function readParams(db: Db, config: Config): Promise<Params> {
-  const params = defaultParams(governanceDefaults(config));
+  const bounds = boundsContextOf(config);
+  const params = defaultParams(governanceDefaults(config), bounds);
   for (const row of await storedParams(db)) {
     if (!isParamName(row.name)) continue; // a name dropped from the whitelist: ignored, kept for history
-    const checked = checkParamValue(row.name, JSON.parse(row.value), config.TOKEN_DECIMALS);
+    const checked = checkParamValue(row.name, JSON.parse(row.value), bounds);
     if (checked.ok) params[row.name] = checked.value;
     else console.error('params: stored value out of bounds, using the default', row.name, row.value);
   }

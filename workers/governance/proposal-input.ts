@@ -10,7 +10,7 @@ import { validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
 import { isUserAccountId } from '../ledger/ledger-accounts.ts';
 import { decodePublicKey } from '../protocol/base58.ts';
-import { isParamName, parseParamValue, PARAM_NAMES } from './param-defs.ts';
+import { boundsContextOf, isParamName, parseParamValue, PARAM_NAMES } from './param-defs.ts';
 import type { NewProposal } from './proposals.repo.ts';
 
 // What a person sends to open a proposal (HTTP body or chat command options), validated into
@@ -50,7 +50,7 @@ export async function toNewProposal(db: Db, config: Config, proposer: string, ra
       if (!isParamName(name)) {
         throw badRequest('unknown_param', `param.name: ${JSON.stringify(name)} is not a governable parameter (${PARAM_NAMES.join(', ')}).`);
       }
-      const value = parseParamValue(name, input.param.value, config.TOKEN_DECIMALS);
+      const value = parseParamValue(name, input.param.value, boundsContextOf(config));
       if (!value.ok) throw badRequest('invalid_param_value', `param.value: ${value.reason}.`);
       return { ...base, param: { name, value: value.value } };
     }

@@ -5,6 +5,7 @@ import { AppError, notFound } from '../errors.ts';
 import { runBatch } from '../ledger/d1-batch.ts';
 import { randomId } from '../lib/ids.ts';
 import type { ParamName, Params } from './param-defs.ts';
+import { rulesFor } from './proposal-rules.ts';
 import { BONDED_STAKE_BY_ACCOUNT, BONDED_STAKE_OF_ACCOUNT } from './stake-source.ts';
 import { emptyTally, type Tally } from './tally.ts';
 
@@ -26,10 +27,12 @@ export interface NewProposal {
  *   2. proposal_power: every account's bonded stake, one INSERT … SELECT … GROUP BY;
  *   3. total_power = Σ of the snapshot.
  * The rules (quorum, threshold, timelock, voting period) are copied from the parameters as
- * they stand now, so a later parameter change never moves a running vote.
+ * they stand now, so a later parameter change never moves a running vote; a change to one of
+ * governance's own rules gets the supermajority and the longer timelock (proposal-rules.ts).
  */
 export async function openProposal(db: Db, input: NewProposal, params: Params, nowMs: number): Promise<ProposalRow> {
   const id = randomId('prop');
+  const rules = rulesFor(input.param, params);
   const client = db.$client;
   const [inserted] = await runBatch(db, [
     client
@@ -49,9 +52,9 @@ export async function openProposal(db: Db, input: NewProposal, params: Params, n
         input.grant?.amount ?? null,
         input.param?.name ?? null,
         input.param === undefined ? null : JSON.stringify(input.param.value),
-        params.quorum_bps,
-        params.threshold_bps,
-        params.timelock_s * 1000,
+        rules.quorumBps,
+        rules.thresholdBps,
+        rules.timelockS * 1000,
         nowMs,
         nowMs + params.voting_period_s * 1000,
         params.proposal_min_stake,

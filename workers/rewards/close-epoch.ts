@@ -10,7 +10,7 @@ import { randomId } from '../lib/ids.ts';
 import { GPU_CATALOG } from '../routing/gpu-catalog.ts';
 import { applySlash } from '../slashing/apply-slash.ts';
 import { allocateRewardTake } from '../slashing/slash-plan.ts';
-import { assertChanged } from '../staking/sql-assert.ts';
+import { assertChanged, assertChangedExactly } from '../staking/sql-assert.ts';
 import { STAKING_ACCOUNTS } from '../staking/staking-accounts.ts';
 import { expireChallenges, issueRandomChallenges } from '../verification/challenges.repo.ts';
 import { epochBounds, epochAt, epochMs } from './epoch-clock.ts';
@@ -483,9 +483,16 @@ async function fees(exec: Exec, config: Config, row: EpochRow, nowMs: number): P
 
 async function release(exec: Exec, config: Config, row: EpochRow, nowMs: number): Promise<void> {
   const db = exec.db.$client;
+  // An unbonding of a node with a pending slash stays put until that slash has been applied
+  // (by this close's slash step, or the next close's for one recorded since the snapshot):
+  // unstaking must not be a way out of a slash that is already on its way.
   const due = await exec.all<{ id: number; account_id: string; amount: number }>(
     db
-      .prepare(`SELECT id, account_id, amount FROM unbondings WHERE status = 'unbonding' AND release_at <= ?1 ORDER BY id LIMIT ?2`)
+      .prepare(
+        `SELECT id, account_id, amount FROM unbondings u WHERE status = 'unbonding' AND release_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM slashes s WHERE s.node_id = u.node_id AND s.status = 'pending')
+         ORDER BY id LIMIT ?2`,
+      )
       .bind(row.endMs, config.CLOSE_CHUNK_ROWS),
   );
   if (due.length === 0) {
@@ -496,13 +503,17 @@ async function release(exec: Exec, config: Config, row: EpochRow, nowMs: number)
   for (const u of due) byAccount.set(u.account_id, (byAccount.get(u.account_id) ?? 0) + u.amount);
   const entries = [...byAccount].filter(([, a]) => a > 0).map(([account, amount]) => ({ account, amount })).sort((a, b) => (a.account < b.account ? -1 : 1));
   const txId = entries.length > 0 ? randomId('tx') : null;
+  // The same guard again in the write: a slash recorded between the read and this batch keeps
+  // its node's unbondings, and the changed-row assertion aborts the whole release (read again at once).
   const mark = [
     db
       .prepare(
-        `UPDATE unbondings SET status = 'released', released_at = ?2, ledger_tx_id = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'unbonding'`,
+        `UPDATE unbondings SET status = 'released', released_at = ?2, ledger_tx_id = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'unbonding'
+           AND NOT EXISTS (SELECT 1 FROM slashes s WHERE s.node_id = unbondings.node_id AND s.status = 'pending')`,
       )
       .bind(JSON.stringify(due.map((u) => u.id)), nowMs, txId),
-    assertChanged(db, 'unbonding_moved'),
+    // Every row read, or none: the transaction pays for all of them.
+    assertChangedExactly(db, 'unbonding_moved', due.length),
   ];
   const tx =
     txId === null

@@ -17,11 +17,17 @@ export const economyConfigShape = {
   EMISSION_YEARLY_RELEASE_BPS: int(1, 10_000, 2000),
   /** Share of each epoch's emission paid for served work; the rest pays for capacity. */
   REWARD_WORK_SHARE_BPS: int(0, 10_000, 3000),
+  /**
+   * An epoch's work rewards are at most this multiple of the protocol fees its jobs paid
+   * (10 000 = 1×), the default of governance's `work_reward_fee_multiple_bps`. At or below 1×
+   * renting your own node never earns more in work rewards than it costs in fees.
+   */
+  WORK_REWARD_FEE_MULTIPLE_BPS: int(0, 10_000, 10_000),
   /** A cell with at most one eligible node gets the full bonus; at this many nodes the bonus is gone. */
   REGION_TARGET_NODES: int(1, 100_000, 10),
   REGION_MAX_BONUS_BPS: int(0, 100_000, 10_000),
-  /** Whole tokens of bonded stake per GPU a node needs to be eligible for jobs and rewards. */
-  MIN_STAKE_PER_GPU_TOKENS: int(0, 1_000_000_000, 200),
+  /** Whole tokens of bonded stake per GPU a node needs to be eligible for jobs and rewards; at least 1, so every eligible node has something a slash can take. */
+  MIN_STAKE_PER_GPU_TOKENS: int(1, 1_000_000, 200),
   UNBONDING_SECONDS: int(0, 365 * 86_400, 7 * 86_400),
   COMMISSION_MAX_BPS: int(0, 10_000, 2000),
   COMMISSION_DEFAULT_BPS: int(0, 10_000, 1000),
