@@ -36,13 +36,31 @@ describe('job spec check', () => {
       'python:3.12-slim',
       'library/ubuntu:22.04',
       'ghcr.io/acme/train:1.2',
-      'localhost:5000/team/model_v2:latest',
+      'registry.example.com:443/team/model_v2:latest',
       'registry.example.com:443/a/b/c__d--e.f:TAG_1.0-rc',
+      '2130706433/not-a-registry',
       `nvcr.io/nvidia/pytorch@sha256:${'ab'.repeat(32)}`,
       `python:3.12@sha256:${'0f'.repeat(32)}`,
-      '[::1]:5000/x',
     ]) {
       expect(isImageReference(image), image).toBe(true);
+    }
+  });
+
+  it('refuses registries on this host or at an address: the docker daemon pulls from the host’s own network', () => {
+    for (const image of [
+      'localhost:5000/x',
+      'localhost/x',
+      'registry.localhost/x',
+      '127.0.0.1:5000/x',
+      '127.1/x',
+      '2130706433:80/x',
+      '0x7f000001:80/x',
+      '10.0.0.5:5000/team/x:1',
+      '169.254.169.254/latest/meta-data',
+      '[::1]:5000/x',
+      '[fd00:ec2::254]/x',
+    ]) {
+      expect(verdict(offer({ image })), image).toBe('image: the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network');
     }
   });
 

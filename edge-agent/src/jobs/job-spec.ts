@@ -41,6 +41,32 @@ export function isImageReference(image: string): boolean {
 }
 
 /**
+ * The registry an image comes from, as docker splits it: the first path component when it holds a
+ * "." or ":", is "localhost", or has upper case; null for Docker Hub.
+ */
+export function registryHostOf(image: string): string | null {
+  const slash = image.indexOf('/');
+  if (slash === -1) return null;
+  const first = image.slice(0, slash);
+  if (!/[.:]/.test(first) && first !== 'localhost' && first === first.toLowerCase()) return null;
+  return first.startsWith('[') ? first.slice(0, first.indexOf(']') + 1) : first.replace(/:\d+$/, '');
+}
+
+/**
+ * The docker daemon pulls from the host's network, so a registry named by an address (127.1,
+ * 2130706433 and 0x7f000001 included: resolvers read those as IPv4), or by localhost or a bare
+ * single-label name (the host's search domain), would let a job probe the host's own and private
+ * services. Registries are named by DNS names with an alphabetic top-level label.
+ */
+function isPublicRegistryName(image: string): boolean {
+  const host = registryHostOf(image);
+  if (host === null) return true;
+  const labels = host.toLowerCase().split('.');
+  const top = labels.at(-1) ?? '';
+  return labels.length >= 2 && /^[a-z]/.test(top) && top !== 'localhost' && !host.startsWith('[');
+}
+
+/**
  * One line, no NUL, and valid Unicode: docker rejects an env file that is not UTF-8, and a lone
  * surrogate would not survive the trip to UTF-8 (it becomes U+FFFD).
  */
@@ -48,7 +74,10 @@ const isEnvFileValue = (value: string) => !/[\n\r\0]/.test(value) && Buffer.from
 
 export const JobSpecSchema = z.object({
   id: z.string().regex(JOB_ID, 'must be 1-64 letters, digits, _ or -'),
-  image: z.string().refine(isImageReference, 'must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)'),
+  image: z
+    .string()
+    .refine(isImageReference, 'must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)')
+    .refine(isPublicRegistryName, 'the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network'),
   command: z
     .array(z.string().max(MAX_VALUE_CHARS).refine((arg) => !arg.includes('\0'), 'arguments cannot hold NUL'))
     .max(MAX_COMMAND_ARGS),
