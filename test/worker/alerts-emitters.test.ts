@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { alertsSettled } from './helpers/alert-sentinel.ts';
 import { linkTelegram, say } from './helpers/operator.ts';
 import { newChainWallet, runCron } from './helpers/solana.ts';
 import { authed, devAccount, fetchChallenge, ownedNode } from './helpers/staking.ts';
@@ -15,15 +16,12 @@ const alertsStartingWith = async (chatId: number, mark: string) =>
   (await sentTo(chatId)).flatMap((c) => String(c.body.text).split('\n')).filter((line) => line.startsWith(mark));
 
 async function exactlyOne(chatId: number, mark: string): Promise<string> {
-  const text = await eventually(async () => {
-    const sent = await alertsStartingWith(chatId, mark);
-    expect(sent).toHaveLength(1);
-    return sent[0]!;
-  });
-  // Nothing else of the kind follows: the grouping window is 300 ms in the suite.
-  await new Promise((r) => setTimeout(r, 1500));
-  expect(await alertsStartingWith(chatId, mark)).toHaveLength(1);
-  return text;
+  // Every caller's emitter has emitted before this is called (a route, the cron); once the
+  // sentinel is delivered, so is all of that (helpers/alert-sentinel.ts): one line, no more.
+  await alertsSettled(chatId);
+  const sent = await alertsStartingWith(chatId, mark);
+  expect(sent).toHaveLength(1);
+  return sent[0]!;
 }
 
 describe('stake below the minimum', () => {
