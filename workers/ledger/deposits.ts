@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { deposits } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { AppError } from '../errors.ts';
@@ -118,6 +118,21 @@ export async function recordIgnoredDeposit(db: Db, deposit: IgnoredDeposit, nowM
 export async function decidedSignatures(db: Db, reference: string): Promise<Set<string>> {
   const rows = await db.select({ signature: deposits.signature }).from(deposits).where(eq(deposits.reference, reference));
   return new Set(rows.map((r) => r.signature));
+}
+
+/**
+ * Which of `signatures` are decided for good, under any reference, with the reference each was
+ * decided under. A transaction may name several references and is decided once, under the first
+ * that found it; the scanner of any other one must see it as decided too, not try again.
+ */
+export async function decidedAmong(db: Db, signatures: readonly string[]): Promise<Map<string, string | null>> {
+  if (signatures.length === 0) return new Map();
+  // One JSON parameter, expanded by json_each: a listing can be longer than D1's 100 bound parameters.
+  const rows = await db
+    .select({ signature: deposits.signature, reference: deposits.reference })
+    .from(deposits)
+    .where(sql`${deposits.signature} IN (SELECT value FROM json_each(${JSON.stringify(signatures)}))`);
+  return new Map(rows.map((r) => [r.signature, r.reference]));
 }
 
 function isSignature(text: string): boolean {

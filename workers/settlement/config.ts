@@ -32,6 +32,12 @@ const settlementEnvSchema = z.object({
   DEPOSIT_SCAN_REFERENCES: z.coerce.number().int().min(1).max(500).default(25),
   /** How long a handed-out reference is scanned by the cron (the on-demand check works after that too). */
   DEPOSIT_REFERENCE_TTL_S: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+  /**
+   * Open deposit references one account may hold. Each is listed by the cron until used or
+   * expired, so references are load: the cap keeps one account from crowding the scan. A
+   * reference without an amount takes any number of payments, so one or two are all anyone needs.
+   */
+  DEPOSIT_OPEN_REFERENCES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(10),
   /** Payouts per legacy transaction, at most (20 fit with existing token accounts; fewer are planned when accounts are created). */
   PAYOUT_MAX_PER_TX: z.coerce.number().int().min(1).max(22).default(20),
   /** Open payout batches advanced per cron run (one RPC round each). */
@@ -49,7 +55,7 @@ export interface SettlementConfig {
   genesisHash: string | null;
   /** Kept as bytes: turning it into a signer is async (WebCrypto), see `loadTreasurySigner`. */
   treasurySecretKey: Uint8Array;
-  deposits: { scanReferencesPerRun: number; referenceTtlMs: number };
+  deposits: { scanReferencesPerRun: number; referenceTtlMs: number; openReferencesPerAccount: number };
   payouts: { maxPerTx: number; batchesPerRun: number; priorityFeeMicroLamports: bigint | undefined };
 }
 
@@ -76,7 +82,11 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
       data.SOLANA_GENESIS_HASH ??
       (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : null),
     treasurySecretKey: secret,
-    deposits: { scanReferencesPerRun: data.DEPOSIT_SCAN_REFERENCES, referenceTtlMs: data.DEPOSIT_REFERENCE_TTL_S * 1000 },
+    deposits: {
+      scanReferencesPerRun: data.DEPOSIT_SCAN_REFERENCES,
+      referenceTtlMs: data.DEPOSIT_REFERENCE_TTL_S * 1000,
+      openReferencesPerAccount: data.DEPOSIT_OPEN_REFERENCES_PER_ACCOUNT,
+    },
     payouts: {
       maxPerTx: data.PAYOUT_MAX_PER_TX,
       batchesPerRun: data.PAYOUT_BATCHES_PER_RUN,

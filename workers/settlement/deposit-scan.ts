@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { depositReferences, deposits } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { creditDeposit, decidedSignatures, recordIgnoredDeposit } from '../ledger/deposits.ts';
+import { creditDeposit, decidedAmong, recordIgnoredDeposit } from '../ledger/deposits.ts';
 import { isFinalDecision, scanReference, type DepositDecision } from './deposits.ts';
 import { WrongClusterError } from './rpc-error.ts';
 import type { Settlement } from './settlement-env.ts';
@@ -14,7 +14,10 @@ import type { Settlement } from './settlement-env.ts';
 
 export type DepositReferenceRow = typeof depositReferences.$inferSelect;
 
-/** Signatures listed per scan: a reference spammed with dust cannot stall a cron run. */
+/**
+ * Signatures listed per scan: a reference spammed with dust cannot stall a cron run. More than
+ * this leaves a gap that the next scans close by paging back (`gap_before`), never relisting.
+ */
 const MAX_SIGNATURES_PER_SCAN = 100;
 
 export interface RecordedDecision {
@@ -35,8 +38,32 @@ export interface ReferenceScan {
   complete: boolean;
 }
 
+/**
+ * One scan of one reference. Its `scanned_at` is written whatever happens (an RPC failure, a
+ * decision that cannot be recorded): the cron takes the least recently scanned first, so a
+ * reference that failed without it would sort first in every pass and, a pass's worth of them,
+ * stop all crediting.
+ */
 export async function scanAndRecord(db: Db, s: Settlement, ref: DepositReferenceRow, nowMs = Date.now()): Promise<ReferenceScan> {
-  const skip = await decidedSignatures(db, ref.reference);
+  try {
+    return await scanOnce(db, s, ref, nowMs);
+  } catch (error) {
+    try {
+      await db.update(depositReferences).set({ scannedAt: nowMs }).where(eq(depositReferences.reference, ref.reference));
+    } catch (writeError) {
+      console.error('settlement: could not write scanned_at', ref.reference, writeError);
+    }
+    throw error;
+  }
+}
+
+async function scanOnce(db: Db, s: Settlement, ref: DepositReferenceRow, nowMs: number): Promise<ReferenceScan> {
+  // A gap is open when an earlier scan was cut short: close it first, paging back from where that
+  // scan stopped; only then list from the top again. Each scan thus moves at least one listing's
+  // worth of signatures, and dust newer than a deposit cannot hide it.
+  const gap = ref.gapNewest !== null && ref.gapBefore !== null ? { newest: ref.gapNewest, before: ref.gapBefore } : null;
+  let listed: readonly string[] = [];
+  const elsewhere = new Set<string>();
   const scan = await scanReference(
     s.rpc,
     ref.reference,
@@ -46,33 +73,83 @@ export async function scanAndRecord(db: Db, s: Settlement, ref: DepositReference
       decimals: s.config.decimals,
       expectedAmount: ref.expectedAmount === null ? undefined : BigInt(ref.expectedAmount),
     },
-    { genesisHash: s.config.genesisHash, skip, until: ref.scannedUntil ?? undefined, maxSignatures: MAX_SIGNATURES_PER_SCAN },
+    {
+      genesisHash: s.config.genesisHash,
+      until: ref.scannedUntil ?? undefined,
+      before: gap?.before,
+      maxSignatures: MAX_SIGNATURES_PER_SCAN,
+      // Decided anywhere counts: a transaction naming several references is decided once, under
+      // the first that found it. Looked up for the listed signatures only.
+      skip: async (signatures) => {
+        listed = signatures;
+        const decided = await decidedAmong(db, signatures);
+        for (const [signature, reference] of decided) if (reference !== ref.reference) elsewhere.add(signature);
+        return new Set(decided.keys());
+      },
+    },
   );
+  const bySignature = new Map(scan.decisions.map((d) => [d.signature, d]));
   const decisions: RecordedDecision[] = [];
   let creditedNow = 0n;
-  for (const decision of scan.decisions) {
+  // Chain order (the listing is newest first). Decided under this reference: nothing to say again.
+  for (const signature of [...listed].reverse()) {
+    if (elsewhere.has(signature)) {
+      decisions.push({ signature, outcome: 'already_decided', reason: DECIDED_ELSEWHERE });
+      continue;
+    }
+    const decision = bySignature.get(signature);
+    if (!decision) continue;
     const recorded = await record(db, ref, decision, nowMs);
     if (recorded.outcome === 'credited') creditedNow += recorded.amount ?? 0n;
     decisions.push(recorded);
   }
-  const complete = scan.complete && decisions.every((d) => d.outcome !== 'pending');
-  await db
+  const final = decisions.every((d) => d.outcome !== 'pending');
+  const complete = scan.complete && final;
+  // Every signature in (gap_before, gap_newest] and at or below scanned_until is decided for good;
+  // the cursor moves only when this scan's listing is all final (a pending one is listed again).
+  const newest = gap ? gap.newest : scan.newestSignature;
+  const cursor = !final
+    ? null
+    : scan.complete
+      ? { scannedUntil: newest ?? ref.scannedUntil, gapNewest: null, gapBefore: null }
+      : { gapNewest: newest, gapBefore: scan.oldestSignature };
+  const stamp = db
     .update(depositReferences)
     .set({
       scannedAt: nowMs,
-      // Only a complete scan may move the cursor: every signature up to it is decided for good.
-      ...(complete && scan.newestSignature ? { scannedUntil: scan.newestSignature } : {}),
       status: sql`CASE
-        WHEN ${depositReferences.status} <> 'open' THEN ${depositReferences.status}
-        WHEN ${depositReferences.expectedAmount} IS NOT NULL AND EXISTS (
-          SELECT 1 FROM ${deposits} WHERE ${deposits.reference} = ${ref.reference} AND ${deposits.status} = 'credited'
-        ) THEN 'used'
-        WHEN ${complete ? 1 : 0} = 1 AND ${depositReferences.expiresAt} IS NOT NULL AND ${depositReferences.expiresAt} <= ${nowMs} THEN 'expired'
-        ELSE 'open' END`,
+      WHEN ${depositReferences.status} <> 'open' THEN ${depositReferences.status}
+      WHEN ${depositReferences.expectedAmount} IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ${deposits} WHERE ${deposits.reference} = ${ref.reference} AND ${deposits.status} = 'credited'
+      ) THEN 'used'
+      WHEN ${complete ? 1 : 0} = 1 AND ${depositReferences.expiresAt} IS NOT NULL AND ${depositReferences.expiresAt} <= ${nowMs} THEN 'expired'
+      ELSE 'open' END`,
     })
     .where(eq(depositReferences.reference, ref.reference));
+  if (!cursor) {
+    await stamp;
+  } else {
+    await db.batch([
+      // Compare-and-swap on the cursor this scan started from: when a concurrent scan (the cron
+      // and a check) moved it first, that one wins and this one's older view is dropped.
+      db
+        .update(depositReferences)
+        .set(cursor)
+        .where(
+          and(
+            eq(depositReferences.reference, ref.reference),
+            sql`${depositReferences.scannedUntil} IS ${ref.scannedUntil}`,
+            sql`${depositReferences.gapBefore} IS ${ref.gapBefore}`,
+          ),
+        ),
+      stamp,
+    ]);
+  }
   return { reference: ref.reference, decisions, creditedNow, complete };
 }
+
+/** `reason` of an `already_decided` signature that was decided under another reference. */
+const DECIDED_ELSEWHERE = 'decided_under_another_reference';
 
 async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecision, nowMs: number): Promise<RecordedDecision> {
   const { signature } = decision;
@@ -80,11 +157,13 @@ async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecisio
     return { signature, outcome: 'pending', reason: decision.ok ? undefined : decision.reason };
   }
   if (!decision.ok) {
-    await recordIgnoredDeposit(
+    const inserted = await recordIgnoredDeposit(
       db,
       { signature, reference: ref.reference, accountId: ref.accountId, reason: decision.reason, detail: decision.detail, amount: decision.amount, slot: decision.slot },
       nowMs,
     );
+    // Not inserted: a concurrent scan (of this or another reference it names) decided it first.
+    if (!inserted) return { signature, outcome: 'already_decided' };
     return { signature, outcome: 'ignored', reason: decision.reason, amount: decision.amount };
   }
   if (decision.amount > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -115,6 +194,10 @@ async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecisio
   } catch (error) {
     // Decided as not creditable by an earlier scan (the decision is deterministic, so this is rare).
     if (error instanceof AppError && error.code === 'deposit_already_decided') return { signature, outcome: 'already_decided' };
+    // `deposit:<signature>` credited with other parameters: a concurrent scan of another reference
+    // the same transaction names credited it (to that reference's account). Decided, not an error:
+    // thrown, it would fail this reference's every scan.
+    if (error instanceof AppError && error.code === 'idempotency_conflict') return { signature, outcome: 'already_decided', reason: DECIDED_ELSEWHERE };
     throw error;
   }
 }

@@ -149,13 +149,21 @@ function tokenBalanceChanges(pre: TokenBalance[], post: TokenBalance[], keys: st
 export interface ScanOptions {
   /** Expected genesis hash (config `genesisHash`); null skips the cluster check. */
   genesisHash: string | null;
-  /** Signatures already decided for good (credited or ignored): listed, but not fetched again. */
-  skip?: ReadonlySet<string>;
+  /**
+   * Signatures already decided for good (credited or ignored): listed, but not fetched again. A
+   * function is asked once with everything listed (so the caller can look up only those).
+   */
+  skip?: ReadonlySet<string> | ((listed: readonly string[]) => Promise<ReadonlySet<string>>);
   /**
    * Stop listing at this signature (exclusive). Only safe to advance to the newest signature of a
    * scan that came back `complete`, and only once every decision before it is final.
    */
   until?: string;
+  /**
+   * Start listing below this signature (exclusive) instead of at the newest: where an earlier
+   * scan that was cut short stopped, so a long run of newer signatures cannot hide older ones.
+   */
+  before?: string;
   /** Upper bound on signatures listed in one pass, so a spammed reference cannot stall the cron. */
   maxSignatures?: number;
 }
@@ -167,6 +175,8 @@ export interface ScanResult {
   complete: boolean;
   /** Newest signature listed (the candidate for the next `until`). */
   newestSignature: string | null;
+  /** Oldest signature listed (where the next scan continues when this one was cut short). */
+  oldestSignature: string | null;
 }
 
 /**
@@ -183,7 +193,7 @@ export async function scanReference(
   await assertCluster(rpc, options.genesisHash);
   const max = options.maxSignatures ?? 200;
   const signatures: string[] = [];
-  let before: string | undefined;
+  let before = options.before;
   let complete = false;
   while (signatures.length < max) {
     const limit = Math.min(1000, max - signatures.length);
@@ -196,12 +206,14 @@ export async function scanReference(
     before = page[page.length - 1]!.signature;
   }
   const newestSignature = signatures[0] ?? null;
+  const oldestSignature = signatures.at(-1) ?? null;
+  const skip = typeof options.skip === 'function' ? await options.skip(signatures) : options.skip;
   const decisions: DepositDecision[] = [];
   // The node lists newest first; decide in chain order. Sequential on purpose: RPC rate limits.
   for (const signature of signatures.reverse()) {
-    if (options.skip?.has(signature)) continue;
+    if (skip?.has(signature)) continue;
     const transaction = await rpc.getTransaction(signature, 'finalized');
     decisions.push(checkDeposit({ signature, commitment: 'finalized', transaction }, { ...expected, reference }));
   }
-  return { decisions, complete, newestSignature };
+  return { decisions, complete, newestSignature, oldestSignature };
 }

@@ -167,6 +167,33 @@ describe('deposits found by reference', () => {
     }
   });
 
+  it('pages back from `before` when a scan was cut short, and asks a skip function about the listed signatures only', async () => {
+    const wallet = await depositor();
+    const reference = newReferenceKey();
+    const paid: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const p = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: BigInt(i), reference });
+      paid.push(p.signature);
+    }
+    const options = { genesisHash: server.chain.genesisHash, maxSignatures: 3 };
+    const first = await scanReference(rpc, reference, expected(reference), options);
+    expect(first).toMatchObject({ complete: false, newestSignature: paid[4], oldestSignature: paid[2] });
+    expect(first.decisions.map((d) => d.signature)).toEqual(paid.slice(2));
+
+    const asked: string[][] = [];
+    const rest = await scanReference(rpc, reference, expected(reference), {
+      ...options,
+      before: first.oldestSignature!,
+      skip: async (listed) => {
+        asked.push([...listed]);
+        return new Set([paid[0]!]);
+      },
+    });
+    expect(asked).toEqual([[paid[1], paid[0]]]); // newest first, as listed
+    expect(rest).toMatchObject({ complete: true, newestSignature: paid[1], oldestSignature: paid[0] });
+    expect(rest.decisions).toEqual([expect.objectContaining({ ok: true, signature: paid[1], amount: 2n })]);
+  });
+
   it('refuses to scan a different cluster', async () => {
     const reference = newReferenceKey();
     const otherGenesis = newReferenceKey();

@@ -42,7 +42,8 @@ export interface Payment {
   err: unknown;
 }
 
-export function pay(from: string, amount: bigint, opts: { reference?: string; to?: string; mint?: 'ours' | 'lookAlike' } = {}): Promise<Payment> {
+/** `references`: several reference keys in one transaction (the destination token account must exist). */
+export function pay(from: string, amount: bigint, opts: { reference?: string; references?: string[]; to?: string; mint?: 'ours' | 'lookAlike' } = {}): Promise<Payment> {
   return chainControl<Payment>('pay', { from, amount: amount.toString(), ...opts });
 }
 

@@ -77,9 +77,11 @@ const bigint = (v: unknown, name: string): bigint => {
  *   server signs for, holding that many base units of our mint / the look-alike (and, with
  *   `tokenAccount: true` and no tokens, an empty token account for our mint).
  * - `tokenAccount { owner, mint?: 'ours' | 'lookAlike' }` → the owner's associated token address.
- * - `pay { from, amount, reference?, to?: 'treasury' | <owner address>, mint?: 'ours' | 'lookAlike' }`
+ * - `pay { from, amount, reference?, references?, to?: 'treasury' | <owner address>, mint?: 'ours' | 'lookAlike' }`
  *   → `{ signature, landed, err }`: a Solana Pay style transferChecked (the reference as a
  *   read-only key) into `to`'s token account, created in the same transaction when missing.
+ *   `references` names several at once (a Solana Pay URL may carry more than one); with them the
+ *   destination account must exist, as the account-creation instruction would not fit beside ~26.
  *   Sent without preflight, so a payment of more than the wallet holds lands as a failed transaction.
  * - `tokenBalance { owner }` → base units of our mint the owner's token account holds, as a string.
  */
@@ -121,12 +123,11 @@ async function worldOp(chain: LocalChain, world: World, wallets: Map<string, Key
         amount: bigint(body.amount, 'amount'),
         decimals: TEST_DECIMALS,
       });
-      const instructions: Instruction[] = [
-        getCreateAssociatedTokenIdempotentInstruction({ payer: from, ata: destination, owner, mint }),
-        typeof body.reference === 'string'
-          ? { ...transfer, accounts: [...transfer.accounts, { address: address(body.reference), role: AccountRole.READONLY }] }
-          : transfer,
-      ];
+      const references = Array.isArray(body.references) ? body.references.map(String) : typeof body.reference === 'string' ? [body.reference] : [];
+      const withReferences = { ...transfer, accounts: [...transfer.accounts, ...references.map((r) => ({ address: address(r), role: AccountRole.READONLY }))] };
+      const instructions: Instruction[] = Array.isArray(body.references)
+        ? [withReferences]
+        : [getCreateAssociatedTokenIdempotentInstruction({ payer: from, ata: destination, owner, mint }), withReferences];
       const result = chain.execute(await signedTransaction(chain, from, instructions));
       return { signature: result.signature, landed: result.landed, err: result.landed ? result.tx.err : result.err };
     }
