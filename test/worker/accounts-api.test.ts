@@ -4,7 +4,7 @@ import { app } from '../../workers/app.ts';
 import { hashApiKey, revokeApiKey } from '../../workers/accounts/api-keys.ts';
 import { errorOf } from './helpers/agent.ts';
 import { expectLedgerReconciles, testDb } from './helpers/ledger.ts';
-import { BASE, getWithKey, postJson } from './helpers/wallet.ts';
+import { BASE, DEVELOPMENT, getWithKey, postJson, postJsonIn } from './helpers/wallet.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 
@@ -14,8 +14,9 @@ async function devAccount(): Promise<{ accountId: string; apiKey: string; wallet
   return res.json();
 }
 
+// The faucet exists only where ENVIRONMENT=development: the same Worker in that environment.
 const faucet = (accountId: string, amount: string, key?: string) =>
-  postJson('/v1/dev/faucet', { accountId, amount }, key ? { 'Idempotency-Key': key } : {});
+  postJsonIn(DEVELOPMENT, '/v1/dev/faucet', { accountId, amount }, key ? { 'Idempotency-Key': key } : {});
 
 const withdraw = (apiKey: string, body: unknown, key?: string) =>
   postJson('/v1/accounts/me/withdrawals', body, { authorization: `Bearer ${apiKey}`, ...(key ? { 'Idempotency-Key': key } : {}) });
@@ -81,6 +82,17 @@ describe('development routes', () => {
     expect(await errorOf(await faucet('system:treasury', '1'))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await errorOf(await faucet(`acc_${'0'.repeat(32)}`, '1'))).toMatchObject({ status: 404, code: 'account_not_found' });
     expect(await errorOf(await faucet(accountId, '1', 'has space'))).toMatchObject({ status: 400, code: 'invalid_idempotency_key' });
+  });
+
+  it('the faucet mints only in development: in test (these bindings) it is 404 and changes nothing', async () => {
+    const { accountId } = await devAccount();
+    const before = await env.DB.prepare('SELECT count(*) AS n FROM ledger_transactions').first('n');
+    const res = await postJson('/v1/dev/faucet', { accountId, amount: '1' });
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'There is no route POST /v1/dev/faucet.' } });
+    expect(res.status).toBe(404);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM ledger_transactions').first('n')).toBe(before);
+    expect(await env.DB.prepare('SELECT balance FROM accounts WHERE id = ?').bind(accountId).first('balance')).toBe(0);
+    expect((await faucet(accountId, '1')).status).toBe(201);
   });
 
   it('does not exist in production: 404 exactly like an unknown route', async () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { saveBatch } from '../../workers/settlement/payout-run.ts';
 import { newPayoutBatch } from '../../workers/settlement/payouts.ts';
-import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
+import { parseAmount } from '../../workers/lib/amounts.ts';
+import { balanceOf, expectLedgerReconciles, mintTo, testDb } from './helpers/ledger.ts';
 import {
   authed,
   chainControl,
@@ -41,8 +42,10 @@ interface PayoutView {
 
 async function fundedAccount(tokens: string): Promise<DevAccount> {
   const account = await devAccount();
-  const res = await postJson('/v1/dev/faucet', { accountId: account.accountId, amount: tokens });
-  expect(res.status).toBe(201);
+  // A ledger mint: the faucet route is development-only.
+  const parsed = parseAmount(tokens, 6); // TOKEN's decimals
+  if (!parsed.ok) throw new Error(`amount ${tokens}: ${parsed.reason}`);
+  await mintTo(account.accountId, parsed.baseUnits);
   return account;
 }
 

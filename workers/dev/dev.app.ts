@@ -49,7 +49,11 @@ export const devApp = new Hono<AppEnv>()
     return c.json({ token, expiresAt: new Date(expiresAt).toISOString(), url }, 201);
   })
 
+  // Minting from nothing is for a developer's own machine only: `test` (and any other
+  // environment) has no faucet, so tests fund accounts through the ledger, and no deployment
+  // can be talked into printing money by a mis-set ENVIRONMENT other than `development`.
   .post('/faucet', async (c) => {
+    if (c.var.config.ENVIRONMENT !== 'development') throw noRoute(c.req.method, new URL(c.req.url).pathname);
     const body = await jsonBody(c, faucetSchema);
     const decimals = c.var.config.TOKEN_DECIMALS;
     const amount = parseAmount(body.amount, decimals);

@@ -21,9 +21,10 @@ const settlementEnvSchema = z.object({
   TOKEN_DECIMALS: z.coerce.number().int().min(0).max(12).default(6),
   TREASURY_SECRET_KEY: z.string().min(1),
   /**
-   * Optional. The genesis hash of the cluster SOLANA_RPC_URL must serve. When unset, production
-   * pins mainnet-beta and other environments skip the check (local validators and litesvm make
-   * a fresh genesis every run). Set it to the devnet hash for a devnet staging deployment.
+   * The genesis hash of the cluster SOLANA_RPC_URL must serve, checked in every environment.
+   * Production defaults to mainnet-beta; elsewhere it is required (local validators and litesvm
+   * make a fresh genesis every run, so a developer sets theirs: `solana genesis-hash`). Without a
+   * check a devnet or local RPC URL could credit deposits of tokens that are worth nothing.
    */
   SOLANA_GENESIS_HASH: z.string().refine((s) => decodeBase58(s)?.length === 32, 'must be a base58 hash').optional(),
   /** Optional. Milliseconds before an RPC call is abandoned. */
@@ -51,8 +52,8 @@ export interface SettlementConfig {
   rpcTimeoutMs: number;
   mint: Address;
   decimals: number;
-  /** null: no cluster check (only outside production). */
-  genesisHash: string | null;
+  /** Every RPC answer is from this cluster (checked before anything is credited or signed). */
+  genesisHash: string;
   /** Kept as bytes: turning it into a signer is async (WebCrypto), see `loadTreasurySigner`. */
   treasurySecretKey: Uint8Array;
   deposits: { scanReferencesPerRun: number; referenceTtlMs: number; openReferencesPerAccount: number };
@@ -73,14 +74,16 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
       'settlement configuration is invalid: TREASURY_SECRET_KEY must be 64 bytes, as a JSON byte array (solana-keygen file) or base58',
     );
   }
+  const genesisHash = data.SOLANA_GENESIS_HASH ?? (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : undefined);
+  if (!genesisHash) {
+    throw new Error('settlement configuration is invalid: SOLANA_GENESIS_HASH is required outside production (the cluster is checked in every environment)');
+  }
   return {
     rpcUrl: data.SOLANA_RPC_URL,
     rpcTimeoutMs: data.SOLANA_RPC_TIMEOUT_MS,
     mint: data.TOKEN_MINT,
     decimals: data.TOKEN_DECIMALS,
-    genesisHash:
-      data.SOLANA_GENESIS_HASH ??
-      (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : null),
+    genesisHash,
     treasurySecretKey: secret,
     deposits: {
       scanReferencesPerRun: data.DEPOSIT_SCAN_REFERENCES,

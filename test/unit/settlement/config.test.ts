@@ -23,9 +23,13 @@ describe('settlement config', () => {
     }
   });
 
-  it('leaves the cluster unpinned outside production unless SOLANA_GENESIS_HASH says otherwise', async () => {
+  it('checks the cluster in every environment: outside production SOLANA_GENESIS_HASH is required', async () => {
     const secret = JSON.stringify([...(await keypairBytes())]);
-    expect(parseSettlementConfig({ ...base, ENVIRONMENT: 'development', TREASURY_SECRET_KEY: secret }).genesisHash).toBeNull();
+    for (const ENVIRONMENT of ['development', 'test']) {
+      expect(() => parseSettlementConfig({ ...base, ENVIRONMENT, TREASURY_SECRET_KEY: secret })).toThrow(/SOLANA_GENESIS_HASH is required/);
+      const local = KNOWN_GENESIS_HASHES.testnet;
+      expect(parseSettlementConfig({ ...base, ENVIRONMENT, TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: local }).genesisHash).toBe(local);
+    }
     const devnet = KNOWN_GENESIS_HASHES.devnet;
     expect(parseSettlementConfig({ ...base, ENVIRONMENT: 'production', TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: devnet }).genesisHash).toBe(devnet);
   });

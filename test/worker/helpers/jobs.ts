@@ -3,9 +3,9 @@ import { findOrCreateWalletAccount } from '../../../workers/accounts/accounts.re
 import { issueApiKey } from '../../../workers/accounts/api-keys.ts';
 import { getConfig } from '../../../workers/config.ts';
 import { getParams } from '../../../workers/governance/params.repo.ts';
-import { formatAmount } from '../../../workers/lib/amounts.ts';
+import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
 import { api, newAgent, registration, type TestAgent } from './agent.ts';
-import { testDb } from './ledger.ts';
+import { mintTo, testDb } from './ledger.ts';
 import { authed, devAccount, verifyNode, type TestAccount } from './staking.ts';
 
 // Renters and nodes for the jobs suites, made through the public and dev routes.
@@ -20,12 +20,8 @@ export async function newRenter(tokens = '100.000000'): Promise<Renter> {
   const res = await api('/v1/dev/accounts', { method: 'POST' });
   if (res.status !== 201) throw new Error(`dev account: ${res.status} ${await res.text()}`);
   const { accountId, apiKey } = (await res.json()) as { accountId: string; apiKey: string };
-  const faucet = await api('/v1/dev/faucet', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ accountId, amount: tokens }),
-  });
-  if (faucet.status !== 201) throw new Error(`faucet: ${faucet.status} ${await faucet.text()}`);
+  // Funded by a ledger mint: the faucet route is development-only.
+  await mintTo(accountId, baseUnitsOf(tokens));
   return {
     accountId,
     apiKey,
@@ -38,13 +34,19 @@ export async function newRenter(tokens = '100.000000'): Promise<Renter> {
   };
 }
 
+function baseUnitsOf(tokens: string): number {
+  const parsed = parseAmount(tokens, getConfig(env).TOKEN_DECIMALS);
+  if (!parsed.ok) throw new Error(`amount ${tokens}: ${parsed.reason}`);
+  return parsed.baseUnits;
+}
+
 export interface ReadyNode extends TestAgent {
   operator: TestAccount;
 }
 
 /**
  * A node ready for jobs, made the way an operator makes one: an account owning the node's wallet
- * (a dev account, or the wallet given as `owner`), tokens from the faucet, the node registered
+ * (a dev account, or the wallet given as `owner`), tokens minted by the test, the node registered
  * (simulated GPUs, which development accepts), its hardware challenge answered through the
  * signed challenge routes, and the minimum stake per GPU bonded through POST /v1/staking/stake.
  * Fails unless the node ends `eligible`.
@@ -60,8 +62,7 @@ export async function readyNode(overrides: Record<string, unknown> = {}): Promis
   const config = getConfig(env);
   const stake = (await getParams(testDb(), config)).min_stake_per_gpu * gpus.reduce((n, g) => n + g.count, 0);
   const amount = formatAmount(stake, config.TOKEN_DECIMALS);
-  const fund = await api('/v1/dev/faucet', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: operator.accountId, amount }) });
-  if (fund.status !== 201) throw new Error(`faucet: ${fund.status} ${await fund.text()}`);
+  await mintTo(operator.accountId, stake);
   const staked = await authed(operator, 'POST', '/v1/staking/stake', { nodeId: agent.nodeId, amount }, { 'Idempotency-Key': `ready-${agent.nodeId}` });
   if (staked.status !== 201 && staked.status !== 200) throw new Error(`stake: ${staked.status} ${await staked.text()}`);
   const row = await env.DB.prepare('SELECT eligible FROM nodes WHERE id = ?').bind(agent.nodeId).first<{ eligible: number }>();

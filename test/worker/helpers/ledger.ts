@@ -39,6 +39,22 @@ export async function newFundedAccount(balance = 0, db: Db = testDb()): Promise<
   return account.id;
 }
 
+/**
+ * Test-only money: a mint posted through the ledger itself (the faucet route exists only in
+ * development). `key` makes it idempotent like any ledger transaction.
+ */
+export async function mintTo(accountId: string, baseUnits: number, key = `test-mint:${crypto.randomUUID()}`, db: Db = testDb()): Promise<void> {
+  await postTransaction(db, {
+    kind: 'mint',
+    idempotencyKey: key,
+    entries: [
+      { account: SYSTEM_ACCOUNTS.emission, amount: -baseUnits },
+      { account: accountId, amount: baseUnits },
+    ],
+    memo: 'test mint',
+  });
+}
+
 export async function balanceOf(accountId: string): Promise<number> {
   const row = await env.DB.prepare('SELECT balance FROM accounts WHERE id = ?').bind(accountId).first<{ balance: number }>();
   if (!row) throw new Error(`no account ${accountId}`);

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { getConfig, type Config } from '../../../workers/config.ts';
 import { solveChallenge } from '../../../workers/verification/matmul-challenge.ts';
 import { api, newAgent, registration, type TestAgent } from './agent.ts';
+import { mintTo } from './ledger.ts';
 
 // Staking test helpers: dev accounts with API keys and tokens, nodes owned by them, verified
 // through the real challenge routes.
@@ -16,14 +17,8 @@ export async function devAccount(tokens = 0): Promise<TestAccount> {
   const res = await api('/v1/dev/accounts', { method: 'POST' });
   if (res.status !== 201) throw new Error(`dev account: ${res.status} ${await res.text()}`);
   const account = (await res.json()) as TestAccount;
-  if (tokens > 0) {
-    const fund = await api('/v1/dev/faucet', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ accountId: account.accountId, amount: `${tokens}.000000` }),
-    });
-    if (fund.status !== 201) throw new Error(`faucet: ${fund.status} ${await fund.text()}`);
-  }
+  // Funded by a ledger mint: the faucet route is development-only.
+  if (tokens > 0) await mintTo(account.accountId, tokens * 10 ** getConfig(env).TOKEN_DECIMALS);
   return account;
 }
 

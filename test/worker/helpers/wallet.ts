@@ -1,4 +1,6 @@
-import { exports } from 'cloudflare:workers';
+import { createExecutionContext } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { app } from '../../../workers/app.ts';
 import { encodeBase58 } from '../../../workers/protocol/base58.ts';
 
 // A Solana wallet for tests: an Ed25519 key pair in WebCrypto that signs SIWS messages the way
@@ -30,6 +32,15 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
   return exports.default.fetch(
     new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
   );
+}
+
+/** The test suite's bindings with ENVIRONMENT=development: where the faucet route exists. */
+export const DEVELOPMENT = { ...env, ENVIRONMENT: 'development' } as typeof env;
+
+/** The same Worker app under other bindings (another environment, another configuration). */
+export async function postJsonIn(bindings: typeof env, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  const request = new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return app.fetch(request, bindings, createExecutionContext());
 }
 
 export function getWithKey(path: string, apiKey: string): Promise<Response> {
