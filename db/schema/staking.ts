@@ -77,6 +77,12 @@ export const epochs = sqliteTable('epochs', {
   /** system:fees balance at the snapshot, then split between burn and the community treasury. */
   fees: integer('fees').notNull().default(0),
   burned: integer('burned').notNull().default(0),
+  /**
+   * Governance's `work_reward_fee_multiple_bps` at the snapshot: the work pool paid out is at
+   * most this multiple of the fees the epoch's work brought in. Null for epochs closed before
+   * work was weighted by fees.
+   */
+  workFeeMultipleBps: integer('work_fee_multiple_bps'),
   nodes: integer('nodes').notNull().default(0),
   creditChunks: integer('credit_chunks').notNull().default(0),
   /** D1 statements spent and cron invocations used, for the record and the bench. */
@@ -98,6 +104,8 @@ export const epochNodes = sqliteTable(
     weightMilli: integer('weight_milli').notNull(),
     geoCell: text('geo_cell').notNull(),
     gpuSeconds: integer('gpu_seconds').notNull().default(0),
+    /** Protocol fees the node's jobs finished in the epoch paid: the work reward's weight. */
+    workFees: integer('work_fees').notNull().default(0),
     commissionBps: integer('commission_bps').notNull(),
     regionBps: integer('region_bps').notNull().default(10_000),
     capacityReward: integer('capacity_reward').notNull().default(0),
