@@ -63,7 +63,11 @@ export const siwsNonces = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
   },
-  (t) => [index('siws_nonces_expires_idx').on(t.expiresAt)],
+  (t) => [
+    index('siws_nonces_expires_idx').on(t.expiresAt),
+    // The per-wallet cap on outstanding challenges counts a wallet's unexpired rows.
+    index('siws_nonces_address_idx').on(t.address, t.expiresAt),
+  ],
 );
 
 export const LINK_PLATFORMS = ['telegram', 'discord'] as const;

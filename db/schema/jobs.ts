@@ -132,3 +132,15 @@ export const jobLogs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
 );
+
+/**
+ * What a job's stored logs hold so far, so they can be capped per job (workers/jobs/README.md,
+ * "Log caps") without summing job_logs on every chunk. Written in the batch that stores a chunk.
+ */
+export const jobLogUsage = sqliteTable('job_log_usage', {
+  jobId: text('job_id').primaryKey(),
+  bytes: integer('bytes').notNull().default(0),
+  lines: integer('lines').notNull().default(0),
+  /** 1 once the cap's marker line is stored: every later chunk is dropped. */
+  capped: integer('capped').notNull().default(0),
+});
