@@ -1,14 +1,30 @@
 import { z } from 'zod';
+import {
+  ARGUMENT_RULE,
+  ENV_NAME,
+  ENV_NAME_RULE,
+  ENV_VALUE_RULE,
+  IMAGE_RULE,
+  isArgument,
+  isEnvFileValue,
+  isImageReference,
+  isPublicRegistryName,
+  MAX_COMMAND_ARGS,
+  MAX_DURATION_S,
+  MAX_ENV_VARS,
+  MAX_GPUS,
+  MAX_VALUE_CHARS,
+  REGISTRY_RULE,
+} from '../protocol/job-rules.ts';
 
 // Inputs that cross into the jobs domain: renters' quote and job requests, agents' job events.
-
-const MAX_DURATION_S = 30 * 24 * 3600;
+// What a job may carry is workers/protocol/job-rules.ts, the rules the edge agent checks again.
 
 export const quoteRequestSchema = z.strictObject({
   gpu: z.strictObject({
     model: z.string().trim().min(1).max(96).optional(),
     minVramMb: z.number().int().min(0).max(1_048_576).optional(),
-    count: z.number().int().min(1).max(64),
+    count: z.number().int().min(1).max(MAX_GPUS),
   }),
   durationS: z.number().int().min(1).max(MAX_DURATION_S),
   maxPricePerGpuHour: z.string().max(40).optional(),
@@ -17,16 +33,12 @@ export const quoteRequestSchema = z.strictObject({
 });
 export type QuoteRequest = z.infer<typeof quoteRequestSchema>;
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** A container image reference: [registry/]name[:tag][@digest], no spaces or shell characters. */
-const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i;
-
 export const jobRequestSchema = quoteRequestSchema.omit({ limit: true }).extend({
-  image: z.string().regex(IMAGE, 'must be a container image reference such as "python:3.12-slim"'),
-  command: z.array(z.string().max(4096)).max(64).default([]),
+  image: z.string().refine(isImageReference, IMAGE_RULE).refine(isPublicRegistryName, REGISTRY_RULE),
+  command: z.array(z.string().max(MAX_VALUE_CHARS).refine(isArgument, ARGUMENT_RULE)).max(MAX_COMMAND_ARGS).default([]),
   env: z
-    .record(z.string().regex(ENV_NAME, 'names are letters, digits and _ and do not start with a digit'), z.string().max(4096))
-    .refine((env) => Object.keys(env).length <= 64, 'at most 64 variables')
+    .record(z.string().regex(ENV_NAME, ENV_NAME_RULE), z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, ENV_VALUE_RULE))
+    .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, `at most ${MAX_ENV_VARS} variables`)
     .default({}),
 });
 export type JobRequest = z.infer<typeof jobRequestSchema>;

@@ -1,90 +1,50 @@
 // The agent's own check of a job offer. Whatever reaches this host (a control-plane bug, a
-// compromised control plane, a field added later) passes this before anything runs, at least as
-// strictly as the control plane's job request schema (workers/jobs/job-input.schema.ts), and
-// stricter where the host needs it:
-//
-// - image: the reference grammar docker itself uses ([domain[:port]/]path[:tag][@digest], lower-case
-//   path), so nothing that starts with "-" or holds a space reaches `docker run` as a flag;
-// - env names [A-Z_][A-Z0-9_]* and values of one line without NUL: they go to docker in an env
-//   file, one NAME=VALUE per line, where a line break would start another variable;
-// - command arguments without NUL (execve cannot carry one); sizes and counts as the control plane's.
+// compromised control plane, a field added later) passes this before anything runs. The rules are
+// the control plane's own (workers/protocol/job-rules.ts: image grammar and registry, env names and
+// one-line values, NUL-free arguments, sizes), so a job the API takes is a job the agent runs; the
+// agent adds what only an offer carries (job id, GPU allocation, deadlines).
 //
 // Unknown fields are dropped, not refused, so a newer control plane can add one without every
 // agent refusing all jobs; nothing here ever reads them.
 import { z } from 'zod';
+import {
+  ARGUMENT_RULE,
+  ENV_NAME,
+  ENV_NAME_RULE,
+  ENV_VALUE_RULE,
+  IMAGE_RULE,
+  isArgument,
+  isEnvFileValue,
+  isImageReference,
+  isPublicRegistryName,
+  MAX_COMMAND_ARGS,
+  MAX_DURATION_S,
+  MAX_ENV_VARS,
+  MAX_GPUS,
+  MAX_VALUE_CHARS,
+  REGISTRY_RULE,
+} from '../../../workers/protocol/job-rules.ts';
 
-export const MAX_ENV_VARS = 64;
-export const MAX_VALUE_CHARS = 4096;
-export const MAX_COMMAND_ARGS = 64;
-export const MAX_GPUS = 64;
-export const MAX_DURATION_S = 30 * 24 * 3600;
+export { isImageReference, registryHostOf } from '../../../workers/protocol/job-rules.ts';
+
 /** Reasons go into the failure event's message (500 characters with its prefix). */
 export const MAX_REASON_CHARS = 300;
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
-
-// docker/distribution's reference grammar (reference/regexp.go), anchored.
-const ALNUM = '[a-z0-9]+';
-const SEPARATOR = '(?:[._]|__|[-]+)';
-const PATH_COMPONENT = `${ALNUM}(?:${SEPARATOR}${ALNUM})*`;
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
-const DOMAIN = `${HOST}(?::[0-9]+)?`;
-const NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
-const TAG = '[\\w][\\w.-]{0,127}';
-const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const IMAGE = new RegExp(`^${NAME}(?::${TAG})?(?:@${DIGEST})?$`);
-
-export function isImageReference(image: string): boolean {
-  return image.length >= 1 && image.length <= 255 && IMAGE.test(image);
-}
-
-/**
- * The registry an image comes from, as docker splits it: the first path component when it holds a
- * "." or ":", is "localhost", or has upper case; null for Docker Hub.
- */
-export function registryHostOf(image: string): string | null {
-  const slash = image.indexOf('/');
-  if (slash === -1) return null;
-  const first = image.slice(0, slash);
-  if (!/[.:]/.test(first) && first !== 'localhost' && first === first.toLowerCase()) return null;
-  return first.startsWith('[') ? first.slice(0, first.indexOf(']') + 1) : first.replace(/:\d+$/, '');
-}
-
-/**
- * The docker daemon pulls from the host's network, so a registry named by an address (127.1,
- * 2130706433 and 0x7f000001 included: resolvers read those as IPv4), or by localhost or a bare
- * single-label name (the host's search domain), would let a job probe the host's own and private
- * services. Registries are named by DNS names with an alphabetic top-level label.
- */
-function isPublicRegistryName(image: string): boolean {
-  const host = registryHostOf(image);
-  if (host === null) return true;
-  const labels = host.toLowerCase().split('.');
-  const top = labels.at(-1) ?? '';
-  return labels.length >= 2 && /^[a-z]/.test(top) && top !== 'localhost' && !host.startsWith('[');
-}
-
-/**
- * One line, no NUL, and valid Unicode: docker rejects an env file that is not UTF-8, and a lone
- * surrogate would not survive the trip to UTF-8 (it becomes U+FFFD).
- */
-const isEnvFileValue = (value: string) => !/[\n\r\0]/.test(value) && Buffer.from(value, 'utf8').toString('utf8') === value;
 
 export const JobSpecSchema = z.object({
   id: z.string().regex(JOB_ID, 'must be 1-64 letters, digits, _ or -'),
   image: z
     .string()
-    .refine(isImageReference, 'must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)')
-    .refine(isPublicRegistryName, 'the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network'),
+    .refine(isImageReference, IMAGE_RULE)
+    .refine(isPublicRegistryName, REGISTRY_RULE),
   command: z
-    .array(z.string().max(MAX_VALUE_CHARS).refine((arg) => !arg.includes('\0'), 'arguments cannot hold NUL'))
+    .array(z.string().max(MAX_VALUE_CHARS).refine(isArgument, ARGUMENT_RULE))
     .max(MAX_COMMAND_ARGS),
   env: z
     .record(
-      z.string().regex(ENV_NAME, 'names are upper-case letters, digits and _ and do not start with a digit ([A-Z_][A-Z0-9_]*, at most 128)'),
-      z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, 'values are one line without NUL (no \\n, \\r or \\0)'),
+      z.string().regex(ENV_NAME, ENV_NAME_RULE),
+      z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, ENV_VALUE_RULE),
     )
     .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, `at most ${MAX_ENV_VARS} variables`),
   gpus: z
