@@ -16,6 +16,8 @@ export interface AppEnv {
     agent: SignedAgent;
     /** Set by `requireAccount` on routes that need an API key. */
     account: AuthenticatedAccount;
+    /** Rate-limit budgets this request was already counted in (workers/limits/rate-limit.ts). */
+    rateLimited: Set<string>;
   };
 }
 

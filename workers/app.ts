@@ -5,6 +5,7 @@ import * as schema from '../db/schema.ts';
 import type { AppEnv } from './app-env.ts';
 import { getConfig } from './config.ts';
 import { AppError, errorBody, noRoute } from './errors.ts';
+import { limitUnauthenticated } from './limits/rate-limit.ts';
 import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
@@ -34,6 +35,7 @@ export const app = new Hono<AppEnv>()
     c.set('db', drizzle(c.env.DB, { schema }));
     await next();
   })
+  .use(limitUnauthenticated)
   .route('/', homeApp)
   .route('/v1/nodes', nodesApp)
   .route('/v1/nodes', challengesApp)
@@ -66,7 +68,7 @@ app.notFound((c) => {
 app.onError((err, c) => {
   if (err instanceof AppError) {
     if (err.internal) console.error(err.code, err.internal);
-    return c.json(errorBody(err.code, err.message), err.status);
+    return c.json(errorBody(err.code, err.message), err.status, err.headers);
   }
   if (err instanceof HTTPException && err.status < 500) {
     return c.json(errorBody('bad_request', err.message || 'The request could not be understood.'), err.status);

@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { readRawBody } from '../http/body.ts';
+import { authenticating, spend, spendAddress } from '../limits/rate-limit.ts';
 import { shardFor } from '../live/shard-stub.ts';
 import { signatureFailureMessage, verifyAgentSignature } from './agent-signature.ts';
 
@@ -13,10 +14,15 @@ export interface AgentAuthOptions {
    * registration) pass false so the hot path costs one Durable Object call, not two.
    */
   consumeNonce: boolean;
+  /**
+   * The node's rate-limit budget the request is counted in: `node` (default: registration,
+   * heartbeats, challenges, the stream) or `jobEvents`, apart so busy jobs never starve heartbeats.
+   */
+  budget?: 'node' | 'jobEvents';
 }
 
 export const requireSignedAgent = (options: AgentAuthOptions) =>
-  createMiddleware<AppEnv>(async (c, next) => {
+  authenticating(createMiddleware<AppEnv>(async (c, next) => {
     const body = await readRawBody(c);
     const url = new URL(c.req.url);
     const check = await verifyAgentSignature({
@@ -27,9 +33,13 @@ export const requireSignedAgent = (options: AgentAuthOptions) =>
       nowMs: Date.now(),
     });
     if (!check.ok) {
+      await spendAddress(c);
       const { code, message } = signatureFailureMessage(check.reason);
       throw new AppError(401, code, message);
     }
+    // Counted for the signer, before the nonce is consumed: a 429 changes nothing, so the
+    // agent's retry may reuse the nonce.
+    await spend(c, options.budget ?? 'node', `node:${check.nodeId}`);
     if (options.nodeParam && c.req.param(options.nodeParam) !== check.nodeId) {
       throw new AppError(403, 'wrong_node', 'A node may only act for itself; this request is signed by another node.');
     }
@@ -39,7 +49,7 @@ export const requireSignedAgent = (options: AgentAuthOptions) =>
     }
     c.set('agent', { nodeId: check.nodeId, nonce: check.nonce, timestampMs: check.timestampMs, body });
     await next();
-  });
+  }));
 
 export const replayed = () =>
   new AppError(401, 'replayed_request', 'This nonce was already used by this node; sign each request with a fresh nonce.');

@@ -13,7 +13,7 @@ import { VERIFIED_NODE_HEADER } from './shard-jobs.ts';
 // and the signed WebSocket stream into the node's shard.
 
 export const agentJobsApp = new Hono<AppEnv>()
-  .post('/:nodeId/jobs/:jobId/events', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: true }), async (c) => {
+  .post('/:nodeId/jobs/:jobId/events', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: true, budget: 'jobEvents' }), async (c) => {
     const agent = c.var.agent;
     const event = validate(agentEventSchema, parseJsonBytes(agent.body));
     const url = new URL(c.req.url);
