@@ -33,6 +33,8 @@ export default defineConfig(async () => {
             TOKEN_MINT: inject('solanaMint'),
             TREASURY_SECRET_KEY: inject('solanaTreasurySecretKey'),
             SOLANA_RPC_TIMEOUT_MS: '2000',
+            // The fault simulator's seed count / replay seed / steps (npm run sim; test/worker/sim/README.md).
+            SIM_OPTIONS: JSON.stringify({ seeds: process.env.SIM_SEEDS, seed: process.env.SIM_SEED, steps: process.env.SIM_STEPS }),
           },
         },
       })),
