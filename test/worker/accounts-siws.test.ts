@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { buildSiwsMessage, parseSiwsMessage } from '../../workers/accounts/siws-message.ts';
-import { createLinkToken } from '../../workers/accounts/links.ts';
+import { createLinkToken, LINK_TOKEN_TTL_MS } from '../../workers/accounts/links.ts';
 import { errorOf } from './helpers/agent.ts';
 import { testDb } from './helpers/ledger.ts';
 import { challenge, getWithKey, newWallet, postJson, signIn } from './helpers/wallet.ts';
@@ -205,8 +205,8 @@ describe('linking a chat user', () => {
     expect(row).toBe(second.accountId);
     expect(row).not.toBe(first.accountId);
 
-    const { token } = await createLinkToken(db, 'telegram', '777', { ttlMs: 1 });
-    await new Promise((r) => setTimeout(r, 5));
+    // Issued with the usual lifetime, which ran out a second ago: explicit times, no waiting.
+    const { token } = await createLinkToken(db, 'telegram', '777', { nowMs: Date.now() - LINK_TOKEN_TTL_MS - 1_000 });
     expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: a.address, linkToken: token }))).toMatchObject({ status: 409 });
   });
 

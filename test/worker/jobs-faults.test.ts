@@ -5,6 +5,7 @@ import * as schema from '../../db/schema.ts';
 import type { Db } from '../../workers/app-env.ts';
 import { getBalance } from '../../workers/ledger/ledger.repo.ts';
 import { reconcileLedger } from '../../workers/ledger/reconcile.ts';
+import { untilClockPasses } from '../support/clock.ts';
 import { heartbeat } from './helpers/agent.ts';
 import { json, jobBody, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
 
@@ -38,10 +39,11 @@ describe('job faults', () => {
     const renter = await newRenter();
     const created = await json(await renter.call('POST', '/v1/jobs', jobBody({ client: { lat: 59.3, lon: 18.0 } })), 201);
     expect(created.nodeId).toBe(first.nodeId);
-    // The second node stays alive past the first one's deadline (offline after 3 × 10 s of silence).
-    await new Promise((r) => setTimeout(r, 100));
-    await second.send('POST', `/v1/nodes/${second.nodeId}/heartbeat`, heartbeat());
+    // The second node stays alive past the first one's deadline (offline after 3 × 10 s of silence):
+    // the sweep runs 30 020 ms after the assignment, so its heartbeat must come 20 ms after it or later.
     const assignedAt = (await jobRow(created.id))!.assignedAt!;
+    await untilClockPasses(assignedAt + 20);
+    await second.send('POST', `/v1/nodes/${second.nodeId}/heartbeat`, heartbeat());
     await cron(assignedAt + 30_020);
     const moved = (await jobRow(created.id))!;
     expect(moved).toMatchObject({ status: 'assigned', nodeId: second.nodeId, attempts: 2 });
@@ -70,7 +72,8 @@ describe('job faults', () => {
     const created = await json(await renter.call('POST', '/v1/jobs', jobBody({ durationS: 3600, client: { lat: -23.5, lon: -46.6 } })), 201);
     await sendEvent(node, created.id, { kind: 'accepted' });
     await sendEvent(node, created.id, { kind: 'started' });
-    await new Promise((r) => setTimeout(r, 1100));
+    // The node's last sign of life comes more than a second into the run, so there is time to bill.
+    await untilClockPasses((await jobRow(created.id))!.startedAt! + 1000);
     await json(await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat({ runningJobs: [created.id] })), 200);
     const lastSeen = Date.now();
     // Silent for longer than 3 × 10 s: the shard sweep marks it offline, the job sweep fails the job.
