@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
@@ -6,7 +6,7 @@ import { issueApiKey } from '../accounts/api-keys.ts';
 import { createLinkToken } from '../accounts/links.ts';
 import { LINK_PLATFORMS } from '../../db/schema.ts';
 import { badRequest, noRoute } from '../errors.ts';
-import { jsonBody } from '../http/body.ts';
+import { jsonBody, parseJsonBytes, readRawBody } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { encodeBase58 } from '../protocol/base58.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
@@ -28,6 +28,24 @@ const linkTokenSchema = z.strictObject({
   userId: z.string().regex(/^[0-9]{1,25}$/, 'must be a chat user id (digits)'),
 });
 
+// The account always gets a fresh wallet, named in the answer: that wallet is what a node's
+// --owner must be for the account to stake on it. Nothing else is taken, and a field sent anyway
+// is refused rather than ignored (an ignored `wallet` once left a newcomer with an account that
+// could not stake on their node). Taking a caller's wallet instead would let anyone on a shared
+// non-production deployment hold the API key of the account a stranger's node earns into.
+// Input: no body, or a JSON object with no fields.
+async function devAccountInput(c: Context<AppEnv>): Promise<void> {
+  const bytes = await readRawBody(c);
+  if (bytes.byteLength === 0) return;
+  const body = parseJsonBytes(bytes);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('invalid_request', 'body: must be a JSON object with no fields, or empty.');
+  const field = Object.keys(body)[0];
+  if (field === 'wallet') {
+    throw badRequest('invalid_request', 'wallet: not taken; the account gets a new wallet, named in the answer: give that wallet to the agent as --owner.');
+  }
+  if (field !== undefined) throw badRequest('invalid_request', `${field.slice(0, 40)}: unknown field; this route takes no input.`);
+}
+
 export const devApp = new Hono<AppEnv>()
   .use(async (c, next) => {
     if (!c.var.config.isDevelopment) throw noRoute(c.req.method, new URL(c.req.url).pathname);
@@ -35,6 +53,7 @@ export const devApp = new Hono<AppEnv>()
   })
 
   .post('/accounts', async (c) => {
+    await devAccountInput(c);
     const wallet = encodeBase58(crypto.getRandomValues(new Uint8Array(32)));
     const account = await findOrCreateWalletAccount(c.var.db, wallet);
     const apiKey = await issueApiKey(c.var.db, account.id, 'dev');
