@@ -62,6 +62,7 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
     fee: number | null;
     settled_out: number | null;
     commitments: number;
+    ran_cap: number | null;
   }>(`
     SELECT j.id, j.status, j.escrow_amount, a.balance,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'job:' || j.id || ':hold') AS holds,
@@ -69,7 +70,11 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
       j.captured, j.refunded, j.fee,
       (SELECT -sum(e.amount) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
          WHERE t.idempotency_key = 'job:' || j.id || ':settle' AND e.account_id = 'escrow:' || j.id) AS settled_out,
-      (SELECT count(*) FROM gpu_commitments g WHERE g.job_id = j.id) AS commitments
+      (SELECT count(*) FROM gpu_commitments g WHERE g.job_id = j.id) AS commitments,
+      -- What can have run: the node's price for its GPUs from the start to the close, plus the
+      -- receipt grace (jobs.service RECEIPT_GRACE_S); nothing before a start.
+      CASE WHEN j.started_at IS NULL THEN 0
+           ELSE (j.price_per_gpu_hour * j.gpu_count * (max(0, (j.finished_at - j.started_at + 999) / 1000) + 2)) / 3600 END AS ran_cap
     FROM jobs j LEFT JOIN accounts a ON a.id = 'escrow:' || j.id`),
     rows(`SELECT id, balance FROM accounts WHERE kind = 'escrow' AND substr(id, 8) NOT IN (SELECT id FROM jobs)`),
   ]);
@@ -84,6 +89,7 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
       if (j.balance !== 0) bad('a closed job whose escrow account is not empty');
       if ((j.captured ?? 0) + (j.refunded ?? 0) !== j.escrow_amount) bad('captured + refunded differs from the escrow');
       if ((j.captured ?? 0) > j.escrow_amount) bad('captured more than the escrow');
+      if ((j.captured ?? 0) > (j.ran_cap ?? 0)) bad('captured more than the GPU time that can have run');
       if ((j.fee ?? 0) > (j.captured ?? 0)) bad('fee above what was captured');
       if (j.settled_out !== j.escrow_amount) bad('the settlement moved other than the whole escrow');
       if (j.commitments !== 0) bad('a closed job still holds GPUs');
