@@ -1,7 +1,8 @@
 // The agent's end of the job stream: a signed WebSocket to GET /v1/nodes/{id}/stream, where the
 // node's shard pushes job offers and stops the moment they happen. Reconnects with backoff.
-// Node 22+ has a global WebSocket (undici, which accepts the signed headers); on Node 20 there is
-// none, and jobs arrive with heartbeat answers instead.
+// The client is `ws` (bundled into the published agent): Node 20 has no global WebSocket, and
+// one client on every Node version means the stream the tests exercise is the one operators run.
+import { WebSocket as WsWebSocket } from 'ws';
 import { backoffDelayMs } from '../backoff.ts';
 import type { Identity } from '../identity.ts';
 import type { Logger } from '../log.ts';
@@ -22,7 +23,7 @@ export interface JobStreamOptions extends JobStreamHandlers {
   signal: AbortSignal;
   now?: () => number;
   sleep?: Sleep;
-  /** For tests: another WebSocket implementation, or null to act as Node 20. */
+  /** For tests: another WebSocket implementation (one that takes `{ headers }`), or null for none. */
   WebSocketImpl?: typeof WebSocket | null;
   pingMs?: number;
 }
@@ -31,9 +32,9 @@ type UndiciWebSocketCtor = new (url: string, init: { headers: Record<string, str
 
 /** Runs until the signal aborts. Returns false at once when no WebSocket is available. */
 export async function runJobStream(options: JobStreamOptions): Promise<boolean> {
-  const Impl = options.WebSocketImpl === undefined ? globalThis.WebSocket : options.WebSocketImpl;
+  const Impl = options.WebSocketImpl === undefined ? (WsWebSocket as unknown as typeof WebSocket) : options.WebSocketImpl;
   if (!Impl) {
-    options.log.warn('stream_unavailable', 'no WebSocket in this Node.js (needs Node 22+): jobs arrive with heartbeat answers instead of at once');
+    options.log.warn('stream_unavailable', 'no WebSocket client: jobs arrive with heartbeat answers instead of at once');
     return false;
   }
   const sleep = options.sleep ?? realSleep;
