@@ -132,6 +132,11 @@ export interface SettleInput {
   also?: BatchStatement[];
 }
 
+/** `{"NAME":"value",…}` → `{"NAME":"",…}`. */
+export function withoutValues(envJson: string): string {
+  return JSON.stringify(Object.fromEntries(Object.keys(JSON.parse(envJson) as Record<string, string>).map((name) => [name, ''])));
+}
+
 /**
  * Closes a job: its terminal status, the release of its GPUs and the settlement of its escrow
  * (capture to the operator and fees, refund of the rest to the renter) in one batch. The ledger
@@ -153,6 +158,9 @@ export async function settleJob(db: Db, input: SettleInput, nowMs: number): Prom
     fee: Number(s.fee),
     refunded: Number(s.refund),
     finishedAt: input.change.patch?.finishedAt ?? nowMs,
+    // The renter's secrets are needed only to start the job: a closed job keeps the names (the
+    // renter's view lists them) and loses the values, in the closing batch itself.
+    env: withoutValues(job.env),
   };
   try {
     const tx = await postTransaction(
