@@ -4,7 +4,8 @@ import { billableGpuSeconds } from './billing.ts';
 import type { AgentEvent } from './job-input.schema.ts';
 import { statusAfterAgentEvent } from './job-state.ts';
 import { redactSecrets } from './job-view.ts';
-import { changeStatements, eventSeen, eventStatement, getJob, logStatement, runChange, type JobRow } from './jobs.repo.ts';
+import { changeStatements, eventSeen, eventStatement, getJob, runChange, type JobRow } from './jobs.repo.ts';
+import { LOG_STATUSES, storeLogChunk } from './log-caps.ts';
 import { closeJob, handleFault, RECEIPT_GRACE_S, type JobsContext } from './jobs.service.ts';
 
 // Signed events from the agent that holds a job. Each event id is recorded once, in the same
@@ -53,9 +54,14 @@ export async function applyAgentEvent(
     });
 
     if (event.kind === 'log') {
+      // Logs only while the job is starting or running, under the per-job caps (log-caps.ts).
+      // Otherwise the line is acknowledged and nothing is written, not even the event id, so a
+      // node cannot grow D1 with them; and a closed job's env values are deleted (settleJob), so a
+      // late line could not be redacted anyway.
+      if (!LOG_STATUSES.includes(job.status)) return { status: job.status, duplicate: false, applied: false };
       const data = redactSecrets(event.data, JSON.parse(job.env) as Record<string, string>);
-      await runChange(ctx.db, [record, logStatement(ctx.db, { jobId, seq: event.seq, stream: event.stream, data, at: nowMs })]);
-      return { status: job.status, duplicate: false, applied: true };
+      const outcome = await storeLogChunk(ctx.db, { jobId, eventId: event.eventId, nodeId, seq: event.seq, stream: event.stream, data, at: nowMs });
+      return { status: job.status, duplicate: false, applied: outcome === 'stored' };
     }
     if (event.kind === 'rejected') {
       await runChange(ctx.db, [record]);
