@@ -4,6 +4,7 @@ import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { postTransaction } from '../../workers/ledger/ledger.repo.ts';
 import { closeDueEpochs } from '../../workers/rewards/close-epoch.ts';
 import type { Config } from '../../workers/config.ts';
+import { getParams } from '../../workers/governance/params.repo.ts';
 import { refreshEligibility } from '../../workers/staking/eligibility.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import { authed, devAccount, ownedNode, sql, testConfig, verifyNode, type TestAccount } from './helpers/staking.ts';
@@ -267,21 +268,27 @@ describe('epoch close', () => {
     await refreshEligibility(testDb(), testConfig(), null).run();
   });
 
-  it('pays the work pool by verified GPU-seconds to eligible nodes only', async () => {
+  it('pays the work pool by the fees its jobs paid, up to the governed multiple of them, to eligible nodes only', async () => {
     const config = testConfig(economy);
     const worker = await stakedNode({ operatorStake: 400, onlineMs: 0 });
     const report = await closeDueEpochs(testDb(), config, {
       nowMs: afterEpoch(110),
       workSource: async () => [
-        { nodeId: worker.node.nodeId, gpuSeconds: 7200 },
-        { nodeId: 'NotEligibleNode1111111111111111111', gpuSeconds: 99_999 },
+        { nodeId: worker.node.nodeId, gpuSeconds: 7200, fees: 100 * T },
+        { nodeId: 'NotEligibleNode1111111111111111111', gpuSeconds: 99_999, fees: 500 * T },
       ],
     });
     expect(report.closed).toContain(110);
     const e = await epochRow(110);
-    const [row] = await sql<{ gpu_seconds: number; work_reward: number }>('SELECT gpu_seconds, work_reward FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', worker.node.nodeId);
-    expect(row).toEqual({ gpu_seconds: 7200, work_reward: e.work_pool });
+    const multiple = (await getParams(testDb(), config)).work_reward_fee_multiple_bps;
+    expect(e.work_fee_multiple_bps).toBe(multiple);
+    const [row] = await sql<{ gpu_seconds: number; work_fees: number; work_reward: number }>('SELECT gpu_seconds, work_fees, work_reward FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', worker.node.nodeId);
+    // Only this node's fees count: the ineligible node's neither raise the cap nor take a share.
+    const paid = Math.min(e.work_pool as number, Math.floor((100 * T * multiple) / 10_000));
+    expect(paid).toBeLessThan(e.work_pool as number);
+    expect(row).toEqual({ gpu_seconds: 7200, work_fees: 100 * T, work_reward: paid });
     expect(await sql('SELECT 1 FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', 'NotEligibleNode1111111111111111111')).toEqual([]);
+    expect(e.carry_out).toBe((e.capacity_pool as number) + (e.work_pool as number) - (e.minted as number));
     await expectLedgerReconciles();
   });
 

@@ -13,6 +13,7 @@ import { allocateRewardTake } from '../slashing/slash-plan.ts';
 import { assertChanged, assertChangedExactly } from '../staking/sql-assert.ts';
 import { STAKING_ACCOUNTS } from '../staking/staking-accounts.ts';
 import { expireChallenges, issueRandomChallenges } from '../verification/challenges.repo.ts';
+import { getParams } from '../governance/params.repo.ts';
 import { epochBounds, epochAt, epochMs } from './epoch-clock.ts';
 import { computeEpochRewards, epochPools, type RewardNode } from './epoch-rewards.ts';
 import { epochEmission, epochsPerYear } from './emission.ts';
@@ -24,8 +25,9 @@ import { workServedInEpoch, type WorkSource } from './work-served.ts';
 // effects, and every ledger posting has a key derived from the epoch, so a second cron, a crash
 // or a retry at any point repeats nothing and loses nothing:
 //
-//   snapshot   one batch: the epochs row (its PRIMARY KEY lets only one close begin), eligible
-//              nodes' uptime, GPU weight and work frozen into epoch_nodes, bonded stake into
+//   snapshot   one batch: the epochs row (its PRIMARY KEY lets only one close begin, and it
+//              keeps the governed work-fee multiple), eligible nodes' uptime, GPU weight, work
+//              and the fees it paid frozen into epoch_nodes, bonded stake into
 //              epoch_stakes, pending slashes claimed, commission changes applied
 //   compute    reads the frozen inputs, runs the pure arithmetic (epoch-rewards.ts), writes
 //              results, then mints the epoch's rewards into system:reward_pool (`epoch:<n>:mint`)
@@ -152,8 +154,8 @@ async function nextEpoch(exec: Exec, config: Config, options: CloseOptions): Pro
 }
 
 const EPOCH_ROW_SQL = `SELECT epoch, status, step, cursor, start_ms AS startMs, end_ms AS endMs, emission, carry_in AS carryIn, minted,
-  carry_out AS carryOut, capacity_pool AS capacityPool, work_pool AS workPool, fees, burned, nodes, credit_chunks AS creditChunks,
-  queries, runs, started_at AS startedAt, closed_at AS closedAt FROM epochs WHERE epoch = ?1`;
+  carry_out AS carryOut, capacity_pool AS capacityPool, work_pool AS workPool, fees, burned, work_fee_multiple_bps AS workFeeMultipleBps,
+  nodes, credit_chunks AS creditChunks, queries, runs, started_at AS startedAt, closed_at AS closedAt FROM epochs WHERE epoch = ?1`;
 
 async function runStep(exec: Exec, config: Config, options: CloseOptions, row: EpochRow): Promise<boolean> {
   switch (row.step) {
@@ -200,7 +202,9 @@ const CATALOG_WEIGHTS = JSON.stringify(Object.fromEntries(GPU_CATALOG.map((g) =>
 async function snapshot(exec: Exec, config: Config, options: CloseOptions, epoch: number, carryIn: bigint): Promise<void> {
   const { startMs, endMs } = epochBounds(config, epoch);
   exec.charge(1);
-  const work = (await (options.workSource ?? workServedInEpoch)(exec.db, { startMs, endMs })).filter((w) => w.gpuSeconds > 0);
+  const work = (await (options.workSource ?? workServedInEpoch)(exec.db, { startMs, endMs })).filter((w) => w.gpuSeconds > 0 || w.fees > 0);
+  exec.charge(1);
+  const workFeeMultipleBps = (await getParams(exec.db, config, options.nowMs)).work_reward_fee_multiple_bps;
   const schedule = {
     total: BigInt(config.EMISSION_TOTAL_TOKENS) * 10n ** BigInt(config.TOKEN_DECIMALS),
     releaseBps: config.EMISSION_YEARLY_RELEASE_BPS,
@@ -217,22 +221,22 @@ async function snapshot(exec: Exec, config: Config, options: CloseOptions, epoch
       db
         .prepare(
           // Only nodes already in the snapshot (eligible ones) take work; upsert for the same reason as in compute.
-          `INSERT INTO epoch_nodes (epoch, node_id, uptime_ms, weight_milli, geo_cell, commission_bps, gpu_seconds)
-           SELECT ?1, value ->> 'n', 0, 0, '', 0, value ->> 's' FROM json_each(?2)
+          `INSERT INTO epoch_nodes (epoch, node_id, uptime_ms, weight_milli, geo_cell, commission_bps, gpu_seconds, work_fees)
+           SELECT ?1, value ->> 'n', 0, 0, '', 0, value ->> 's', value ->> 'f' FROM json_each(?2)
            WHERE EXISTS (SELECT 1 FROM epoch_nodes e WHERE e.epoch = ?1 AND e.node_id = value ->> 'n')
-           ON CONFLICT (epoch, node_id) DO UPDATE SET gpu_seconds = excluded.gpu_seconds`,
+           ON CONFLICT (epoch, node_id) DO UPDATE SET gpu_seconds = excluded.gpu_seconds, work_fees = excluded.work_fees`,
         )
-        .bind(epoch, JSON.stringify(work.slice(i, i + chunk).map((w) => ({ n: w.nodeId, s: w.gpuSeconds })))),
+        .bind(epoch, JSON.stringify(work.slice(i, i + chunk).map((w) => ({ n: w.nodeId, s: w.gpuSeconds, f: w.fees })))),
     );
   }
   try {
     await exec.batch([
       db
         .prepare(
-          `INSERT INTO epochs (epoch, status, step, cursor, start_ms, end_ms, emission, carry_in, capacity_pool, work_pool, fees, started_at)
-           VALUES (?1, 'closing', 'compute', 0, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT balance FROM accounts WHERE id = ?8), ?9)`,
+          `INSERT INTO epochs (epoch, status, step, cursor, start_ms, end_ms, emission, carry_in, capacity_pool, work_pool, fees, started_at, work_fee_multiple_bps)
+           VALUES (?1, 'closing', 'compute', 0, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT balance FROM accounts WHERE id = ?8), ?9, ?10)`,
         )
-        .bind(epoch, startMs, endMs, Number(emission), Number(carryIn), Number(pools.capacityPool), Number(pools.workPool), SYSTEM_ACCOUNTS.fees, now),
+        .bind(epoch, startMs, endMs, Number(emission), Number(carryIn), Number(pools.capacityPool), Number(pools.workPool), SYSTEM_ACCOUNTS.fees, now, workFeeMultipleBps),
       db
         .prepare(`INSERT INTO node_staking (node_id, commission_bps, reward_online_ms, updated_at) SELECT id, ?1, 0, ?2 FROM nodes WHERE true ON CONFLICT (node_id) DO NOTHING`)
         .bind(config.COMMISSION_DEFAULT_BPS, now),
@@ -287,16 +291,16 @@ async function compute(exec: Exec, config: Config, row: EpochRow): Promise<void>
   const read = config.CLOSE_CHUNK_ROWS * 4;
   const nodes: (RewardNode & { slashDue: bigint })[] = [];
   for (let after = ''; ; ) {
-    const page = await exec.all<{ node_id: string; operator_account: string; uptime_ms: number; weight_milli: number; geo_cell: string; gpu_seconds: number; commission_bps: number }>(
+    const page = await exec.all<{ node_id: string; operator_account: string; uptime_ms: number; weight_milli: number; geo_cell: string; gpu_seconds: number; work_fees: number; commission_bps: number }>(
       db
         .prepare(
-          `SELECT node_id, operator_account, uptime_ms, weight_milli, geo_cell, gpu_seconds, commission_bps FROM epoch_nodes
+          `SELECT node_id, operator_account, uptime_ms, weight_milli, geo_cell, gpu_seconds, work_fees, commission_bps FROM epoch_nodes
            WHERE epoch = ?1 AND node_id > ?2 ORDER BY node_id LIMIT ?3`,
         )
         .bind(row.epoch, after, read),
     );
     for (const r of page) {
-      nodes.push({ nodeId: r.node_id, operatorAccount: r.operator_account, uptimeMs: r.uptime_ms, weightMilli: r.weight_milli, geoCell: r.geo_cell, gpuSeconds: r.gpu_seconds, commissionBps: r.commission_bps, slashDue: 0n });
+      nodes.push({ nodeId: r.node_id, operatorAccount: r.operator_account, uptimeMs: r.uptime_ms, weightMilli: r.weight_milli, geoCell: r.geo_cell, gpuSeconds: r.gpu_seconds, workFees: r.work_fees, commissionBps: r.commission_bps, slashDue: 0n });
     }
     if (page.length < read) break;
     after = page.at(-1)!.node_id;
@@ -329,6 +333,8 @@ async function compute(exec: Exec, config: Config, row: EpochRow): Promise<void>
       epochMs: epochMs(config),
       regionTargetNodes: config.REGION_TARGET_NODES,
       regionMaxBonusBps: config.REGION_MAX_BONUS_BPS,
+      // Frozen at the snapshot; an epoch snapshotted before the column existed uses the configured default.
+      workFeeMultipleBps: row.workFeeMultipleBps ?? config.WORK_REWARD_FEE_MULTIPLE_BPS,
     },
     nodes,
     stakes,

@@ -3,7 +3,8 @@ import { splitNodeReward, type RewardShare, type StakeShare } from './node-split
 import { regionMultiplierBps } from './region.ts';
 
 // The reward arithmetic of one epoch, without I/O: the epoch's pools are split between eligible
-// nodes (capacity by uptime × GPU weight × regional multiplier, work by verified GPU-seconds),
+// nodes (capacity by uptime × GPU weight × regional multiplier; work by the protocol fees the
+// node's jobs paid, the pool capped at a governed multiple of those fees — see workPaid),
 // pending slashes are taken from each node's reward first, and what is left is shared between
 // its stakers. Every split is exact (apportion.ts); a pool nobody earned is carried, not lost.
 
@@ -15,6 +16,8 @@ export interface RewardNode {
   weightMilli: number;
   geoCell: string;
   gpuSeconds: number;
+  /** Base units of protocol fees the node's jobs paid in the epoch: the work reward's weight. */
+  workFees: number;
   commissionBps: number;
   /** Base units of pending slashes to take from this node's reward before anyone is paid. */
   slashDue: bigint;
@@ -26,6 +29,8 @@ export interface RewardParams {
   epochMs: number;
   regionTargetNodes: number;
   regionMaxBonusBps: number;
+  /** Governance's `work_reward_fee_multiple_bps`: work rewards ≤ this multiple of the fees (10 000 = 1×). */
+  workFeeMultipleBps: number;
 }
 
 export interface NodeReward {
@@ -56,13 +61,26 @@ export function capacityScore(node: RewardNode, regionBps: number, epochMs: numb
   return BigInt(uptime) * BigInt(Math.max(0, node.weightMilli)) * BigInt(regionBps);
 }
 
+/**
+ * The part of the work pool paid out: at most `multipleBps` of the fees the epoch's work paid.
+ * Weighted by fees and capped so, a node's work reward is at most that multiple of its own fees,
+ * which are the one real cost of renting one's own node; at or below 1× farming never pays.
+ */
+export function workPaid(workPool: bigint, totalFees: bigint, multipleBps: number): bigint {
+  const cap = (totalFees * BigInt(Math.max(0, multipleBps))) / 10_000n;
+  return cap < workPool ? cap : workPool;
+}
+
 export function computeEpochRewards(params: RewardParams, nodes: readonly RewardNode[], stakes: readonly (StakeShare & { nodeId: string })[]): EpochRewards {
   const perCell = new Map<string, number>();
   for (const n of nodes) perCell.set(n.geoCell, (perCell.get(n.geoCell) ?? 0) + 1);
   const region = new Map(nodes.map((n) => [n.nodeId, regionMultiplierBps(perCell.get(n.geoCell)!, params.regionTargetNodes, params.regionMaxBonusBps)]));
 
   const capacity = apportion(params.capacityPool, nodes.map((n) => ({ key: n.nodeId, weight: capacityScore(n, region.get(n.nodeId)!, params.epochMs) })));
-  const work = apportion(params.workPool, nodes.map((n) => ({ key: n.nodeId, weight: BigInt(Math.max(0, n.gpuSeconds)) })));
+  const fees = nodes.map((n) => ({ key: n.nodeId, weight: BigInt(Math.max(0, n.workFees)) }));
+  const totalFees = fees.reduce((sum, f) => sum + f.weight, 0n);
+  // What is not paid (beyond the cap, or nobody's fees) is carried like any unearned pool.
+  const work = apportion(workPaid(params.workPool, totalFees, params.workFeeMultipleBps), fees);
 
   const stakesByNode = new Map<string, StakeShare[]>();
   for (const s of stakes) {

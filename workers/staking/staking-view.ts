@@ -8,7 +8,7 @@ export function unbondingView(row: { id: number; nodeId: string; amount: number;
 }
 
 export function epochNodeView(
-  row: { epoch: number; nodeId: string; uptimeMs: number; weightMilli: number; regionBps: number; gpuSeconds: number; commissionBps: number; capacityReward: number; workReward: number; slashedReward: number; netReward: number },
+  row: { epoch: number; nodeId: string; uptimeMs: number; weightMilli: number; regionBps: number; gpuSeconds: number; workFees: number; commissionBps: number; capacityReward: number; workReward: number; slashedReward: number; netReward: number },
   d: number,
 ) {
   return {
@@ -18,6 +18,8 @@ export function epochNodeView(
     gpuWeight: row.weightMilli / 1000,
     regionMultiplier: row.regionBps / 10_000,
     gpuSeconds: row.gpuSeconds,
+    /** Protocol fees the node's jobs paid in the epoch: what the work reward follows. */
+    workFees: formatAmount(row.workFees, d),
     commissionBps: row.commissionBps,
     capacityReward: formatAmount(row.capacityReward, d),
     workReward: formatAmount(row.workReward, d),

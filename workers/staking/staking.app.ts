@@ -120,6 +120,8 @@ export const stakingApp = new Hono<AppEnv>()
       endAt: new Date(row.endMs).toISOString(),
       nodes: row.nodes,
       ...Object.fromEntries(amounts.map((k) => [k, formatAmount(row[k], d)])),
+      // Work rewards paid were at most this multiple of the fees the epoch's work paid (null: before the cap).
+      workFeeMultipleBps: row.workFeeMultipleBps,
       queries: row.queries,
       runs: row.runs,
       closedAt: row.closedAt === null ? null : new Date(row.closedAt).toISOString(),

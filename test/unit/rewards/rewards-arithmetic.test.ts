@@ -14,6 +14,7 @@ const node = (over: Partial<RewardNode> & { nodeId: string }): RewardNode => ({
   weightMilli: 1000,
   geoCell: 'c1',
   gpuSeconds: 0,
+  workFees: 0,
   commissionBps: 0,
   slashDue: 0n,
   ...over,
@@ -101,13 +102,13 @@ describe('node reward split', () => {
 });
 
 describe('epoch rewards', () => {
-  it('hand-computed: two nodes, capacity by uptime × weight × region, work by GPU-seconds', () => {
+  it('hand-computed: two nodes, capacity by uptime × weight × region, work by the fees its jobs paid', () => {
     // A: 1 h × RTX 4090 (1.000) alone in cell c1 → ×2; B: 0.5 h × H100 (4.000) alone in c2 → ×2.
     // capacity scores 3.6e6·1000·2e4 : 1.8e6·4000·2e4 = 1 : 2 → 700 pool → 233.33 / 466.67 → 233, 467.
-    // work: A 100 s, B 300 s of a 300 pool → 75, 225.
+    // work: A's jobs paid 100 of fees, B's 300; the pool of 300 is under 1× the fees (400) → 75, 225.
     const result = computeEpochRewards(
-      { capacityPool: 700n, workPool: 300n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 10_000 },
-      [node({ nodeId: 'A', gpuSeconds: 100 }), node({ nodeId: 'B', uptimeMs: HOUR / 2, weightMilli: 4000, geoCell: 'c2', gpuSeconds: 300 })],
+      { capacityPool: 700n, workPool: 300n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 10_000, workFeeMultipleBps: 10_000 },
+      [node({ nodeId: 'A', gpuSeconds: 100, workFees: 100 }), node({ nodeId: 'B', uptimeMs: HOUR / 2, weightMilli: 4000, geoCell: 'c2', gpuSeconds: 300, workFees: 300 })],
       [],
     );
     expect(result.nodes.map((n) => [n.nodeId, n.regionBps, n.capacityReward, n.workReward, n.netReward])).toEqual([
@@ -120,7 +121,7 @@ describe('epoch rewards', () => {
   });
   it('caps uptime at the epoch and carries a pool nobody earned', () => {
     const result = computeEpochRewards(
-      { capacityPool: 500n, workPool: 200n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 10_000 },
+      { capacityPool: 500n, workPool: 200n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 10_000, workFeeMultipleBps: 10_000 },
       [node({ nodeId: 'A', uptimeMs: 5 * HOUR }), node({ nodeId: 'B', uptimeMs: HOUR, geoCell: 'c1' })],
       [],
     );
@@ -130,12 +131,36 @@ describe('epoch rewards', () => {
   });
   it('takes slashes from the node reward first and keeps Σ shares + slashed = minted', () => {
     const result = computeEpochRewards(
-      { capacityPool: 1000n, workPool: 0n, epochMs: HOUR, regionTargetNodes: 1, regionMaxBonusBps: 0 },
+      { capacityPool: 1000n, workPool: 0n, epochMs: HOUR, regionTargetNodes: 1, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 },
       [node({ nodeId: 'A', slashDue: 300n }), node({ nodeId: 'B', slashDue: 5000n })],
       [{ nodeId: 'A', accountId: 'op-A', amount: 10n }],
     );
     expect(result.nodes.map((n) => [n.slashedReward, n.netReward])).toEqual([[300n, 200n], [500n, 0n]]);
     expect(result.distributed + result.slashedFromRewards).toBe(result.minted);
+  });
+  it('pays work by the fees its jobs paid, not GPU-seconds: a node rented by its own operator for 1 base unit takes nothing', () => {
+    // H: 2 GPU-seconds that paid 200 units of fees; S: 20 000 GPU-seconds at a price that paid none.
+    const params = { capacityPool: 0n, workPool: 300_000n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 };
+    const honest = node({ nodeId: 'H', gpuSeconds: 2, workFees: 200 });
+    const alone = computeEpochRewards(params, [honest], []);
+    const farmed = computeEpochRewards(params, [honest, node({ nodeId: 'S', gpuSeconds: 20_000, workFees: 0 })], []);
+    expect(farmed.nodes.map((n) => [n.nodeId, n.workReward])).toEqual([['H', 200n], ['S', 0n]]);
+    expect(farmed.nodes[0]!.workReward).toBe(alone.nodes[0]!.workReward);
+    // The pool beyond 1× the fees is carried, not minted.
+    expect(farmed.minted).toBe(200n);
+    expect(farmed.carry).toBe(299_800n);
+  });
+  it('caps work rewards at the governed multiple of the fees, and splits a smaller pool by fees', () => {
+    const nodes = [node({ nodeId: 'A', gpuSeconds: 10, workFees: 1000 }), node({ nodeId: 'B', gpuSeconds: 10, workFees: 3000 })];
+    const half = computeEpochRewards({ capacityPool: 0n, workPool: 1_000_000n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 5000 }, nodes, []);
+    expect(half.nodes.map((n) => n.workReward)).toEqual([500n, 1500n]);
+    expect(half.carry).toBe(1_000_000n - 2000n);
+    const small = computeEpochRewards({ capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 }, nodes, []);
+    expect(small.nodes.map((n) => n.workReward)).toEqual([25n, 75n]);
+    expect(small.carry).toBe(0n);
+    const none = computeEpochRewards({ capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 0 }, nodes, []);
+    expect(none.minted).toBe(0n);
+    expect(none.carry).toBe(100n);
   });
   it('splits pools: 30% work of emission + carry', () => {
     expect(epochPools(1000n, 1n, 3000)).toEqual({ capacityPool: 701n, workPool: 300n });
