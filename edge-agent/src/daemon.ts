@@ -12,6 +12,9 @@ import { measureProbes, type ProbePoint } from './probes.ts';
 import { gpuSourceFor, registrationBody } from './registration.ts';
 import { createSignedFetch } from './signed-fetch.ts';
 import { createChallengeLoop } from './verification/challenge-loop.ts';
+import { dockerSolver } from './verification/challenge-runner.ts';
+import { DEFAULT_VERIFY_IMAGE } from './verification/docker-solver.ts';
+import { createImagePuller } from './verification/image-pull.ts';
 import { sleep as realSleep, type Sleep } from './sleep.ts';
 import { AGENT_VERSION } from './version.ts';
 import { createDockerRuntime } from './jobs/docker-runtime.ts';
@@ -43,6 +46,10 @@ export interface DaemonOptions {
   fetch?: typeof globalThis.fetch;
   /** The job runtime; default: Docker on a real host, local processes with simulated GPUs. */
   runtime?: ContainerRuntime;
+  /** The verification image pulled at start on a real host; default DEFAULT_VERIFY_IMAGE. */
+  verifyImage?: string;
+  /** The docker CLI for the image pull, challenges and jobs; `docker` on PATH by default. */
+  dockerPath?: string;
   /** Keep the WebSocket job stream closed (jobs then come with heartbeat answers only). */
   noJobStream?: boolean;
 }
@@ -82,11 +89,14 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
     signedFetch: createSignedFetch(identity, config.controlPlaneUrl, { fetch: options.fetch, now }),
     timeoutMs: options.requestTimeoutMs,
   });
-  const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now });
+  // A real host pulls the verification image now, with progress, so the first challenge does not wait on it.
+  const verifyImage = gpus.simulated ? null : createImagePuller({ image: options.verifyImage ?? DEFAULT_VERIFY_IMAGE, dockerPath: options.dockerPath, log, signal, now });
+  verifyImage?.ensure().catch(() => undefined); // logged by the puller; retried before each challenge poll
+  const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now, prepare: verifyImage?.ensure, gpuSolver: dockerSolver({ dockerPath: options.dockerPath, image: options.verifyImage }) });
 
   // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
   const jobGpus = hostGpus(snapshot.inventory);
-  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length }));
+  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length, dockerPath: options.dockerPath }));
   if (runtime.simulated) log.warn('simulated_runtime', 'SIMULATED job runtime: jobs run as local processes, without containers or GPUs');
   const runner = new JobRunner({
     runtime,

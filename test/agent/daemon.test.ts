@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonOptions } from '../../edge-agent/src/daemon.ts';
@@ -222,7 +223,10 @@ describe('daemon against a stand-in control plane', () => {
     const nvidiaSmiPath = await fakeNvidiaSmi('nvidia-smi-mixed-rtx4090-rtx3090.csv');
     const { cp, home } = await setup({}, { simulateGpus: null, nvidiaSmiPath });
     const { sleep } = recordingSleep();
-    const { logger } = start({ home, sleep });
+    // A real host pulls the verification image at start: a stand-in docker that has it already.
+    const docker = join(await tempDir(), 'docker');
+    await writeFile(docker, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const { logger } = start({ home, sleep, dockerPath: docker });
     await waitFor(() => cp.heartbeats().length >= 1, 'a heartbeat');
     expect((cp.registrations()[0]!.json as { gpus: unknown }).gpus).toEqual([
       { model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2 },

@@ -19,6 +19,8 @@ export interface ChallengeLoopOptions {
   now?: () => number;
   pollMs?: number;
   gpuSolver?: Solver;
+  /** Runs before each poll until it succeeds (the verification image pull): challenges are only fetched once the solver can start at once. */
+  prepare?: () => Promise<void>;
 }
 
 export function createChallengeLoop(options: ChallengeLoopOptions): { tick(): void; idle(): Promise<void> } {
@@ -30,7 +32,9 @@ export function createChallengeLoop(options: ChallengeLoopOptions): { tick(): vo
     tick() {
       if (running || options.signal.aborted || now() < nextAt) return;
       nextAt = now() + (options.pollMs ?? CHALLENGE_POLL_MS);
-      running = answerChallenges({ send, nodeId: options.identity.nodeId, simulated: options.simulated, gpuSolver: options.gpuSolver, log: options.log, signal: options.signal, now })
+      running = Promise.resolve()
+        .then(() => options.prepare?.())
+        .then(() => answerChallenges({ send, nodeId: options.identity.nodeId, simulated: options.simulated, gpuSolver: options.gpuSolver, log: options.log, signal: options.signal, now }))
         .then(() => undefined)
         .catch((err: unknown) => {
           if (!options.signal.aborted) options.log.warn('challenge_error', `hardware challenge not answered: ${err instanceof Error ? err.message : String(err)}`);
