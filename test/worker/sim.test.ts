@@ -8,7 +8,8 @@ import { describeFailure, runSeed, type SimResult } from './sim/sim-run.ts';
 
 (globalThis as { isSecureContext?: boolean }).isSecureContext ??= true;
 
-const FIXED_SEEDS = [0x51a1, 0xbeef5, 0x7e57ab1e];
+// Chosen so that together they inject every fault kind (RPC timeout and clock skew come from seed 1).
+const FIXED_SEEDS = [0x51a1, 1, 0x7e57ab1e];
 const FIXED_STEPS = 60;
 
 interface Options {
@@ -36,8 +37,9 @@ describe('seeded fault simulation', () => {
       console.log(`SIM_RESULT ${JSON.stringify({ seed: result.seed, ok: result.ok, steps: result.steps, ms: Math.round(result.ms), phases: result.phases, faults: result.faults, ops: result.ops, opMs: result.opMs })}`);
       if (!result.ok || options.seed) console.log(describeFailure(result));
       expect(result.violations, describeFailure(result)).toEqual([]);
-      // Each seed really injected faults: a run without crashes or duplicates proves little.
-      expect(result.faults.crash ?? 0).toBeGreaterThan(0);
+      // The fixed seeds really inject crashes: a run without them proves little. (A random seed
+      // may draw none; it is not failed for that.)
+      if (FIXED_SEEDS.includes(seed) && !options.seed && !options.seeds) expect(result.faults.crash ?? 0).toBeGreaterThan(0);
     });
   }
 });
