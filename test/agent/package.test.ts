@@ -111,7 +111,7 @@ describe('the gridplane-agent package', () => {
     expect(checks.reach).toMatchObject({ status: 'fail', detail: expect.stringContaining('127.0.0.1:9') });
 
     // npx finds the installed copy without a registry.
-    const npx = await exec('npx', ['--offline', '--no', '--', 'gridplane-agent', '--version'], { cwd: app, env: { ...env, npm_config_cache: join(work, 'npm-cache') } });
+    const npx = await exec('npx', ['--offline', '--no', '--', 'gridplane-agent', '--version'], { cwd: app, env: { ...env, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' } });
     expect(npx.stderr).toBe('');
     expect(npx.stdout.trim()).toBe(AGENT_VERSION);
   });
