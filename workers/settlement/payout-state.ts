@@ -14,7 +14,14 @@ import type { Commitment } from './rpc-schemas.ts';
 //   refuses a signature it has already processed.
 // - A new transaction (new blockhash, new signature) is made only when the old one provably can
 //   never land: the FINALIZED block height is past its lastValidBlockHeight, and AFTER reading that
-//   height, getSignatureStatuses (with history search) does not know the signature.
+//   height, getSignatureStatuses (with history search) does not know the signature — answered by a
+//   node that has reached the slot of that finalized block. Behind a load balancer the two reads
+//   can hit different backends; a status from one still behind the block that holds the
+//   transaction says "unknown" about a transaction that has landed. Re-signing on that would pay
+//   twice, so a status from behind (or refused with -32016) is no evidence: wait.
+// - A transaction the node's simulation refused with an instruction error (a recipient account
+//   that refuses the transfer, say) is not re-signed once dead: the same transfers would fail the
+//   same way. The batch fails, and settlement splits it to find the payout at fault.
 // - `paid` only at `finalized`. A failed transaction moves no tokens, so a `failed` batch's
 //   payouts may go back to the queue (in a new batch).
 
@@ -35,11 +42,20 @@ export interface PayoutBatchRecord {
   failureReason: PayoutFailure | null;
 }
 
-export type PayoutFailure = 'failed_on_chain' | 'expired_not_landed';
+/**
+ * `rejected_in_preflight` is also kept on a `signed`/`sent` record: the current transaction was
+ * refused by the node's simulation with an instruction error (not proof it cannot land: it may
+ * still, if the state changes; it only decides what happens once it is provably dead).
+ */
+export type PayoutFailure = 'failed_on_chain' | 'expired_not_landed' | 'rejected_in_preflight';
 
 export interface ChainObservation {
-  /** getBlockHeight at `finalized`, read BEFORE the status. */
+  /** Block height of the finalized bank (getEpochInfo), read BEFORE the status. */
   finalizedBlockHeight: number;
+  /** Slot of that same bank. */
+  finalizedSlot: number;
+  /** Context slot of the node that answered the status; null when it refused for being behind (-32016). */
+  statusContextSlot: number | null;
   /** getSignatureStatuses (searchTransactionHistory) for the record's signature. */
   status: { slot: number; err: unknown; confirmationStatus?: Commitment | null | undefined } | null;
 }
@@ -47,7 +63,7 @@ export interface ChainObservation {
 export type PayoutAction =
   | { kind: 'sign' } // first transaction: fresh blockhash, store as `signed`, then broadcast
   | { kind: 'broadcast' } // send the stored bytes (again); the blockhash is still valid
-  | { kind: 'wait'; reason: 'landed_not_finalized' }
+  | { kind: 'wait'; reason: 'landed_not_finalized' | 'status_behind' }
   | { kind: 're_sign'; reason: 'expired_not_landed' } // the old transaction is dead: sign a new one
   | { kind: 'mark_paid'; slot: number }
   | { kind: 'mark_failed'; reason: PayoutFailure; slot?: number; err?: unknown }
@@ -100,7 +116,12 @@ export function nextPayoutAction(
         return { kind: 'mark_failed', reason: 'failed_on_chain', slot: status.slot, err: status.err };
       }
       if (observation.finalizedBlockHeight <= record.lastValidBlockHeight) return { kind: 'broadcast' };
+      // "Unknown" from a node that has not reached the finalized block is no proof of anything.
+      if (observation.statusContextSlot === null || observation.statusContextSlot < observation.finalizedSlot) {
+        return { kind: 'wait', reason: 'status_behind' };
+      }
       // Provably dead: it is in no block up to a finalized height at which it can no longer be included.
+      if (record.failureReason === 'rejected_in_preflight') return { kind: 'mark_failed', reason: 'rejected_in_preflight' };
       if (record.attempt >= policy.maxAttempts) return { kind: 'mark_failed', reason: 'expired_not_landed' };
       return { kind: 're_sign', reason: 'expired_not_landed' };
     }

@@ -11,7 +11,7 @@ import {
 } from './payout-state.ts';
 import { buildPayoutTransaction } from './payout-transaction.ts';
 import type { SolanaRpc } from './rpc-client.ts';
-import { SolanaRpcError } from './rpc-error.ts';
+import { MIN_CONTEXT_SLOT_NOT_REACHED, SolanaRpcError } from './rpc-error.ts';
 
 // The thin I/O around payout-state.ts: observe the chain, ask `nextPayoutAction`, act, persist.
 // The cron calls `runPayoutStep` once per open batch per tick; each call is one safe step.
@@ -44,11 +44,21 @@ export interface PayoutStepResult {
   conflict?: boolean;
 }
 
-/** Reads the finalized block height first, then the status: in that order, "absent" is a proof. */
+/**
+ * Reads the finalized block height (with its slot, from one bank) first, then the status from a
+ * node at or past that slot: in that order, "absent" is a proof. A node behind it answers -32016
+ * or a lower context slot; either way the observation says so and nothing is re-signed on it.
+ */
 export async function observePayout(rpc: SolanaRpc, signature: string): Promise<ChainObservation> {
-  const finalizedBlockHeight = await rpc.getBlockHeight('finalized');
-  const [status] = await rpc.getSignatureStatuses([signature]);
-  return { finalizedBlockHeight, status: status ?? null };
+  const finalized = await rpc.getEpochInfo('finalized');
+  const base = { finalizedBlockHeight: finalized.blockHeight, finalizedSlot: finalized.slot };
+  try {
+    const { contextSlot, statuses } = await rpc.getSignatureStatusesAt([signature], finalized.slot);
+    return { ...base, statusContextSlot: contextSlot, status: statuses[0] ?? null };
+  } catch (error) {
+    if (error instanceof SolanaRpcError && error.rpcCode === MIN_CONTEXT_SLOT_NOT_REACHED) return { ...base, statusContextSlot: null, status: null };
+    throw error;
+  }
 }
 
 /**
@@ -101,6 +111,7 @@ export async function runPayoutStep(
         wireTransaction: tx.wireBase64,
         blockhash: tx.blockhash,
         lastValidBlockHeight: tx.lastValidBlockHeight,
+        failureReason: null, // a new transaction: the old one's preflight verdict is not its
       };
       // Stored before the first byte leaves: from here on the signature is never unknown.
       if (!(await deps.save(signed, record))) return { action, record, conflict: true };
@@ -115,11 +126,23 @@ async function broadcast(deps: PayoutStepDeps, action: PayoutAction, record: Pay
   } catch (error) {
     // Timeout, dropped connection, preflight "already processed": none of them says whether the
     // transaction landed. Keep the record; the next step reads the chain.
-    if (error instanceof SolanaRpcError) return { action, record, sendError: error };
-    throw error;
+    if (!(error instanceof SolanaRpcError)) throw error;
+    if (refusedByInstruction(error) && record.failureReason !== 'rejected_in_preflight') {
+      // Remembered so that once it is provably dead the batch fails instead of re-signing the same transfers.
+      const saved = await persist(deps, action, record, { ...record, failureReason: 'rejected_in_preflight' });
+      return { ...saved, sendError: error };
+    }
+    return { action, record, sendError: error };
   }
   if (record.state !== 'signed') return { action, record };
   return persist(deps, action, record, { ...record, state: 'sent' });
+}
+
+/** The node simulated the transaction and an instruction failed (-32002 with an InstructionError). */
+function refusedByInstruction(error: SolanaRpcError): boolean {
+  if (error.kind !== 'rpc' || error.rpcCode !== -32002) return false;
+  const err = (error.data as { err?: unknown } | undefined)?.err;
+  return typeof err === 'object' && err !== null && 'InstructionError' in err;
 }
 
 async function persist(

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { SolanaRpcError } from './rpc-error.ts';
 import {
   blockHeightSchema,
+  epochInfoSchema,
   genesisHashSchema,
   latestBlockhashSchema,
   maybeTransactionSchema,
@@ -45,6 +46,11 @@ export interface SolanaRpc {
   getGenesisHash(): Promise<string>;
   getLatestBlockhash(commitment?: Commitment): Promise<{ blockhash: string; lastValidBlockHeight: number; slot: number }>;
   getBlockHeight(commitment?: Commitment): Promise<number>;
+  /**
+   * The slot and block height of one bank at `commitment`. `minContextSlot`: the node must have
+   * reached that slot, or it answers -32016 (a lagging backend behind a load balancer).
+   */
+  getEpochInfo(commitment?: Commitment, minContextSlot?: number): Promise<{ slot: number; blockHeight: number }>;
   getSignaturesForAddress(
     address: string,
     options?: { limit?: number; before?: string; until?: string; commitment?: Exclude<Commitment, 'processed'> },
@@ -53,6 +59,12 @@ export interface SolanaRpc {
   /** Takes the base64 wire transaction; returns its signature as the node reports it. */
   sendTransaction(wireBase64: string, options?: SendOptions): Promise<string>;
   getSignatureStatuses(signatures: string[]): Promise<(SignatureStatus | null)[]>;
+  /**
+   * The statuses with the answering node's context slot: a status read from a node behind the
+   * slot of a block is no evidence about that block. `minContextSlot` is sent too (nodes that
+   * honour it refuse with -32016 instead of answering from behind); the slot is checked anyway.
+   */
+  getSignatureStatusesAt(signatures: string[], minContextSlot?: number): Promise<{ contextSlot: number; statuses: (SignatureStatus | null)[] }>;
   getMultipleAccounts(addresses: string[], commitment?: Commitment): Promise<(AccountInfo | null)[]>;
 }
 
@@ -99,6 +111,16 @@ export function createRpcClient(options: RpcClientOptions): SolanaRpc {
     return result.data;
   }
 
+  async function statusesAt(signatures: string[], minContextSlot?: number) {
+    // searchTransactionHistory: the recent status cache alone cannot prove a signature absent.
+    const config = { searchTransactionHistory: true, ...(minContextSlot === undefined ? {} : { minContextSlot }) };
+    const r = await call('getSignatureStatuses', [signatures, config], signatureStatusesSchema);
+    if (r.value.length !== signatures.length) {
+      throw new SolanaRpcError('bad_response', 'getSignatureStatuses', 'wrong number of statuses');
+    }
+    return { contextSlot: r.context.slot, statuses: r.value };
+  }
+
   return {
     url: options.url,
     async getGenesisHash() {
@@ -130,14 +152,14 @@ export function createRpcClient(options: RpcClientOptions): SolanaRpc {
       };
       return call('sendTransaction', [wireBase64, config], signatureSchema, o.timeoutMs);
     },
-    async getSignatureStatuses(signatures) {
-      // searchTransactionHistory: the recent status cache alone cannot prove a signature absent.
-      const r = await call('getSignatureStatuses', [signatures, { searchTransactionHistory: true }], signatureStatusesSchema);
-      if (r.value.length !== signatures.length) {
-        throw new SolanaRpcError('bad_response', 'getSignatureStatuses', 'wrong number of statuses');
-      }
-      return r.value;
+    async getEpochInfo(commitment = 'finalized', minContextSlot) {
+      const r = await call('getEpochInfo', [{ commitment, ...(minContextSlot === undefined ? {} : { minContextSlot }) }], epochInfoSchema);
+      return { slot: r.absoluteSlot, blockHeight: r.blockHeight };
     },
+    async getSignatureStatuses(signatures) {
+      return (await statusesAt(signatures)).statuses;
+    },
+    getSignatureStatusesAt: statusesAt,
     async getMultipleAccounts(addresses, commitment = 'confirmed') {
       const r = await call('getMultipleAccounts', [addresses, { encoding: 'base64', commitment }], multipleAccountsSchema);
       if (r.value.length !== addresses.length) {

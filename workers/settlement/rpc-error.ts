@@ -27,6 +27,9 @@ export class SolanaRpcError extends Error {
   }
 }
 
+/** JSON-RPC -32016: the answering node has not reached the request's `minContextSlot` (it lags). */
+export const MIN_CONTEXT_SLOT_NOT_REACHED = -32016;
+
 /** The RPC URL serves a different cluster than configured: settle nothing against it. */
 export class WrongClusterError extends Error {
   readonly status = 502;

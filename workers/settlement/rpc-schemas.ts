@@ -25,6 +25,8 @@ export const rpcEnvelopeSchema = z.union([
 
 export const genesisHashSchema = base58;
 export const blockHeightSchema = u64;
+/** Slot and block height of ONE bank, so a status can be required to come from a node at least that far. */
+export const epochInfoSchema = z.object({ absoluteSlot: u64, blockHeight: u64 });
 export const signatureSchema = base58;
 
 export const latestBlockhashSchema = withContext(z.object({ blockhash: base58, lastValidBlockHeight: u64 }));

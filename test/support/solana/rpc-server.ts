@@ -14,7 +14,9 @@ import { LocalChain, type Commitment, type IndexedTransaction, type LocalChainOp
 // A Solana JSON-RPC endpoint for tests, backed by LocalChain (litesvm). It answers the methods
 // workers/settlement calls, with the response shapes of a real node, and has switches for the
 // failures that matter to settlement: a send that is swallowed, a send that executes but never
-// answers (the client times out), blockhash expiry and delayed finality.
+// answers (the client times out), blockhash expiry and delayed finality, and a load-balanced
+// RPC whose backends lag behind one another (a status read from a node that has not yet seen the
+// block holding a transaction).
 //
 // The switches can name an account: then they apply only to a transaction that has it among its
 // keys (or, for finality, to every transaction that touches it). Test files that share one server
@@ -46,6 +48,14 @@ export interface LocalRpcServer {
   /** Transactions touching `account` stay at `confirmed` until `releaseFinality(account)`. */
   holdFinality(account: string): void;
   releaseFinality(account: string): void;
+  /**
+   * getSignatureStatuses for transactions touching `account` is answered as a backend that lags
+   * one slot behind the block holding the transaction: the status is unknown and the context slot
+   * is below that block. A request naming `minContextSlot` above it gets the protocol's -32016
+   * "Minimum context slot has not been reached" error, as a real node answers. Until `catchUp(account)`.
+   */
+  lagStatuses(account: string): void;
+  catchUp(account: string): void;
   /** The next call of `method` answers HTTP 503 without doing anything. */
   failNext(method: string): void;
   close(): Promise<void>;
@@ -71,7 +81,7 @@ interface SendRule {
 export async function startRpcServer(options: RpcServerOptions = {}): Promise<LocalRpcServer> {
   const chain = options.chain ?? new LocalChain(options);
   const calls: LocalRpcServer['calls'] = [];
-  const switches = { rules: [] as SendRule[], fail: new Set<string>(), held: new Set<string>() };
+  const switches = { rules: [] as SendRule[], fail: new Set<string>(), held: new Set<string>(), lagging: new Set<string>() };
   const hanging = new Set<ServerResponse>();
   /** The chain's commitment, except that held accounts keep their transactions at `confirmed`. */
   const commitmentOf = (tx: IndexedTransaction): Commitment =>
@@ -85,29 +95,45 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
     return switches.rules.splice(at, 1)[0]!.kind;
   };
 
+  /** Signature statuses as a node whose newest slot is `slot` sees them. */
+  const statuses = (signatures: string[], slot: number) => ({
+    context: { slot, apiVersion: '2.2.0' },
+    value: signatures.map((s) => {
+      const tx = chain.getTransaction(s);
+      if (!tx || tx.slot > slot) return null;
+      const finalized = commitmentOf(tx) === 'finalized';
+      return {
+        slot: tx.slot,
+        confirmations: finalized ? null : chain.height - tx.slot,
+        err: tx.err,
+        status: tx.err === null ? { Ok: null } : { Err: tx.err },
+        confirmationStatus: commitmentOf(tx),
+      };
+    }),
+  });
+
   const methods: Record<string, (params: unknown[]) => unknown> = {
     getGenesisHash: () => chain.genesisHash,
     getHealth: () => 'ok',
-    getSlot: (p) => chain.blockHeight(requestedCommitment(p[0])),
-    getBlockHeight: (p) => chain.blockHeight(requestedCommitment(p[0])),
+    getSlot: (p) => atLeast(chain.blockHeight(requestedCommitment(p[0])), p[0]),
+    getBlockHeight: (p) => atLeast(chain.blockHeight(requestedCommitment(p[0])), p[0]),
+    // Slots and block heights coincide on this chain; both come from one bank, as on a real node.
+    getEpochInfo: (p) => {
+      const slot = atLeast(chain.blockHeight(requestedCommitment(p[0])), p[0]);
+      return { absoluteSlot: slot, blockHeight: slot, epoch: 0, slotIndex: slot, slotsInEpoch: 432_000, transactionCount: null };
+    },
     getLatestBlockhash: (p) => ({ context: context(chain), value: withCommitment(chain, requestedCommitment(p[0])) }),
     getSignaturesForAddress: (p) => signaturesForAddress(chain, p, commitmentOf),
     getTransaction: (p) => transaction(chain, p, commitmentOf),
-    getSignatureStatuses: (p) => ({
-      context: context(chain),
-      value: (p[0] as string[]).map((s) => {
-        const tx = chain.getTransaction(s);
-        if (!tx) return null;
-        const finalized = commitmentOf(tx) === 'finalized';
-        return {
-          slot: tx.slot,
-          confirmations: finalized ? null : chain.height - tx.slot,
-          err: tx.err,
-          status: tx.err === null ? { Ok: null } : { Err: tx.err },
-          confirmationStatus: commitmentOf(tx),
-        };
-      }),
-    }),
+    getSignatureStatuses: (p) => {
+      // A lagging backend sits one slot below the earliest lagged transaction asked about.
+      const lagged = (p[0] as string[])
+        .map((s) => chain.getTransaction(s))
+        .filter((tx): tx is IndexedTransaction => tx !== undefined && tx.accountKeys.some((k) => switches.lagging.has(k)));
+      const slot = lagged.length > 0 ? Math.min(...lagged.map((tx) => tx.slot)) - 1 : chain.height;
+      atLeast(slot, p[1]);
+      return statuses(p[0] as string[], slot);
+    },
     getMultipleAccounts: (p) => ({ context: context(chain), value: (p[0] as string[]).map((a) => accountInfo(chain, a)) }),
     getAccountInfo: (p) => ({ context: context(chain), value: accountInfo(chain, p[0] as string) }),
     sendTransaction: (p) => {
@@ -140,11 +166,14 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
     failNext: (method) => void switches.fail.add(method),
     holdFinality: (account) => void switches.held.add(account),
     releaseFinality: (account) => void switches.held.delete(account),
+    lagStatuses: (account) => void switches.lagging.add(account),
+    catchUp: (account) => void switches.lagging.delete(account),
   };
 
   /**
    * `POST /__control` with `{ "op": … }`: dropNextSend / timeoutNextSend `{ account? }`,
-   * failNext `{ method }`, holdFinality / releaseFinality `{ account }`, expireBlockhash, finalize,
+   * failNext `{ method }`, holdFinality / releaseFinality `{ account }`, lagStatuses / catchUp
+   * `{ account }`, expireBlockhash, finalize,
    * transactionsOf `{ address }` (landed transactions touching it, oldest first), sendCount
    * `{ signature }` (how often it was sent). Any other op goes to `options.control`.
    */
@@ -161,6 +190,10 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
         return api.holdFinality(String(account));
       case 'releaseFinality':
         return api.releaseFinality(String(account));
+      case 'lagStatuses':
+        return api.lagStatuses(String(account));
+      case 'catchUp':
+        return api.catchUp(String(account));
       case 'expireBlockhash':
         return chain.expireBlockhash();
       case 'finalize':
@@ -255,6 +288,15 @@ function sendSignature(params: unknown[]): string | null {
   } catch {
     return null;
   }
+}
+
+/** A request's `minContextSlot` above the answering node's slot is the protocol's -32016 error. */
+function atLeast(slot: number, config: unknown): number {
+  const min = (config as { minContextSlot?: unknown } | undefined)?.minContextSlot;
+  if (typeof min === 'number' && min > slot) {
+    throw new RpcFailure(-32016, 'Minimum context slot has not been reached', { contextSlot: slot });
+  }
+  return slot;
 }
 
 function requestedCommitment(config: unknown): Commitment {

@@ -59,7 +59,8 @@ export async function run(chain: LocalChain, feePayer: KeyPairSigner, instructio
   return result;
 }
 
-export async function createMint(chain: LocalChain, authority: KeyPairSigner, decimals = TEST_DECIMALS): Promise<Address> {
+/** `freezeAuthority`: who may freeze token accounts of this mint (none when omitted). */
+export async function createMint(chain: LocalChain, authority: KeyPairSigner, decimals = TEST_DECIMALS, freezeAuthority?: Address): Promise<Address> {
   const mint = await generateKeyPairSigner();
   const space = BigInt(getMintSize());
   await run(chain, authority, [
@@ -70,7 +71,7 @@ export async function createMint(chain: LocalChain, authority: KeyPairSigner, de
       space,
       programAddress: TOKEN_PROGRAM_ADDRESS,
     }),
-    getInitializeMint2Instruction({ mint: mint.address, decimals, mintAuthority: authority.address }),
+    getInitializeMint2Instruction({ mint: mint.address, decimals, mintAuthority: authority.address, freezeAuthority }),
   ]);
   return mint.address;
 }

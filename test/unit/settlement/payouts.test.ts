@@ -207,7 +207,7 @@ describe('payout retries never pay twice', () => {
     expect(await balances(payouts)).toEqual(payouts.map((p) => p.amount));
   });
 
-  it('gives up after the allowed attempts when the treasury cannot pay, having moved nothing', async () => {
+  it('fails without re-signing the same transfers once a transaction refused in simulation (the treasury cannot pay) is dead, having moved nothing', async () => {
     const payouts = [{ id: 'too-much', recipientOwner: (await generateKeyPairSigner()).address, amount: 10n ** 15n }];
     const { row, save } = memoryRow('batch-broke');
     const d = deps(save, { policy: { maxAttempts: 2 } });
@@ -216,7 +216,7 @@ describe('payout retries never pay twice', () => {
       if (step.sendError) expect(step.sendError.rpcCode).toBe(-32002); // preflight refuses it
       server.chain.expireBlockhash();
     }
-    expect(row.current).toMatchObject({ state: 'failed', failureReason: 'expired_not_landed', attempt: 2 });
+    expect(row.current).toMatchObject({ state: 'failed', failureReason: 'rejected_in_preflight', attempt: 1 });
     expect(await balances(payouts)).toEqual([0n]);
   });
 

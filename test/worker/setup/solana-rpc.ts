@@ -1,4 +1,9 @@
-import { getCreateAssociatedTokenIdempotentInstruction, getTransferCheckedInstruction } from '@solana-program/token';
+import {
+  getCloseAccountInstruction,
+  getCreateAssociatedTokenIdempotentInstruction,
+  getFreezeAccountInstruction,
+  getTransferCheckedInstruction,
+} from '@solana-program/token';
 import {
   AccountRole,
   address,
@@ -55,7 +60,8 @@ interface World {
 
 async function createWorld(chain: LocalChain): Promise<World> {
   const mintAuthority = await fundedWallet(chain, 1_000n);
-  const mint = await createMint(chain, mintAuthority);
+  // A freeze authority, so a test can make a recipient's token account refuse transfers.
+  const mint = await createMint(chain, mintAuthority, undefined, mintAuthority.address);
   const lookAlikeMint = await createMint(chain, mintAuthority);
   // The treasury key must leave the process as bytes (a binding), so it is made from a seed.
   const seed = crypto.getRandomValues(new Uint8Array(32));
@@ -84,6 +90,9 @@ const bigint = (v: unknown, name: string): bigint => {
  *   destination account must exist, as the account-creation instruction would not fit beside ~26.
  *   Sent without preflight, so a payment of more than the wallet holds lands as a failed transaction.
  * - `tokenBalance { owner }` → base units of our mint the owner's token account holds, as a string.
+ * - `closeTokenAccount { owner }`: a wallet made by `wallet` closes its (empty) token account for our mint.
+ * - `freezeTokenAccount { owner }`: the mint's freeze authority freezes the owner's token account:
+ *   every transfer into it fails from then on.
  */
 async function worldOp(chain: LocalChain, world: World, wallets: Map<string, KeyPairSigner>, body: Record<string, unknown>): Promise<unknown> {
   const mintOf = (which: unknown) => (which === 'lookAlike' ? world.lookAlikeMint : world.mint);
@@ -130,6 +139,21 @@ async function worldOp(chain: LocalChain, world: World, wallets: Map<string, Key
         : [getCreateAssociatedTokenIdempotentInstruction({ payer: from, ata: destination, owner, mint }), withReferences];
       const result = chain.execute(await signedTransaction(chain, from, instructions));
       return { signature: result.signature, landed: result.landed, err: result.landed ? result.tx.err : result.err };
+    }
+    case 'closeTokenAccount': {
+      const owner = wallets.get(String(body.owner));
+      if (!owner) throw new Error('closeTokenAccount: `owner` must be a wallet made by the `wallet` op');
+      const account = await ataOf(owner.address, world.mint);
+      const result = chain.execute(await signedTransaction(chain, owner, [getCloseAccountInstruction({ account, destination: owner.address, owner })]));
+      if (!result.landed || result.tx.err !== null) throw new Error(`closeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
+      return null;
+    }
+    case 'freezeTokenAccount': {
+      const account = await ataOf(address(String(body.owner)), world.mint);
+      const instruction = getFreezeAccountInstruction({ account, mint: world.mint, owner: world.mintAuthority });
+      const result = chain.execute(await signedTransaction(chain, world.mintAuthority, [instruction]));
+      if (!result.landed || result.tx.err !== null) throw new Error(`freezeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
+      return null;
     }
     case 'newAddress':
       return (await generateKeyPairSigner()).address;
