@@ -8,7 +8,15 @@ import type { AlertKind, ChatAlert } from './alert-event.ts';
 export const MAX_MESSAGE_CHARS = 3800;
 const NAMES_PER_LINE = 6;
 
-const ORDER: AlertKind[] = ['node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'node_online', 'reward_paid'];
+const ORDER: AlertKind[] = ['node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'payout_refunded', 'node_online', 'reward_paid'];
+
+/** Settlement's refund reasons (workers/settlement/payout-run.ts), as the owner reads them. */
+const REFUND_REASONS: Record<string, string> = {
+  recipient_refused: "the recipient's token account refused the transfer",
+  recipient_token_account_missing: 'the recipient has no token account any more; withdraw again to have it created (for a fee)',
+  invalid_recipient: 'the destination is not a wallet address',
+  invalid_amount: 'the amount cannot be sent',
+};
 
 export interface RenderOptions {
   timeZone: string;
@@ -83,6 +91,10 @@ function single(a: ChatAlert, o: RenderOptions): string {
       return `✂️ ${tokens(d.amount, o.tokenDecimals)} tokens of stake on ${name} slashed at ${at}${d.reason ? `: ${str(d.reason)}` : ''}.`;
     case 'reward_paid':
       return `💸 Payout of ${tokens(d.amount, o.tokenDecimals)} tokens sent at ${at}${d.signature ? `, transaction ${str(d.signature)}` : ''}.`;
+    case 'payout_refunded': {
+      const why = REFUND_REASONS[str(d.reason) ?? ''] ?? str(d.reason);
+      return `↩️ Withdrawal of ${tokens(d.amount, o.tokenDecimals)} tokens refunded to your balance at ${at}${why ? `: ${why}` : ''}.`;
+    }
     case 'stake_low':
       return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;
   }
@@ -113,6 +125,10 @@ function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string 
     case 'reward_paid': {
       const total = group.reduce((sum, a) => sum + BigInt(typeof a.data.amount === 'number' ? a.data.amount : 0), 0n);
       return `💸 ${n} payouts sent (${span}), ${tokens(total.toString(), o.tokenDecimals)} tokens in all.`;
+    }
+    case 'payout_refunded': {
+      const total = group.reduce((sum, a) => sum + BigInt(typeof a.data.amount === 'number' ? a.data.amount : 0), 0n);
+      return `↩️ ${n} withdrawals refunded to your balance (${span}), ${tokens(total.toString(), o.tokenDecimals)} tokens in all.`;
     }
     case 'stake_low':
       return `📉 Stake below the minimum on ${n} nodes: ${listed}.`;

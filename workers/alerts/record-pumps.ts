@@ -3,7 +3,8 @@ import type { AlertEvent } from './alert-event.ts';
 import { emitAlerts } from './emit-alert.ts';
 
 // Alerts read from records other features already keep, so they need no call of ours: applied
-// slashes (`slashes.applied_at`) and paid payouts (`payouts.status = 'paid'`). Each pump keeps a
+// slashes (`slashes.applied_at`), paid payouts (`payouts.status = 'paid'`) and refunded ones
+// (`payouts.status = 'cancelled'`, the reason in the refund's memo). Each pump keeps a
 // timestamp cursor and re-reads its last millisecond (`>=`), so rows committed in the same
 // millisecond are never skipped; the repeats are dropped by event id.
 
@@ -32,8 +33,8 @@ const PUMPS: Pump[] = [
   },
   {
     name: 'payouts',
-    // The signature is the batch's: the one Solana transaction that paid it.
-    sql: `SELECT p.id, p.account_id, p.amount, b.signature, p.updated_at AS t FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
+    // The signature is the batch's: the one Solana transaction that paid it. The amount is what it sent (less the rent fee).
+    sql: `SELECT p.id, p.account_id, p.amount - p.fee AS amount, b.signature, p.updated_at AS t FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
           WHERE p.status = 'paid' AND p.updated_at >= ?1 ORDER BY p.updated_at, p.id LIMIT ?2`,
     toEvent: (r) => ({
       eventId: `payout:${String(r.id)}`,
@@ -41,6 +42,20 @@ const PUMPS: Pump[] = [
       accountId: String(r.account_id),
       at: Number(r.t),
       data: { amount: Number(r.amount), ...(r.signature ? { signature: String(r.signature) } : {}) },
+    }),
+  },
+  {
+    name: 'payout_refunds',
+    // Settlement cancelled it (unpayable recipient): the whole amount went back to the balance.
+    sql: `SELECT p.id, p.account_id, p.amount, t.memo AS reason, p.updated_at AS t FROM payouts p
+          LEFT JOIN ledger_transactions t ON t.idempotency_key = 'payout:' || p.id || ':cancelled'
+          WHERE p.status = 'cancelled' AND p.updated_at >= ?1 ORDER BY p.updated_at, p.id LIMIT ?2`,
+    toEvent: (r) => ({
+      eventId: `payout_refunded:${String(r.id)}`,
+      kind: 'payout_refunded',
+      accountId: String(r.account_id),
+      at: Number(r.t),
+      data: { amount: Number(r.amount), ...(r.reason ? { reason: String(r.reason) } : {}) },
     }),
   },
 ];

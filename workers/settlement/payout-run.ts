@@ -4,6 +4,7 @@ import type { Db } from '../app-env.ts';
 import { cancelPayout, completePayout, type PayoutRow } from '../ledger/payouts.ts';
 import { randomId } from '../lib/ids.ts';
 import { markMissingRecipientAtas, planPayoutBatches, runPayoutStep, type PayoutBatchRecord, type PayoutRequest } from './payouts.ts';
+import { base64ToBytes } from '../protocol/signed-request.ts';
 import { WrongClusterError } from './rpc-error.ts';
 import type { Settlement } from './settlement-env.ts';
 
@@ -16,6 +17,24 @@ import type { Settlement } from './settlement-env.ts';
 //      (id, attempt, state): of two overlapping runs only one can sign or re-sign a batch.
 // Payouts are settled in the ledger (`completePayout`) only once their batch is `paid`, i.e.
 // finalized on chain; a `failed` batch moved nothing on chain, so its payouts are queued again.
+//
+// One bad recipient (a token account that refuses transfers) must not hold the others hostage:
+// a batch that failed because of what it contains (refused in simulation, or failed on chain —
+// not merely expired in congestion) counts one failure against each of its payouts. A payout
+// with a failure is planned alone from then on, so the good ones are paid without it; one that
+// reaches PAYOUT_FAILURE_LIMIT failures is cancelled, i.e. refunded through the ledger, and its
+// owner gets a `payout_refunded` alert (workers/alerts/record-pumps.ts).
+//
+// Token-account rent: a payout whose recipient has no token account is paid by creating it
+// (the treasury pays ~0.00204 SOL) only if its withdrawal was charged the rent fee. One that
+// was not (the account existed when it was quoted and has been closed since) is refunded: else
+// closing and re-opening an account between withdrawals would drain the treasury's SOL.
+
+/** Failed batches a payout may be in before it is refunded: one with others, then alone. */
+export const PAYOUT_FAILURE_LIMIT = 3;
+
+/** Why settlement refunded a payout; the refund's memo, and the alert's reason. */
+export type PayoutCancelReason = 'invalid_recipient' | 'invalid_amount' | 'recipient_token_account_missing' | 'recipient_refused';
 
 type BatchRow = typeof payoutBatches.$inferSelect;
 
@@ -84,21 +103,60 @@ async function planQueuedPayouts(db: Db, s: Settlement, nowMs: number, report: P
     .orderBy(asc(payouts.createdAt), asc(payouts.id))
     .limit(maxPerTx * batchesPerRun);
   if (queued.length === 0) return;
-  // Which recipients need their token account created decides how many fit in one transaction.
-  const requests = await markMissingRecipientAtas(s.rpc, s.config.mint, queued.map(toRequest));
-  const plan = planPayoutBatches(requests, maxPerTx, { priorityFee: s.config.payouts.priorityFeeMicroLamports !== undefined });
-  for (const { payout, reason } of plan.rejected) {
-    // Unpayable as requested (not an address, amount out of range): the funds go back to the account.
+  const cancel = async (id: string, reason: PayoutCancelReason) => {
+    // Unpayable as requested: the funds go back to the account, and its owner is told.
     try {
-      await cancelPayout(db, payout.id, `settlement: ${reason}`, nowMs);
+      await cancelPayout(db, id, reason, nowMs);
       report.cancelled += 1;
     } catch (error) {
-      console.error('settlement: could not cancel unpayable payout', payout.id, error);
+      console.error('settlement: could not cancel unpayable payout', id, error);
+    }
+  };
+  const exhausted = queued.filter((p) => p.failures >= PAYOUT_FAILURE_LIMIT);
+  if (exhausted.length > 0) {
+    // A treasury short of tokens fails every transfer: that is not the recipients' fault.
+    const available = await treasuryTokens(s);
+    for (const p of exhausted) {
+      if (available >= BigInt(p.amount - p.fee)) await cancel(p.id, 'recipient_refused');
+      else console.error('settlement: treasury holds too few tokens to pay', p.id, available.toString());
     }
   }
+  const rest = queued.filter((p) => p.failures < PAYOUT_FAILURE_LIMIT);
+  const byId = new Map(rest.map((p) => [p.id, p]));
+  // Which recipients need their token account created decides how many fit in one transaction.
+  const marked = await markMissingRecipientAtas(s.rpc, s.config.mint, rest.map(toRequest));
+  const requests: PayoutRequest[] = [];
+  for (const request of marked) {
+    // Rent is the withdrawer's: no fee charged, no account created.
+    if (request.createRecipientAta && byId.get(request.id)!.fee === 0) await cancel(request.id, 'recipient_token_account_missing');
+    else requests.push(request);
+  }
+  const options = { priorityFee: s.config.payouts.priorityFeeMicroLamports !== undefined };
+  // Payouts that were in a failed batch go alone, so one bad recipient fails only its own.
+  const suspects = requests.filter((r) => byId.get(r.id)!.failures > 0);
+  const plan = planPayoutBatches(
+    requests.filter((r) => byId.get(r.id)!.failures === 0),
+    maxPerTx,
+    options,
+  );
+  for (const suspect of suspects) {
+    const alone = planPayoutBatches([suspect], 1, options);
+    plan.batches.push(...alone.batches);
+    plan.rejected.push(...alone.rejected);
+  }
+  for (const { payout, reason } of plan.rejected) await cancel(payout.id, reason);
   for (const batch of plan.batches) {
     if (await createBatch(db, batch, nowMs)) report.batchesCreated += 1;
   }
+}
+
+/** Base units of our mint in the treasury's token account (classic token layout: u64 at byte 64). */
+async function treasuryTokens(s: Settlement): Promise<bigint> {
+  const [account] = await s.rpc.getMultipleAccounts([s.treasuryTokenAccount]);
+  if (!account) return 0n;
+  const data = base64ToBytes(account.data[0]);
+  if (!data || data.length < 72) return 0n;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(64, true);
 }
 
 /**
@@ -200,11 +258,21 @@ async function settlePaid(db: Db, batchId: string, nowMs: number): Promise<void>
   for (const p of members) await completePayout(db, p.id, nowMs);
 }
 
-/** Nothing moved on chain: the payouts go back to the queue, to be planned into a new batch. */
+/**
+ * Nothing moved on chain: the payouts go back to the queue, to be planned into a new batch. A
+ * failure caused by the contents (refused in simulation, failed on chain) counts against each
+ * of them; one that only expired unseen (congestion, dropped packets) does not.
+ */
 async function requeueFailed(db: Db, batchId: string, nowMs: number): Promise<void> {
   await db
     .update(payouts)
-    .set({ status: 'queued', batchId: null, createRecipientAta: false, updatedAt: nowMs })
+    .set({
+      status: 'queued',
+      batchId: null,
+      createRecipientAta: false,
+      updatedAt: nowMs,
+      failures: sql`${payouts.failures} + (SELECT count(*) FROM payout_batches WHERE id = ${batchId} AND failure_reason IN ('rejected_in_preflight', 'failed_on_chain'))`,
+    })
     .where(and(eq(payouts.batchId, batchId), eq(payouts.status, 'batched'), sql`EXISTS (SELECT 1 FROM payout_batches WHERE id = ${batchId} AND state = 'failed')`));
 }
 
@@ -213,8 +281,9 @@ function batchPayouts(db: Db, batchId: string): Promise<PayoutRow[]> {
   return db.select().from(payouts).where(eq(payouts.batchId, batchId)).orderBy(asc(payouts.createdAt), asc(payouts.id));
 }
 
+/** What goes on chain: the withdrawal less the rent fee it was charged. */
 function toRequest(p: PayoutRow): PayoutRequest {
-  return { id: p.id, recipientOwner: p.destination, amount: BigInt(p.amount), createRecipientAta: p.createRecipientAta };
+  return { id: p.id, recipientOwner: p.destination, amount: BigInt(p.amount - p.fee), createRecipientAta: p.createRecipientAta };
 }
 
 function toRecord(row: BatchRow): PayoutBatchRecord {

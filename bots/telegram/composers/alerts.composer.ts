@@ -25,6 +25,7 @@ export const KIND_WORDS: Record<string, AlertKind> = {
   job: 'job_failed',
   slash: 'slashed',
   payout: 'reward_paid',
+  refund: 'payout_refunded',
   stake: 'stake_low',
 };
 const WORD_OF = Object.fromEntries(Object.entries(KIND_WORDS).map(([w, k]) => [k, w])) as Record<AlertKind, string>;
