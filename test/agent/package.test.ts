@@ -57,7 +57,7 @@ beforeAll(async () => {
   expect(build.code).toBe(0);
   const pack = await npm(['pack', '--json', '--pack-destination', work], stage, work);
   expect(pack.code, pack.stderr).toBe(0);
-  [packed] = JSON.parse(pack.stdout) as (typeof packed)[];
+  packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!;
   tarball = join(work, `${packed.name}-${packed.version}.tgz`);
 }, 180_000);
 
