@@ -3,7 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { readRawBody } from '../http/body.ts';
 import { authenticating, spend, spendAddress } from '../limits/rate-limit.ts';
-import { shardFor } from '../live/shard-stub.ts';
+import { consumeAgentNonce } from '../live/shard-stub.ts';
 import { signatureFailureMessage, verifyAgentSignature } from './agent-signature.ts';
 
 export interface AgentAuthOptions {
@@ -44,7 +44,7 @@ export const requireSignedAgent = (options: AgentAuthOptions) =>
       throw new AppError(403, 'wrong_node', 'A node may only act for itself; this request is signed by another node.');
     }
     if (options.consumeNonce) {
-      const fresh = await shardFor(c.env, check.nodeId).checkNonce(check.nodeId, check.nonce, Date.now());
+      const fresh = await consumeAgentNonce(c.env, check.nodeId, check.nonce, Date.now());
       if (!fresh) throw replayed();
     }
     c.set('agent', { nodeId: check.nodeId, nonce: check.nonce, timestampMs: check.timestampMs, body });

@@ -9,7 +9,8 @@ import { ShardJobs, type AgentJob } from '../jobs/shard-jobs.ts';
 
 export interface HeartbeatInput {
   nodeId: string;
-  nonce: string;
+  /** null: the caller already consumed it at the node's nonce home (shard-stub.ts). */
+  nonce: string | null;
   timestampMs: number;
   nowMs: number;
   gpus: unknown[];
@@ -20,7 +21,8 @@ export interface HeartbeatInput {
 
 export interface RegisterInput {
   nodeId: string;
-  nonce: string;
+  /** null: the caller already consumed it at the node's nonce home (shard-stub.ts). */
+  nonce: string | null;
   timestampMs: number;
   nowMs: number;
 }
@@ -100,7 +102,7 @@ export class NodeShard extends DurableObject<Env> {
 
   /** Registration: the node is alive right now. The D1 row is written by the caller. */
   async register(input: RegisterInput): Promise<{ ok: true; previous: LiveRecord | null } | ShardRefusal> {
-    if (!this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
     const previous = this.readRecord(input.nodeId);
     const next = previous
       ? applyHeartbeat(previous, input.nowMs, this.offlineAfterMs)
@@ -119,7 +121,7 @@ export class NodeShard extends DurableObject<Env> {
       record = await this.seedFromD1(input.nodeId);
       if (!record) return { ok: false, reason: 'unknown_node' };
     }
-    if (!this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
     const next = applyHeartbeat(record, input.nowMs, this.offlineAfterMs);
     const dirty = next.transitions.length > 0 ? Dirty.StatusChanged : Dirty.Routine;
     this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes), dirty);

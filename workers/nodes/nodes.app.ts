@@ -4,7 +4,9 @@ import { replayed, requireSignedAgent } from '../auth/agent-auth.ts';
 import { AppError, badRequest, notFound } from '../errors.ts';
 import { parseJsonBytes, queryParams, validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
-import { shardFor } from '../live/shard-stub.ts';
+import type { Env } from '../env.ts';
+import type { NodeShard } from '../live/node-shard.do.ts';
+import { shardFor, shardPlan } from '../live/shard-stub.ts';
 import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
 import { afterNodeRegistered } from '../verification/challenges.repo.ts';
 import { nodeView } from './node-view.ts';
@@ -27,8 +29,9 @@ export const nodesApp = new Hono<AppEnv>()
       throw new AppError(409, 'owner_mismatch', 'This node is registered to another owner; the owner cannot be changed by re-registering.');
     }
     const now = Date.now();
-    const shard = shardFor(c.env, agent.nodeId);
-    const live = await shard.register({ nodeId: agent.nodeId, nonce: agent.nonce, timestampMs: agent.timestampMs, nowMs: now });
+    const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, now);
+    if (!target) throw replayed();
+    const live = await target.shard.register({ nodeId: agent.nodeId, nonce: target.nonce, timestampMs: agent.timestampMs, nowMs: now });
     if (!live.ok) throw replayed();
     await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing);
     await afterNodeRegistered(c.var.db, c.var.config, agent.nodeId, now);
@@ -40,11 +43,14 @@ export const nodesApp = new Hono<AppEnv>()
   .post('/:nodeId/heartbeat', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: false }), async (c) => {
     const agent = c.var.agent;
     const input = validate(heartbeatSchema, parseJsonBytes(agent.body));
-    const result = await shardFor(c.env, agent.nodeId).heartbeat({
+    const nowMs = Date.now();
+    const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, nowMs);
+    if (!target) throw replayed();
+    const result = await target.shard.heartbeat({
       nodeId: agent.nodeId,
-      nonce: agent.nonce,
+      nonce: target.nonce,
       timestampMs: agent.timestampMs,
-      nowMs: Date.now(),
+      nowMs,
       gpus: input.gpus,
       probes: input.probes,
       runningJobs: input.runningJobs,
@@ -83,6 +89,18 @@ export const nodesApp = new Hono<AppEnv>()
     const [gpus, live] = await Promise.all([gpusOf(c.var.db, [nodeId]), shardFor(c.env, nodeId).live(nodeId)]);
     return c.json(nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, Date.now(), live));
   });
+
+/**
+ * The node's live shard and the nonce it should consume. The nonce lives where the shard count
+ * cannot move it (shard-stub.ts): when the live shard is that home, it consumes the nonce in the
+ * same call; else the home consumes it first and the live shard gets null. null: a replay.
+ */
+async function liveShardWithNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<{ shard: DurableObjectStub<NodeShard>; nonce: string | null } | null> {
+  const plan = shardPlan(env, nodeId);
+  if (!plan.nonceHome) return { shard: plan.live, nonce };
+  if (!(await plan.nonceHome.checkNonce(nodeId, nonce, nowMs))) return null;
+  return { shard: plan.live, nonce: null };
+}
 
 const encodeCursor = (id: string) => btoa(JSON.stringify({ after: id })).replace(/=+$/, '');
 
