@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
+import { AppError } from '../errors.ts';
 import { jsonBody } from '../http/body.ts';
 import { randomId } from '../lib/ids.ts';
 import { encodeBase58 } from '../protocol/base58.ts';
@@ -10,7 +11,7 @@ import { issueApiKey } from './api-keys.ts';
 import { consumeLinkToken, usableLinkTokenHash } from './links.ts';
 import { buildSiwsMessage, LINK_RESOURCE_PREFIX, parseSiwsMessage } from './siws-message.ts';
 import { checkSiwsFields, siwsError, verifySiwsSignature } from './siws-policy.ts';
-import { consumeNonce, storeChallenge } from './siws.repo.ts';
+import { consumeNonce, MAX_OUTSTANDING_CHALLENGES, storeChallenge } from './siws.repo.ts';
 
 export const CHALLENGE_TTL_MS = 10 * 60 * 1000;
 
@@ -59,7 +60,13 @@ export const siwsApp = new Hono<AppEnv>()
       requestId: randomId('siws'),
       resources: body.linkToken !== undefined ? [`${LINK_RESOURCE_PREFIX}${body.linkToken}`] : undefined,
     });
-    await storeChallenge(c.var.db, { nonce, address: body.address, messageHash: await sha256Text(message), linkTokenHash, issuedAt: now, expiresAt });
+    if (!(await storeChallenge(c.var.db, { nonce, address: body.address, messageHash: await sha256Text(message), linkTokenHash, issuedAt: now, expiresAt }))) {
+      throw new AppError(
+        429,
+        'too_many_challenges',
+        `This wallet has ${MAX_OUTSTANDING_CHALLENGES} sign-in challenges waiting; sign one of them, or ask again when they expire (10 minutes).`,
+      );
+    }
     return c.json({ message, nonce, expiresAt: new Date(expiresAt).toISOString() }, 201);
   })
 

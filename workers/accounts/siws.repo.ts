@@ -1,6 +1,9 @@
-import { and, eq, gt, inArray, isNull, lt } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { siwsNonces } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
+
+/** Unanswered, unexpired challenges one wallet may have (siws.app.ts refuses more). */
+export const MAX_OUTSTANDING_CHALLENGES = 5;
 
 export interface StoredChallenge {
   nonce: string;
@@ -12,12 +15,36 @@ export interface StoredChallenge {
 }
 
 /**
- * Stores a challenge and deletes up to 100 expired ones in the same batch. A used nonce is kept
- * until it expires; after that its message's Expiration Time refuses it anyway.
+ * Stores a challenge unless its wallet already has MAX_OUTSTANDING_CHALLENGES unanswered,
+ * unexpired ones (false then, nothing stored), and deletes up to 100 expired challenges in the
+ * same batch: every insert prunes far more than it adds, so the table holds about what the last
+ * ten minutes issued. A used nonce is kept until it expires; after that its message's Expiration
+ * Time refuses it anyway. Count and insert are one statement, so racing requests cannot both
+ * take the last place.
  */
-export async function storeChallenge(db: Db, challenge: StoredChallenge): Promise<void> {
+export async function storeChallenge(db: Db, challenge: StoredChallenge): Promise<boolean> {
   const expired = db.select({ nonce: siwsNonces.nonce }).from(siwsNonces).where(lt(siwsNonces.expiresAt, challenge.issuedAt)).limit(100);
-  await db.batch([db.delete(siwsNonces).where(inArray(siwsNonces.nonce, expired)), db.insert(siwsNonces).values(challenge)]);
+  const outstanding = db
+    .select({ n: count() })
+    .from(siwsNonces)
+    .where(and(eq(siwsNonces.address, challenge.address), isNull(siwsNonces.usedAt), gt(siwsNonces.expiresAt, challenge.issuedAt)));
+  const row = db
+    .select({
+      nonce: sql`${challenge.nonce}`.as('nonce'),
+      address: sql`${challenge.address}`.as('address'),
+      messageHash: sql`${challenge.messageHash}`.as('message_hash'),
+      linkTokenHash: sql`${challenge.linkTokenHash}`.as('link_token_hash'),
+      issuedAt: sql`${challenge.issuedAt}`.as('issued_at'),
+      expiresAt: sql`${challenge.expiresAt}`.as('expires_at'),
+      usedAt: sql`NULL`.as('used_at'),
+    })
+    .from(sql`(SELECT 1)`)
+    .where(sql`(${outstanding}) < ${MAX_OUTSTANDING_CHALLENGES}`);
+  const [, inserted] = await db.batch([
+    db.delete(siwsNonces).where(inArray(siwsNonces.nonce, expired)),
+    db.insert(siwsNonces).select(row).returning({ nonce: siwsNonces.nonce }),
+  ]);
+  return inserted.length === 1;
 }
 
 /**
