@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkJobSpec } from '../../edge-agent/src/jobs/job-spec.ts';
 import { jobRequestSchema } from '../../workers/jobs/job-input.schema.ts';
-import type { AgentJob } from '../../workers/jobs/shard-jobs.ts';
+import type { AgentJob } from '../../workers/protocol/job-offer.ts';
 
 const request = (overrides: Record<string, unknown>) => ({
   gpu: { model: 'RTX 4090', count: 1 },

@@ -49,9 +49,15 @@ export function changeStatements(db: Db, change: StatusChange, nowMs: number): B
   ];
 }
 
+/**
+ * Runs right after the CAS update: aborts the batch unless that update changed the row. Checking
+ * that version `version` exists is not enough: a concurrent writer that read the same version
+ * makes it exist too, and the loser's other rows (GPU release, reputation) would still apply.
+ * changes() counts the update's own row, not what its triggers wrote.
+ */
 export function assertVersion(db: Db, jobId: string, version: number): D1PreparedStatement {
   return db.$client
-    .prepare('INSERT INTO job_assertions (job_id) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND version = ?2)')
+    .prepare('INSERT INTO job_assertions (job_id) SELECT ?1 WHERE changes() <> 1 OR NOT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND version = ?2)')
     .bind(jobId, version);
 }
 

@@ -3,22 +3,8 @@
 // heartbeats answer "your new jobs" without reading D1. D1 stays the truth: when the two differ,
 // the sweeper re-offers or the agent's event is refused, and this list follows.
 
-export interface AgentJob {
-  id: string;
-  image: string;
-  command: string[];
-  env: Record<string, string>;
-  gpus: { count: number; allocation: [string, number][] };
-  durationS: number;
-  /** Unix ms: accept before this or lose the job. */
-  acceptBy: number;
-  assignedAt: number;
-}
-
-export type StreamMessage =
-  | { type: 'hello'; nodeId: string; jobs: number }
-  | { type: 'job'; job: AgentJob }
-  | { type: 'stop'; jobId: string; reason: string };
+export type { AgentJob, StreamMessage } from '../protocol/job-offer.ts';
+import type { AgentJob, StreamMessage } from '../protocol/job-offer.ts';
 
 /** Header the Worker sets after it verified the agent's signature; the DO is reachable only through it. */
 export const VERIFIED_NODE_HEADER = 'X-Gridplane-Verified-Node';
