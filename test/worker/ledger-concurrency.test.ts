@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+// Withdrawals look the destination's token account up on chain (Kit's crypto needs the flag this sets).
+import './helpers/solana.ts';
 import { creditDeposit } from '../../workers/ledger/deposits.ts';
 import { balanceOf, expectLedgerReconciles, mintTo, newFundedAccount, randomSignature, testDb } from './helpers/ledger.ts';
 import { DEVELOPMENT, getWithKey, postJson, postJsonIn } from './helpers/wallet.ts';

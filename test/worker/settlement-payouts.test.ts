@@ -53,8 +53,9 @@ async function withdraw(account: DevAccount, destination: string, amount: bigint
   const whole = `${amount / TOKEN}.${(amount % TOKEN).toString().padStart(6, '0')}`;
   const res = await postJson('/v1/accounts/me/withdrawals', { amount: whole, destination }, { ...authed(account.apiKey), 'Idempotency-Key': crypto.randomUUID() });
   expect(res.status).toBe(201);
-  const { payout } = (await res.json()) as { payout: { id: string } };
-  return { id: payout.id, destination, amount };
+  const { payout } = (await res.json()) as { payout: { id: string; netAmount: string } };
+  // What arrives on chain: the amount less the rent fee when the recipient's token account is created.
+  return { id: payout.id, destination, amount: BigInt(payout.netAmount.replace('.', '')) };
 }
 
 async function withdrawalsOf(account: DevAccount): Promise<PayoutView[]> {

@@ -3,14 +3,16 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
-import { badRequest } from '../errors.ts';
+import { AppError, badRequest } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { decodePublicKey } from '../protocol/base58.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
-import { getBalance, listEntries } from '../ledger/ledger.repo.ts';
+import { getBalance, getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
 import { entryView, payoutView } from '../ledger/ledger-view.ts';
 import { requestWithdrawal } from '../ledger/payouts.ts';
+import { requireSettlement } from '../settlement/settlement-env.ts';
+import { quoteView, quoteWithdrawal } from '../settlement/withdrawal-quote.ts';
 import { getUserAccount, linksOf } from './accounts.repo.ts';
 import { requireAccount } from './require-account.ts';
 
@@ -19,11 +21,25 @@ const entriesQuerySchema = z.strictObject({
   cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'is not a cursor this API returned').optional(),
 });
 
+const destinationSchema = z.string().refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address');
+
 const withdrawalSchema = z.strictObject({
   amount: z.string().max(40),
   /** The receiving wallet; the signed-in wallet when omitted. */
-  destination: z.string().refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address').optional(),
+  destination: destinationSchema.optional(),
+  /** The fee the person saw in the quote: a higher fee now (the token account was closed since) is refused. */
+  maxFee: z.string().max(40).optional(),
 });
+
+const quoteQuerySchema = z.strictObject({ amount: z.string().max(40), destination: destinationSchema.optional() });
+
+/** A positive amount in base units, or 400 naming the field. */
+function positiveAmount(text: string, decimals: number, field: string): number {
+  const amount = parseAmount(text, decimals);
+  if (!amount.ok) throw badRequest('invalid_request', `${field}: ${amount.reason}.`);
+  if (amount.baseUnits <= 0 && field === 'amount') throw badRequest('invalid_request', `${field}: must be more than 0.`);
+  return amount.baseUnits;
+}
 
 export const accountsApp = new Hono<AppEnv>()
   .use(requireAccount)
@@ -57,20 +73,35 @@ export const accountsApp = new Hono<AppEnv>()
     });
   })
 
+  // What a withdrawal would cost and deliver, to show before the person confirms (settlement/withdrawal-quote.ts).
+  .get('/me/withdrawals/quote', async (c) => {
+    const query = queryParams(c, quoteQuerySchema);
+    const decimals = c.var.config.TOKEN_DECIMALS;
+    const amount = positiveAmount(query.amount, decimals, 'amount');
+    const settlement = await requireSettlement(c.env);
+    const quote = await quoteWithdrawal(settlement, amount, query.destination ?? c.var.account.wallet);
+    return c.json(quoteView(quote, settlement.config.withdrawals, decimals));
+  })
+
   .post('/me/withdrawals', async (c) => {
     const me = c.var.account;
     const body = await jsonBody(c, withdrawalSchema);
     const decimals = c.var.config.TOKEN_DECIMALS;
-    const amount = parseAmount(body.amount, decimals);
-    if (!amount.ok) throw badRequest('invalid_request', `amount: ${amount.reason}.`);
-    if (amount.baseUnits <= 0) throw badRequest('invalid_request', 'amount: must be more than 0.');
+    const amount = positiveAmount(body.amount, decimals, 'amount');
+    const maxFee = body.maxFee === undefined ? undefined : positiveAmount(body.maxFee, decimals, 'maxFee');
+    const destination = body.destination ?? me.wallet;
     const { key } = requestIdempotencyKey(c, `withdrawal:${me.id}`);
-    const result = await requestWithdrawal(c.var.db, {
-      accountId: me.id,
-      amount: amount.baseUnits,
-      destination: body.destination ?? me.wallet,
-      idempotencyKey: key,
-    });
+    // A retry of a request that went through replays it as it was charged, whatever the chain shows now.
+    let fee = 0;
+    if (!(await getTransactionByKey(c.var.db, key))) {
+      const settlement = await requireSettlement(c.env);
+      const quote = await quoteWithdrawal(settlement, amount, destination);
+      if (maxFee !== undefined && quote.fee > maxFee) {
+        throw new AppError(409, 'fee_changed', `The fee is now ${formatAmount(quote.fee, decimals)} tokens (the destination has no token account); confirm the new quote.`);
+      }
+      fee = quote.fee;
+    }
+    const result = await requestWithdrawal(c.var.db, { accountId: me.id, amount, fee, destination, idempotencyKey: key });
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json({ payout: payoutView(result.payout, decimals) }, result.replayed ? 200 : 201);
   })

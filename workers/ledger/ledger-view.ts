@@ -20,7 +20,12 @@ export function entryView(line: StatementLine, decimals: number) {
 export function payoutView(p: PayoutRow, decimals: number) {
   return {
     id: p.id,
+    /** Left the balance. */
     amount: formatAmount(p.amount, decimals),
+    /** Kept for creating the recipient's token account (its rent); 0 when it had one. */
+    fee: formatAmount(p.fee, decimals),
+    /** What the recipient receives on chain. */
+    netAmount: formatAmount(p.amount - p.fee, decimals),
     destination: p.destination,
     status: p.status,
     transactionId: p.ledgerTxId,

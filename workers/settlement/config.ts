@@ -1,5 +1,6 @@
 import { createKeyPairSignerFromBytes, isAddress, type Address, type KeyPairSigner } from '@solana/kit';
 import { z } from 'zod';
+import { parseAmount } from '../lib/amounts.ts';
 import { decodeBase58 } from '../protocol/base58.ts';
 
 /**
@@ -45,6 +46,16 @@ const settlementEnvSchema = z.object({
   PAYOUT_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(100).default(10),
   /** Optional priority fee in micro-lamports per compute unit; unset sends without one. */
   PAYOUT_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /**
+   * Smallest withdrawal, in whole tokens (before the account fee). Each payout costs the treasury
+   * a share of a transaction fee; without a floor one balance could be split into millions of them.
+   */
+  WITHDRAWAL_MIN: z.string().regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens').default('1'),
+  /**
+   * Charged, in whole tokens, when the destination has no token account for our mint: the payout
+   * creates it and the treasury pays its rent (~0.00204 SOL). Set it to that much SOL in tokens.
+   */
+  WITHDRAWAL_ACCOUNT_FEE: z.string().regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens').default('0.5'),
 });
 
 export interface SettlementConfig {
@@ -58,6 +69,8 @@ export interface SettlementConfig {
   treasurySecretKey: Uint8Array;
   deposits: { scanReferencesPerRun: number; referenceTtlMs: number; openReferencesPerAccount: number };
   payouts: { maxPerTx: number; batchesPerRun: number; priorityFeeMicroLamports: bigint | undefined };
+  /** Base units of our mint. */
+  withdrawals: { minimum: number; accountFee: number };
 }
 
 /** Parses the settlement part of the Worker env once; a bad value fails with the names at fault. */
@@ -68,6 +81,10 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
     throw new Error(`settlement configuration is invalid: ${names}`);
   }
   const data = parsed.data;
+  const minimum = parseAmount(data.WITHDRAWAL_MIN, data.TOKEN_DECIMALS);
+  const accountFee = parseAmount(data.WITHDRAWAL_ACCOUNT_FEE, data.TOKEN_DECIMALS);
+  if (!minimum.ok || minimum.baseUnits < 1) throw new Error('settlement configuration is invalid: WITHDRAWAL_MIN must be a positive amount in whole tokens');
+  if (!accountFee.ok) throw new Error('settlement configuration is invalid: WITHDRAWAL_ACCOUNT_FEE must be an amount in whole tokens');
   const secret = parseTreasurySecretKey(data.TREASURY_SECRET_KEY);
   if (!secret) {
     throw new Error(
@@ -96,6 +113,7 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
       priorityFeeMicroLamports:
         data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS === undefined ? undefined : BigInt(data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS),
     },
+    withdrawals: { minimum: minimum.baseUnits, accountFee: accountFee.baseUnits },
   };
 }
 
