@@ -83,14 +83,20 @@ function main() {
   const results: MutationResult[] = [];
   try {
     // Each guarding test set must pass unmutated, or a failure under mutation proves nothing.
+    // One run per suite over all its guarding files; only when that fails, one run per file to
+    // find which.
     const guardFailures = new Map<string, string>();
-    const sets = new Map<string, { suite: Suite; tests: string[] }>();
-    for (const m of chosen) for (const t of m.tests) sets.set(`${m.suite}:${t}`, { suite: m.suite, tests: [t] });
-    for (const [key, set] of sets) {
-      process.stdout.write(`unmutated ${key} … `);
-      const run = runTests(dir, set.suite, set.tests);
-      console.log(run.ok ? 'passes' : 'FAILS');
-      if (!run.ok) guardFailures.set(key, run.output.slice(-4000));
+    const bySuite = new Map<Suite, Set<string>>();
+    for (const m of chosen) for (const t of m.tests) bySuite.set(m.suite, (bySuite.get(m.suite) ?? new Set()).add(t));
+    for (const [suite, files] of bySuite) {
+      process.stdout.write(`unmutated ${suite}: ${files.size} guarding files … `);
+      const all = runTests(dir, suite, [...files]);
+      console.log(all.ok ? 'pass' : 'FAIL; finding which');
+      if (all.ok) continue;
+      for (const file of files) {
+        const run = runTests(dir, suite, [file]);
+        if (!run.ok) guardFailures.set(`${suite}:${file}`, run.output.slice(-4000));
+      }
     }
     for (const m of chosen) {
       const failing = m.tests.filter((t) => guardFailures.has(`${m.suite}:${t}`));
