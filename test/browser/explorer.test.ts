@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilClockPasses } from '../support/clock.ts';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
 import { launchChromium, openPage } from './helpers/chromium.ts';
 import { seedAgent, type SeedAgent, type SeedNode } from './helpers/seed-agent.ts';
@@ -39,8 +40,11 @@ beforeAll(async () => {
     await agent.register();
     await agent.heartbeat();
   }
+  // The offline node's heartbeat, last in the loop, was its last: the sweep must come more than
+  // 9 s after it, while the others keep beating. Wait for that instant, not a guessed duration.
+  const offlineLastBeat = Date.now();
   beat = setInterval(() => void Promise.all(online.map((a) => a.heartbeat())).catch(() => undefined), 2_000);
-  await new Promise((r) => setTimeout(r, 10_000));
+  await untilClockPasses(offlineLastBeat + 9_000);
   await stack.runCron();
 }, 180_000);
 

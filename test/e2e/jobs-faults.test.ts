@@ -23,6 +23,21 @@ afterAll(async () => {
 
 const nodeStatus = async (id: string) => ((await (await fetch(`${stack.url}/v1/nodes/${id}`)).json()) as { status?: string }).status;
 const online = (a: AgentProcess) => waitFor(`${a.nodeId} online`, async () => ((await nodeStatus(a.nodeId)) === 'online' ? true : undefined));
+/** The first of `events` the agent logged (its --json lines), for one job or, without `job`, at all. */
+const logged = (a: AgentProcess, events: string[], job?: string) =>
+  a
+    .output()
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { event?: string; job?: string }];
+      } catch {
+        return [];
+      }
+    })
+    .find((l) => events.includes(l.event ?? '') && (job === undefined || l.job === job))?.event;
+/** Offers reach an agent at once only on its job stream; the pause tests need the offer buffered there. */
+const streamOpen = (a: AgentProcess) => waitFor(`${a.nodeId} job stream open`, async () => (logged(a, ['stream_open']) ? true : undefined));
 const longJob = (lat: number, lon: number, model = 'RTX 4090') => ({
   gpu: { model, count: 1 },
   durationS: 120,
@@ -39,13 +54,18 @@ describe('job faults end to end', () => {
     const renter = await newRenter(stack);
     const created = (await (await renter.call('POST', '/v1/jobs', longJob(52.3, 4.9, 'A10'))).json()) as Record<string, any>;
     expect(created.nodeId).toBe(agent.nodeId);
-    await waitForStatus(renter, created.id, ['running']);
-    await new Promise((r) => setTimeout(r, 1500));
+    const running = await waitForStatus(renter, created.id, ['running']);
+    // Killed once a heartbeat came more than a second into the run, so there is something to bill.
+    await waitFor('a heartbeat a second into the run', async () => {
+      const node = (await (await fetch(`${stack.url}/v1/nodes/${agent.nodeId}`)).json()) as { lastSeenAt: string };
+      return Date.parse(node.lastSeenAt) > Date.parse(running.startedAt) + 1000 ? true : undefined;
+    });
     await agent.stop('SIGKILL');
     const failed = await waitForStatus(renter, created.id, ['failed'], 30_000, () => stack.runCron());
     expect(failed.reason).toBe('the node went offline while the job ran');
     const escrow = baseUnits(failed.escrow);
     expect(baseUnits(failed.billing.captured) + baseUnits(failed.billing.refunded)).toBe(escrow);
+    expect(baseUnits(failed.billing.captured)).toBeGreaterThan(0);
     expect(baseUnits(failed.billing.refunded)).toBeGreaterThan(escrow / 2);
     expect(await renter.balance()).toBe(100_000_000 - baseUnits(failed.billing.captured));
     expect(await reconciled(stack)).toBe(true);
@@ -62,6 +82,7 @@ describe('job faults end to end', () => {
     agents.push(slow, spare);
     await online(slow);
     await online(spare);
+    await streamOpen(slow);
     const renter = await newRenter(stack);
     // Paused: it cannot accept (nor heartbeat). The deadline (3 s) passes first; the job moves.
     const pid = slow.pid;
@@ -80,8 +101,10 @@ describe('job faults end to end', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    // The woken agent may still try to accept what it was offered: it is refused, and the job stays put.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Woken, the agent reads the offer buffered on its stream and sends its acceptance: refused
+    // (409 job_not_assigned), which it logs as job_gone; accepted, it would log job_accepted.
+    // Wait for that answer, not for time to pass; then the job must not have moved.
+    expect(await waitFor('the woken agent’s acceptance answered', async () => logged(slow, ['job_gone', 'job_accepted'], jobId))).toBe('job_gone');
     const settled = await waitFor('job still on the spare node', async () => {
       const jobs = (await (await fetch(`${stack.url}/v1/nodes/${spare.nodeId}`)).json()) as { status: string };
       return jobs.status === 'online' ? true : undefined;
@@ -123,6 +146,7 @@ describe('job faults end to end', () => {
     const agent = await readyAgent(stack, { name: 'cancel', lat: 55.68, lon: 12.57, country: 'DK', simulateGpus: 'RTX 3090x1' });
     agents.push(agent);
     await online(agent);
+    await streamOpen(agent);
     const renter = await newRenter(stack);
     // Paused, the agent cannot start what it is offered: the cancel lands before anything ran
     // (a ready agent on its stream starts a job within milliseconds otherwise).
@@ -137,8 +161,11 @@ describe('job faults end to end', () => {
     } finally {
       process.kill(agent.pid, 'SIGCONT');
     }
-    // Woken, the agent may still act on the offer it had buffered: it is refused and changes nothing.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Woken, the agent acts on the offer buffered on its stream: its acceptance is answered (job_gone
+    // when refused, job_accepted when taken as a late, unapplied event). Then it is stopped, which
+    // waits until the job's last events were answered, so all it did is in before the checks.
+    await waitFor('the woken agent’s acceptance answered', async () => logged(agent, ['job_gone', 'job_accepted'], created.id));
+    await agent.stop('SIGTERM');
     const after = await jobOf(renter, created.id);
     expect(after.status).toBe('cancelled');
     expect(await renter.balance()).toBe(100_000_000);
