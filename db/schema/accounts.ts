@@ -96,8 +96,15 @@ export const linkTokens = sqliteTable(
     platformUserId: text('platform_user_id').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
+    /** The chat user's handle when the bot issued the token (`@name`, or a display name): the page and the sign-in statement name it. */
+    platformUserName: text('platform_user_name'),
+    /** Set by the sign-in that used the token: the link then waits for the chat user's confirmation in chat. */
     usedAt: integer('used_at'),
     usedByAccountId: text('used_by_account_id'),
+    /** The chat user pressed Confirm in chat: account_links was written in the same batch. */
+    confirmedAt: integer('confirmed_at'),
+    /** The chat user pressed Cancel: the sign-in never links. */
+    cancelledAt: integer('cancelled_at'),
   },
   (t) => [index('link_tokens_expires_idx').on(t.expiresAt)],
 );

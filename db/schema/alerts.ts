@@ -12,6 +12,7 @@ export const ALERT_KINDS = [
   'reward_paid',
   'stake_low',
   'payout_refunded',
+  'node_suspended',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -52,6 +52,11 @@ export const proposals = sqliteTable(
     executionTxId: text('execution_tx_id'),
     /** failed / rejected: why, in a few words (`insufficient_treasury`, `no_quorum` …). */
     outcomeReason: text('outcome_reason'),
+    /**
+     * The opener's idempotency key, scoped by who sent it (`chat:<platform>:<event id>`,
+     * `api:<account>:<Idempotency-Key>`): a retried chat update or request opens one proposal.
+     */
+    idempotencyKey: text('idempotency_key').unique(),
   },
   (t) => [
     index('proposals_status_idx').on(t.status, t.votingEndsAt),

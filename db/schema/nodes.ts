@@ -86,13 +86,13 @@ export const geoCellsUsed = sqliteTable('geo_cells_used', {
   geoCell: text('geo_cell').primaryKey(),
 });
 
-/** Status transitions and registry events; operators' alerts are driven from here. */
+/** Status transitions and registry events (an admin's suspension and its lifting included); operators' alerts are driven from here. */
 export const nodeEvents = sqliteTable(
   'node_events',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     nodeId: text('node_id').notNull(),
-    kind: text('kind', { enum: ['registered', 'online', 'offline'] }).notNull(),
+    kind: text('kind', { enum: ['registered', 'online', 'offline', 'suspended', 'unsuspended'] }).notNull(),
     at: integer('at').notNull(),
     detail: text('detail').notNull().default('{}'),
   },

@@ -8,7 +8,7 @@ import type { AlertKind, ChatAlert } from './alert-event.ts';
 export const MAX_MESSAGE_CHARS = 3800;
 const NAMES_PER_LINE = 6;
 
-const ORDER: AlertKind[] = ['node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'payout_refunded', 'node_online', 'reward_paid'];
+const ORDER: AlertKind[] = ['node_suspended', 'node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'payout_refunded', 'node_online', 'reward_paid'];
 
 /** Settlement's refund reasons (workers/settlement/payout-run.ts), as the owner reads them. */
 const REFUND_REASONS: Record<string, string> = {
@@ -95,6 +95,8 @@ function single(a: ChatAlert, o: RenderOptions): string {
       const why = REFUND_REASONS[str(d.reason) ?? ''] ?? str(d.reason);
       return `↩️ Withdrawal of ${tokens(d.amount, o.tokenDecimals)} tokens refunded to your balance at ${at}${why ? `: ${why}` : ''}.`;
     }
+    case 'node_suspended':
+      return `⛔ ${name} was suspended by gridplane at ${at}${d.reason ? `: ${str(d.reason)}` : ''}. It gets no jobs or rewards and its agent's requests are refused until an admin lifts the suspension.`;
     case 'stake_low':
       return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;
   }
@@ -130,6 +132,8 @@ function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string 
       const total = group.reduce((sum, a) => sum + BigInt(typeof a.data.amount === 'number' ? a.data.amount : 0), 0n);
       return `↩️ ${n} withdrawals refunded to your balance (${span}), ${tokens(total.toString(), o.tokenDecimals)} tokens in all.`;
     }
+    case 'node_suspended':
+      return `⛔ ${n} nodes suspended by gridplane (${span}): ${listed}. They get no jobs or rewards until an admin lifts the suspension.`;
     case 'stake_low':
       return `📉 Stake below the minimum on ${n} nodes: ${listed}.`;
   }

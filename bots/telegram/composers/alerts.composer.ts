@@ -27,6 +27,7 @@ export const KIND_WORDS: Record<string, AlertKind> = {
   payout: 'reward_paid',
   refund: 'payout_refunded',
   stake: 'stake_low',
+  suspended: 'node_suspended',
 };
 const WORD_OF = Object.fromEntries(Object.entries(KIND_WORDS).map(([w, k]) => [k, w])) as Record<AlertKind, string>;
 
