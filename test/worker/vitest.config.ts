@@ -32,7 +32,7 @@ export default defineConfig(async () => {
             SOLANA_GENESIS_HASH: inject('solanaGenesisHash'),
             TOKEN_MINT: inject('solanaMint'),
             TREASURY_SECRET_KEY: inject('solanaTreasurySecretKey'),
-            SOLANA_RPC_TIMEOUT_MS: '2000',
+            SOLANA_RPC_TIMEOUT_MS: '5000', // a hang costs this; shorter ones time out under a loaded CI machine
             // The fault simulator's seed count / replay seed / steps (npm run sim; test/worker/sim/README.md).
             SIM_OPTIONS: JSON.stringify({ seeds: process.env.SIM_SEEDS, seed: process.env.SIM_SEED, steps: process.env.SIM_STEPS }),
           },
