@@ -32,6 +32,7 @@ const facts = (over: Partial<DoctorFacts> = {}): DoctorFacts => ({
   verifyImage: { image: 'ghcr.io/gridplane/verify-cuda:1', present: true },
   reach: { ok: true, url: 'https://api.gridplane.example', status: 200, sentAtMs: 1_000_000, receivedAtMs: 1_000_200, serverDate: new Date(1_000_000).toUTCString() },
   node: { kind: 'found', view: { status: 'online', simulated: false, suspended: false, eligible: true, verifiedAt: '2026-11-21T10:00:00.000Z', stake: '1600.000000', gpuCount: 8 } },
+  signedClock: { stale: false },
   minStakePerGpu: '200.000000',
   ...over,
 });
@@ -83,7 +84,13 @@ describe('doctor checks', () => {
     const refused = checkClock(at(600_000));
     expectFixed(refused, 'fail', /timedatectl set-ntp true/);
     expect(refused.detail).toMatch(/^this clock is 600\.\d s ± 0\.6 s behind the control plane's: signed requests are refused beyond 300 s/);
-    expect(checkClock(facts({ reach: { ok: true, url: 'u', status: 200, sentAtMs: 1, receivedAtMs: 2, serverDate: null } })).status).toBe('skip');
+    // Without a Date header the signed request decides: accepted within the window, or stale.
+    const noDate = { reach: { ok: true as const, url: 'u', status: 200, sentAtMs: 1, receivedAtMs: 2, serverDate: null } };
+    expect(checkClock(facts(noDate))).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^within 300 s of the control plane's: it accepted a request signed/) });
+    expectFixed(checkClock(facts({ ...noDate, signedClock: { stale: true } })), 'fail', /timedatectl set-ntp true/);
+    expect(checkClock(facts({ ...noDate, signedClock: null })).status).toBe('skip');
+    // A stale refusal outweighs a Date header that looks fine (a proxy's clock, say).
+    expect(checkClock(facts({ ...at(0), signedClock: { stale: true } })).status).toBe('fail');
   });
 
   it('eligibility: verification and the minimum stake per GPU, with the shortfall', () => {

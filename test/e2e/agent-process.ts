@@ -7,6 +7,13 @@ import { repoRoot } from '../support/local-stack.ts';
 
 const BIN = join(repoRoot, 'edge-agent/bin/gridplane-agent.mjs');
 
+/** Which node runs which agent entry: by default this Node and the checkout's bin (tsx). */
+export interface AgentLauncher {
+  node: string;
+  entry: string;
+}
+const CHECKOUT: AgentLauncher = { node: process.execPath, entry: BIN };
+
 export interface AgentSetup {
   url: string;
   name: string;
@@ -16,6 +23,8 @@ export interface AgentSetup {
   simulateGpus: string;
   price?: string;
   owner?: string;
+  /** Another node or entry, e.g. the machine's Node 20 running the built bundle. */
+  launcher?: AgentLauncher;
 }
 
 export interface AgentProcess {
@@ -27,12 +36,13 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function initAgent(setup: AgentSetup): { nodeId: string; home: string } {
+export function initAgent(setup: AgentSetup): { nodeId: string; home: string; launcher: AgentLauncher } {
   const home = join(mkdtempSync(join(tmpdir(), 'gridplane-agent-')), 'home');
+  const launcher = setup.launcher ?? CHECKOUT;
   const result = spawnSync(
-    process.execPath,
+    launcher.node,
     [
-      BIN,
+      launcher.entry,
       'init',
       '--home',
       home,
@@ -57,11 +67,12 @@ export function initAgent(setup: AgentSetup): { nodeId: string; home: string } {
   if (result.status !== 0) throw new Error(`agent init failed: ${result.stderr}${result.stdout}`);
   const line = result.stdout.split('\n').find((l) => l.includes('nodeId'));
   const nodeId = (JSON.parse(line!) as { nodeId: string }).nodeId;
-  return { nodeId, home };
+  return { nodeId, home, launcher };
 }
 
-export function runAgent(agent: { nodeId: string; home: string }, extraArgs: string[] = []): AgentProcess {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', '--home', agent.home, '--json', ...extraArgs], {
+export function runAgent(agent: { nodeId: string; home: string; launcher?: AgentLauncher }, extraArgs: string[] = []): AgentProcess {
+  const launcher = agent.launcher ?? CHECKOUT;
+  const child: ChildProcess = spawn(launcher.node, [launcher.entry, 'run', '--home', agent.home, '--json', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadConfig, withOverrides, type AgentConfig, type ConfigOverrides } from '../config.ts';
 import { groupGpus, runNvidiaSmi } from '../gpu-detect.ts';
 import { keyPath, loadIdentity, type Identity } from '../identity.ts';
+import { createSignedFetch } from '../signed-fetch.ts';
 import { DEFAULT_VERIFY_IMAGE } from '../verification/docker-solver.ts';
 import type { DoctorFacts, Failure, NodeFacts } from './checks.ts';
 
@@ -76,6 +77,7 @@ export async function gatherFacts(options: GatherOptions): Promise<DoctorFacts> 
   let reach: DoctorFacts['reach'] = { ok: false, url: null, code: 'no_config', message: 'no readable config' };
   let node: DoctorFacts['node'] = { kind: 'unknown' };
   let minStakePerGpu: string | null = null;
+  let signedClock: DoctorFacts['signedClock'] = null;
   if (config) {
     const base = config.controlPlaneUrl.replace(/\/+$/, '');
     const url = `${base}/v1/governance/params`;
@@ -90,10 +92,13 @@ export async function gatherFacts(options: GatherOptions): Promise<DoctorFacts> 
     } catch (err) {
       reach = { ok: false, url: base, ...failure(err) };
     }
-    if (reach.ok && identity) node = await nodeFacts(fetchFn, base, identity.nodeId, timeoutMs);
+    if (reach.ok && identity) {
+      node = await nodeFacts(fetchFn, base, identity.nodeId, timeoutMs);
+      signedClock = await signedClockFact(identity, config.controlPlaneUrl, fetchFn, now, timeoutMs);
+    }
   }
 
-  return { nodeVersion: process.versions.node, home: options.home, config: configFact, key, gpus, docker: dockerFact, verifyImage, reach, node, minStakePerGpu };
+  return { nodeVersion: process.versions.node, home: options.home, config: configFact, key, gpus, docker: dockerFact, verifyImage, reach, node, signedClock, minStakePerGpu };
 }
 
 async function keyFacts(home: string): Promise<{ fact: DoctorFacts['key']; identity: Identity | null }> {
@@ -115,6 +120,22 @@ async function keyFacts(home: string): Promise<{ fact: DoctorFacts['key']; ident
   }
   const processUid = typeof process.getuid === 'function' ? process.getuid() : info.uid;
   return { fact: { path, exists: true, mode: info.mode, ownerUid: info.uid, processUid, nodeId: identity?.nodeId ?? null, loadError }, identity };
+}
+
+/**
+ * The control plane checks a signed request's timestamp before anything else (even whether the
+ * node is registered): `stale_request` means the clocks differ by more than it allows. A read-only
+ * route, so asking changes nothing.
+ */
+async function signedClockFact(identity: Identity, url: string, fetchFn: typeof globalThis.fetch, now: () => number, timeoutMs: number): Promise<DoctorFacts['signedClock']> {
+  try {
+    const send = createSignedFetch(identity, url, { fetch: fetchFn, now });
+    const res = await send({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(identity.nodeId)}/challenges`, signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
+    return { stale: res.status === 401 && body?.error?.code === 'stale_request' };
+  } catch {
+    return null;
+  }
 }
 
 async function nodeFacts(fetchFn: typeof globalThis.fetch, base: string, nodeId: string, timeoutMs: number): Promise<DoctorFacts['node']> {
