@@ -233,6 +233,6 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
       if (String(error).includes('exited with')) throw error;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${STEP_TIMEOUT_MS / 1000} s waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
