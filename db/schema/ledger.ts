@@ -177,10 +177,41 @@ export const payoutBatches = sqliteTable(
     lastValidBlockHeight: integer('last_valid_block_height'),
     landedSlot: integer('landed_slot'),
     failureReason: text('failure_reason'),
+    /** Planned for a v0 transaction with the treasury's address lookup table (more payouts than a legacy one holds). */
+    usesLookupTable: integer('uses_lookup_table', { mode: 'boolean' }).notNull().default(false),
+    /** The lookup table the current transaction uses (null: legacy); a table is not deactivated while an open batch names it. */
+    lookupTable: text('lookup_table'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [index('payout_batches_state_idx').on(t.state), uniqueIndex('payout_batches_signature_unique').on(t.signature)],
+);
+
+/**
+ * The treasury's address lookup tables (workers/settlement/lookup-table-step.ts). At most one is
+ * `active` (used for new v0 payouts and extended); a full one is `retired`, then deactivated and
+ * closed once no open batch uses it; `closed` also marks one whose creation never landed. Each
+ * table transaction is stored in `pending` (signatures, wire bytes, lastValidBlockHeight) before it
+ * is broadcast, and nothing else is signed for the table until all of them are finalized or
+ * provably dead; `version` is the compare-and-swap guard.
+ */
+export const payoutLookupTables = sqliteTable(
+  'payout_lookup_tables',
+  {
+    id: text('id').primaryKey(),
+    address: text('address').notNull().unique(),
+    recentSlot: integer('recent_slot').notNull(),
+    status: text('status', { enum: ['active', 'retired', 'closed'] }).notNull().default('active'),
+    version: integer('version').notNull().default(0),
+    /** JSON `{ kind, lastValidBlockHeight, transactions: [{ signature, wire }] }` or null. */
+    pending: text('pending'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('payout_lookup_tables_status_idx').on(t.status),
+    uniqueIndex('payout_lookup_tables_one_active').on(t.status).where(sql`${t.status} = 'active'`),
+  ],
 );
 
 /** Audit: one row per transaction ever signed for a batch (settlement stores it with the `signed` state). */
