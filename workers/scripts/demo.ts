@@ -61,6 +61,7 @@ try {
 async function main(): Promise<void> {
   const adminToken = flags.url ? undefined : randomBytes(24).toString('hex');
   const url = flags.url?.replace(/\/+$/, '') ?? (await startControlPlane(adminToken!));
+  if (flags.url) say(`1. The control plane at ${url} (yours: it keeps running after the demo).`);
   const api = client(url);
 
   say('\n2. An operator: a development account. Its wallet will own the node, so it can stake on it.');
