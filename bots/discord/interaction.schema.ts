@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The parts of a Discord interaction the router reads, validated after the signature check.
 // Unknown fields pass through untouched (Discord adds fields freely).

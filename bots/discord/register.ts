@@ -1,9 +1,11 @@
-// `npm run discord:register`: puts the slash-command definitions (bots/discord/commands.ts, the
-// same module the router uses) into Discord with discord.js. Globally by default; with
-// DISCORD_GUILD_ID set, into that guild only (instant, for development).
+// `npm run discord:register` (and `npm run deploy`, after the deploy): puts the slash-command
+// definitions (bots/discord/commands.ts, the same module the router uses) into Discord with
+// @discordjs/rest, the client the Worker itself uses (discord.js is not needed). Globally by
+// default; with DISCORD_GUILD_ID set, into that guild only (instant, for development).
 //
 //   DISCORD_APPLICATION_ID=… DISCORD_BOT_TOKEN=… npm run discord:register
-import { REST, Routes } from 'discord.js';
+import { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import { discordCommandDefinitions } from './commands.ts';
 import { splitApiRoot } from './rest.ts';
 

@@ -1,6 +1,6 @@
 import { webhookCallback } from 'grammy';
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppEnv } from '../../workers/app-env.ts';
 import { AppError } from '../../workers/errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../../workers/http/body.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_KINDS, type AlertKind } from '../../db/schema/alerts.ts';
 
 export { ALERT_KINDS, type AlertKind };

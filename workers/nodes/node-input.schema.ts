@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Bounds are generous for real hardware and tight enough that nonsense (0 GPUs, 2^64-1 GPUs,
 // latitude 500) is refused with a sentence naming the field.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Configuration of the network's economy: epochs, emission, rewards, staking, verification and
 // slashing (workers/staking/README.md explains each). Spread into the Worker's one config schema

@@ -1,7 +1,7 @@
 // The weights that turn a candidate's estimated latency, price, reputation, stake and uptime into
 // one score. They are configuration: parse them once at the boundary with RoutingWeightsSchema.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 const weight = z.number().finite().min(0).max(1000);
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Schemas for the slice of each Solana JSON-RPC response we read. Unknown fields are dropped;
 // anything we rely on that is missing or mistyped fails the call as `bad_response`.

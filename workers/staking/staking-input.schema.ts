@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
 
 export const stakeBodySchema = z.strictObject({
