@@ -10,6 +10,7 @@ import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
+import { adminNodesApp } from './nodes/suspension.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
 import { linkApp } from './link/link.app.ts';
 import { networkApp } from './explorer/network.app.ts';
@@ -48,6 +49,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/probes', probesApp)
   .route('/v1/admin/probes', adminProbesApp)
   .route('/v1/admin/shards', adminShardsApp)
+  .route('/v1/admin/nodes', adminNodesApp)
   .route('/v1/network', networkApp)
   .route('/v1/auth/siws', siwsApp)
   .route('/v1/accounts/me/deposits', depositsApp) // before accountsApp: its own requireAccount, run once

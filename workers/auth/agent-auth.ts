@@ -44,12 +44,17 @@ export const requireSignedAgent = (options: AgentAuthOptions) =>
       throw new AppError(403, 'wrong_node', 'A node may only act for itself; this request is signed by another node.');
     }
     if (options.consumeNonce) {
-      const fresh = await consumeAgentNonce(c.env, check.nodeId, check.nonce, Date.now());
-      if (!fresh) throw replayed();
+      const verdict = await consumeAgentNonce(c.env, check.nodeId, check.nonce, Date.now());
+      if (verdict === 'node_suspended') throw nodeSuspended();
+      if (verdict === 'replayed_request') throw replayed();
     }
     c.set('agent', { nodeId: check.nodeId, nonce: check.nonce, timestampMs: check.timestampMs, body });
     await next();
   }));
+
+/** An admin suspended the node (workers/nodes/suspension.ts): every signed request of it gets this. */
+export const nodeSuspended = () =>
+  new AppError(403, 'node_suspended', 'This node is suspended by gridplane: it gets no jobs or rewards and its requests are refused. Its operator was told why; contact the gridplane admins.');
 
 export const replayed = () =>
   new AppError(401, 'replayed_request', 'This nonce was already used by this node; sign each request with a fresh nonce.');

@@ -5,20 +5,21 @@ import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { assignedPastDeadline, jobsInStatus, jobsOnOfflineNodes, type JobRow } from '../jobs/jobs.repo.ts';
 import { handleFault, offer, placeQueuedJob, type JobsContext } from '../jobs/jobs.service.ts';
+import { jobsOnSuspendedNodes } from '../nodes/suspension.ts';
 
 /** Per run and per kind of work, so one minute's sweep stays well inside a Worker's limits. */
 const BATCH = 100;
 
 /**
  * Every minute, beside the shard sweep: jobs whose node missed the acceptance deadline or went
- * offline lose it (requeued, or failed and billed for what ran); running jobs past their
+ * offline lose it (requeued, or failed and billed for what ran), as do jobs of suspended nodes; running jobs past their
  * duration are closed; queued jobs are placed or expire; assigned jobs are offered again in case
  * the first push was lost. Each job is handled on its own, so one failure does not stop the rest.
  */
 export async function sweepJobs(env: Env, nowMs: number) {
   const config = getConfig(env);
   const ctx: JobsContext = { db: drizzle(env.DB, { schema }) as Db, env, config };
-  const counts = { acceptTimeouts: 0, offline: 0, overdue: 0, placed: 0, expired: 0, reoffered: 0, failed: 0 };
+  const counts = { acceptTimeouts: 0, offline: 0, suspended: 0, overdue: 0, placed: 0, expired: 0, reoffered: 0, failed: 0 };
   const each = async (jobs: JobRow[], work: (job: JobRow) => Promise<unknown>) => {
     for (const r of await Promise.allSettled(jobs.map(work))) {
       if (r.status === 'rejected') {
@@ -35,6 +36,11 @@ export async function sweepJobs(env: Env, nowMs: number) {
   await each(await jobsOnOfflineNodes(ctx.db, BATCH), async (job) => {
     await handleFault(ctx, job.id, job.nodeId!, 'node_offline', nowMs);
     counts.offline++;
+  });
+  // The suspend route takes a node's jobs itself; this catches what a failed call left behind.
+  await each(await jobsOnSuspendedNodes(ctx.db, BATCH), async (job) => {
+    await handleFault(ctx, job.id, job.nodeId!, 'node_suspended', nowMs, 'admin');
+    counts.suspended++;
   });
   const running = await jobsInStatus(ctx.db, ['running'], 1000);
   const overdue = running.filter((j) => j.startedAt !== null && j.startedAt + (j.durationS + config.JOB_OVERDUE_GRACE_S) * 1000 < nowMs);

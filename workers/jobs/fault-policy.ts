@@ -3,8 +3,10 @@ import type { JobStatus } from '../../db/schema/jobs.ts';
 // What the control plane does when a node fails a job. Pure; the sweeper and the event route
 // apply the decision. A requeue happens only before anything ran, so it never bills; a running
 // job that dies is failed and billed for what ran until the node's last sign of life.
+// A node an admin suspends (workers/nodes/suspension.ts) loses its jobs the same way, except that
+// a running job is failed and refunded in full: the suspension says its work cannot be trusted.
 
-export type Fault = 'accept_timeout' | 'node_offline' | 'rejected' | 'overdue';
+export type Fault = 'accept_timeout' | 'node_offline' | 'rejected' | 'overdue' | 'node_suspended';
 
 export type FaultDecision =
   | { action: 'requeue'; reason: string }
@@ -23,6 +25,10 @@ export function decideFault(status: JobStatus, fault: Fault, attempts: number, m
     case 'node_offline':
       if (status === 'assigned' || status === 'starting') return requeueOrGiveUp('the node went offline before the job ran');
       if (status === 'running') return { action: 'fail', reason: 'the node went offline while the job ran' };
+      return { action: 'none' };
+    case 'node_suspended':
+      if (status === 'assigned' || status === 'starting') return requeueOrGiveUp('the node was suspended before the job ran');
+      if (status === 'running') return { action: 'fail', reason: 'the node was suspended while the job ran' };
       return { action: 'none' };
     case 'overdue':
       return status === 'running' ? { action: 'expire', reason: 'the job ran past its duration and the node did not close it' } : { action: 'none' };
@@ -44,6 +50,9 @@ export function reputationUpdate(outcome: 'succeeded' | Fault): { scale: number;
       return { scale: 0.85, add: 0 };
     case 'node_offline':
       return { scale: 0.8, add: 0 };
+    case 'node_suspended':
+      // The suspension is the sanction; reputation is what it was when an admin lifts it.
+      return { scale: 1, add: 0 };
   }
 }
 

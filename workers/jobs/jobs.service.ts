@@ -296,7 +296,8 @@ export async function handleFault(ctx: JobsContext, jobId: string, nodeId: strin
       case 'expire': {
         const lastSign = fault === 'node_offline' ? await nodeLastSeen(ctx, nodeId, nowMs) : nowMs;
         const endedAt = fault === 'overdue' && job.startedAt !== null ? job.startedAt + job.durationS * 1000 : lastSign;
-        const billed = billableGpuSeconds({ gpuCount: job.gpuCount, durationS: job.durationS, startedAtMs: job.startedAt, endedAtMs: endedAt, graceS: 0 });
+        // A suspended node's work is not paid for: the renter gets the whole escrow back.
+        const billed = fault === 'node_suspended' ? 0 : billableGpuSeconds({ gpuCount: job.gpuCount, durationS: job.durationS, startedAtMs: job.startedAt, endedAtMs: endedAt, graceS: 0 });
         const also = abandoned(ctx, job, nodeId, fault, endedAt, nowMs);
         result = await closeJob(ctx, job, { to: decision.action === 'fail' ? 'failed' : 'expired', actor, reason: decision.reason, reputation: fault, also }, billed, nowMs);
         break;

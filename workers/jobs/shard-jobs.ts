@@ -75,6 +75,19 @@ export class ShardJobs {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /** Closes every stream of the node (1008, policy violation: a suspended node); returns how many. */
+  closeAll(nodeId: string, reason: string): number {
+    const sockets = this.ctx.getWebSockets(nodeId);
+    for (const ws of sockets) {
+      try {
+        ws.close(1008, reason.slice(0, 120));
+      } catch {
+        // already closing
+      }
+    }
+    return sockets.length;
+  }
+
   connections(nodeId: string): number {
     return this.ctx.getWebSockets(nodeId).length;
   }

@@ -27,7 +27,10 @@ export interface RegisterInput {
   nowMs: number;
 }
 
-export type ShardRefusal = { ok: false; reason: 'replayed_request' | 'unknown_node' };
+export type ShardRefusal = { ok: false; reason: 'replayed_request' | 'unknown_node' | 'node_suspended' };
+
+/** What the node's nonce home says of a signed request: served, a replay, or from a suspended node. */
+export type AdmitVerdict = 'ok' | 'replayed_request' | 'node_suspended';
 
 export interface LiveView {
   status: NodeStatus;
@@ -70,6 +73,7 @@ export class NodeShard extends DurableObject<Env> {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS suspended_nodes (node_id TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS pending_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, kind TEXT NOT NULL,
         at INTEGER NOT NULL, detail TEXT NOT NULL
@@ -100,8 +104,38 @@ export class NodeShard extends DurableObject<Env> {
     return this.consumeNonce(nodeId, nonce, nowMs);
   }
 
+  /**
+   * Every signed agent request passes here, at the node's nonce home (shard-stub.ts): a suspended
+   * node is refused before its nonce is recorded, so the check costs no D1 read and no extra call.
+   */
+  async admit(nodeId: string, nonce: string, nowMs: number): Promise<AdmitVerdict> {
+    if (this.isSuspended(nodeId)) return 'node_suspended';
+    return this.consumeNonce(nodeId, nonce, nowMs) ? 'ok' : 'replayed_request';
+  }
+
+  /**
+   * The admin's suspension (workers/nodes/suspension.ts), kept at the node's nonce home: every
+   * signed request of the node is admitted there, whatever HEARTBEAT_SHARDS says. D1's
+   * `nodes.suspended` is the record; this copy is what the hot path reads.
+   */
+  async setSuspended(nodeId: string, suspended: boolean, nowMs: number): Promise<void> {
+    if (suspended) this.sql.exec('INSERT INTO suspended_nodes (node_id, since) VALUES (?, ?) ON CONFLICT DO NOTHING', nodeId, nowMs);
+    else this.sql.exec('DELETE FROM suspended_nodes WHERE node_id = ?', nodeId);
+  }
+
+  /** Closes the node's job streams (a suspended node hears nothing more); on its live shard. */
+  async closeStreams(nodeId: string, reason: string): Promise<number> {
+    return this.jobs.closeAll(nodeId, reason);
+  }
+
+  private isSuspended(nodeId: string): boolean {
+    return this.sql.exec('SELECT 1 FROM suspended_nodes WHERE node_id = ?', nodeId).toArray().length > 0;
+  }
+
   /** Registration: the node is alive right now. The D1 row is written by the caller. */
   async register(input: RegisterInput): Promise<{ ok: true; previous: LiveRecord | null } | ShardRefusal> {
+    // A null nonce was admitted at the nonce home already (suspension included); else this is the home.
+    if (input.nonce !== null && this.isSuspended(input.nodeId)) return { ok: false, reason: 'node_suspended' };
     if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
     const previous = this.readRecord(input.nodeId);
     const next = previous
@@ -116,6 +150,7 @@ export class NodeShard extends DurableObject<Env> {
   async heartbeat(
     input: HeartbeatInput,
   ): Promise<{ ok: true; status: NodeStatus; jobs: AgentJob[]; stopJobs: string[] } | ShardRefusal> {
+    if (input.nonce !== null && this.isSuspended(input.nodeId)) return { ok: false, reason: 'node_suspended' };
     let record = this.readRecord(input.nodeId);
     if (!record) {
       record = await this.seedFromD1(input.nodeId);

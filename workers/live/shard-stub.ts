@@ -1,6 +1,6 @@
 import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import type { NodeShard } from './node-shard.do.ts';
+import type { AdmitVerdict, NodeShard } from './node-shard.do.ts';
 import { shardIndex, shardName } from './shard.ts';
 
 export function shardFor(env: Env, nodeId: string): DurableObjectStub<NodeShard> {
@@ -31,9 +31,17 @@ export function shardPlan(env: Env, nodeId: string): { live: DurableObjectStub<N
   return { live: shardByIndex(env, liveIndex), nonceHome: home === liveIndex ? null : shardByIndex(env, home) };
 }
 
-/** Records the nonce where the shard count cannot move it; false when it was seen. */
-export async function consumeAgentNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<boolean> {
-  return shardByIndex(env, nonceHomeIndex(nodeId)).checkNonce(nodeId, nonce, nowMs);
+/**
+ * Records the nonce where the shard count cannot move it, unless the node is suspended (the
+ * suspension is kept at the same home): 'replayed_request' when the nonce was seen.
+ */
+export async function consumeAgentNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<AdmitVerdict> {
+  return shardByIndex(env, nonceHomeIndex(nodeId)).admit(nodeId, nonce, nowMs);
+}
+
+/** The node's nonce home, where its suspension is kept (see NodeShard.setSuspended). */
+export function nonceHomeOf(env: Env, nodeId: string): DurableObjectStub<NodeShard> {
+  return shardByIndex(env, nonceHomeIndex(nodeId));
 }
 
 export function shardByIndex(env: Env, index: number): DurableObjectStub<NodeShard> {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { replayed, requireSignedAgent } from '../auth/agent-auth.ts';
+import { nodeSuspended, replayed, requireSignedAgent } from '../auth/agent-auth.ts';
 import { AppError, badRequest, notFound } from '../errors.ts';
 import { parseJsonBytes, queryParams, validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
@@ -25,14 +25,15 @@ export const nodesApp = new Hono<AppEnv>()
       throw badRequest('invalid_request', 'pricePerGpuHour: must be more than 0 and at most 1000000 tokens.');
     }
     const existing = await findNode(c.var.db, agent.nodeId);
+    // The node id is its key: a suspended node cannot come back under another owner or name.
+    if (existing?.suspended) throw nodeSuspended();
     if (existing && existing.owner !== input.owner) {
       throw new AppError(409, 'owner_mismatch', 'This node is registered to another owner; the owner cannot be changed by re-registering.');
     }
     const now = Date.now();
     const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, now);
-    if (!target) throw replayed();
     const live = await target.shard.register({ nodeId: agent.nodeId, nonce: target.nonce, timestampMs: agent.timestampMs, nowMs: now });
-    if (!live.ok) throw replayed();
+    if (!live.ok) throw live.reason === 'node_suspended' ? nodeSuspended() : replayed();
     await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing);
     await afterNodeRegistered(c.var.db, c.var.config, agent.nodeId, now);
     const row = await findNode(c.var.db, agent.nodeId);
@@ -45,7 +46,6 @@ export const nodesApp = new Hono<AppEnv>()
     const input = validate(heartbeatSchema, parseJsonBytes(agent.body));
     const nowMs = Date.now();
     const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, nowMs);
-    if (!target) throw replayed();
     const result = await target.shard.heartbeat({
       nodeId: agent.nodeId,
       nonce: target.nonce,
@@ -57,6 +57,7 @@ export const nodesApp = new Hono<AppEnv>()
     });
     if (!result.ok) {
       if (result.reason === 'replayed_request') throw replayed();
+      if (result.reason === 'node_suspended') throw nodeSuspended();
       throw new AppError(404, 'node_not_found', 'This node is not registered; register it with POST /v1/nodes first.');
     }
     // Jobs offered to this node and not yet accepted (workers/jobs/README.md), from the shard, not D1.
@@ -91,14 +92,17 @@ export const nodesApp = new Hono<AppEnv>()
   });
 
 /**
- * The node's live shard and the nonce it should consume. The nonce lives where the shard count
- * cannot move it (shard-stub.ts): when the live shard is that home, it consumes the nonce in the
- * same call; else the home consumes it first and the live shard gets null. null: a replay.
+ * The node's live shard and the nonce it should consume. The nonce (and the node's suspension)
+ * live where the shard count cannot move them (shard-stub.ts): when the live shard is that home,
+ * it admits the request in the same call; else the home admits it first (throwing the refusal)
+ * and the live shard gets null.
  */
-async function liveShardWithNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<{ shard: DurableObjectStub<NodeShard>; nonce: string | null } | null> {
+async function liveShardWithNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<{ shard: DurableObjectStub<NodeShard>; nonce: string | null }> {
   const plan = shardPlan(env, nodeId);
   if (!plan.nonceHome) return { shard: plan.live, nonce };
-  if (!(await plan.nonceHome.checkNonce(nodeId, nonce, nowMs))) return null;
+  const verdict = await plan.nonceHome.admit(nodeId, nonce, nowMs);
+  if (verdict === 'node_suspended') throw nodeSuspended();
+  if (verdict === 'replayed_request') throw replayed();
   return { shard: plan.live, nonce: null };
 }
 

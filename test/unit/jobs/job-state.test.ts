@@ -46,6 +46,11 @@ describe('fault policy', () => {
     expect(decideFault('assigned', 'accept_timeout', 3, 3)).toMatchObject({ action: 'expire' });
     expect(decideFault('running', 'overdue', 1, 3)).toMatchObject({ action: 'expire' });
     expect(decideFault('running', 'accept_timeout', 1, 3)).toEqual({ action: 'none' });
+    // An admin's suspension: not yet running → another node; running → failed (refunded by the caller).
+    expect(decideFault('assigned', 'node_suspended', 1, 3)).toMatchObject({ action: 'requeue' });
+    expect(decideFault('starting', 'node_suspended', 3, 3)).toMatchObject({ action: 'expire' });
+    expect(decideFault('running', 'node_suspended', 1, 3)).toEqual({ action: 'fail', reason: 'the node was suspended while the job ran' });
+    expect(decideFault('succeeded', 'node_suspended', 1, 3)).toEqual({ action: 'none' });
   });
 
   it('moves reputation within 0..1: success creeps up, silence costs more than a refusal', () => {
@@ -53,6 +58,7 @@ describe('fault policy', () => {
     expect(reputationAfter(1, 'succeeded')).toBe(1);
     expect(reputationAfter(1, 'rejected')).toBeGreaterThan(reputationAfter(1, 'accept_timeout'));
     expect(reputationAfter(1, 'node_offline')).toBeCloseTo(0.8);
+    expect(reputationAfter(0.7, 'node_suspended')).toBeCloseTo(0.7);
     expect(reputationAfter(Number.NaN, 'node_offline')).toBe(0);
   });
 });
