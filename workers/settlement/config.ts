@@ -42,6 +42,14 @@ const settlementEnvSchema = z.object({
   DEPOSIT_OPEN_REFERENCES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(10),
   /** Payouts per legacy transaction, at most (20 fit with existing token accounts; fewer are planned when accounts are created). */
   PAYOUT_MAX_PER_TX: z.coerce.number().int().min(1).max(22).default(20),
+  /**
+   * `on`: payouts to recipients with token accounts go in v0 transactions with the treasury's
+   * address lookup table when that needs fewer transactions than legacy (over 20 at once); `off`:
+   * always legacy (no table is created).
+   */
+  PAYOUT_LOOKUP_TABLE: z.enum(['on', 'off']).default('on'),
+  /** Payouts per v0 transaction, at most (57 fit, 54 with a priority fee: test/bench/settlement; size decides below this). */
+  PAYOUT_MAX_PER_V0_TX: z.coerce.number().int().min(1).max(64).default(64),
   /** Open payout batches advanced per cron run (one RPC round each). */
   PAYOUT_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(100).default(10),
   /** Optional priority fee in micro-lamports per compute unit; unset sends without one. */
@@ -68,7 +76,14 @@ export interface SettlementConfig {
   /** Kept as bytes: turning it into a signer is async (WebCrypto), see `loadTreasurySigner`. */
   treasurySecretKey: Uint8Array;
   deposits: { scanReferencesPerRun: number; referenceTtlMs: number; openReferencesPerAccount: number };
-  payouts: { maxPerTx: number; batchesPerRun: number; priorityFeeMicroLamports: bigint | undefined };
+  payouts: {
+    maxPerTx: number;
+    batchesPerRun: number;
+    priorityFeeMicroLamports: bigint | undefined;
+    /** v0 transactions with the treasury's lookup table where they save transactions. */
+    lookupTable: boolean;
+    maxPerV0Tx: number;
+  };
   /** Base units of our mint. */
   withdrawals: { minimum: number; accountFee: number };
 }
@@ -110,6 +125,8 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
     payouts: {
       maxPerTx: data.PAYOUT_MAX_PER_TX,
       batchesPerRun: data.PAYOUT_BATCHES_PER_RUN,
+      lookupTable: data.PAYOUT_LOOKUP_TABLE === 'on',
+      maxPerV0Tx: data.PAYOUT_MAX_PER_V0_TX,
       priorityFeeMicroLamports:
         data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS === undefined ? undefined : BigInt(data.PAYOUT_PRIORITY_FEE_MICROLAMPORTS),
     },

@@ -3,7 +3,8 @@ import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { cancelPayout, completePayout, type PayoutRow } from '../ledger/payouts.ts';
 import { randomId } from '../lib/ids.ts';
-import { markMissingRecipientAtas, planPayoutBatches, runPayoutStep, type PayoutBatchRecord, type PayoutRequest } from './payouts.ts';
+import { advanceLookupTables } from './lookup-table-run.ts';
+import { chooseLookupTable, markMissingRecipientAtas, planPayoutBatches, runPayoutStep, type PayoutBatchRecord, type PayoutRequest } from './payouts.ts';
 import { base64ToBytes } from '../protocol/signed-request.ts';
 import { WrongClusterError } from './rpc-error.ts';
 import type { Settlement } from './settlement-env.ts';
@@ -13,8 +14,11 @@ import type { Settlement } from './settlement-env.ts';
 //      ledger yet, a `failed` batch whose payouts are not back in the queue;
 //   2. plan queued payouts into new batches (a payout joins a batch by a compare-and-swap from
 //      `queued`, so two overlapping runs cannot put one payout into two batches);
-//   3. advance each open batch by one `runPayoutStep`, whose `save` is a D1 compare-and-swap on
-//      (id, attempt, state): of two overlapping runs only one can sign or re-sign a batch.
+//   3. step the treasury's address lookup tables (lookup-table-run.ts): the active one is
+//      extended until it holds every account the open v0 batches name;
+//   4. advance each open batch by one `runPayoutStep`, whose `save` is a D1 compare-and-swap on
+//      (id, attempt, state): of two overlapping runs only one can sign or re-sign a batch. A v0
+//      batch is signed only once the table (finalized) holds all its accounts.
 // Payouts are settled in the ledger (`completePayout`) only once their batch is `paid`, i.e.
 // finalized on chain; a `failed` batch moved nothing on chain, so its payouts are queued again.
 //
@@ -51,6 +55,7 @@ export async function runPayouts(db: Db, s: Settlement, nowMs: number): Promise<
   const report: PayoutRunReport = { batchesCreated: 0, stepped: 0, paid: 0, failed: 0, cancelled: 0, errors: 0 };
   await finishSettledBatches(db, nowMs);
   await planQueuedPayouts(db, s, nowMs, report);
+  const lookupTable = await advanceLookupTables(db, s, nowMs);
 
   const open = await db
     .select()
@@ -70,6 +75,8 @@ export async function runPayouts(db: Db, s: Settlement, nowMs: number): Promise<
           decimals: s.config.decimals,
           genesisHash: s.config.genesisHash,
           priorityFeeMicroLamports: s.config.payouts.priorityFeeMicroLamports,
+          useLookupTable: row.usesLookupTable,
+          lookupTable,
           save: (next, expected) => saveBatch(db, next, expected, Date.now()),
         },
         toRecord(row),
@@ -95,13 +102,13 @@ export async function runPayouts(db: Db, s: Settlement, nowMs: number): Promise<
 }
 
 async function planQueuedPayouts(db: Db, s: Settlement, nowMs: number, report: PayoutRunReport): Promise<void> {
-  const { maxPerTx, batchesPerRun } = s.config.payouts;
+  const { maxPerTx, batchesPerRun, lookupTable, maxPerV0Tx } = s.config.payouts;
   const queued = await db
     .select()
     .from(payouts)
     .where(eq(payouts.status, 'queued'))
     .orderBy(asc(payouts.createdAt), asc(payouts.id))
-    .limit(maxPerTx * batchesPerRun);
+    .limit(Math.max(maxPerTx, lookupTable ? maxPerV0Tx : 0) * batchesPerRun);
   if (queued.length === 0) return;
   const cancel = async (id: string, reason: PayoutCancelReason) => {
     // Unpayable as requested: the funds go back to the account, and its owner is told.
@@ -134,11 +141,14 @@ async function planQueuedPayouts(db: Db, s: Settlement, nowMs: number, report: P
   const options = { priorityFee: s.config.payouts.priorityFeeMicroLamports !== undefined };
   // Payouts that were in a failed batch go alone, so one bad recipient fails only its own.
   const suspects = requests.filter((r) => byId.get(r.id)!.failures > 0);
-  const plan = planPayoutBatches(
-    requests.filter((r) => byId.get(r.id)!.failures === 0),
-    maxPerTx,
-    options,
-  );
+  const clean = requests.filter((r) => byId.get(r.id)!.failures === 0);
+  // Recipients with token accounts go in v0 transactions with the lookup table when that saves
+  // transactions (more than one legacy transaction's worth); account creations stay legacy.
+  const tableCandidates = clean.filter((r) => !r.createRecipientAta);
+  const v0 = lookupTable && chooseLookupTable(tableCandidates, maxPerTx, maxPerV0Tx, options).use;
+  const plan = planPayoutBatches(v0 ? clean.filter((r) => r.createRecipientAta) : clean, maxPerTx, options);
+  const v0Plan = v0 ? planPayoutBatches(tableCandidates, maxPerV0Tx, { ...options, lookupTable: true }) : { batches: [], rejected: [] };
+  plan.rejected.push(...v0Plan.rejected);
   for (const suspect of suspects) {
     const alone = planPayoutBatches([suspect], 1, options);
     plan.batches.push(...alone.batches);
@@ -146,7 +156,10 @@ async function planQueuedPayouts(db: Db, s: Settlement, nowMs: number, report: P
   }
   for (const { payout, reason } of plan.rejected) await cancel(payout.id, reason);
   for (const batch of plan.batches) {
-    if (await createBatch(db, batch, nowMs)) report.batchesCreated += 1;
+    if (await createBatch(db, batch, nowMs, false)) report.batchesCreated += 1;
+  }
+  for (const batch of v0Plan.batches) {
+    if (await createBatch(db, batch, nowMs, true)) report.batchesCreated += 1;
   }
 }
 
@@ -163,14 +176,14 @@ async function treasuryTokens(s: Settlement): Promise<bigint> {
  * One D1 batch: the batch row, the payouts that are still `queued` moved into it (with their
  * account-creation flag), and the row deleted again if another run took all of them first.
  */
-async function createBatch(db: Db, members: PayoutRequest[], nowMs: number): Promise<boolean> {
+async function createBatch(db: Db, members: PayoutRequest[], nowMs: number, usesLookupTable: boolean): Promise<boolean> {
   const id = randomId('pb');
   const plan = JSON.stringify(members.map((p) => ({ id: p.id, create: p.createRecipientAta ? 1 : 0 })));
   const d1 = db.$client;
   const [, moved] = await d1.batch([
     d1
-      .prepare(`INSERT INTO payout_batches (id, state, attempt, created_at, updated_at) VALUES (?1, 'queued', 0, ?2, ?2)`)
-      .bind(id, nowMs),
+      .prepare(`INSERT INTO payout_batches (id, state, attempt, uses_lookup_table, created_at, updated_at) VALUES (?1, 'queued', 0, ?3, ?2, ?2)`)
+      .bind(id, nowMs, usesLookupTable ? 1 : 0),
     d1
       .prepare(
         `UPDATE payouts SET status = 'batched', batch_id = ?1, updated_at = ?2,
@@ -199,7 +212,7 @@ export async function saveBatch(
     d1
       .prepare(
         `UPDATE payout_batches SET state = ?1, attempt = ?2, signature = ?3, wire_transaction = ?4, blockhash = ?5,
-           last_valid_block_height = ?6, landed_slot = ?7, failure_reason = ?8, updated_at = ?9
+           last_valid_block_height = ?6, landed_slot = ?7, failure_reason = ?8, updated_at = ?9, lookup_table = ?13
          WHERE id = ?10 AND attempt = ?11 AND state = ?12`,
       )
       .bind(
@@ -215,6 +228,7 @@ export async function saveBatch(
         next.id,
         expected.attempt,
         expected.state,
+        next.lookupTable,
       ),
   ];
   if (next.attempt !== expected.attempt) {
@@ -297,5 +311,6 @@ function toRecord(row: BatchRow): PayoutBatchRecord {
     lastValidBlockHeight: row.lastValidBlockHeight,
     landedSlot: row.landedSlot,
     failureReason: row.failureReason as PayoutBatchRecord['failureReason'],
+    lookupTable: row.lookupTable,
   };
 }

@@ -40,6 +40,8 @@ export interface PayoutBatchRecord {
   /** Slot of the finalized transaction, once paid (or failed on chain). */
   landedSlot: number | null;
   failureReason: PayoutFailure | null;
+  /** The address lookup table the current transaction (v0) uses; null for legacy. */
+  lookupTable: string | null;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface ChainObservation {
 export type PayoutAction =
   | { kind: 'sign' } // first transaction: fresh blockhash, store as `signed`, then broadcast
   | { kind: 'broadcast' } // send the stored bytes (again); the blockhash is still valid
-  | { kind: 'wait'; reason: 'landed_not_finalized' | 'status_behind' }
+  | { kind: 'wait'; reason: 'landed_not_finalized' | 'status_behind' | 'lookup_table_not_ready' }
   | { kind: 're_sign'; reason: 'expired_not_landed' } // the old transaction is dead: sign a new one
   | { kind: 'mark_paid'; slot: number }
   | { kind: 'mark_failed'; reason: PayoutFailure; slot?: number; err?: unknown }
@@ -87,6 +89,7 @@ export function newPayoutBatch(id: string): PayoutBatchRecord {
     lastValidBlockHeight: null,
     landedSlot: null,
     failureReason: null,
+    lookupTable: null,
   };
 }
 

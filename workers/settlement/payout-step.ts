@@ -9,7 +9,8 @@ import {
   type PayoutBatchRecord,
   type PayoutPolicy,
 } from './payout-state.ts';
-import { buildPayoutTransaction } from './payout-transaction.ts';
+import { buildPayoutTransaction, type PayoutLookupTable } from './payout-transaction.ts';
+import { associatedTokenAccount } from './transfer-request.ts';
 import type { SolanaRpc } from './rpc-client.ts';
 import { MIN_CONTEXT_SLOT_NOT_REACHED, SolanaRpcError } from './rpc-error.ts';
 
@@ -32,6 +33,13 @@ export interface PayoutStepDeps {
   save(next: PayoutBatchRecord, expected: Pick<PayoutBatchRecord, 'attempt' | 'state'>): Promise<boolean>;
   priorityFeeMicroLamports?: bigint;
   policy?: PayoutPolicy;
+  /**
+   * The batch was planned for a v0 transaction (more payouts than a legacy one holds): it is
+   * signed only with `lookupTable` holding every account it names, else the step waits.
+   */
+  useLookupTable?: boolean;
+  /** The treasury's active table, as finalized on chain (null while it is made or extended). */
+  lookupTable?: PayoutLookupTable | null;
 }
 
 export interface PayoutStepResult {
@@ -92,6 +100,14 @@ export async function runPayoutStep(
       return broadcast(deps, action, record);
     case 'sign':
     case 're_sign': {
+      let lookupTable: PayoutLookupTable | undefined;
+      if (deps.useLookupTable) {
+        // Signing without every account in the table would not fit; waiting costs a tick.
+        if (!deps.lookupTable || !(await tableHoldsBatch(deps, deps.lookupTable, payouts))) {
+          return { action: { kind: 'wait', reason: 'lookup_table_not_ready' }, record };
+        }
+        lookupTable = deps.lookupTable;
+      }
       await assertCluster(deps.rpc, deps.genesisHash);
       const { blockhash, lastValidBlockHeight } = await deps.rpc.getLatestBlockhash('confirmed');
       const tx = await buildPayoutTransaction({
@@ -102,6 +118,7 @@ export async function runPayoutStep(
         blockhash,
         lastValidBlockHeight,
         priorityFeeMicroLamports: deps.priorityFeeMicroLamports,
+        lookupTable,
       });
       const signed: PayoutBatchRecord = {
         ...record,
@@ -112,12 +129,25 @@ export async function runPayoutStep(
         blockhash: tx.blockhash,
         lastValidBlockHeight: tx.lastValidBlockHeight,
         failureReason: null, // a new transaction: the old one's preflight verdict is not its
+        lookupTable: tx.lookupTable,
       };
       // Stored before the first byte leaves: from here on the signature is never unknown.
       if (!(await deps.save(signed, record))) return { action, record, conflict: true };
       return broadcast(deps, action, signed);
     }
   }
+}
+
+/** The accounts a v0 payout batch looks up: our mint, the treasury's token account, each recipient's. */
+export async function payoutTableAddresses(treasury: Address, mint: Address, payouts: readonly PayoutRequest[]): Promise<string[]> {
+  const owners = [...new Set(payouts.map((p) => p.recipientOwner))];
+  const atas = await Promise.all(owners.map((o) => associatedTokenAccount(o as Address, mint)));
+  return [mint, await associatedTokenAccount(treasury, mint), ...atas];
+}
+
+async function tableHoldsBatch(deps: PayoutStepDeps, table: PayoutLookupTable, payouts: readonly PayoutRequest[]): Promise<boolean> {
+  const held = new Set(table.addresses);
+  return (await payoutTableAddresses(deps.treasury.address, deps.mint, payouts)).every((a) => held.has(a));
 }
 
 async function broadcast(deps: PayoutStepDeps, action: PayoutAction, record: PayoutBatchRecord): Promise<PayoutStepResult> {

@@ -7,6 +7,7 @@ import {
 import {
   address,
   appendTransactionMessageInstructions,
+  compressTransactionMessageUsingAddressLookupTables,
   createTransactionMessage,
   getBase64EncodedWireTransaction,
   getSignatureFromTransaction,
@@ -33,6 +34,17 @@ export interface PayoutTransactionInput {
   lastValidBlockHeight: number;
   /** Micro-lamports per compute unit; when set, a compute-unit limit sized for the batch is added too. */
   priorityFeeMicroLamports?: bigint;
+  /**
+   * Build a v0 transaction that names the accounts found in this table by index (its finalized
+   * contents: an address appended later than the slot the transaction lands in is not usable).
+   * Without it the transaction is legacy.
+   */
+  lookupTable?: PayoutLookupTable;
+}
+
+export interface PayoutLookupTable {
+  address: string;
+  addresses: readonly string[];
 }
 
 export interface SignedPayoutTransaction {
@@ -43,6 +55,8 @@ export interface SignedPayoutTransaction {
   blockhash: string;
   lastValidBlockHeight: number;
   sizeBytes: number;
+  /** The table a v0 transaction looks its accounts up in; null for legacy. */
+  lookupTable: string | null;
 }
 
 const COMPUTE_BUDGET_PROGRAM = address('ComputeBudget111111111111111111111111111111');
@@ -72,8 +86,10 @@ export async function payoutTransactionMessage(input: PayoutTransactionInput) {
     const units = 5_000 + input.payouts.length * CU_PER_TRANSFER + created.size * CU_PER_ACCOUNT_CREATION;
     instructions.unshift(computeUnitLimit(units), computeUnitPrice(input.priorityFeeMicroLamports));
   }
-  return pipe(
-    createTransactionMessage({ version: 'legacy' }),
+  const table = input.lookupTable;
+  if (!table) return treasuryMessage(treasury, instructions, input.blockhash, input.lastValidBlockHeight);
+  const message = pipe(
+    createTransactionMessage({ version: 0 }),
     (m) => setTransactionMessageFeePayerSigner(treasury, m),
     (m) =>
       setTransactionMessageLifetimeUsingBlockhash(
@@ -82,12 +98,44 @@ export async function payoutTransactionMessage(input: PayoutTransactionInput) {
       ),
     (m) => appendTransactionMessageInstructions(instructions, m),
   );
+  // Every non-signer, non-program account found in the table becomes a 1-byte index.
+  return compressTransactionMessageUsingAddressLookupTables(message, { [address(table.address)]: table.addresses.map((a) => address(a)) });
+}
+
+/** A legacy message paid and signed by the treasury: payouts without a table, and the table's own transactions. */
+export function treasuryMessage(treasury: TransactionSigner, instructions: Instruction[], blockhash: string, lastValidBlockHeight: number) {
+  return pipe(
+    createTransactionMessage({ version: 'legacy' }),
+    (m) => setTransactionMessageFeePayerSigner(treasury, m),
+    (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: blockhash as Blockhash, lastValidBlockHeight: BigInt(lastValidBlockHeight) }, m),
+    (m) => appendTransactionMessageInstructions(instructions, m),
+  );
+}
+
+/** Signs the treasury's lookup-table instructions into one legacy transaction (RangeError when over a packet). */
+export async function buildTreasuryTransaction(
+  treasury: TransactionSigner,
+  instructions: Instruction[],
+  blockhash: string,
+  lastValidBlockHeight: number,
+): Promise<SignedPayoutTransaction> {
+  const signed = await signTransactionMessageWithSigners(treasuryMessage(treasury, instructions, blockhash, lastValidBlockHeight));
+  return finish(signed, blockhash, lastValidBlockHeight, null);
 }
 
 /** Builds and signs one payout batch. Throws RangeError when it would not fit in a packet. */
 export async function buildPayoutTransaction(input: PayoutTransactionInput): Promise<SignedPayoutTransaction> {
   if (input.payouts.length === 0) throw new RangeError('a payout batch needs at least one payout');
   const signed = await signTransactionMessageWithSigners(await payoutTransactionMessage(input));
+  return finish(signed, input.blockhash, input.lastValidBlockHeight, input.lookupTable?.address ?? null);
+}
+
+function finish(
+  signed: Parameters<typeof getBase64EncodedWireTransaction>[0] & Parameters<typeof getSignatureFromTransaction>[0],
+  blockhash: string,
+  lastValidBlockHeight: number,
+  lookupTable: string | null,
+): SignedPayoutTransaction {
   const sizeBytes = getTransactionEncoder().getSizeFromValue(signed);
   if (sizeBytes > MAX_TRANSACTION_BYTES) {
     throw new RangeError(`payout transaction is ${sizeBytes} bytes, over ${MAX_TRANSACTION_BYTES}: plan smaller batches`);
@@ -95,9 +143,10 @@ export async function buildPayoutTransaction(input: PayoutTransactionInput): Pro
   return {
     wireBase64: getBase64EncodedWireTransaction(signed),
     signature: getSignatureFromTransaction(signed),
-    blockhash: input.blockhash,
-    lastValidBlockHeight: input.lastValidBlockHeight,
+    blockhash,
+    lastValidBlockHeight,
     sizeBytes,
+    lookupTable,
   };
 }
 

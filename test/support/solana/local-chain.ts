@@ -32,7 +32,10 @@ export interface IndexedTransaction {
   blockTime: number;
   signatures: string[];
   message: SupportedMessage;
+  /** Static keys, then the addresses loaded from lookup tables (writable, then read-only). */
   accountKeys: string[];
+  /** v0: the addresses its lookup tables supplied (RPC `meta.loadedAddresses`). */
+  loadedAddresses: { writable: string[]; readonly: string[] };
   /** RPC-shaped error (e.g. `{ InstructionError: [0, { Custom: 1 }] }`) or null. */
   err: unknown;
   fee: number;
@@ -61,6 +64,23 @@ export interface LocalChainOptions {
 
 /** Blocks a blockhash stays usable for, as on mainnet (lastValidBlockHeight = issued + 150). */
 export const BLOCKHASH_LIFETIME = 150;
+/** SlotHashes holds the last 512 slots on a real cluster. */
+const SLOT_HASHES_KEPT = 512;
+
+/** A fixed, distinct hash per slot (SlotHashes entries; nothing checks their value). */
+function slotHash(slot: number): string {
+  const bytes = new Uint8Array(32);
+  new DataView(bytes.buffer).setUint32(0, slot + 1, true);
+  return getBase58Decoder().decode(bytes);
+}
+
+/** The addresses of an address lookup table account: a 56-byte header, then 32 bytes each. */
+export function lookupTableAddresses(data: Uint8Array): string[] {
+  const decoder = getAddressDecoder();
+  const out: string[] = [];
+  for (let at = 56; at + 32 <= data.length; at += 32) out.push(decoder.decode(data.subarray(at, at + 32)));
+  return out;
+}
 const LAMPORTS_PER_SIGNATURE = 5000;
 
 export class LocalChain {
@@ -96,6 +116,49 @@ export class LocalChain {
     if (this.autoFinalize) this.finalizedHeight = this.height;
   }
 
+  /**
+   * Moves litesvm's clock to `slot` and keeps SlotHashes as a node's: the 512 slots before it,
+   * newest first. Slots are block heights here, so the lookup table program sees the same slots
+   * the RPC reports (a table is created from a recent slot and deactivates for 512 slots).
+   */
+  private enterSlot(slot: number): void {
+    if (this.svm.getClock().slot === BigInt(slot)) return;
+    this.svm.warpToSlot(BigInt(slot));
+    const hashes = [];
+    for (let s = slot - 1; s >= Math.max(0, slot - SLOT_HASHES_KEPT); s--) hashes.push({ slot: BigInt(s), hash: slotHash(s) });
+    this.svm.setSlotHashes(hashes);
+  }
+
+  /** The slot the next transaction lands in; tests warp past a table's deactivation with `expireBlockhash`. */
+  get currentSlot(): number {
+    return this.height;
+  }
+
+  /** Every account a transaction names: static keys and, for v0, those its lookup tables supply now. */
+  keysOf(tx: Transaction): string[] {
+    const message = getCompiledTransactionMessageDecoder().decode(tx.messageBytes);
+    if (message.version === 1) return [...message.staticAccounts];
+    const loaded = this.loadedAddresses(message);
+    return [...message.staticAccounts, ...(loaded?.writable ?? []), ...(loaded?.readonly ?? [])];
+  }
+
+  /**
+   * Resolves a v0 message's lookups from the tables' current contents (null for a message without
+   * any). A missing or short table is left for litesvm to refuse, as a node would.
+   */
+  private loadedAddresses(message: SupportedMessage): { writable: string[]; readonly: string[] } | null {
+    if (message.version === 'legacy' || !message.addressTableLookups?.length) return null;
+    const writable: string[] = [];
+    const readonly: string[] = [];
+    for (const lookup of message.addressTableLookups) {
+      const table = this.svm.getAccount(lookup.lookupTableAddress);
+      const addresses = table.exists ? lookupTableAddresses(table.data) : [];
+      for (const i of lookup.writableIndexes ?? []) writable.push(addresses[i] ?? `missing:${i}`);
+      for (const i of lookup.readonlyIndexes ?? []) readonly.push(addresses[i] ?? `missing:${i}`);
+    }
+    return { writable, readonly };
+  }
+
   /** Everything up to the current height becomes finalized. */
   finalize(): void {
     this.finalizedHeight = this.height;
@@ -118,6 +181,7 @@ export class LocalChain {
   simulate(tx: Transaction): { ok: true } | { ok: false; err: unknown; logs: string[] } {
     const signature = getSignatureFromTransaction(tx);
     if (this.bySignature.has(signature)) return { ok: false, err: 'AlreadyProcessed', logs: [] };
+    this.enterSlot(this.height + 1); // simulated as in the block it would land in
     const result = this.svm.simulateTransaction(tx);
     if (result instanceof FailedTransactionMetadata) return { ok: false, err: rpcError(result), logs: result.meta().logs() };
     return { ok: true };
@@ -128,10 +192,12 @@ export class LocalChain {
     const signature = getSignatureFromTransaction(tx);
     const message = getCompiledTransactionMessageDecoder().decode(tx.messageBytes);
     if (message.version === 1) throw new Error('LocalChain does not support v1 transactions');
-    if (message.version !== 'legacy' && (message.addressTableLookups?.length ?? 0) > 0) {
-      throw new Error('LocalChain does not support address lookup tables');
-    }
-    const accountKeys: string[] = [...message.staticAccounts];
+    // The transaction runs in the next block's slot: litesvm's clock and SlotHashes say so, which
+    // the address lookup table program reads (a table's recent slot, when an extension is usable).
+    this.enterSlot(this.height + 1);
+    const loaded = this.loadedAddresses(message);
+    // As an RPC node lists them: static keys, then the writable and the read-only loaded ones.
+    const accountKeys: string[] = [...message.staticAccounts, ...(loaded?.writable ?? []), ...(loaded?.readonly ?? [])];
     const preBalances = accountKeys.map((k) => this.lamports(k));
     const preTokenBalances = this.tokenBalances(accountKeys);
     const result = this.svm.sendTransaction(tx);
@@ -153,6 +219,7 @@ export class LocalChain {
       signatures: Object.values(tx.signatures).map((s) => (s ? getBase58Decoder().decode(s) : '1'.repeat(64))),
       message,
       accountKeys,
+      loadedAddresses: loaded ?? { writable: [], readonly: [] },
       err,
       fee: LAMPORTS_PER_SIGNATURE * message.header.numSignerAccounts,
       logs: meta.logs(),

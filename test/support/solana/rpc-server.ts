@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import {
   getBase58Decoder,
   getBase58Encoder,
-  getCompiledTransactionMessageDecoder,
   getSignatureFromTransaction,
   getTransactionDecoder,
   type Address,
@@ -89,7 +88,7 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
   /** Takes the first rule that applies to this transaction, if any. */
   const takeRule = (tx: Transaction): SendRule['kind'] | null => {
     if (switches.rules.length === 0) return null;
-    const keys = getCompiledTransactionMessageDecoder().decode(tx.messageBytes).staticAccounts as string[];
+    const keys = chain.keysOf(tx);
     const at = switches.rules.findIndex((r) => r.account === undefined || keys.includes(r.account));
     if (at < 0) return null;
     return switches.rules.splice(at, 1)[0]!.kind;
@@ -367,13 +366,14 @@ function encodeTransaction(tx: IndexedTransaction) {
       innerInstructions: [],
       logMessages: tx.logs,
       rewards: [],
-      loadedAddresses: { writable: [], readonly: [] },
+      loadedAddresses: tx.loadedAddresses,
       computeUnitsConsumed: tx.computeUnits,
     },
     transaction: {
       signatures: tx.signatures,
       message: {
-        accountKeys: tx.accountKeys,
+        // Static keys only; a v0 transaction's loaded ones are in meta.loadedAddresses.
+        accountKeys: message.staticAccounts,
         header: {
           numRequiredSignatures: message.header.numSignerAccounts,
           numReadonlySignedAccounts: message.header.numReadonlySignerAccounts,
@@ -386,6 +386,15 @@ function encodeTransaction(tx: IndexedTransaction) {
           stackHeight: null,
         })),
         recentBlockhash: message.lifetimeToken,
+        ...(message.version === 0
+          ? {
+              addressTableLookups: (message.addressTableLookups ?? []).map((l) => ({
+                accountKey: l.lookupTableAddress,
+                writableIndexes: l.writableIndexes ?? [],
+                readonlyIndexes: l.readonlyIndexes ?? [],
+              })),
+            }
+          : {}),
       },
     },
   };
