@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Env } from './env.ts';
 import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } from './routing/routing-weights.ts';
 import { economyConfigShape } from './rewards/economy-config.ts';

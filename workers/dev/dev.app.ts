@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
 import { issueApiKey } from '../accounts/api-keys.ts';

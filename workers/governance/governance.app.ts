@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROPOSAL_STATUSES } from '../../db/schema/governance.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAccount } from '../accounts/require-account.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ARGUMENT_RULE,
   ENV_NAME,

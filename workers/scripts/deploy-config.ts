@@ -16,7 +16,7 @@ function bindingsOf(c: Unstable_Config): string[] {
 }
 
 export function readDeployConfig(configPath: string): DeployConfig {
-  const read = (env: string | undefined) => unstable_readConfig({ config: configPath, env }, { hideWarnings: true });
+  const read = (env: string | undefined): Unstable_Config => unstable_readConfig({ config: configPath, env }, { hideWarnings: true });
   const envFacts = (name: string): EnvFacts => {
     const c = read(name);
     const routes = [...(c.routes ?? []), ...(c.route ? [c.route] : [])].map((r) => (typeof r === 'string' ? r : r.pattern));
@@ -30,7 +30,7 @@ export function readDeployConfig(configPath: string): DeployConfig {
       name,
       workerName: c.name ?? name,
       d1: c.d1_databases.map((d) => ({ binding: d.binding, databaseName: d.database_name ?? d.binding, databaseId: d.database_id })),
-      queues: [...new Set(queues)],
+      queues: [...new Set(queues.filter((q): q is string => typeof q === 'string'))],
       bindings: bindingsOf(c),
       vars: Object.keys(c.vars ?? {}),
       secretsRequired: c.secrets?.required,

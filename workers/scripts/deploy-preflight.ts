@@ -200,7 +200,8 @@ export function formatPreflight(result: Preflight, offline: boolean): string {
 /** A --secrets-file's values: a JSON object, or NAME=value lines (the two formats wrangler reads). Empty values count as unset. */
 export function parseSecretsFile(text: string): Record<string, string> {
   const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
+  // JSON when it looks like JSON at all, so a JSON array is refused rather than read as no lines.
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const value = JSON.parse(trimmed) as unknown;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the secrets file is JSON but not an object of NAME: value');
     return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));

@@ -1,5 +1,5 @@
 import { createKeyPairSignerFromBytes, isAddress, type Address, type KeyPairSigner } from '@solana/kit';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAmount } from '../lib/amounts.ts';
 import { decodeBase58 } from '../protocol/base58.ts';
 
