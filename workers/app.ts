@@ -20,6 +20,7 @@ import { jobsDevApp } from './jobs/jobs-dev.app.ts';
 import { quotesApp } from './jobs/quotes.app.ts';
 import { accountsApp } from './accounts/accounts.app.ts';
 import { depositsApp } from './settlement/deposits.app.ts';
+import { apiKeysApp } from './accounts/api-keys.app.ts';
 import { siwsApp } from './accounts/siws.app.ts';
 import { devApp } from './dev/dev.app.ts';
 import { adminLedgerApp } from './ledger/ledger.app.ts';
@@ -53,6 +54,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/network', networkApp)
   .route('/v1/auth/siws', siwsApp)
   .route('/v1/accounts/me/deposits', depositsApp) // before accountsApp: its own requireAccount, run once
+  .route('/v1/accounts/me/api-keys', apiKeysApp) // before accountsApp, as deposits
   .route('/v1/accounts', accountsApp)
   .route('/v1/dev', devApp)
   .route('/v1/admin/ledger', adminLedgerApp)

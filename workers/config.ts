@@ -35,6 +35,8 @@ const configSchema = z.object({
   PUBLIC_BASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional()),
   /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
   SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
+  /** Live API keys one account may hold; a sign-in past it revokes the least recently used (workers/accounts/README.md). */
+  API_KEYS_PER_ACCOUNT: intFromString(1, 1000, 20),
   /** Governance rules until a `param` proposal changes them (workers/governance/README.md). */
   GOVERNANCE_VOTING_PERIOD_S: intFromString(60, 30 * 86_400, 3 * 86_400),
   GOVERNANCE_QUORUM_BPS: intFromString(1, 10_000, 1000),

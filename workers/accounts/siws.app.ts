@@ -93,6 +93,7 @@ export const siwsApp = new Hono<AppEnv>()
       linked = await consumeLinkToken(c.var.db, challenge.linkTokenHash, account.id, now);
       if (!linked) throw siwsError('link_token_invalid');
     }
-    const apiKey = await issueApiKey(c.var.db, account.id, 'siws', now);
-    return c.json({ accountId: account.id, wallet: account.wallet, apiKey, created: account.created, linked });
+    // Past the cap the least recently used key is revoked, never the sign-in refused (README, "API keys").
+    const { apiKey, revokedPrefixes } = await issueApiKey(c.var.db, account.id, 'siws', { maxLive: c.var.config.API_KEYS_PER_ACCOUNT, nowMs: now });
+    return c.json({ accountId: account.id, wallet: account.wallet, apiKey, created: account.created, linked, revokedApiKeys: revokedPrefixes });
   });

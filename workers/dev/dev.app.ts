@@ -56,7 +56,7 @@ export const devApp = new Hono<AppEnv>()
     await devAccountInput(c);
     const wallet = encodeBase58(crypto.getRandomValues(new Uint8Array(32)));
     const account = await findOrCreateWalletAccount(c.var.db, wallet);
-    const apiKey = await issueApiKey(c.var.db, account.id, 'dev');
+    const { apiKey } = await issueApiKey(c.var.db, account.id, 'dev', { maxLive: c.var.config.API_KEYS_PER_ACCOUNT });
     return c.json({ accountId: account.id, apiKey, wallet }, 201);
   })
 

@@ -29,7 +29,7 @@ export async function staker(tokens: number, spareTokens = 10): Promise<Staker> 
   const db = testDb();
   const accountId = await newFundedAccount((tokens + spareTokens) * TOKEN, db);
   if (tokens > 0) await bond(accountId, tokens);
-  return { accountId, apiKey: await issueApiKey(db, accountId, 'dev') };
+  return { accountId, apiKey: (await issueApiKey(db, accountId, 'dev', { maxLive: getConfig(env).API_KEYS_PER_ACCOUNT })).apiKey };
 }
 
 export async function bond(accountId: string, tokens: number): Promise<void> {

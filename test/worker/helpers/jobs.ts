@@ -74,7 +74,7 @@ export async function readyNode(overrides: Record<string, unknown> = {}): Promis
 async function accountOf(wallet: string): Promise<TestAccount> {
   const db = testDb();
   const account = await findOrCreateWalletAccount(db, wallet);
-  return { accountId: account.id, wallet, apiKey: await issueApiKey(db, account.id, 'dev') };
+  return { accountId: account.id, wallet, apiKey: (await issueApiKey(db, account.id, 'dev', { maxLive: getConfig(env).API_KEYS_PER_ACCOUNT })).apiKey };
 }
 
 /** A node ready for jobs at a place (see readyNode). */
