@@ -8,9 +8,10 @@ import type { Env } from '../env.ts';
 import type { NodeShard } from '../live/node-shard.do.ts';
 import { shardFor, shardPlan } from '../live/shard-stub.ts';
 import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
-import { afterNodeRegistered } from '../verification/challenges.repo.ts';
+import { afterNodeRegistered, registrationVerificationStatements } from '../verification/challenges.repo.ts';
+import { inventoryHash } from '../verification/inventory.ts';
 import { nodeView } from './node-view.ts';
-import { findNode, gpusOf, listNodes, upsertNode } from './nodes.repo.ts';
+import { claimedGpus, findNode, gpusOf, listNodes, upsertNode } from './nodes.repo.ts';
 
 const MAX_PRICE_TOKENS = 1_000_000n;
 
@@ -34,7 +35,10 @@ export const nodesApp = new Hono<AppEnv>()
     const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, now);
     const live = await target.shard.register({ nodeId: agent.nodeId, nonce: target.nonce, timestampMs: agent.timestampMs, nowMs: now });
     if (!live.ok) throw live.reason === 'node_suspended' ? nodeSuspended() : replayed();
-    await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing);
+    // The inventory and what it does to the node's verification: one batch (a crash between two
+    // writes would leave new GPUs counted as verified).
+    const verification = registrationVerificationStatements(c.var.db, c.var.config, agent.nodeId, await inventoryHash(claimedGpus(input)), now);
+    await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing, verification);
     await afterNodeRegistered(c.var.db, c.var.config, agent.nodeId, now);
     const row = await findNode(c.var.db, agent.nodeId);
     const gpus = await gpusOf(c.var.db, [agent.nodeId]);

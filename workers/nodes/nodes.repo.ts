@@ -5,6 +5,10 @@ import { matchingModels } from '../routing/gpu-catalog.ts';
 import { geoCell } from '../routing/geo.ts';
 import type { GpuRow, NodeRow } from './node-view.ts';
 import type { RegisterNodeInput } from './node-input.schema.ts';
+import { runBatch, type BatchStatement as BatchItem } from '../ledger/d1-batch.ts';
+
+/** The GPU rows a registration writes, as the verification's inventory hash reads them. */
+export const claimedGpus = (input: RegisterNodeInput) => input.gpus.map((g) => ({ model: g.model, count: g.count, simulated: g.simulated === true }));
 
 const nodeColumns = {
   id: nodes.id,
@@ -57,8 +61,8 @@ export async function gpusOf(db: Db, nodeIds: string[]): Promise<Map<string, Gpu
 }
 
 /**
- * Creates or updates a node, its GPUs and (when new) its `registered` event in one D1 batch,
- * which D1 runs as one transaction.
+ * Creates or updates a node, its GPUs, (when new) its `registered` event and `also` (what the
+ * new inventory does to its verification) in one D1 batch, which D1 runs as one transaction.
  */
 export async function upsertNode(
   db: Db,
@@ -67,6 +71,7 @@ export async function upsertNode(
   priceBaseUnits: number,
   nowMs: number,
   isNew: boolean,
+  also: BatchItem[] = [],
 ): Promise<void> {
   const cell = geoCell(input.location.lat, input.location.lon);
   const simulated = input.gpus.some((g) => g.simulated === true);
@@ -117,8 +122,7 @@ export async function upsertNode(
         },
       });
   const replaceGpus = [db.delete(nodeGpus).where(eq(nodeGpus.nodeId, id)), db.insert(nodeGpus).values(gpuRows)] as const;
-  if (isNew) await db.batch([upsert, ...replaceGpus, event]);
-  else await db.batch([upsert, ...replaceGpus]);
+  await runBatch(db, [upsert, ...replaceGpus, ...(isNew ? [event] : []), ...also]);
 }
 
 export interface ListFilter {

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { challenges, nodeGpus, nodes, nodeStaking } from '../../db/schema.ts';
+import { challenges, nodeGpus, nodes } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { emitAlerts, type AlertQueueEnv } from '../alerts/emit-alert.ts';
 import type { Config } from '../config.ts';
@@ -239,21 +239,31 @@ export async function issueRandomChallenges(db: Db, config: Config, nowMs: numbe
 }
 
 /**
- * After (re-)registration: a node whose GPU inventory differs from the one that passed is no
- * longer verified; an unverified node gets a registration challenge; eligibility follows.
+ * What (re-)registration does to verification, as statements for the registration's own batch
+ * (workers/nodes/nodes.repo.ts `upsertNode`), so the new GPU inventory and the loss of a
+ * verification it no longer matches land together or not at all: a node whose inventory
+ * differs from the one that passed is no longer verified, and eligibility follows. The
+ * comparison is in SQL, against `node_staking.verified_inventory` as it is inside the batch.
+ * `inventory`: inventoryHash of the GPUs the batch writes.
  */
-export async function afterNodeRegistered(db: Db, config: Config, nodeId: string, nowMs: number): Promise<void> {
-  const claim = await nodeClaim(db, nodeId);
-  if (!claim) return;
-  const current = await inventoryHash(claim.gpus);
-  const staking = await db.select({ verifiedInventory: nodeStaking.verifiedInventory }).from(nodeStaking).where(eq(nodeStaking.nodeId, nodeId)).get();
-  const stillVerified = claim.verifiedAt !== null && staking?.verifiedInventory === current;
-  await db.$client.batch([
+export function registrationVerificationStatements(db: Db, config: Config, nodeId: string, inventory: string, nowMs: number): D1PreparedStatement[] {
+  return [
     db.$client
       .prepare('INSERT INTO node_staking (node_id, commission_bps, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (node_id) DO NOTHING')
       .bind(nodeId, config.COMMISSION_DEFAULT_BPS, nowMs),
-    db.$client.prepare(`UPDATE nodes SET verified_at = CASE WHEN ?2 THEN verified_at ELSE NULL END WHERE id = ?1`).bind(nodeId, stillVerified ? 1 : 0),
+    db.$client
+      .prepare(
+        `UPDATE nodes SET verified_at = NULL WHERE id = ?1 AND verified_at IS NOT NULL
+           AND (SELECT verified_inventory FROM node_staking WHERE node_id = ?1) IS NOT ?2`,
+      )
+      .bind(nodeId, inventory),
     refreshEligibility(db, config, [nodeId]),
-  ]);
-  if (!stillVerified && !(await openChallenge(db, nodeId, nowMs))) await issueChallenge(db, config, nodeId, 'registration', nowMs);
+  ];
+}
+
+/** After the registration batch: an unverified node gets a registration challenge (once). */
+export async function afterNodeRegistered(db: Db, config: Config, nodeId: string, nowMs: number): Promise<void> {
+  const node = await db.select({ verifiedAt: nodes.verifiedAt }).from(nodes).where(eq(nodes.id, nodeId)).get();
+  if (!node || node.verifiedAt !== null) return;
+  if (!(await openChallenge(db, nodeId, nowMs))) await issueChallenge(db, config, nodeId, 'registration', nowMs);
 }
