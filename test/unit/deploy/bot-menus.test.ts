@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discordCommandDefinitions } from '../../../bots/discord/commands.ts';
 import { TELEGRAM_MENU } from '../../../bots/telegram/menu.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -50,6 +49,16 @@ function runScript(args: string[], env: Record<string, string>): Promise<{ statu
   });
 }
 
+/**
+ * The definitions, computed by the module the router uses; in a child process because that module
+ * reaches Worker code whose types are not in this (Node-side) program.
+ */
+async function commandDefinitions(): Promise<{ name: string }[]> {
+  const run = await runScript(['-e', "import('./bots/discord/commands.ts').then((m) => process.stdout.write(JSON.stringify(m.discordCommandDefinitions())))"], {});
+  expect(run.status, run.output).toBe(0);
+  return JSON.parse(run.output) as { name: string }[];
+}
+
 describe('Discord slash commands (npm run discord:register, @discordjs/rest)', () => {
   it('puts every command definition, with the bot token, at the application commands route', async () => {
     const api = await standIn((s) => (s.body as { name: string }[]).map((c, i) => ({ id: String(i), name: c.name })));
@@ -61,7 +70,7 @@ describe('Discord slash commands (npm run discord:register, @discordjs/rest)', (
     expect(run.status, run.output).toBe(0);
     expect(api.seen).toHaveLength(1);
     expect(api.seen[0]).toMatchObject({ method: 'PUT', url: '/api/v10/applications/123456789012345678/commands', authorization: 'Bot bot-token-for-test' });
-    const definitions = JSON.parse(JSON.stringify(discordCommandDefinitions())) as { name: string }[];
+    const definitions = await commandDefinitions();
     expect(api.seen[0]!.body).toEqual(definitions);
     expect(run.output).toContain(`Registered ${definitions.length} commands globally: ${definitions.map((c) => `/${c.name}`).join(' ')}`);
   }, 60_000);
