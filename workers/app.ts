@@ -9,6 +9,7 @@ import { limitUnauthenticated } from './limits/rate-limit.ts';
 import { nodesApp } from './nodes/nodes.app.ts';
 import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
+import { openApiApp } from './openapi/openapi.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
 import { adminNodesApp } from './nodes/suspension.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
@@ -39,6 +40,7 @@ export const app = new Hono<AppEnv>()
   })
   .use(limitUnauthenticated)
   .route('/', homeApp)
+  .route('/', openApiApp)
   .route('/v1/nodes', nodesApp)
   .route('/v1/nodes', challengesApp)
   .route('/v1/staking', stakingApp)

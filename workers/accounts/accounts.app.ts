@@ -1,37 +1,19 @@
 import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
-import { decodePublicKey } from '../protocol/base58.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { getBalance, getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
 import { entryView, payoutView } from '../ledger/ledger-view.ts';
 import { requestWithdrawal } from '../ledger/payouts.ts';
 import { requireSettlement } from '../settlement/settlement-env.ts';
 import { quoteView, quoteWithdrawal } from '../settlement/withdrawal-quote.ts';
+import { entriesQuerySchema, quoteQuerySchema, withdrawalSchema } from './account-input.schema.ts';
 import { getUserAccount, linksOf } from './accounts.repo.ts';
 import { requireAccount } from './require-account.ts';
-
-const entriesQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'is not a cursor this API returned').optional(),
-});
-
-const destinationSchema = z.string().refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address');
-
-const withdrawalSchema = z.strictObject({
-  amount: z.string().max(40),
-  /** The receiving wallet; the signed-in wallet when omitted. */
-  destination: destinationSchema.optional(),
-  /** The fee the person saw in the quote: a higher fee now (the token account was closed since) is refused. */
-  maxFee: z.string().max(40).optional(),
-});
-
-const quoteQuerySchema = z.strictObject({ amount: z.string().max(40), destination: destinationSchema.optional() });
 
 /** A positive amount in base units, or 400 naming the field. */
 function positiveAmount(text: string, decimals: number, field: string): number {

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { jsonBody } from '../http/body.ts';
@@ -7,6 +6,7 @@ import { randomId } from '../lib/ids.ts';
 import { encodeBase58 } from '../protocol/base58.ts';
 import { sha256Hex } from '../protocol/signed-request.ts';
 import { findOrCreateWalletAccount } from './accounts.repo.ts';
+import { challengeSchema, verifySchema } from './account-input.schema.ts';
 import { issueApiKey } from './api-keys.ts';
 import { consumeLinkToken, usableLinkTokenHash } from './links.ts';
 import { buildSiwsMessage, LINK_RESOURCE_PREFIX, parseSiwsMessage } from './siws-message.ts';
@@ -14,16 +14,6 @@ import { checkSiwsFields, siwsError, verifySiwsSignature } from './siws-policy.t
 import { consumeNonce, MAX_OUTSTANDING_CHALLENGES, storeChallenge } from './siws.repo.ts';
 
 export const CHALLENGE_TTL_MS = 10 * 60 * 1000;
-
-const challengeSchema = z.strictObject({
-  address: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 Solana address'),
-  linkToken: z.string().max(100).optional(),
-});
-
-const verifySchema = z.strictObject({
-  message: z.string().min(1).max(4096),
-  signature: z.string().min(1).max(200),
-});
 
 const sha256Text = (text: string) => sha256Hex(new TextEncoder().encode(text));
 

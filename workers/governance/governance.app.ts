@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import * as z from 'zod';
-import { PROPOSAL_STATUSES } from '../../db/schema/governance.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAccount } from '../accounts/require-account.ts';
 import { jsonBody, queryParams, validate } from '../http/body.ts';
@@ -8,16 +7,7 @@ import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
 import { readParams, storedParams } from './params.repo.ts';
 import { formatAmount } from '../lib/amounts.ts';
 import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.ops.ts';
-import { voteSchema } from './proposal-input.ts';
-
-const listQuerySchema = z.strictObject({
-  status: z.enum(PROPOSAL_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  /** The `nextBefore` of the previous page. */
-  before: z.coerce.number().int().min(1).optional(),
-});
-
-const proposalRefSchema = z.string().regex(/^(prop_[0-9a-f]{32}|[1-9][0-9]{0,9})$/, 'must be a proposal id (prop_…) or number');
+import { listQuerySchema, proposalRefSchema, voteSchema } from './proposal-input.schema.ts';
 
 function deps(c: Context<AppEnv>): GovernanceDeps {
   return {

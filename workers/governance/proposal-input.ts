@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { PROPOSAL_KINDS, VOTE_CHOICES } from '../../db/schema/governance.ts';
 import { and, eq } from 'drizzle-orm';
 import { accounts } from '../../db/schema.ts';
 import { getUserAccount } from '../accounts/accounts.repo.ts';
@@ -10,25 +8,13 @@ import { validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
 import { isUserAccountId } from '../ledger/ledger-accounts.ts';
 import { decodePublicKey } from '../protocol/base58.ts';
+import { createProposalSchema } from './proposal-input.schema.ts';
 import { boundsContextOf, isParamName, parseParamValue, PARAM_NAMES } from './param-defs.ts';
 import type { NewProposal } from './proposals.repo.ts';
 
 // What a person sends to open a proposal (HTTP body or chat command options), validated into
 // the repo's NewProposal. Shared by the HTTP route and the bots, so both refuse the same things
 // with the same messages.
-
-export const createProposalSchema = z.strictObject({
-  kind: z.enum(PROPOSAL_KINDS),
-  title: z.string().trim().min(4, 'must be at least 4 characters').max(120, 'must be at most 120 characters'),
-  description: z.string().trim().max(2000, 'must be at most 2000 characters').default(''),
-  /** grant: an account id (`acc_…`) or a Solana wallet address, and a decimal token amount. */
-  grant: z.strictObject({ recipient: z.string().max(64), amount: z.string().max(40) }).optional(),
-  /** param: a whitelisted name and the new value as text ("250", "100.5"). */
-  param: z.strictObject({ name: z.string().max(64), value: z.string().max(40) }).optional(),
-});
-export type CreateProposalInput = z.infer<typeof createProposalSchema>;
-
-export const voteSchema = z.strictObject({ choice: z.enum(VOTE_CHOICES) });
 
 export async function toNewProposal(db: Db, config: Config, proposer: string, raw: unknown): Promise<NewProposal> {
   const input = validate(createProposalSchema, raw);

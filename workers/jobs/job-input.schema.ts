@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { JOB_STATUSES } from '../../db/schema/jobs.ts';
 import {
   ARGUMENT_RULE,
   ENV_NAME,
@@ -73,4 +74,11 @@ export type AgentEvent = z.infer<typeof agentEventSchema>;
 export const logsQuerySchema = z.strictObject({
   after: z.coerce.number().int().min(-1).default(-1),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+export const listJobsQuerySchema = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** The `nextCursor` of the previous page: `<createdAt ms>.<job id>`. */
+  cursor: z.string().regex(/^[0-9]{1,16}\.job_[0-9a-f]{32}$/, 'is not a cursor this API returned').optional(),
 });

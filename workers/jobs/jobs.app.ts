@@ -4,9 +4,9 @@ import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
-import { jobRequestSchema, logsQuerySchema } from './job-input.schema.ts';
+import { jobRequestSchema, listJobsQuerySchema, logsQuerySchema } from './job-input.schema.ts';
 import { jobView } from './job-view.ts';
-import { getJob, readLogs, transitionsOf } from './jobs.repo.ts';
+import { getJob, jobsOfAccount, readLogs, transitionsOf } from './jobs.repo.ts';
 import { cancelJob, submitJob } from './jobs.service.ts';
 import { clientLocation, maxPriceOf } from './quotes.app.ts';
 
@@ -32,6 +32,18 @@ export const jobsApp = new Hono<AppEnv>()
     );
     if (replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(jobView(job, c.var.config.TOKEN_DECIMALS), replayed ? 200 : 201);
+  })
+  .get('/', async (c) => {
+    const query = queryParams(c, listJobsQuerySchema);
+    const [createdAt, id] = query.cursor?.split('.') ?? [];
+    const before = createdAt && id ? { createdAt: Number(createdAt), id } : undefined;
+    const rows = await jobsOfAccount(c.var.db, c.var.account.id, { before, status: query.status, limit: query.limit + 1 });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return c.json({
+      jobs: page.map((job) => jobView(job, c.var.config.TOKEN_DECIMALS)),
+      nextCursor: rows.length > query.limit && last ? `${last.createdAt}.${last.id}` : null,
+    });
   })
   .get('/:id', async (c) => {
     const job = await getJob(c.var.db, c.req.param('id'));

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { gpuCommitments, jobEvents, jobLogs, jobs, jobTransitions, type JobStatus } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { runBatch, type BatchStatement } from '../ledger/d1-batch.ts';
@@ -201,6 +201,26 @@ export async function settleJob(db: Db, input: SettleInput, nowMs: number): Prom
 
 export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
+}
+
+/**
+ * One page of an account's jobs, newest first, on the (account_id, created_at) index. `before`
+ * is the last job of the previous page: ties on created_at are broken by id, so none is skipped.
+ */
+export async function jobsOfAccount(db: Db, accountId: string, options: { before?: { createdAt: number; id: string }; status?: JobStatus; limit: number }): Promise<JobRow[]> {
+  const b = options.before;
+  return db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.accountId, accountId),
+        options.status ? eq(jobs.status, options.status) : undefined,
+        b ? or(lt(jobs.createdAt, b.createdAt), and(eq(jobs.createdAt, b.createdAt), lt(jobs.id, b.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(options.limit);
 }
 
 export async function getJobByIdempotencyKey(db: Db, key: string): Promise<JobRow | undefined> {

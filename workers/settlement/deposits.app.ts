@@ -1,6 +1,5 @@
 import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { depositReferences, deposits } from '../../db/schema.ts';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -8,6 +7,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { findReference, scanAndRecord, type DepositReferenceRow, type RecordedDecision } from './deposit-scan.ts';
+import { newDepositSchema, referenceParam } from './deposit-input.schema.ts';
 import { createDepositRequest } from './deposit-requests.ts';
 import { requireSettlement, upstreamError } from './settlement-env.ts';
 
@@ -15,13 +15,6 @@ import { requireSettlement, upstreamError } from './settlement-env.ts';
 // POST hands out the treasury's token address and a fresh reference for the account; the cron
 // (and POST …/{reference}/check, on demand) credits finalized payments once per signature.
 // No Idempotency-Key: a check is safe to repeat, and each POST is a new reference by design.
-
-const newDepositSchema = z.strictObject({
-  /** Whole tokens as a decimal string; less than this arriving under the reference is not credited. */
-  amount: z.string().max(40).optional(),
-});
-
-const referenceParam = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'is not a deposit reference');
 
 type DepositRow = typeof deposits.$inferSelect;
 
