@@ -12,6 +12,7 @@ import { runRoutingEval } from './routing/routing-eval.ts';
 import { measurePayoutCapacity } from './settlement/payout-capacity.ts';
 import { simBench } from './sim/sim-bench.ts';
 import { mutateBench } from './mutate/mutate-bench.ts';
+import { bundleBench } from './deploy/bundle-bench.ts';
 
 type Section = { title: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
@@ -23,6 +24,7 @@ const sections: Section[] = [
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
   { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Fault simulator: fixed seeds (workerd, real D1, litesvm)', run: () => simBench() },
+  { title: 'Deploy bundle (wrangler deploy --dry-run --env production; wrangler check startup)', run: () => bundleBench() },
   { title: 'Explorer (Chromium, local stack)', run: () => runExplorerBench(stack) },
   // Last: the quote bench seeds 100,000 nodes into the stack's D1.
   { title: 'Jobs: dispatch (local stack)', run: () => dispatchBench(stack) },
