@@ -5,6 +5,7 @@ import { app } from '../../workers/app.ts';
 import { nodeAt } from './helpers/jobs.ts';
 import { balanceOf, expectLedgerReconciles, newFundedAccount } from './helpers/ledger.ts';
 import { linkTelegram } from './helpers/operator.ts';
+import { staker } from './helpers/governance.ts';
 import { devAccount, ownedNode } from './helpers/staking.ts';
 import { botCalls, callbackUpdate, eventually, messageUpdate, postUpdate, scriptFailure, WEBHOOK_SECRET } from './helpers/telegram.ts';
 import type { RecordedCall } from './setup/telegram-api.ts';
@@ -95,6 +96,20 @@ describe('a retried Telegram update repeats nothing', () => {
     const sent = (await botCalls({ chatId, method: 'sendMessage' })).filter((c) => c.status === 200);
     expect(String(sent.at(-1)!.body.text)).toContain('250.000000 tokens bonded');
     await expectLedgerReconciles();
+  });
+
+  it('/proposal create delivered twice after a handler timeout opens one proposal', async () => {
+    const proposer = await staker(1500);
+    const chatId = await linkTelegram(proposer.accountId);
+
+    await deliverTwiceAfterTimeout(chatId, messageUpdate('/proposal create text Retry-safe-signal', { chatId }), 'sendMessage');
+
+    const { results } = await env.DB.prepare('SELECT number, idempotency_key FROM proposals WHERE proposer_account_id = ?').bind(proposer.accountId).all<{ number: number; idempotency_key: string }>();
+    expect(results).toHaveLength(1);
+    expect(results[0]!.idempotency_key).toMatch(/^chat:telegram:u[0-9a-z]+$/);
+    // Both runs answered with the same proposal.
+    const sent = (await botCalls({ chatId, method: 'sendMessage' })).filter((c) => c.status === 200).map((c) => String(c.body.text));
+    expect(sent.filter((t) => t.includes(`Proposal #${results[0]!.number} is open`))).toHaveLength(2);
   });
 
   it('a quote shown twice by one rent flow rents once from either copy', async () => {

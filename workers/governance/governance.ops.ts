@@ -19,10 +19,16 @@ export interface GovernanceDeps {
   defer(promise: Promise<unknown>): void;
 }
 
-export async function createProposal(deps: GovernanceDeps, proposer: string, raw: unknown, nowMs = Date.now()): Promise<ProposalView> {
+/**
+ * `idempotencyKey`, scoped by its caller (`chat:<platform>:<event id>` from the bots): a repeat
+ * of the same request returns the proposal the first run opened, with its tally, and announces
+ * nothing again.
+ */
+export async function createProposal(deps: GovernanceDeps, proposer: string, raw: unknown, nowMs = Date.now(), idempotencyKey: string | null = null): Promise<ProposalView> {
   const input = await toNewProposal(deps.db, deps.config, proposer, raw);
   const params = await getParams(deps.db, deps.config, nowMs);
-  const row = await openProposal(deps.db, input, params, nowMs);
+  const { row, replayed } = await openProposal(deps.db, input, params, nowMs, idempotencyKey);
+  if (replayed) return proposalView(row, await tallyProposal(deps.db, row.id), deps.config.TOKEN_DECIMALS, nowMs);
   deps.defer(announceProposal(deps, { kind: 'opened', proposalId: row.id }));
   return proposalView(row, { yes: 0, no: 0, abstain: 0, voters: 0 }, deps.config.TOKEN_DECIMALS, nowMs);
 }

@@ -30,7 +30,11 @@ export interface NewProposal {
  * they stand now, so a later parameter change never moves a running vote; a change to one of
  * governance's own rules gets the supermajority and the longer timelock (proposal-rules.ts).
  */
-export async function openProposal(db: Db, input: NewProposal, params: Params, nowMs: number): Promise<ProposalRow> {
+export async function openProposal(db: Db, input: NewProposal, params: Params, nowMs: number, idempotencyKey: string | null = null): Promise<{ row: ProposalRow; replayed: boolean }> {
+  if (idempotencyKey !== null) {
+    const earlier = await replayOf(db, idempotencyKey, input.proposerAccountId);
+    if (earlier) return { row: earlier, replayed: true };
+  }
   const id = randomId('prop');
   const rules = rulesFor(input.param, params);
   const client = db.$client;
@@ -38,9 +42,10 @@ export async function openProposal(db: Db, input: NewProposal, params: Params, n
     client
       .prepare(
         `INSERT INTO proposals (id, number, kind, title, description, proposer_account_id, status, grant_recipient, grant_amount,
-           param_name, param_value, quorum_bps, threshold_bps, timelock_ms, total_power, opened_at, voting_ends_at)
-         SELECT ?1, COALESCE((SELECT MAX(number) FROM proposals), 0) + 1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?14
-         WHERE (${BONDED_STAKE_OF_ACCOUNT.replaceAll('?1', '?5')}) >= ?15`,
+           param_name, param_value, quorum_bps, threshold_bps, timelock_ms, total_power, opened_at, voting_ends_at, idempotency_key)
+         SELECT ?1, COALESCE((SELECT MAX(number) FROM proposals), 0) + 1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?14, ?16
+         WHERE (${BONDED_STAKE_OF_ACCOUNT.replaceAll('?1', '?5')}) >= ?15
+         ON CONFLICT (idempotency_key) DO NOTHING`,
       )
       .bind(
         id,
@@ -58,6 +63,7 @@ export async function openProposal(db: Db, input: NewProposal, params: Params, n
         nowMs,
         nowMs + params.voting_period_s * 1000,
         params.proposal_min_stake,
+        idempotencyKey,
       ),
     client
       .prepare(
@@ -71,13 +77,25 @@ export async function openProposal(db: Db, input: NewProposal, params: Params, n
       .bind(id),
   ]);
   if (inserted!.meta.changes !== 1) {
+    // A concurrent run of the same request opened it first (the key's unique index refused ours).
+    const earlier = idempotencyKey === null ? undefined : await replayOf(db, idempotencyKey, input.proposerAccountId);
+    if (earlier) return { row: earlier, replayed: true };
     throw new AppError(
       403,
       'insufficient_stake',
       `Opening a proposal needs at least the minimum bonded stake (proposal_min_stake); stake more and try again.`,
     );
   }
-  return (await findProposal(db, id))!;
+  return { row: (await findProposal(db, id))!, replayed: false };
+}
+
+/** The proposal an earlier run of the same request opened; a key used by another account is refused. */
+async function replayOf(db: Db, idempotencyKey: string, proposer: string): Promise<ProposalRow | undefined> {
+  const row = await db.select().from(proposals).where(eq(proposals.idempotencyKey, idempotencyKey)).get();
+  if (row && row.proposerAccountId !== proposer) {
+    throw new AppError(409, 'idempotency_conflict', 'This idempotency key was used for another request.');
+  }
+  return row;
 }
 
 /** By id (`prop_…`) or by number ("12"). */

@@ -62,7 +62,7 @@ const create: CommandSpec = {
       description: str(ctx, 'description') ?? '',
       ...(recipient !== undefined || amount !== undefined ? { grant: { recipient: recipient ?? '', amount: amount ?? '' } } : {}),
       ...(param !== undefined || value !== undefined ? { param: { name: param ?? '', value: value ?? '' } } : {}),
-    }, ctx.nowMs);
+    }, ctx.nowMs, `chat:${ctx.platform}:${ctx.eventId}`); // a retried update opens nothing twice
     return reply({
       title: `Proposal #${view.number} is open`,
       blocks: [`"${view.title}" is open for votes until ${view.votingEndsAt}. It was posted to the governance channel.`],
