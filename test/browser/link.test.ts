@@ -64,12 +64,13 @@ describe('linking a chat user with a browser wallet', () => {
     const response: Response = await verified;
     expect(response.status()).toBe(200);
     const result = (await response.json()) as { accountId: string; wallet: string; apiKey: string; linked: { platform: string; platformUserId: string } };
-    expect(result.linked).toEqual({ platform: 'telegram', platformUserId: '424242' });
+    // Signed in; the link waits for the Telegram user's Confirm in chat (test/worker/link-confirmation.test.ts).
+    expect(result.linked).toEqual({ platform: 'telegram', platformUserId: '424242', platformUserName: null, confirmed: false });
     expect(result.wallet).toBe(key.address);
 
     await page.locator('#done').waitFor({ state: 'visible' });
-    expect(await page.locator('#done-h').textContent()).toBe('Linked to your Telegram account');
-    expect(await page.locator('#done-text').textContent()).toBe(`Wallet ${key.address} is now linked. Go back to Telegram: the bot knows your wallet now.`);
+    expect(await page.locator('#done-h').textContent()).toBe('Now confirm in Telegram');
+    expect(await page.locator('#done-text').textContent()).toBe(`Wallet ${key.address} signed in. Go back to Telegram and press Confirm link under the bot’s message: the link takes effect when you confirm it there.`);
     expect(await page.locator('#key-value').textContent()).toBe(result.apiKey);
     expect(await page.locator('#choose').isHidden()).toBe(true);
     expect(await page.locator('#link-expiry').isHidden()).toBe(true);
@@ -81,15 +82,15 @@ describe('linking a chat user with a browser wallet', () => {
     expect(log.signed).toHaveLength(1);
     const signed = log.signed[0]!;
     expect(signed.split('\n').slice(0, 2)).toEqual([`${new URL(stack.url).host} wants you to sign in with your Solana account:`, key.address]);
-    expect(signed).toContain('Sign in to gridplane and link your chat account to this wallet.');
+    expect(signed).toContain('Sign in to gridplane and link Telegram user id 424242 to this wallet (confirmed in chat).');
     expect(signed).toContain(`- urn:gridplane:link:${token}`);
     expect(await page.locator('#message').textContent()).toBe(signed);
     await page.screenshot({ path: join(SHOTS, 'link-linked-light-desktop.png'), fullPage: true });
 
-    // Through the API: the key the page showed belongs to this wallet, which has the link.
+    // Through the API: the key the page showed belongs to this wallet, not linked until the chat user confirms.
     const account = await me(result.apiKey);
     expect(account).toMatchObject({ id: result.accountId, wallet: key.address });
-    expect(account.links).toEqual([expect.objectContaining({ platform: 'telegram', platformUserId: '424242' })]);
+    expect(account.links).toEqual([]);
     // And the link is spent: opening it again says so.
     const again = await fetch(`${stack.url}/link?token=${token}`);
     expect(again.status).toBe(410);
@@ -120,8 +121,8 @@ describe('linking a chat user with a browser wallet', () => {
     const verified = verifyResponse(retry.page);
     await retry.page.getByRole('button', { name: 'Stand-in Wallet' }).click();
     const result = (await (await verified).json()) as { apiKey: string };
-    expect((await me(result.apiKey)).links).toEqual([expect.objectContaining({ platform: 'discord', platformUserId: '987654321098765432' })]);
-    expect(await retry.page.locator('#done-h').textContent()).toBe('Linked to your Discord account');
+    expect((await me(result.apiKey)).links).toEqual([]); // until the Discord user confirms in chat
+    expect(await retry.page.locator('#done-h').textContent()).toBe('Now confirm in Discord');
     expect([...problems, ...retry.problems]).toEqual([]);
     await retry.context.close();
   });
@@ -202,7 +203,7 @@ describe('linking a chat user with a browser wallet', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#copy-status').textContent()).toBe('Copied.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(result.apiKey);
-    expect((await me(result.apiKey)).links).toEqual([expect.objectContaining({ platform: 'telegram', platformUserId: '7770007' })]);
+    expect((await me(result.apiKey)).links).toEqual([]); // until the Telegram user confirms in chat
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { buildSiwsMessage, parseSiwsMessage } from '../../workers/accounts/siws-message.ts';
-import { createLinkToken, LINK_TOKEN_TTL_MS } from '../../workers/accounts/links.ts';
+import { confirmLink, createLinkToken, LINK_TOKEN_TTL_MS } from '../../workers/accounts/links.ts';
 import { errorOf } from './helpers/agent.ts';
 import { testDb } from './helpers/ledger.ts';
 import { challenge, getWithKey, newWallet, postJson, signIn } from './helpers/wallet.ts';
@@ -175,15 +175,18 @@ describe('SIWS verify', () => {
 describe('linking a chat user', () => {
   it('links the Telegram user whose token the message carries, once', async () => {
     const db = testDb();
-    const { token } = await createLinkToken(db, 'telegram', '123456789');
+    const { token, ref } = await createLinkToken(db, 'telegram', '123456789', { userName: '@ada' });
     const wallet = await newWallet();
     const { message } = await challenge(wallet, token);
-    expect(message).toContain('and link your chat account');
+    expect(message).toContain('Sign in to gridplane and link Telegram user @ada (id 123456789) to this wallet (confirmed in chat).');
     expect(message.endsWith(`Resources:\n- urn:gridplane:link:${token}`)).toBe(true);
     const res = await verify(message, await wallet.sign(message));
     const body = (await res.json()) as { accountId: string; apiKey: string; linked: unknown };
     expect(res.status).toBe(200);
-    expect(body.linked).toEqual({ platform: 'telegram', platformUserId: '123456789' });
+    expect(body.linked).toEqual({ platform: 'telegram', platformUserId: '123456789', platformUserName: '@ada', confirmed: false });
+    // Linked once the Telegram user confirms in chat (the bot's button).
+    expect(((await (await getWithKey('/v1/accounts/me', body.apiKey)).json()) as { links: unknown[] }).links).toEqual([]);
+    expect(await confirmLink(db, 'telegram', '123456789', ref, Date.now())).toEqual({ accountId: body.accountId });
     const me = (await (await getWithKey('/v1/accounts/me', body.apiKey)).json()) as { links: unknown[] };
     expect(me.links).toEqual([{ platform: 'telegram', platformUserId: '123456789', linkedAt: expect.any(String) }]);
 
@@ -199,8 +202,14 @@ describe('linking a chat user', () => {
     const db = testDb();
     const a = await newWallet();
     const b = await newWallet();
-    const first = await signIn(a, (await createLinkToken(db, 'discord', '42')).token);
-    const second = await signIn(b, (await createLinkToken(db, 'discord', '42')).token);
+    const signInAndConfirm = async (w: typeof a) => {
+      const { token, ref } = await createLinkToken(db, 'discord', '42');
+      const signed = await signIn(w, token);
+      await confirmLink(db, 'discord', '42', ref, Date.now());
+      return signed;
+    };
+    const first = await signInAndConfirm(a);
+    const second = await signInAndConfirm(b);
     const row = await env.DB.prepare("SELECT account_id FROM account_links WHERE platform = 'discord' AND platform_user_id = '42'").first('account_id');
     expect(row).toBe(second.accountId);
     expect(row).not.toBe(first.accountId);
@@ -212,13 +221,14 @@ describe('linking a chat user', () => {
 
   it('fails the sign-in when the token was used between challenge and verify', async () => {
     const db = testDb();
-    const { token } = await createLinkToken(db, 'telegram', '999');
+    const { token, ref } = await createLinkToken(db, 'telegram', '999');
     const a = await newWallet();
     const b = await newWallet();
     const ca = await challenge(a, token);
     const cb = await challenge(b, token);
     expect((await verify(ca.message, await a.sign(ca.message))).status).toBe(200);
     expect(await errorOf(await verify(cb.message, await b.sign(cb.message)))).toMatchObject({ status: 409, code: 'link_token_invalid' });
+    await confirmLink(db, 'telegram', '999', ref, Date.now());
     const owner = await env.DB.prepare("SELECT account_id FROM account_links WHERE platform_user_id = '999'").first('account_id');
     const aId = await env.DB.prepare('SELECT id FROM accounts WHERE wallet = ?').bind(a.address).first('id');
     expect(owner).toBe(aId);

@@ -169,7 +169,8 @@ describe('POST /v1/dev/link-tokens', () => {
     expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now());
     expect((await page(`/link?token=${body.token}`)).res.status).toBe(200);
     const signedIn = await signIn(await newWallet(), body.token);
-    expect(signedIn.linked).toEqual({ platform: 'discord', platformUserId: '123456789012345678' });
+    // Signed in; the link itself waits for the Discord user's Confirm (test/worker/link-confirmation.test.ts).
+    expect(signedIn.linked).toEqual({ platform: 'discord', platformUserId: '123456789012345678', platformUserName: null, confirmed: false });
   });
 
   it('rejects bad input and does not exist in production', async () => {

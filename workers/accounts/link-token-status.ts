@@ -7,7 +7,7 @@ import { hashLinkToken, LINK_TOKEN_PATTERN } from './links.ts';
 // (or a chat app's preview fetching it) never uses the token up.
 
 export type LinkTokenStatus =
-  | { state: 'usable'; platform: LinkPlatform; expiresAt: number }
+  | { state: 'usable'; platform: LinkPlatform; platformUserId: string; platformUserName: string | null; expiresAt: number }
   | { state: 'used'; platform: LinkPlatform }
   | { state: 'expired'; platform: LinkPlatform }
   | { state: 'unknown' }
@@ -16,7 +16,13 @@ export type LinkTokenStatus =
 export async function linkTokenStatus(db: Db, token: string, nowMs: number): Promise<LinkTokenStatus> {
   if (!LINK_TOKEN_PATTERN.test(token)) return { state: 'malformed' };
   const row = await db
-    .select({ platform: linkTokens.platform, expiresAt: linkTokens.expiresAt, usedAt: linkTokens.usedAt })
+    .select({
+      platform: linkTokens.platform,
+      platformUserId: linkTokens.platformUserId,
+      platformUserName: linkTokens.platformUserName,
+      expiresAt: linkTokens.expiresAt,
+      usedAt: linkTokens.usedAt,
+    })
     .from(linkTokens)
     .where(eq(linkTokens.tokenHash, await hashLinkToken(token)))
     .get();
@@ -24,5 +30,5 @@ export async function linkTokenStatus(db: Db, token: string, nowMs: number): Pro
   // Same order as usableLinkTokenHash: a used token is used even after it would have expired.
   if (row.usedAt !== null) return { state: 'used', platform: row.platform };
   if (row.expiresAt <= nowMs) return { state: 'expired', platform: row.platform };
-  return { state: 'usable', platform: row.platform, expiresAt: row.expiresAt };
+  return { state: 'usable', platform: row.platform, platformUserId: row.platformUserId, platformUserName: row.platformUserName, expiresAt: row.expiresAt };
 }

@@ -8,7 +8,7 @@ import { sha256Hex } from '../protocol/signed-request.ts';
 import { findOrCreateWalletAccount } from './accounts.repo.ts';
 import { challengeSchema, verifySchema } from './account-input.schema.ts';
 import { issueApiKey } from './api-keys.ts';
-import { consumeLinkToken, usableLinkTokenHash } from './links.ts';
+import { chatUserLabel, consumeLinkToken, usableLinkToken } from './links.ts';
 import { buildSiwsMessage, LINK_RESOURCE_PREFIX, parseSiwsMessage } from './siws-message.ts';
 import { checkSiwsFields, siwsError, verifySiwsSignature } from './siws-policy.ts';
 import { consumeNonce, MAX_OUTSTANDING_CHALLENGES, storeChallenge } from './siws.repo.ts';
@@ -29,18 +29,22 @@ export const siwsApp = new Hono<AppEnv>()
   .post('/challenge', async (c) => {
     const body = await jsonBody(c, challengeSchema);
     const now = Date.now();
-    let linkTokenHash: string | null = null;
+    let link: Awaited<ReturnType<typeof usableLinkToken>> = null;
     if (body.linkToken !== undefined) {
-      linkTokenHash = await usableLinkTokenHash(c.var.db, body.linkToken, now);
-      if (!linkTokenHash) throw siwsError('link_token_invalid');
+      link = await usableLinkToken(c.var.db, body.linkToken, now);
+      if (!link) throw siwsError('link_token_invalid');
     }
+    const linkTokenHash = link?.tokenHash ?? null;
     const { domain, origin } = siwsDomain(c);
     const nonce = encodeBase58(crypto.getRandomValues(new Uint8Array(16)));
     const expiresAt = now + CHALLENGE_TTL_MS;
     const message = buildSiwsMessage({
       domain,
       address: body.address,
-      statement: linkTokenHash ? 'Sign in to gridplane and link your chat account to this wallet.' : 'Sign in to gridplane.',
+      // The wallet signs the name of the chat account it links: a forwarded link shows whose it is.
+      statement: link
+        ? `Sign in to gridplane and link ${chatUserLabel(link.platform, link.platformUserId, link.platformUserName)} to this wallet (confirmed in chat).`
+        : 'Sign in to gridplane.',
       uri: origin,
       version: '1',
       chainId: c.var.config.solanaCluster,
@@ -78,10 +82,12 @@ export const siwsApp = new Hono<AppEnv>()
     if (!challenge) throw siwsError('nonce_invalid');
 
     const account = await findOrCreateWalletAccount(c.var.db, fields.address, now);
-    let linked: { platform: string; platformUserId: string } | null = null;
+    // The link waits for the chat user's Confirm in chat (links.ts): `confirmed: false`.
+    let linked: { platform: string; platformUserId: string; platformUserName: string | null; confirmed: false } | null = null;
     if (challenge.linkTokenHash) {
-      linked = await consumeLinkToken(c.var.db, challenge.linkTokenHash, account.id, now);
-      if (!linked) throw siwsError('link_token_invalid');
+      const used = await consumeLinkToken(c.var.db, challenge.linkTokenHash, account.id, now);
+      if (!used) throw siwsError('link_token_invalid');
+      linked = { ...used, confirmed: false };
     }
     // Past the cap the least recently used key is revoked, never the sign-in refused (README, "API keys").
     const { apiKey, revokedPrefixes } = await issueApiKey(c.var.db, account.id, 'siws', { maxLive: c.var.config.API_KEYS_PER_ACCOUNT, nowMs: now });

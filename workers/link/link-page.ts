@@ -1,5 +1,6 @@
 import type { LinkPlatform } from '../../db/schema.ts';
 import type { LinkTokenStatus } from '../accounts/link-token-status.ts';
+import { chatUserLabel } from '../accounts/links.ts';
 import { formatTime } from '../explorer/pages/format.ts';
 import { h, type Html } from '../explorer/pages/html.ts';
 import type { Document } from '../explorer/pages/layout.ts';
@@ -25,14 +26,14 @@ export const platformName = (p: LinkPlatform) => (p === 'telegram' ? 'Telegram' 
 
 export interface LinkPageInput {
   /** The link token and what it links; absent for a plain sign-in. */
-  link?: { token: string; platform: LinkPlatform; expiresAt: number };
+  link?: { token: string; platform: LinkPlatform; platformUserId: string; platformUserName: string | null; expiresAt: number };
   cluster: string;
 }
 
 export function linkPage({ link, cluster }: LinkPageInput): Document {
   const chat = link ? platformName(link.platform) : null;
   const intro = chat
-    ? h`<h1>Link your wallet to ${chat}</h1><p class="lede">The gridplane bot sent you here. Sign in with your Solana wallet and your ${chat} account is linked to it, so you can rent GPUs, stake and vote from the chat.</p>`
+    ? h`<h1>Link your wallet to ${chat}</h1><p class="lede" id="link-who">Link ${chatUserLabel(link!.platform, link!.platformUserId, link!.platformUserName)} to this wallet. The gridplane bot sent this link to that account: if it is not yours, stop here. Sign in with your Solana wallet, then confirm the link in ${chat} with the bot's Confirm button; from then on you can rent GPUs, stake and vote from the chat.</p>`
     : h`<h1>Sign in with your wallet</h1><p class="lede">Sign in with your Solana wallet to get an API key for the gridplane command line and HTTP API.</p>`;
   const body = h`<div class="link-page" id="link-app" data-token="${link?.token ?? ''}" data-cluster="${cluster}" aria-busy="false">
 ${intro}

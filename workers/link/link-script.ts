@@ -204,8 +204,8 @@ function finish(result) {
   const expiry = $('link-expiry');
   if (expiry) expiry.hidden = true;
   if (result.linked) {
-    $('done-h').textContent = 'Linked to your ' + platformName(result.linked.platform) + ' account';
-    $('done-text').textContent = 'Wallet ' + result.wallet + ' is now linked. Go back to ' + platformName(result.linked.platform) + ': the bot knows your wallet now.';
+    $('done-h').textContent = 'Now confirm in ' + platformName(result.linked.platform);
+    $('done-text').textContent = 'Wallet ' + result.wallet + ' signed in. Go back to ' + platformName(result.linked.platform) + ' and press Confirm link under the bot’s message: the link takes effect when you confirm it there.';
   } else {
     $('done-h').textContent = 'Signed in';
     $('done-text').textContent = 'You are signed in with wallet ' + result.wallet + (result.created ? ', as a new gridplane account.' : '.');

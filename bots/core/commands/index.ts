@@ -1,5 +1,5 @@
 import type { ActionSpec, CommandSpec } from '../command.ts';
-import { balanceCommand, linkCommand } from './account.ts';
+import { balanceCommand, linkAction, linkCommand } from './account.ts';
 import { cancelCommand, jobCommand, myNodesCommand } from './job.ts';
 import { adminCommand } from './admin.ts';
 import { depositCommand } from './deposit.ts';
@@ -28,4 +28,4 @@ export const COMMANDS: readonly CommandSpec[] = [
   adminCommand,
 ];
 
-export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction];
+export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction, linkAction];

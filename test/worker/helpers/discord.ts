@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { consumeLinkToken, createLinkToken, hashLinkToken } from '../../../workers/accounts/links.ts';
+import { confirmLink, consumeLinkToken, createLinkToken, hashLinkToken } from '../../../workers/accounts/links.ts';
 import type { Env } from '../../../workers/env.ts';
 import worker from '../../../workers/index.ts';
 import type { RecordedRequest } from '../setup/discord-api.ts';
@@ -126,7 +126,9 @@ export function buttonPress(customId: string, o: InteractionOptions = {}) {
 /** Links a Discord user to an account through the real link-token path. */
 export async function linkDiscordUser(userId: string, accountId: string): Promise<void> {
   const db = testDb();
-  const { token } = await createLinkToken(db, 'discord', userId);
+  const { token, ref } = await createLinkToken(db, 'discord', userId);
   const linked = await consumeLinkToken(db, await hashLinkToken(token), accountId, Date.now());
   if (!linked) throw new Error('link failed');
+  // The Discord user's Confirm (the bot's button calls the same function).
+  if (!(await confirmLink(db, 'discord', userId, ref, Date.now()))) throw new Error('link not confirmed');
 }

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { consumeLinkToken, createLinkToken, hashLinkToken } from '../../../workers/accounts/links.ts';
+import { confirmLink, consumeLinkToken, createLinkToken, hashLinkToken } from '../../../workers/accounts/links.ts';
 import { findOrCreateWalletAccount } from '../../../workers/accounts/accounts.repo.ts';
 import { alertChatFor, type ChatDeliveryStatus } from '../../../workers/alerts/alert-chat.do.ts';
 import { randomWallet, testDb } from './ledger.ts';
@@ -18,9 +18,11 @@ export async function linkedOperator(): Promise<Operator> {
   const wallet = randomWallet();
   const account = await findOrCreateWalletAccount(db, wallet);
   const chatId = freshChatId();
-  const { token } = await createLinkToken(db, 'telegram', String(chatId));
+  const { token, ref } = await createLinkToken(db, 'telegram', String(chatId));
   const linked = await consumeLinkToken(db, await hashLinkToken(token), account.id, Date.now());
-  expect(linked).toEqual({ platform: 'telegram', platformUserId: String(chatId) });
+  expect(linked).toEqual({ platform: 'telegram', platformUserId: String(chatId), platformUserName: null });
+  // The chat user's Confirm in chat (the bot's button calls the same function).
+  expect(await confirmLink(db, 'telegram', String(chatId), ref, Date.now())).toEqual({ accountId: account.id });
   return { chatId, wallet, accountId: account.id };
 }
 
@@ -46,7 +48,8 @@ export async function alertEvent(eventId: string) {
 export async function linkTelegram(accountId: string): Promise<number> {
   const db = testDb();
   const chatId = freshChatId();
-  const { token } = await createLinkToken(db, 'telegram', String(chatId));
+  const { token, ref } = await createLinkToken(db, 'telegram', String(chatId));
   expect(await consumeLinkToken(db, await hashLinkToken(token), accountId, Date.now())).not.toBeNull();
+  expect(await confirmLink(db, 'telegram', String(chatId), ref, Date.now())).toEqual({ accountId });
   return chatId;
 }
