@@ -1,22 +1,6 @@
 import * as z from 'zod';
 import { JOB_STATUSES } from '../../db/schema/jobs.ts';
-import {
-  ARGUMENT_RULE,
-  ENV_NAME,
-  ENV_NAME_RULE,
-  ENV_VALUE_RULE,
-  IMAGE_RULE,
-  isArgument,
-  isEnvFileValue,
-  isImageReference,
-  isPublicRegistryName,
-  MAX_COMMAND_ARGS,
-  MAX_DURATION_S,
-  MAX_ENV_VARS,
-  MAX_GPUS,
-  MAX_VALUE_CHARS,
-  REGISTRY_RULE,
-} from '../protocol/job-rules.ts';
+import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../protocol/job-rules.ts';
 
 // Inputs that cross into the jobs domain: renters' quote and job requests, agents' job events.
 // What a job may carry is workers/protocol/job-rules.ts, the rules the edge agent checks again.
@@ -35,12 +19,9 @@ export const quoteRequestSchema = z.strictObject({
 export type QuoteRequest = z.infer<typeof quoteRequestSchema>;
 
 export const jobRequestSchema = quoteRequestSchema.omit({ limit: true }).extend({
-  image: z.string().refine(isImageReference, IMAGE_RULE).refine(isPublicRegistryName, REGISTRY_RULE),
-  command: z.array(z.string().max(MAX_VALUE_CHARS).refine(isArgument, ARGUMENT_RULE)).max(MAX_COMMAND_ARGS).default([]),
-  env: z
-    .record(z.string().regex(ENV_NAME, ENV_NAME_RULE), z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, ENV_VALUE_RULE))
-    .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, `at most ${MAX_ENV_VARS} variables`)
-    .default({}),
+  image: jobImageSchema,
+  command: jobCommandSchema.default([]),
+  env: jobEnvSchema.default({}),
 });
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 

@@ -10,6 +10,8 @@
 //   in an env file, one NAME=VALUE per line, where a line break would start another variable;
 // - command arguments without NUL (execve cannot carry one).
 
+import * as z from 'zod';
+
 export const MAX_ENV_VARS = 64;
 export const MAX_VALUE_CHARS = 4096;
 export const MAX_COMMAND_ARGS = 64;
@@ -77,3 +79,10 @@ export function isEnvFileValue(value: string): boolean {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export const isArgument = (arg: string) => !arg.includes('\0');
+
+/** The three fields of a job that reach the host, as both sides validate them. */
+export const jobImageSchema = z.string().refine(isImageReference, IMAGE_RULE).refine(isPublicRegistryName, REGISTRY_RULE);
+export const jobCommandSchema = z.array(z.string().max(MAX_VALUE_CHARS).refine(isArgument, ARGUMENT_RULE)).max(MAX_COMMAND_ARGS);
+export const jobEnvSchema = z
+  .record(z.string().regex(ENV_NAME, ENV_NAME_RULE), z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, ENV_VALUE_RULE))
+  .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, `at most ${MAX_ENV_VARS} variables`);

@@ -6,24 +6,8 @@
 //
 // Unknown fields are dropped, not refused, so a newer control plane can add one without every
 // agent refusing all jobs; nothing here ever reads them.
-import { z } from 'zod';
-import {
-  ARGUMENT_RULE,
-  ENV_NAME,
-  ENV_NAME_RULE,
-  ENV_VALUE_RULE,
-  IMAGE_RULE,
-  isArgument,
-  isEnvFileValue,
-  isImageReference,
-  isPublicRegistryName,
-  MAX_COMMAND_ARGS,
-  MAX_DURATION_S,
-  MAX_ENV_VARS,
-  MAX_GPUS,
-  MAX_VALUE_CHARS,
-  REGISTRY_RULE,
-} from '../../../workers/protocol/job-rules.ts';
+import * as z from 'zod';
+import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../../../workers/protocol/job-rules.ts';
 
 export { isImageReference, registryHostOf } from '../../../workers/protocol/job-rules.ts';
 
@@ -34,19 +18,9 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const JobSpecSchema = z.object({
   id: z.string().regex(JOB_ID, 'must be 1-64 letters, digits, _ or -'),
-  image: z
-    .string()
-    .refine(isImageReference, IMAGE_RULE)
-    .refine(isPublicRegistryName, REGISTRY_RULE),
-  command: z
-    .array(z.string().max(MAX_VALUE_CHARS).refine(isArgument, ARGUMENT_RULE))
-    .max(MAX_COMMAND_ARGS),
-  env: z
-    .record(
-      z.string().regex(ENV_NAME, ENV_NAME_RULE),
-      z.string().max(MAX_VALUE_CHARS).refine(isEnvFileValue, ENV_VALUE_RULE),
-    )
-    .refine((env) => Object.keys(env).length <= MAX_ENV_VARS, `at most ${MAX_ENV_VARS} variables`),
+  image: jobImageSchema,
+  command: jobCommandSchema,
+  env: jobEnvSchema,
   gpus: z
     .object({
       count: z.number().int().min(1).max(MAX_GPUS),
