@@ -50,9 +50,16 @@ export async function signedTransaction(chain: LocalChain, feePayer: KeyPairSign
   );
 }
 
-/** Executes and insists that it landed successfully: for setup steps. */
+/**
+ * Executes and insists that it landed successfully: for setup steps. Signing awaits, and setups
+ * run concurrently (a test making 55 wallets at once), so the blockhash read before signing can
+ * rotate before the transaction executes; like any client, it signs again with the new one.
+ */
 export async function run(chain: LocalChain, feePayer: KeyPairSigner, instructions: Instruction[]): Promise<ExecuteResult> {
-  const result = chain.execute(await signedTransaction(chain, feePayer, instructions));
+  let result = chain.execute(await signedTransaction(chain, feePayer, instructions));
+  for (let retry = 0; retry < 3 && !result.landed && JSON.stringify(result.err).includes('BlockhashNotFound'); retry++) {
+    result = chain.execute(await signedTransaction(chain, feePayer, instructions));
+  }
   if (!result.landed || result.tx.err !== null) {
     throw new Error(`setup transaction failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}\n${(result.landed ? result.tx.logs : result.logs).join('\n')}`);
   }
