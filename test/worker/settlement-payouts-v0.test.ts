@@ -2,14 +2,13 @@ import { getCompiledTransactionMessageDecoder, getTransactionDecoder } from '@so
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
-import { parseAmount } from '../../workers/lib/amounts.ts';
 import { advanceLookupTables } from '../../workers/settlement/lookup-table-run.ts';
 import { readTable } from '../../workers/settlement/lookup-table-step.ts';
 import { loadSettlement } from '../../workers/settlement/settlement-env.ts';
 import { base64ToBytes } from '../../workers/protocol/signed-request.ts';
-import { balanceOf, expectLedgerReconciles, mintTo, testDb } from './helpers/ledger.ts';
-import { authed, chainControl, devAccount, newChainWallet, runCron, sendCount, tokenAccountOf, tokenBalance, transactionsOf, type DevAccount } from './helpers/solana.ts';
-import { postJson } from './helpers/wallet.ts';
+import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
+import { chainControl, newChainWallet, runCron, sendCount, tokenAccountOf, tokenBalance, transactionsOf } from './helpers/solana.ts';
+import { fundedAccount, TOKEN, withdrawArriving } from './helpers/payouts.ts';
 
 // Payouts in v0 transactions with the treasury's address lookup table, end to end: withdrawals
 // through the API, the cron plans them, creates and extends the table (every table transaction
@@ -17,35 +16,13 @@ import { postJson } from './helpers/wallet.ts';
 // ledger at `finalized`. litesvm runs Agave's lookup-table program. "Paid once" is checked on
 // chain (balances, the transactions touching each recipient's token account) and in the ledger.
 
-const TOKEN = 1_000_000n;
-
-interface Withdrawal {
-  id: string;
-  destination: string;
-  amount: bigint;
-}
-
-async function fundedAccount(tokens: string): Promise<DevAccount> {
-  const account = await devAccount();
-  const parsed = parseAmount(tokens, 6);
-  if (!parsed.ok) throw new Error(`amount ${tokens}: ${parsed.reason}`);
-  await mintTo(account.accountId, parsed.baseUnits);
-  return account;
-}
-
-async function withdraw(account: DevAccount, destination: string, amount: bigint): Promise<Withdrawal> {
-  const whole = `${amount / TOKEN}.${(amount % TOKEN).toString().padStart(6, '0')}`;
-  const res = await postJson('/v1/accounts/me/withdrawals', { amount: whole, destination }, { ...authed(account.apiKey), 'Idempotency-Key': crypto.randomUUID() });
-  expect(res.status).toBe(201);
-  const { payout } = (await res.json()) as { payout: { id: string; netAmount: string } };
-  return { id: payout.id, destination, amount: BigInt(payout.netAmount.replace('.', '')) };
-}
+type Withdrawal = Awaited<ReturnType<typeof withdrawArriving>>;
 
 async function manyWithdrawals(n: number): Promise<Withdrawal[]> {
   const accounts = await Promise.all(Array.from({ length: 4 }, () => fundedAccount('1000')));
   const recipients = await Promise.all(Array.from({ length: n }, () => newChainWallet({ tokenAccount: true })));
   const out: Withdrawal[] = [];
-  for (const [i, r] of recipients.entries()) out.push(await withdraw(accounts[i % 4]!, r, 3n * TOKEN + BigInt(i)));
+  for (const [i, r] of recipients.entries()) out.push(await withdrawArriving(accounts[i % 4]!, r, 3n * TOKEN + BigInt(i)));
   return out;
 }
 

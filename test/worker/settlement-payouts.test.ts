@@ -3,21 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { saveBatch } from '../../workers/settlement/payout-run.ts';
 import { newPayoutBatch } from '../../workers/settlement/payouts.ts';
-import { parseAmount } from '../../workers/lib/amounts.ts';
-import { balanceOf, expectLedgerReconciles, mintTo, testDb } from './helpers/ledger.ts';
+import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import {
-  authed,
   chainControl,
-  devAccount,
   newChainWallet,
   runCron,
   sendCount,
   tokenAccountOf,
   tokenBalance,
   transactionsOf,
-  type DevAccount,
 } from './helpers/solana.ts';
-import { getWithKey, postJson } from './helpers/wallet.ts';
+import { fundedAccount, TOKEN, withdrawalsOf, withdrawArriving } from './helpers/payouts.ts';
 
 // Withdrawals end to end: requested through the API, batched by the cron into legacy
 // transactions signed by the treasury, executed by litesvm behind the JSON-RPC server, settled in
@@ -25,42 +21,7 @@ import { getWithKey, postJson } from './helpers/wallet.ts';
 // and the transactions that touched its token account. The RPC server's switches act only on
 // transactions touching the token account they name, so other test files are not disturbed.
 
-const TOKEN = 1_000_000n;
-
-interface Withdrawal {
-  id: string;
-  destination: string;
-  amount: bigint;
-}
-
-interface PayoutView {
-  id: string;
-  status: string;
-  amount: string;
-  signature: string | null;
-}
-
-async function fundedAccount(tokens: string): Promise<DevAccount> {
-  const account = await devAccount();
-  // A ledger mint: the faucet route is development-only.
-  const parsed = parseAmount(tokens, 6); // TOKEN's decimals
-  if (!parsed.ok) throw new Error(`amount ${tokens}: ${parsed.reason}`);
-  await mintTo(account.accountId, parsed.baseUnits);
-  return account;
-}
-
-async function withdraw(account: DevAccount, destination: string, amount: bigint): Promise<Withdrawal> {
-  const whole = `${amount / TOKEN}.${(amount % TOKEN).toString().padStart(6, '0')}`;
-  const res = await postJson('/v1/accounts/me/withdrawals', { amount: whole, destination }, { ...authed(account.apiKey), 'Idempotency-Key': crypto.randomUUID() });
-  expect(res.status).toBe(201);
-  const { payout } = (await res.json()) as { payout: { id: string; netAmount: string } };
-  // What arrives on chain: the amount less the rent fee when the recipient's token account is created.
-  return { id: payout.id, destination, amount: BigInt(payout.netAmount.replace('.', '')) };
-}
-
-async function withdrawalsOf(account: DevAccount): Promise<PayoutView[]> {
-  return ((await (await getWithKey('/v1/accounts/me/withdrawals', account.apiKey)).json()) as { payouts: PayoutView[] }).payouts;
-}
+type Withdrawal = Awaited<ReturnType<typeof withdrawArriving>>;
 
 interface BatchRow {
   id: string;
@@ -115,7 +76,7 @@ describe('payout batches', () => {
     // worth making (25 queued at once would go in one v0 transaction: settlement-payouts-v0.test.ts).
     for (const [i, recipient] of recipients.entries()) {
       if (i === 20) await runCron(); // plan, sign, broadcast the first 20
-      withdrawals.push(await withdraw(accounts[i % 5]!, recipient, BigInt(i + 1) * TOKEN + BigInt(i)));
+      withdrawals.push(await withdrawArriving(accounts[i % 5]!, recipient, BigInt(i + 1) * TOKEN + BigInt(i)));
     }
     const ids = withdrawals.map((w) => w.id);
 
@@ -150,7 +111,7 @@ describe('payout batches', () => {
   it('a send that times out after broadcast is not sent again and not re-signed: paid once', async () => {
     const account = await fundedAccount('100');
     const recipients = await Promise.all(Array.from({ length: 3 }, () => newChainWallet({ tokenAccount: true })));
-    const withdrawals = await Promise.all(recipients.map((r, i) => withdraw(account, r, 7n * TOKEN + BigInt(i))));
+    const withdrawals = await Promise.all(recipients.map((r, i) => withdrawArriving(account, r, 7n * TOKEN + BigInt(i))));
     const ids = withdrawals.map((w) => w.id);
     const watched = await tokenAccountOf(recipients[0]!);
     await chainControl('timeoutNextSend', { account: watched });
@@ -181,7 +142,7 @@ describe('payout batches', () => {
   it('a dropped transaction is re-signed only after its blockhash expired, and paid once', async () => {
     const account = await fundedAccount('100');
     const recipients = await Promise.all(Array.from({ length: 2 }, () => newChainWallet({ tokenAccount: true })));
-    const withdrawals = await Promise.all(recipients.map((r, i) => withdraw(account, r, 3n * TOKEN + BigInt(i))));
+    const withdrawals = await Promise.all(recipients.map((r, i) => withdrawArriving(account, r, 3n * TOKEN + BigInt(i))));
     const ids = withdrawals.map((w) => w.id);
     const watched = await tokenAccountOf(recipients[0]!);
     await chainControl('dropNextSend', { account: watched });
@@ -218,7 +179,7 @@ describe('payout batches', () => {
     const withAccounts = await Promise.all(Array.from({ length: 3 }, () => newChainWallet({ tokenAccount: true })));
     const without = await Promise.all(Array.from({ length: 3 }, () => chainControl<string>('newAddress')));
     const withdrawals: Withdrawal[] = [];
-    for (const [i, r] of [...withAccounts, ...without].entries()) withdrawals.push(await withdraw(account, r, 2n * TOKEN + BigInt(i)));
+    for (const [i, r] of [...withAccounts, ...without].entries()) withdrawals.push(await withdrawArriving(account, r, 2n * TOKEN + BigInt(i)));
     const ids = withdrawals.map((w) => w.id);
 
     await Promise.all([runCron(), runCron(), runCron()]);

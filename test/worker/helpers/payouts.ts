@@ -40,6 +40,12 @@ export async function withdraw(account: DevAccount, destination: string, amount:
   return { id: payout.id, destination, amount, fee: baseUnits(payout.fee ?? '0.000000') };
 }
 
+/** A withdrawal and what reaches its destination on chain: the amount less any rent fee. */
+export async function withdrawArriving(account: DevAccount, destination: string, amount: bigint): Promise<{ id: string; destination: string; amount: bigint }> {
+  const w = await withdraw(account, destination, amount);
+  return { id: w.id, destination, amount: w.amount - w.fee };
+}
+
 export interface PayoutView {
   id: string;
   status: string;
