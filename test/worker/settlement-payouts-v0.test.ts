@@ -8,7 +8,7 @@ import { loadSettlement } from '../../workers/settlement/settlement-env.ts';
 import { base64ToBytes } from '../../workers/protocol/signed-request.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import { chainControl, newChainWallet, runCron, sendCount, tokenAccountOf, tokenBalance, transactionsOf } from './helpers/solana.ts';
-import { fundedAccount, TOKEN, withdrawArriving } from './helpers/payouts.ts';
+import { batchesOf, fundedAccount, TOKEN, withdrawArriving } from './helpers/payouts.ts';
 
 // Payouts in v0 transactions with the treasury's address lookup table, end to end: withdrawals
 // through the API, the cron plans them, creates and extends the table (every table transaction
@@ -24,29 +24,6 @@ async function manyWithdrawals(n: number): Promise<Withdrawal[]> {
   const out: Withdrawal[] = [];
   for (const [i, r] of recipients.entries()) out.push(await withdrawArriving(accounts[i % 4]!, r, 3n * TOKEN + BigInt(i)));
   return out;
-}
-
-interface BatchRow {
-  id: string;
-  state: string;
-  attempt: number;
-  signature: string | null;
-  wire_transaction: string | null;
-  uses_lookup_table: number;
-  lookup_table: string | null;
-  payouts: number;
-}
-
-async function batchesOf(payoutIds: string[]): Promise<BatchRow[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT b.id, b.state, b.attempt, b.signature, b.wire_transaction, b.uses_lookup_table, b.lookup_table, count(p.id) AS payouts
-       FROM payout_batches b JOIN payouts p ON p.batch_id = b.id
-      WHERE p.id IN (SELECT value FROM json_each(?1))
-      GROUP BY b.id ORDER BY payouts DESC`,
-  )
-    .bind(JSON.stringify(payoutIds))
-    .all<BatchRow>();
-  return results;
 }
 
 interface TableRow {

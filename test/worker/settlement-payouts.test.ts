@@ -13,7 +13,7 @@ import {
   tokenBalance,
   transactionsOf,
 } from './helpers/solana.ts';
-import { fundedAccount, TOKEN, withdrawalsOf, withdrawArriving } from './helpers/payouts.ts';
+import { batchesOf, fundedAccount, TOKEN, withdrawalsOf, withdrawArriving } from './helpers/payouts.ts';
 
 // Withdrawals end to end: requested through the API, batched by the cron into legacy
 // transactions signed by the treasury, executed by litesvm behind the JSON-RPC server, settled in
@@ -22,26 +22,6 @@ import { fundedAccount, TOKEN, withdrawalsOf, withdrawArriving } from './helpers
 // transactions touching the token account they name, so other test files are not disturbed.
 
 type Withdrawal = Awaited<ReturnType<typeof withdrawArriving>>;
-
-interface BatchRow {
-  id: string;
-  state: string;
-  attempt: number;
-  signature: string | null;
-  payouts: number;
-}
-
-async function batchesOf(payoutIds: string[]): Promise<BatchRow[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT b.id, b.state, b.attempt, b.signature, count(p.id) AS payouts
-       FROM payout_batches b JOIN payouts p ON p.batch_id = b.id
-      WHERE p.id IN (SELECT value FROM json_each(?1))
-      GROUP BY b.id ORDER BY payouts DESC`,
-  )
-    .bind(JSON.stringify(payoutIds))
-    .all<BatchRow>();
-  return results;
-}
 
 async function statusesOf(payoutIds: string[]): Promise<string[]> {
   const { results } = await env.DB.prepare('SELECT DISTINCT status FROM payouts WHERE id IN (SELECT value FROM json_each(?1))')

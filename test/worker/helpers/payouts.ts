@@ -65,13 +65,16 @@ export interface BatchRow {
   attempt: number;
   signature: string | null;
   failure_reason: string | null;
+  wire_transaction: string | null;
+  uses_lookup_table: number;
+  lookup_table: string | null;
   payouts: number;
 }
 
 /** The batches that ever held these payouts (a payout moves to a new batch after a failed one). */
 export async function batchesOf(payoutIds: string[]): Promise<BatchRow[]> {
   const { results } = await env.DB.prepare(
-    `SELECT b.id, b.state, b.attempt, b.signature, b.failure_reason, count(p.id) AS payouts
+    `SELECT b.id, b.state, b.attempt, b.signature, b.failure_reason, b.wire_transaction, b.uses_lookup_table, b.lookup_table, count(p.id) AS payouts
        FROM payout_batches b JOIN payouts p ON p.batch_id = b.id
       WHERE p.id IN (SELECT value FROM json_each(?1))
       GROUP BY b.id ORDER BY payouts DESC, b.created_at`,
