@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { decodePublicKey } from '../../workers/protocol/base58.ts';
+import { decodePublicKey } from '../../protocol/base58.ts';
 import { AgentError } from './errors.ts';
 import { DEFAULT_JOB_NETWORK } from './jobs/docker-runtime.ts';
 import { parseSimulateSpec } from './simulate.ts';

@@ -3,7 +3,7 @@
 // file that its group or other users can read.
 import { readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeBase58 } from '../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../protocol/base58.ts';
 import { AgentError } from './errors.ts';
 import { ensureHome } from './config.ts';
 

@@ -7,7 +7,7 @@ import {
   bytesToBase64,
   sha256Hex,
   signingString,
-} from '../../workers/protocol/signed-request.ts';
+} from '../../protocol/signed-request.ts';
 import type { Identity } from './identity.ts';
 
 export interface SignedFetchDeps {

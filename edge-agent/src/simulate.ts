@@ -1,6 +1,6 @@
 // Declared GPUs for development hosts without NVIDIA hardware. Everything reported from here is
 // marked simulated, so the network never mistakes it for real capacity.
-import { canonicalGpuModel, GPU_CATALOG, type CanonicalGpu } from '../../workers/routing/gpu-catalog.ts';
+import { canonicalGpuModel, GPU_CATALOG, type CanonicalGpu } from '../../protocol/gpu-catalog.ts';
 import { AgentError } from './errors.ts';
 import { describeInventory, type GpuInventoryEntry, type GpuMetric, type GpuSnapshot, type GpuSource } from './gpu-source.ts';
 
@@ -16,7 +16,7 @@ export interface SimulatedModel {
 
 /**
  * What nvidia-smi and the power sensor would say for boards we know well. Every other model of
- * the network's catalogue (workers/routing/gpu-catalog.ts, the one list of models) can be
+ * the network's catalogue (protocol/gpu-catalog.ts, the one list of models) can be
  * simulated too, with a generic name and a power range from its tier.
  */
 const BOARDS: Record<string, { model: string; vramMb: number; idleW: number; maxW: number }> = {

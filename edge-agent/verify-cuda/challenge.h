@@ -1,5 +1,5 @@
 // matmul-int8-v1, the hardware challenge, in C++ for the verify-cuda image. Bit for bit the
-// arithmetic of workers/verification/matmul-challenge.ts (the control plane checks rows with that
+// arithmetic of protocol/matmul-challenge.ts (the control plane checks rows with that
 // file; test/agent/verification-cuda-source.test.ts compares the two):
 //   entry(key, index)  murmur3-style finaliser of (index·0x9e3779b1 ^ key), low byte − 128
 //   A_p[i][k] = entry(key(seed, A, p), i·n + k),  B_p[k][j] = entry(key(seed, B, p), k·n + j)

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeBase58 } from '../../workers/protocol/base58.ts';
+import { decodeBase58 } from '../../protocol/base58.ts';
 import { initIdentity, loadIdentity } from '../../edge-agent/src/identity.ts';
 import { readPublicKey, tempDir } from './helpers/index.ts';
 

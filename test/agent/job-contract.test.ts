@@ -1,10 +1,10 @@
 // A job the API takes is a job the agent runs, and a job the agent would refuse never gets past
 // the API: the control plane's job request schema and the agent's offer check share their rules
-// (workers/protocol/job-rules.ts). Each case goes through both real schemas.
+// (protocol/job-rules.ts). Each case goes through both real schemas.
 import { describe, expect, it } from 'vitest';
 import { checkJobSpec } from '../../edge-agent/src/jobs/job-spec.ts';
 import { jobRequestSchema } from '../../workers/jobs/job-input.schema.ts';
-import type { AgentJob } from '../../workers/protocol/job-offer.ts';
+import type { AgentJob } from '../../protocol/job-offer.ts';
 
 const request = (overrides: Record<string, unknown>) => ({
   gpu: { model: 'RTX 4090', count: 1 },

@@ -8,8 +8,8 @@ import { WebSocketServer } from 'ws';
 import { identityFromPkcs8 } from '../../edge-agent/src/identity.ts';
 import { runJobStream } from '../../edge-agent/src/jobs/job-stream.ts';
 import { createMemoryLogger } from '../../edge-agent/src/log.ts';
-import { AGENT_HEADERS, base64ToBytes, signingString } from '../../workers/protocol/signed-request.ts';
-import { decodePublicKey } from '../../workers/protocol/base58.ts';
+import { AGENT_HEADERS, base64ToBytes, signingString } from '../../protocol/signed-request.ts';
+import { decodePublicKey } from '../../protocol/base58.ts';
 import { waitFor } from './helpers/index.ts';
 
 let server: WebSocketServer | null = null;

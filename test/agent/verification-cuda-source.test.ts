@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VERIFY_IMAGE, dockerArgs, solveWithDocker } from '../../edge-agent/src/verification/docker-solver.ts';
 import { getConfig } from '../../workers/config.ts';
 import { challengeShape, randomSeed, secretSample } from '../../workers/verification/challenge-policy.ts';
-import { checkAnswer, solveChallenge, type MatmulChallenge } from '../../workers/verification/matmul-challenge.ts';
+import { checkAnswer, solveChallenge, type MatmulChallenge } from '../../protocol/matmul-challenge.ts';
 
 // The verify-cuda image's source (edge-agent/verify-cuda): its CPU reference build, compiled here
 // from the same challenge.h the CUDA kernel uses, must answer challenges exactly as the TypeScript

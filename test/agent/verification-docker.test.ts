@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_VERIFY_IMAGE, dockerArgs, solveWithDocker } from '../../edge-agent/src/verification/docker-solver.ts';
-import { checkAnswer, solveChallenge } from '../../workers/verification/matmul-challenge.ts';
+import { checkAnswer, solveChallenge } from '../../protocol/matmul-challenge.ts';
 
 // A stand-in `docker` first on PATH: it records its arguments and prints what the real image
 // would print (computed here by the reference solver), or fails like a host without GPUs.

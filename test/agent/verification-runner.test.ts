@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { identityFromPkcs8 } from '../../edge-agent/src/identity.ts';
 import { createSignedFetch } from '../../edge-agent/src/signed-fetch.ts';
 import { answerChallenges, cpuSolver, type Solver } from '../../edge-agent/src/verification/challenge-runner.ts';
-import { checkAnswer, entry, rowDigests, solveChallenge } from '../../workers/verification/matmul-challenge.ts';
+import { checkAnswer, entry, rowDigests, solveChallenge } from '../../protocol/matmul-challenge.ts';
 
 // The agent's side of verification against a stand-in control plane that issues one challenge
 // and judges the answer with the control plane's own checker.

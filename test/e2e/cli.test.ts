@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBase58 } from '../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../protocol/base58.ts';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
 import type { AgentProcess } from './agent-process.ts';
 import { baseUnits, readyAgent, reconciled, waitForStatus, type E2eRenter } from './jobs-helpers.ts';

@@ -1,6 +1,6 @@
 // Renters and job polling for the jobs end-to-end suites, through the public and dev routes.
 import { parseSimulateSpec } from '../../edge-agent/src/simulate.ts';
-import { encodeBase58 } from '../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../protocol/base58.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 import { initAgent, runAgent, waitFor, type AgentProcess, type AgentSetup } from './agent-process.ts';
 

@@ -293,7 +293,7 @@ export const MUTATIONS: Mutation[] = [
   {
     name: 'api-job-rules-weakened',
     breaks: 'a job whose image is not a plain image reference is refused (the rule both sides share)',
-    file: 'workers/protocol/job-rules.ts',
+    file: 'protocol/job-rules.ts',
     find: 'export const jobImageSchema = z.string().refine(isImageReference, IMAGE_RULE).refine(isPublicRegistryName, REGISTRY_RULE);',
     replace: 'export const jobImageSchema = z.string();',
     suite: 'worker',

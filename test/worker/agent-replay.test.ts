@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { solveChallenge } from '../../workers/verification/matmul-challenge.ts';
+import { solveChallenge } from '../../protocol/matmul-challenge.ts';
 import { call, errorOf, heartbeat, newAgent, registration, signedRequest } from './helpers/agent.ts';
 import { json, jobBody, newRenter, nodeAt } from './helpers/jobs.ts';
 import { devAccount, fetchChallenge, ownedNode } from './helpers/staking.ts';

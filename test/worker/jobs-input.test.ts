@@ -4,7 +4,7 @@ import { errorOf } from './helpers/agent.ts';
 import { jobBody, newRenter } from './helpers/jobs.ts';
 import { testDb } from './helpers/ledger.ts';
 
-// A job request that the edge agent would refuse (workers/protocol/job-rules.ts) is refused at
+// A job request that the edge agent would refuse (protocol/job-rules.ts) is refused at
 // the API with 400 and the field, before a quote is run or a token is held.
 
 const HOSTILE: [string, Record<string, unknown>][] = [

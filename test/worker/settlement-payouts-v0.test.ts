@@ -5,7 +5,7 @@ import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { advanceLookupTables } from '../../workers/settlement/lookup-table-run.ts';
 import { readTable } from '../../workers/settlement/lookup-table-step.ts';
 import { loadSettlement } from '../../workers/settlement/settlement-env.ts';
-import { base64ToBytes } from '../../workers/protocol/signed-request.ts';
+import { base64ToBytes } from '../../protocol/signed-request.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import { chainControl, newChainWallet, runCron, sendCount, tokenAccountOf, tokenBalance, transactionsOf } from './helpers/solana.ts';
 import { batchesOf, fundedAccount, TOKEN, withdrawArriving } from './helpers/payouts.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answerChallenge, issueChallenge, pollChallenges } from '../../workers/verification/challenges.repo.ts';
-import { solveChallenge } from '../../workers/verification/matmul-challenge.ts';
+import { solveChallenge } from '../../protocol/matmul-challenge.ts';
 import { api, errorOf } from './helpers/agent.ts';
 import { testDb } from './helpers/ledger.ts';
 import { answer, devAccount, fetchChallenge, ownedNode, sql, testConfig, verifyNode } from './helpers/staking.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { decodePublicKey } from '../protocol/base58.ts';
+import { decodePublicKey } from '../../protocol/base58.ts';
 
 // Inputs of sign-in (siws.app.ts) and the account routes (accounts.app.ts). Pure: the OpenAPI
 // catalogue and the typed client import them too.

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { accounts, apiKeys } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { randomSecret } from '../lib/ids.ts';
-import { sha256Hex } from '../protocol/signed-request.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
 
 // API keys: `gpk_` + 43 base64url characters (256 random bits). Shown once; only the SHA-256 is
 // stored, so a leaked database does not leak keys. A fast hash is right here: the key is random,

@@ -2,7 +2,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { accountLinks, linkTokens, type LinkPlatform } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { randomSecret } from '../lib/ids.ts';
-import { sha256Hex } from '../protocol/signed-request.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
 
 // Linking a Telegram or Discord user to an account. The bot calls `createLinkToken` (with the
 // user's handle) and sends the user to `/link?token=…`; the page names that chat user and asks

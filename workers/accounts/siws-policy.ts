@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
-import { decodeBase58, decodePublicKey } from '../protocol/base58.ts';
-import { base64ToBytes } from '../protocol/signed-request.ts';
+import { decodeBase58, decodePublicKey } from '../../protocol/base58.ts';
+import { base64ToBytes } from '../../protocol/signed-request.ts';
 import type { SiwsFields } from './siws-message.ts';
 
 // What makes a signed SIWS message acceptable, kept apart from storage and HTTP so it can be read

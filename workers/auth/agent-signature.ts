@@ -1,4 +1,4 @@
-import { decodePublicKey } from '../protocol/base58.ts';
+import { decodePublicKey } from '../../protocol/base58.ts';
 import {
   AGENT_HEADERS,
   MAX_CLOCK_SKEW_MS,
@@ -6,7 +6,7 @@ import {
   base64ToBytes,
   sha256Hex,
   signingString,
-} from '../protocol/signed-request.ts';
+} from '../../protocol/signed-request.ts';
 
 // Pure verification of a signed agent request (PROTOCOL.md "Signed agent requests").
 // Replay is checked by the node's shard, which is the only place that remembers nonces.

@@ -8,7 +8,7 @@ import { LINK_PLATFORMS } from '../../db/schema.ts';
 import { badRequest, noRoute } from '../errors.ts';
 import { jsonBody, parseJsonBytes, readRawBody } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
-import { encodeBase58 } from '../protocol/base58.ts';
+import { encodeBase58 } from '../../protocol/base58.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { isUserAccountId, SYSTEM_ACCOUNTS } from '../ledger/ledger-accounts.ts';
 import { postTransaction } from '../ledger/ledger.repo.ts';

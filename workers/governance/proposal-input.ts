@@ -7,7 +7,7 @@ import { badRequest } from '../errors.ts';
 import { validate } from '../http/body.ts';
 import { parseAmount } from '../lib/amounts.ts';
 import { isUserAccountId } from '../ledger/ledger-accounts.ts';
-import { decodePublicKey } from '../protocol/base58.ts';
+import { decodePublicKey } from '../../protocol/base58.ts';
 import { createProposalSchema } from './proposal-input.schema.ts';
 import { boundsContextOf, isParamName, parseParamValue, PARAM_NAMES } from './param-defs.ts';
 import type { NewProposal } from './proposals.repo.ts';

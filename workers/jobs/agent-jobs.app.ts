@@ -4,7 +4,7 @@ import { requireSignedAgent } from '../auth/agent-auth.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonBytes, validate } from '../http/body.ts';
 import { shardFor } from '../live/shard-stub.ts';
-import { AGENT_HEADERS } from '../protocol/signed-request.ts';
+import { AGENT_HEADERS } from '../../protocol/signed-request.ts';
 import { applyAgentEvent } from './agent-events.ts';
 import { agentEventSchema } from './job-input.schema.ts';
 import { VERIFIED_NODE_HEADER } from './shard-jobs.ts';

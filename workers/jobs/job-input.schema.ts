@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { JOB_STATUSES } from '../../db/schema/jobs.ts';
-import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../protocol/job-rules.ts';
+import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../../protocol/job-rules.ts';
 
 // Inputs that cross into the jobs domain: renters' quote and job requests, agents' job events.
 // What a job may carry is workers/protocol/job-rules.ts, the rules the edge agent checks again.

@@ -3,8 +3,8 @@
 // heartbeats answer "your new jobs" without reading D1. D1 stays the truth: when the two differ,
 // the sweeper re-offers or the agent's event is refused, and this list follows.
 
-export type { AgentJob, StreamMessage } from '../protocol/job-offer.ts';
-import type { AgentJob, StreamMessage } from '../protocol/job-offer.ts';
+export type { AgentJob, StreamMessage } from '../../protocol/job-offer.ts';
+import type { AgentJob, StreamMessage } from '../../protocol/job-offer.ts';
 
 /** Header the Worker sets after it verified the agent's signature; the DO is reachable only through it. */
 export const VERIFIED_NODE_HEADER = 'X-Gridplane-Verified-Node';

@@ -1,6 +1,6 @@
 import type { TransactionKind } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
-import { sha256Hex } from '../protocol/signed-request.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
 import { accountClass, SYSTEM_ACCOUNTS } from './ledger-accounts.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from './postings.ts';
 

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { deposits } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { decodeBase58 } from '../protocol/base58.ts';
+import { decodeBase58 } from '../../protocol/base58.ts';
 import { SYSTEM_ACCOUNTS } from './ledger-accounts.ts';
 import { violatedConstraint } from './ledger-errors.ts';
 import { postTransaction, type PostedTransaction } from './ledger.repo.ts';

@@ -3,7 +3,7 @@ import { accounts, ledgerEntries, ledgerTransactions, type TransactionKind } fro
 import type { Db } from '../app-env.ts';
 import { randomId } from '../lib/ids.ts';
 import { runBatch, type BatchStatement } from './d1-batch.ts';
-import { sha256Hex } from '../protocol/signed-request.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
 import { accountNotFound, idempotencyConflict, insufficientFunds, invalidTransaction, violatedConstraint } from './ledger-errors.ts';
 import { planTransaction, type TransactionInput, type TransactionPlan } from './postings.ts';
 

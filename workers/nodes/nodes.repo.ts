@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { nodeEvents, nodeGpus, nodes } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
-import { matchingModels } from '../routing/gpu-catalog.ts';
+import { matchingModels } from '../../protocol/gpu-catalog.ts';
 import { geoCell } from '../routing/geo.ts';
 import type { GpuRow, NodeRow } from './node-view.ts';
 import type { RegisterNodeInput } from './node-input.schema.ts';

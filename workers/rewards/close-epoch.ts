@@ -7,7 +7,7 @@ import { bulkTransactionStatements } from '../ledger/bulk-postings.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
 import { postTransaction } from '../ledger/ledger.repo.ts';
 import { randomId } from '../lib/ids.ts';
-import { GPU_CATALOG } from '../routing/gpu-catalog.ts';
+import { GPU_CATALOG } from '../../protocol/gpu-catalog.ts';
 import { applySlash } from '../slashing/apply-slash.ts';
 import { allocateRewardTake } from '../slashing/slash-plan.ts';
 import { assertChanged, assertChangedExactly } from '../staking/sql-assert.ts';

@@ -3,7 +3,7 @@
 // and hands them in. See ./README.md for the model and the weights.
 
 import { EARTH_RADIUS_KM, type LatLon } from './geo.ts';
-import { matchingModels } from './gpu-catalog.ts';
+import { matchingModels } from '../../protocol/gpu-catalog.ts';
 import { buildRoutingTable, type NodeLocation, type RoutingNode, type RoutingTable } from './routing-table.ts';
 import type { RoutingWeights } from './routing-weights.ts';
 import {

@@ -1,7 +1,7 @@
 import { createKeyPairSignerFromBytes, isAddress, type Address, type KeyPairSigner } from '@solana/kit';
 import * as z from 'zod';
 import { parseAmount } from '../lib/amounts.ts';
-import { decodeBase58 } from '../protocol/base58.ts';
+import { decodeBase58 } from '../../protocol/base58.ts';
 
 /**
  * Genesis hashes of the public clusters. A Solana cluster is identified by its genesis hash, not

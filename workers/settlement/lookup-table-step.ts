@@ -17,7 +17,7 @@ import { observePayout } from './payout-step.ts';
 import { buildTreasuryTransaction, type PayoutLookupTable } from './payout-transaction.ts';
 import type { SolanaRpc } from './rpc-client.ts';
 import { SolanaRpcError } from './rpc-error.ts';
-import { base64ToBytes } from '../protocol/signed-request.ts';
+import { base64ToBytes } from '../../protocol/signed-request.ts';
 
 // The treasury's address lookup table, one safe step per cron run, kept like payout batches:
 // every table transaction (create, extend, deactivate, close) is stored in D1 with its signature,

@@ -5,7 +5,7 @@ import { cancelPayout, completePayout, type PayoutRow } from '../ledger/payouts.
 import { randomId } from '../lib/ids.ts';
 import { advanceLookupTables } from './lookup-table-run.ts';
 import { chooseLookupTable, markMissingRecipientAtas, planPayoutBatches, runPayoutStep, type PayoutBatchRecord, type PayoutRequest } from './payouts.ts';
-import { base64ToBytes } from '../protocol/signed-request.ts';
+import { base64ToBytes } from '../../protocol/signed-request.ts';
 import { WrongClusterError } from './rpc-error.ts';
 import type { Settlement } from './settlement-env.ts';
 

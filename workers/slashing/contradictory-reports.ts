@@ -1,5 +1,5 @@
 import { verifyAgentSignature } from '../auth/agent-signature.ts';
-import { base64ToBytes, sha256Hex } from '../protocol/signed-request.ts';
+import { base64ToBytes, sha256Hex } from '../../protocol/signed-request.ts';
 
 // Evidence that a node signed two different reports about the same thing: two requests it
 // signed for the same method and path (a job's receipt, a job's status) with different bodies.

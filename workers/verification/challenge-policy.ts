@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
-import { canonicalGpuModel } from '../routing/gpu-catalog.ts';
-import { challengeOps } from './matmul-challenge.ts';
+import { canonicalGpuModel } from '../../protocol/gpu-catalog.ts';
+import { challengeOps } from '../../protocol/matmul-challenge.ts';
 
 // How big a challenge is and how long a node has, from what it claims. The deadline is twice
 // the compute time the claimed GPUs need at VERIFY_REFERENCE_GOPS per unit of reward weight,

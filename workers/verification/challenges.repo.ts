@@ -5,12 +5,12 @@ import { emitAlerts, type AlertQueueEnv } from '../alerts/emit-alert.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
-import { base64ToBytes } from '../protocol/signed-request.ts';
+import { base64ToBytes } from '../../protocol/signed-request.ts';
 import { refreshEligibility } from '../staking/eligibility.ts';
 import { failedVerificationOffences } from '../slashing/offences.ts';
 import { challengeShape, randomSeed, secretSample } from './challenge-policy.ts';
 import { inventoryHash } from './inventory.ts';
-import { CHALLENGE_KIND, checkAnswer } from './matmul-challenge.ts';
+import { CHALLENGE_KIND, checkAnswer } from '../../protocol/matmul-challenge.ts';
 
 // Challenge lifecycle (workers/verification/README.md):
 //   issued → delivered (first signed poll; the deadline runs from here) → passed | failed

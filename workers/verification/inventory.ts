@@ -1,4 +1,4 @@
-import { sha256Hex } from '../protocol/signed-request.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
 
 // A node's GPU inventory as one hash: verification holds for exactly the inventory that passed.
 export async function inventoryHash(gpus: readonly { model: string; count: number; simulated: boolean }[]): Promise<string> {

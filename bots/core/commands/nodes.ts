@@ -2,7 +2,7 @@ import { and, eq, like } from 'drizzle-orm';
 import { accounts, nodes } from '../../../db/schema.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
 import { findNode, gpusOf, listNodes } from '../../../workers/nodes/nodes.repo.ts';
-import { GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
+import { GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { reply, type Choice } from '../reply.ts';
 

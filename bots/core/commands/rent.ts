@@ -6,7 +6,7 @@ import { submitJob } from '../../../workers/jobs/jobs.service.ts';
 import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
 import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
-import { canonicalGpuModel, GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
+import { canonicalGpuModel, GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
 import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
 import { action, privateReply } from '../reply.ts';

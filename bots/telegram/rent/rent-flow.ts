@@ -1,4 +1,4 @@
-import { GPU_CATALOG } from '../../../workers/routing/gpu-catalog.ts';
+import { GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 
 // Pure: the guided /rent flow. GPU → count → hours → where → quote. Each step offers a short list
 // of choices; the callback data carries only the choice's index, the flow's state is in D1.

@@ -1,7 +1,7 @@
 // `gridplane-agent doctor`: what operators get wrong, each a pure function from gathered facts
 // (doctor/gather.ts does the I/O) to a verdict that says how to fix it. Tests feed facts from
 // stand-in docker/nvidia-smi scripts and from a real control plane.
-import { MAX_CLOCK_SKEW_MS } from '../../../workers/protocol/signed-request.ts';
+import { MAX_CLOCK_SKEW_MS } from '../../../protocol/signed-request.ts';
 import type { GpuInventoryEntry } from '../gpu-source.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';

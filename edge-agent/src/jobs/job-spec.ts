@@ -1,15 +1,15 @@
 // The agent's own check of a job offer. Whatever reaches this host (a control-plane bug, a
 // compromised control plane, a field added later) passes this before anything runs. The rules are
-// the control plane's own (workers/protocol/job-rules.ts: image grammar and registry, env names and
+// the control plane's own (protocol/job-rules.ts: image grammar and registry, env names and
 // one-line values, NUL-free arguments, sizes), so a job the API takes is a job the agent runs; the
 // agent adds what only an offer carries (job id, GPU allocation, deadlines).
 //
 // Unknown fields are dropped, not refused, so a newer control plane can add one without every
 // agent refusing all jobs; nothing here ever reads them.
 import * as z from 'zod';
-import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../../../workers/protocol/job-rules.ts';
+import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../../../protocol/job-rules.ts';
 
-export { isImageReference, registryHostOf } from '../../../workers/protocol/job-rules.ts';
+export { isImageReference, registryHostOf } from '../../../protocol/job-rules.ts';
 
 /** Reasons go into the failure event's message (500 characters with its prefix). */
 export const MAX_REASON_CHARS = 300;

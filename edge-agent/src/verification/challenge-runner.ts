@@ -2,7 +2,7 @@
 // signed GET /v1/nodes/{id}/challenges, solve, signed POST …/challenges/{cid}/answer.
 // Simulated nodes solve on the CPU and say so; real hosts solve on the GPU through Docker.
 import { z } from 'zod';
-import { CHALLENGE_KIND, solveChallenge, type MatmulChallenge } from '../../../workers/verification/matmul-challenge.ts';
+import { CHALLENGE_KIND, solveChallenge, type MatmulChallenge } from '../../../protocol/matmul-challenge.ts';
 import type { Logger } from '../log.ts';
 import type { SignedFetch } from '../signed-fetch.ts';
 import { solveWithDocker, type DockerSolverOptions } from './docker-solver.ts';

@@ -4,7 +4,7 @@
 // `{"kind":"matmul-int8-v1","digests":"<base64 of 8·n bytes>"}` and exit 0.
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
-import { CHALLENGE_KIND, DIGEST_BYTES, type MatmulChallenge } from '../../../workers/verification/matmul-challenge.ts';
+import { CHALLENGE_KIND, DIGEST_BYTES, type MatmulChallenge } from '../../../protocol/matmul-challenge.ts';
 import { AgentError } from '../errors.ts';
 
 export const DEFAULT_VERIFY_IMAGE = 'ghcr.io/gridplane/verify-cuda:1';

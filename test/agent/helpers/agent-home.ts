@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
 import { initCommand } from '../../../edge-agent/src/commands/init.ts';
 import type { AgentConfigInput } from '../../../edge-agent/src/config.ts';
 

@@ -1,8 +1,8 @@
 // Agents that talk to a running control plane from Node, signing exactly as PROTOCOL.md says
 // with the shared protocol helpers: enough to seed a local stack with nodes and heartbeats.
 import { webcrypto } from 'node:crypto';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
-import { AGENT_HEADERS, bytesToBase64, sha256Hex, signingString } from '../../../workers/protocol/signed-request.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
+import { AGENT_HEADERS, bytesToBase64, sha256Hex, signingString } from '../../../protocol/signed-request.ts';
 
 export const OWNER = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 

@@ -5,7 +5,7 @@
 // close over anything.
 import { webcrypto } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
 
 export interface TestKey {
   address: string;

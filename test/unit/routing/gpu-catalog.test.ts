@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalGpuModel, GPU_CATALOG, matchingModels } from '../../../workers/routing/gpu-catalog.ts';
+import { canonicalGpuModel, GPU_CATALOG, matchingModels } from '../../../protocol/gpu-catalog.ts';
 
 describe('canonicalGpuModel', () => {
   it.each([

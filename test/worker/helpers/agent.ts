@@ -1,5 +1,5 @@
 import { exports } from 'cloudflare:workers';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
 
 // A test agent that signs requests the way PROTOCOL.md describes. The six-line string is built
 // here independently of the Worker's own signing helper, so a drift in either one shows up.

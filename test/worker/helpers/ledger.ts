@@ -7,7 +7,7 @@ import { findOrCreateWalletAccount } from '../../../workers/accounts/accounts.re
 import { SYSTEM_ACCOUNTS } from '../../../workers/ledger/ledger-accounts.ts';
 import { postTransaction } from '../../../workers/ledger/ledger.repo.ts';
 import { reconcileLedger, type ReconcileReport } from '../../../workers/ledger/reconcile.ts';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
 
 export const testDb = (): Db => drizzle(env.DB, { schema });
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { getConfig, type Config } from '../../../workers/config.ts';
-import { solveChallenge } from '../../../workers/verification/matmul-challenge.ts';
+import { solveChallenge } from '../../../protocol/matmul-challenge.ts';
 import { api, newAgent, registration, type TestAgent } from './agent.ts';
 import { mintTo } from './ledger.ts';
 

@@ -1,7 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { app } from '../../../workers/app.ts';
-import { encodeBase58 } from '../../../workers/protocol/base58.ts';
+import { encodeBase58 } from '../../../protocol/base58.ts';
 
 // A Solana wallet for tests: an Ed25519 key pair in WebCrypto that signs SIWS messages the way
 // a wallet's signMessage does (the UTF-8 bytes of the text). Independent of the Worker's code.
