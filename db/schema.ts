@@ -9,3 +9,4 @@ export * from './schema/alerts.ts';
 export * from './schema/staking.ts';
 export * from './schema/governance.ts';
 export * from './schema/discord.ts';
+export * from './schema/endpoints.ts';
