@@ -13,6 +13,12 @@ export const ALERT_KINDS = [
   'stake_low',
   'payout_refunded',
   'node_suspended',
+  // The renter's own: they reach the chats linked to the account, no /alerts needed (recipients.repo.ts).
+  'job_started',
+  'job_ending',
+  'job_finished',
+  'deposit_credited',
+  'link_signed',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
