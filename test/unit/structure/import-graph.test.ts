@@ -1,0 +1,119 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { edgesOf, findCycles, importGraph, specifiersOf, type Edge, type Graph } from './import-graph.ts';
+
+// The walls of the house (issue 13, CONTRIBUTING.md "Dependencies"), checked on the real tree:
+// no import circle; nothing under workers/ imports bots/ (the entry points wire the bots into the
+// domain's ports); protocol/ stands alone; the agent never reaches into the Worker or the bots;
+// and the economy's folders depend one way.
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DIRS = ['workers', 'bots', 'protocol', 'db', 'edge-agent/src'];
+
+/** The entry points: they alone assemble the Worker from the domain and the bots. */
+const ENTRY_POINTS = new Set(['workers/index.ts', 'workers/app.ts']);
+
+/** Lowest first: a folder may import the ones before it, never one after it. */
+export const ECONOMY_LAYERS = ['ledger', 'staking', 'slashing', 'verification', 'rewards'] as const;
+/** All the economy may take from governance: the parameter store. */
+const GOVERNANCE_PARAMS = new Set(['workers/governance/params.repo.ts', 'workers/governance/param-defs.ts']);
+/** Governance stands on the ledger alone (proposal deposits, grants); it reads stake as SQL, not code. */
+const GOVERNANCE_MAY_IMPORT = new Set(['ledger']);
+
+const under = (path: string, dir: string) => path.startsWith(`${dir}/`);
+const workersFolder = (path: string) => (under(path, 'workers') ? path.split('/')[1] : undefined);
+const show = (edges: Edge[]) => edges.map((e) => `${e.from} → ${e.to}`);
+
+export function economyViolations(edges: Edge[]): Edge[] {
+  return edges.filter(({ from, to }) => {
+    const a = workersFolder(from);
+    const b = workersFolder(to);
+    if (!a || !b || a === b) return false;
+    const layerA = ECONOMY_LAYERS.indexOf(a as never);
+    const layerB = ECONOMY_LAYERS.indexOf(b as never);
+    if (a === 'governance') return layerB >= 0 && !GOVERNANCE_MAY_IMPORT.has(b);
+    if (layerA < 0) return false;
+    if (b === 'governance') return !GOVERNANCE_PARAMS.has(to);
+    return layerB > layerA;
+  });
+}
+
+describe('the import graph', () => {
+  const graph = importGraph(ROOT, DIRS);
+  const edges = edgesOf(graph);
+
+  it('reads the tree: hundreds of files and the edges between them', () => {
+    expect(graph.size).toBeGreaterThan(300);
+    expect(graph.get('workers/index.ts')).toContain('workers/app.ts');
+  });
+
+  it('has no circle', () => {
+    const cycles = findCycles(graph).map((c) => c.join(' → '));
+    expect(cycles, `import circles:\n${cycles.join('\n')}`).toEqual([]);
+  });
+
+  it('nothing under workers/ imports bots/ except the entry points, which wire the ports', () => {
+    const bad = edges.filter((e) => under(e.from, 'workers') && !ENTRY_POINTS.has(e.from) && under(e.to, 'bots'));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('protocol/ imports none of workers/, bots/ or the agent', () => {
+    const bad = edges.filter((e) => under(e.from, 'protocol') && ['workers', 'bots', 'edge-agent'].some((d) => under(e.to, d)));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('the edge agent imports neither workers/ nor bots/', () => {
+    const bad = edges.filter((e) => under(e.from, 'edge-agent') && (under(e.to, 'workers') || under(e.to, 'bots')));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it(`the economy runs one way: ${ECONOMY_LAYERS.join(' ← ')}; governance gives parameters only`, () => {
+    expect(show(economyViolations(edges))).toEqual([]);
+  });
+});
+
+describe('the checks themselves', () => {
+  it('reads every form of import and skips commented ones', () => {
+    const source = [
+      `import { a } from './a.ts';`,
+      `import type {\n  B,\n  C,\n} from "./b.ts";`,
+      `export { d } from './d.ts';`,
+      `import './side-effect.ts';`,
+      `const e = await import('./e.ts');`,
+      `// import { f } from './f.ts';`,
+      `/* import { g } from './g.ts'; */`,
+      `const url = 'https://example.com/from/x'; import * as z from 'zod';`,
+    ].join('\n');
+    expect(specifiersOf(source).sort()).toEqual(['./a.ts', './b.ts', './d.ts', './e.ts', './side-effect.ts', 'zod']);
+  });
+
+  it('finds a circle and names it as a path', () => {
+    const g: Graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a', 'd']],
+      ['d', []],
+      ['e', ['e']],
+    ]);
+    expect(findCycles(g).map((c) => c.join(' → ')).sort()).toEqual(['a → b → c → a', 'e → e']);
+    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+  });
+
+  it('an arrow up the economy, or into governance beyond its parameters, is a violation', () => {
+    const e = (from: string, to: string) => ({ from, to });
+    const bad = [
+      e('workers/ledger/x.ts', 'workers/staking/y.ts'),
+      e('workers/staking/x.ts', 'workers/rewards/y.ts'),
+      e('workers/slashing/x.ts', 'workers/rewards/y.ts'),
+      e('workers/staking/x.ts', 'workers/governance/proposals.repo.ts'),
+      e('workers/governance/x.ts', 'workers/staking/y.ts'),
+    ];
+    const good = [
+      e('workers/rewards/x.ts', 'workers/slashing/y.ts'),
+      e('workers/staking/x.ts', 'workers/governance/params.repo.ts'),
+      e('workers/governance/x.ts', 'workers/ledger/y.ts'),
+      e('workers/jobs/x.ts', 'workers/rewards/y.ts'),
+    ];
+    expect(economyViolations([...bad, ...good])).toEqual(bad);
+  });
+});
