@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Inference endpoints (issue 12): a renter's HTTP server run as replicas on nodes, reached at
 // /e/{endpointId}/…. Every record is described in workers/endpoints/README.md. Amounts are
@@ -137,4 +137,33 @@ export const endpointKeys = sqliteTable(
     revokedAt: integer('revoked_at'),
   },
   (t) => [index('endpoint_keys_endpoint_idx').on(t.endpointId, t.revokedAt), uniqueIndex('endpoint_keys_prefix_unique').on(t.endpointId, t.prefix)],
+);
+
+/**
+ * Traffic of the endpoint URLs per (endpoint, minute, caller cell), written by the gateway
+ * (workers/gateway/traffic-stats.ts): each isolate adds its counts every few seconds. For the
+ * bots' and explorer's views (requests per minute, median time to first byte from the buckets)
+ * and for placement near where callers are. `cell` is the caller's 5° cell (`geoCell`) or `unknown`.
+ */
+export const endpointTraffic = sqliteTable(
+  'endpoint_traffic',
+  {
+    endpointId: text('endpoint_id').notNull(),
+    /** Start of the minute, Unix ms. */
+    minute: integer('minute').notNull(),
+    cell: text('cell').notNull(),
+    requests: integer('requests').notNull().default(0),
+    /** Answers with status >= 500 (the gateway's own and the replicas'). */
+    errors: integer('errors').notNull().default(0),
+    // Time to first byte at the gateway, counted in buckets (upper bounds in ms; the last is the rest).
+    ttfbLe25: integer('ttfb_le_25').notNull().default(0),
+    ttfbLe50: integer('ttfb_le_50').notNull().default(0),
+    ttfbLe100: integer('ttfb_le_100').notNull().default(0),
+    ttfbLe250: integer('ttfb_le_250').notNull().default(0),
+    ttfbLe500: integer('ttfb_le_500').notNull().default(0),
+    ttfbLe1000: integer('ttfb_le_1000').notNull().default(0),
+    ttfbLe2500: integer('ttfb_le_2500').notNull().default(0),
+    ttfbGt2500: integer('ttfb_gt_2500').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.minute, t.cell] }), index('endpoint_traffic_minute_idx').on(t.minute)],
 );
