@@ -1,13 +1,11 @@
 import { desc, eq } from 'drizzle-orm';
 import { jobs } from '../../../db/schema.ts';
-import { probePointMap, quoteCandidates } from '../../../workers/jobs/quote.repo.ts';
 import { jobRequestSchema } from '../../../workers/jobs/job-input.schema.ts';
-import { submitJob } from '../../../workers/jobs/jobs.service.ts';
+import { runQuote, submitJob } from '../../../workers/jobs/jobs.service.ts';
 import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
 import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
 import { canonicalGpuModel, GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
-import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
 import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
 import { action, privateReply } from '../reply.ts';
 import { gpuModelChoices } from './nodes.ts';
@@ -54,11 +52,9 @@ export const rentCommand: CommandSpec = {
       if (!parsed.ok) throw new BotError('invalid_price', `max_price ${parsed.reason}.`);
       cap = BigInt(parsed.baseUnits);
     }
-    const { points } = await probePointMap(ctx.db.$client, ctx.nowMs);
-    const quote = await quoteCandidates(
-      ctx.db.$client,
-      points,
-      DEFAULT_ROUTING_WEIGHTS,
+    // The quote POST /v1/quotes runs, with the configured routing weights: chat and API agree.
+    const quote = await runQuote(
+      { db: ctx.db, env: ctx.env, config: ctx.config },
       { models: [model.name], minVramMb: 0, count, maxPricePerGpuHour: cap, client: REGIONS[region], limit: 3 },
       ctx.nowMs,
     );
