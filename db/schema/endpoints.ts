@@ -92,6 +92,8 @@ export const endpointReplicas = sqliteTable(
     generation: integer('generation').notNull(),
     state: text('state', { enum: REPLICA_ROW_STATES }).notNull(),
     reason: text('reason'),
+    /** When it entered its current state (Worker clock): a replica stuck starting, unhealthy or unreachable is replaced after a while. */
+    stateSince: integer('state_since').notNull().default(0),
     /** The node's price per GPU-hour when placed: what every second of this replica is billed at. */
     pricePerGpuHour: integer('price_per_gpu_hour').notNull(),
     gpuCount: integer('gpu_count').notNull(),

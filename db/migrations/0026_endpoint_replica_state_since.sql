@@ -1,0 +1,1 @@
+ALTER TABLE `endpoint_replicas` ADD `state_since` integer DEFAULT 0 NOT NULL;
