@@ -13,6 +13,7 @@ import { measurePayoutCapacity } from './settlement/payout-capacity.ts';
 import { simBench } from './sim/sim-bench.ts';
 import { mutateBench } from './mutate/mutate-bench.ts';
 import { bundleBench } from './deploy/bundle-bench.ts';
+import { endpointRouteBench } from './endpoints/route-bench.ts';
 
 type Section = { title: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
@@ -21,6 +22,7 @@ const sections: Section[] = [
   { title: 'Node registry (local stack)', run: () => heartbeatBench(stack) },
   { title: 'Ledger (local stack)', run: () => ledgerBench(stack) },
   { title: 'Routing quality and quote time (synthetic world, pure code)', run: () => runRoutingEval() },
+  { title: 'Endpoints: routing decision CPU per request (pure code, Node)', run: () => endpointRouteBench() },
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
   { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Fault simulator: fixed seeds (workerd, real D1, litesvm)', run: () => simBench() },
