@@ -2,8 +2,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReplicaManager } from '../../edge-agent/src/endpoints/replica-manager.ts';
+import { identityFromPkcs8 } from '../../edge-agent/src/identity.ts';
 import { createDockerRuntime, dockerRunArgs } from '../../edge-agent/src/jobs/docker-runtime.ts';
+import { GpuPool } from '../../edge-agent/src/jobs/gpu-pool.ts';
 import type { JobSpec } from '../../edge-agent/src/jobs/runtime.ts';
+import { createMemoryLogger } from '../../edge-agent/src/log.ts';
+import type { TunnelControlToWorker } from '../../protocol/tunnel.ts';
 
 // No Docker engine runs here, so a stand-in `docker` on PATH records every call: its argv (NUL
 // separated, so any byte of an argument survives), the env file it was handed (mode and text,
@@ -225,6 +230,62 @@ describe('docker runtime', () => {
       expect(calls().filter((c) => c[0] === 'rm')).toHaveLength(4);
     } finally {
       delete process.env.FAKE_DOCKER_EXIT;
+    }
+  });
+
+  it('publishes an endpoint replica’s port on 127.0.0.1 only, between the network and the cidfile; refuses a network that cannot publish', async () => {
+    const files = { cidFile: '/p/cid', envFile: null };
+    expect(dockerRunArgs({ spec: spec({ env: {} }), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 } }, { memoryMbPerGpu: 1024 }, files)).toEqual([
+      'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=0"',
+      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '4096',
+      '--memory', '1024m', '--memory-swap', '1024m', '--network', 'gridplane-jobs', '--publish', '127.0.0.1:40123:8000',
+      '--cidfile', '/p/cid', 'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
+    ]);
+    expect(() => dockerRunArgs({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 0, containerPort: 8000 } }, {}, files)).toThrow(/^refused: ports must be 1-65535/);
+    const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
+    await expect(runtime.start({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 }, onOutput: () => undefined })).rejects.toThrow(
+      'an endpoint replica needs a network to publish its port: jobNetwork is "none"',
+    );
+    expect(calls()).toEqual([]);
+  });
+
+  it('runs an endpoint replica as a confined container with its port on loopback; one that never answers is failed and removed', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const identity = await identityFromPkcs8(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)));
+    const messages: TunnelControlToWorker[] = [];
+    const manager = new ReplicaManager({
+      runtime: createDockerRuntime({ stopTimeoutS: 3, memoryMbPerGpu: 1024 }),
+      gpus: new GpuPool([{ index: 0, model: 'NVIDIA GeForce RTX 4090' }, { index: 1, model: 'NVIDIA H100 80GB HBM3' }]),
+      identity,
+      send: (m) => messages.push(m),
+      log: createMemoryLogger(),
+      timing: { startTimeoutMs: 300, startPollMs: 20, healthTimeoutMs: 1_000 },
+    });
+    try {
+      manager.apply([
+        {
+          replicaId: 'rep_docker', endpointId: 'ep_1', image: 'ghcr.io/acme/serve:2', command: ['--port', '8000'],
+          env: { HF_TOKEN: 'hf_topsecret_value' }, port: 8000, healthPath: '/v1/models', gpus: { count: 1, model: 'H100 80GB' },
+        },
+      ]);
+      // Nothing answers on the published port (the stand-in runs no server).
+      await expect.poll(() => messages.filter((m) => m.type === 'replica_state').map((m) => m.state), { timeout: 10_000 }).toEqual(['starting', 'failed']);
+      expect(messages.at(-1)).toMatchObject({ replicaId: 'rep_docker', reason: 'not healthy within 300 ms: GET /v1/models connection refused; last output: hello from the container' });
+      const argv = runCall();
+      const published = flagValue(argv, '--publish');
+      expect(published).toMatch(/^127\.0\.0\.1:\d+:8000$/);
+      expect(argv.slice(0, 3)).toEqual(['run', '--name', 'gridplane-rep_docker']);
+      // The H100 (index 1), and the job hardening as it is.
+      expect(flagValue(argv, '--gpus')).toBe('"device=1"');
+      for (const flag of [['--cap-drop', 'ALL'], ['--security-opt', 'no-new-privileges'], ['--pids-limit', '4096'], ['--network', 'gridplane-jobs']]) {
+        expect(flagValue(argv, flag[0]!)).toBe(flag[1]);
+      }
+      expect(argv.slice(argv.indexOf('ghcr.io/acme/serve:2'))).toEqual(['ghcr.io/acme/serve:2', '--port', '8000']);
+      expect(argv.join('\n')).not.toContain('hf_topsecret_value');
+      // Stopped (the failure is reported after it) and removed.
+      expect(calls().slice(-2)).toEqual([['stop', '--time', '3', 'gridplane-rep_docker'], ['rm', '-f', 'gridplane-rep_docker']]);
+    } finally {
+      await manager.shutdown();
     }
   });
 });

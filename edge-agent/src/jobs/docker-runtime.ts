@@ -7,6 +7,7 @@
 //   docker run --name gridplane-<jobId> --label gridplane.job=<jobId> --gpus "device=<i,j>"
 //              --init --pull missing --cap-drop ALL --security-opt no-new-privileges
 //              --pids-limit <n> --memory <m> --memory-swap <m> [--cpus <c>] --network <net>
+//              [--publish 127.0.0.1:<host port>:<port>]     an endpoint replica's server only
 //              --cidfile <private>/cid [--env-file <private>/env] <image> <command…>
 //   docker stop --time <s> gridplane-<jobId>              on stop()
 //   docker rm -f gridplane-<jobId>                        after the exit, always
@@ -26,8 +27,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { checkJobSpec } from './job-spec.ts';
-import type { ContainerRuntime, ExitStatus, JobSpec, RunningJob, StartRequest } from './runtime.ts';
+import { checkRunSpec } from './job-spec.ts';
+import type { ContainerRuntime, ExitStatus, PublishedPort, RunSpec, RunningJob, StartRequest } from './runtime.ts';
 
 /** The network the agent creates and runs jobs on unless the operator names another. */
 export const DEFAULT_JOB_NETWORK = 'gridplane-jobs';
@@ -87,12 +88,24 @@ export function envFileText(env: Record<string, string>): string {
 }
 
 /** Refuses, as an error, a spec that job-spec.ts would refuse: the runtime never trusts its caller. */
-function assertRunnable(spec: JobSpec): void {
-  const checked = checkJobSpec(spec);
+function assertRunnable(spec: RunSpec): void {
+  const checked = checkRunSpec(spec);
   if (!checked.ok) throw new Error(`refused: ${checked.reason}`);
 }
 
-export function dockerRunArgs(request: Pick<StartRequest, 'spec' | 'gpuIndexes'>, config: DockerRuntimeConfig, files: JobFiles): string[] {
+/**
+ * `--publish 127.0.0.1:<host>:<container>`: a replica's server is reachable from this host's
+ * loopback only (the agent's tunnel client connects there), never from the host's other
+ * addresses, whatever the host's firewall says. A network of `none` cannot publish anything.
+ */
+export function publishArgs(publish: PublishedPort, network: string): string[] {
+  const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (!port(publish.hostPort) || !port(publish.containerPort)) throw new Error(`refused: ports must be 1-65535 (${publish.hostPort}, ${publish.containerPort})`);
+  if (network === 'none') throw new Error('an endpoint replica needs a network to publish its port: jobNetwork is "none"');
+  return ['--publish', `127.0.0.1:${publish.hostPort}:${publish.containerPort}`];
+}
+
+export function dockerRunArgs(request: Pick<StartRequest, 'spec' | 'gpuIndexes' | 'publish'>, config: DockerRuntimeConfig, files: JobFiles): string[] {
   const { spec, gpuIndexes } = request;
   assertRunnable(spec);
   const memory = config.memory ?? `${(config.memoryMbPerGpu ?? defaultMemoryMbPerGpu(totalmem(), config.hostGpuCount ?? 1)) * gpuIndexes.length}m`;
@@ -121,7 +134,9 @@ export function dockerRunArgs(request: Pick<StartRequest, 'spec' | 'gpuIndexes'>
     memory,
   ];
   if (config.cpus) args.push('--cpus', config.cpus);
-  args.push('--network', config.network ?? DEFAULT_JOB_NETWORK, '--cidfile', files.cidFile);
+  args.push('--network', config.network ?? DEFAULT_JOB_NETWORK);
+  if (request.publish) args.push(...publishArgs(request.publish, config.network ?? DEFAULT_JOB_NETWORK));
+  args.push('--cidfile', files.cidFile);
   if (files.envFile !== null) args.push('--env-file', files.envFile);
   // Everything after the image is the container's argv: docker stops reading flags there.
   args.push(spec.image, ...spec.command);
@@ -167,6 +182,7 @@ export function createDockerRuntime(config: DockerRuntimeConfig = {}): Container
     async start(request: StartRequest): Promise<RunningJob> {
       const { spec, onOutput } = request;
       assertRunnable(spec);
+      if (request.publish) publishArgs(request.publish, network); // refused before any docker call
       const name = containerName(spec.id);
       await ensureNetwork();
       await run(['rm', '-f', name]);

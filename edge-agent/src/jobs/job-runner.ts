@@ -5,6 +5,7 @@
 import type { Logger } from '../log.ts';
 import { sleep as realSleep, type Sleep } from '../sleep.ts';
 import { redactor } from './redact.ts';
+import { GpuPool, type HostGpu } from './gpu-pool.ts';
 import { checkJobSpec } from './job-spec.ts';
 import type { ContainerRuntime, JobSpec, OutputStream, RunningJob } from './runtime.ts';
 
@@ -25,15 +26,13 @@ export type JobEvent =
 export type ReportResult = 'ok' | 'gone';
 export type Reporter = (jobId: string, event: JobEvent) => Promise<ReportResult>;
 
-export interface HostGpu {
-  index: number;
-  model: string;
-}
+export type { HostGpu } from './gpu-pool.ts';
 
 export interface JobRunnerOptions {
   runtime: ContainerRuntime;
   report: Reporter;
-  gpus: HostGpu[];
+  /** The host's GPUs, or the pool the agent shares with its endpoint replicas. */
+  gpus: HostGpu[] | GpuPool;
   log: Logger;
   signal: AbortSignal;
   now?: () => number;
@@ -61,14 +60,15 @@ const MAX_LOG_CHUNK = 8 * 1024;
 const RETRY_CAP_MS = 10_000;
 
 export class JobRunner {
-  readonly #o: Required<Omit<JobRunnerOptions, 'now' | 'sleep' | 'logFlushMs'>> & { now: () => number; sleep: Sleep; logFlushMs: number };
+  readonly #o: Required<Omit<JobRunnerOptions, 'now' | 'sleep' | 'logFlushMs' | 'gpus'>> & { now: () => number; sleep: Sleep; logFlushMs: number };
   readonly #jobs = new Map<string, Active>();
   /** Jobs this runner finished or refused; offers of them again (heartbeat echo) are ignored. */
   readonly #seen = new Set<string>();
-  readonly #busy = new Set<number>();
+  readonly #pool: GpuPool;
 
   constructor(options: JobRunnerOptions) {
     this.#o = { now: Date.now, sleep: realSleep, logFlushMs: 250, ...options };
+    this.#pool = options.gpus instanceof GpuPool ? options.gpus : new GpuPool(options.gpus);
   }
 
   /** Job ids this node is running, for heartbeats. */
@@ -118,7 +118,7 @@ export class JobRunner {
     };
     this.#jobs.set(spec.id, active);
     active.done = this.#run(active).finally(() => {
-      for (const i of active.gpuIndexes) this.#busy.delete(i);
+      this.#pool.release(active.gpuIndexes);
       this.#jobs.delete(spec.id);
     });
   }
@@ -139,14 +139,11 @@ export class JobRunner {
   }
 
   #allocate(spec: JobSpec): number[] | null {
-    const picked: number[] = [];
-    for (const [model, count] of spec.gpus.allocation) {
-      const free = this.#o.gpus.filter((g) => g.model === model && !this.#busy.has(g.index) && !picked.includes(g.index));
-      if (free.length < count) return null;
-      picked.push(...free.slice(0, count).map((g) => g.index));
+    const picked = this.#pool.take(spec.gpus.allocation.map(([model, count]) => ({ matches: (m: string) => m === model, count })));
+    if (picked !== null && picked.length !== spec.gpus.count) {
+      this.#pool.release(picked);
+      return null;
     }
-    if (picked.length !== spec.gpus.count) return null;
-    for (const i of picked) this.#busy.add(i);
     return picked;
   }
 

@@ -36,6 +36,18 @@ export const JobSpecSchema = z.object({
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
+/**
+ * What a runtime reads of a spec (runtime.ts): the four fields that reach the host, with the same
+ * rules. A replica's spec (endpoints/replica-spec.ts) carries them too.
+ */
+export const RunSpecSchema = JobSpecSchema.pick({ id: true, image: true, command: true, env: true });
+export type RunSpec = z.infer<typeof RunSpecSchema>;
+
+export function checkRunSpec(raw: unknown): { ok: true; spec: RunSpec } | { ok: false; reason: string } {
+  const parsed = RunSpecSchema.safeParse(raw);
+  return parsed.success ? { ok: true, spec: parsed.data } : { ok: false, reason: reasonOf(parsed.error) };
+}
+
 export type SpecCheck =
   | { ok: true; spec: JobSpec }
   /** `jobId` null: the offer does not even name a job, so there is nobody to report the refusal to. */
@@ -53,7 +65,7 @@ export function checkJobSpec(raw: unknown): SpecCheck {
  * "path: message" of the first problem, e.g. `env.A=B: names are …`. zod's messages never quote
  * the input, so an env value (a secret) never lands in a reason; a name might, cut short.
  */
-function reasonOf(error: z.ZodError): string {
+export function reasonOf(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'the job offer does not parse';
   const path = issue.path.map(String).join('.');

@@ -2,6 +2,8 @@
 // tests. SIMULATED — no container, no image, no GPU: the image is ignored, the command runs
 // with the job's env in a fresh temporary directory, in its own process group so stop() ends
 // everything it started.
+// An endpoint replica's server listens on the host port itself, told in env `PORT` (there is no
+// container port to map, so the spec's port is not used).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ export function createProcessRuntime(config: ProcessRuntimeConfig = {}): Contain
   return {
     name: 'process (simulated)',
     simulated: true,
-    async start({ spec, gpuIndexes, onOutput }: StartRequest): Promise<RunningJob> {
+    async start({ spec, gpuIndexes, onOutput, publish }: StartRequest): Promise<RunningJob> {
       const dir = await mkdtemp(join(tmpdir(), `gridplane-${spec.id}-`));
       const [file, ...args] = spec.command.length > 0 ? spec.command : ['true'];
       // Only what a command needs to run, plus the job's own env: the agent's environment (its
@@ -31,6 +33,7 @@ export function createProcessRuntime(config: ProcessRuntimeConfig = {}): Contain
         GRIDPLANE_JOB_ID: spec.id,
         GRIDPLANE_SIMULATED: '1',
         CUDA_VISIBLE_DEVICES: gpuIndexes.join(','),
+        ...(publish ? { PORT: String(publish.hostPort) } : {}),
       };
       const child = spawn(file!, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       child.stdout.setEncoding('utf8').on('data', (d: string) => onOutput('stdout', d));

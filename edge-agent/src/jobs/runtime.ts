@@ -2,10 +2,10 @@
 // hosts (docker-runtime.ts) and plain local processes for development and tests
 // (process-runtime.ts, clearly labelled simulated). Both honour the same contract:
 // start → output chunks → exactly one exit; stop() ends it; cleanup is the runtime's own business.
-import type { JobSpec } from './job-spec.ts';
+import type { RunSpec } from './job-spec.ts';
 
 // The offer's schema lives in job-spec.ts, with the agent's own (strict) check of every field.
-export { JobSpecSchema, type JobSpec } from './job-spec.ts';
+export { JobSpecSchema, type JobSpec, type RunSpec } from './job-spec.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -16,10 +16,23 @@ export interface ExitStatus {
   error?: string;
 }
 
+/**
+ * A server port reachable from this host: an endpoint replica's (endpoints/replica-manager.ts).
+ * The process runtime's server listens on `hostPort` itself, told in env `PORT`; Docker publishes
+ * the container's `containerPort` on 127.0.0.1:`hostPort`, never on another address.
+ */
+export interface PublishedPort {
+  hostPort: number;
+  containerPort: number;
+}
+
 export interface StartRequest {
-  spec: JobSpec;
+  /** A job's spec, or a replica's: the runtime reads only id, image, command and env. */
+  spec: RunSpec;
   /** Host GPU indexes given to this job. */
   gpuIndexes: number[];
+  /** Jobs publish nothing; a replica's server port. */
+  publish?: PublishedPort;
   onOutput(stream: OutputStream, chunk: string): void;
 }
 
