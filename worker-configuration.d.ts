@@ -8,7 +8,6 @@ interface __BaseEnv_Env {
 	RATE_LIMIT_ACCOUNT: RateLimit;
 	RATE_LIMIT_NODE: RateLimit;
 	RATE_LIMIT_JOB_EVENTS: RateLimit;
-	RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 	ENVIRONMENT: string;
 	TOKEN_DECIMALS: string;
 	HEARTBEAT_INTERVAL_S: string;
@@ -40,7 +39,6 @@ declare namespace Cloudflare {
 		RATE_LIMIT_ACCOUNT: RateLimit;
 		RATE_LIMIT_NODE: RateLimit;
 		RATE_LIMIT_JOB_EVENTS: RateLimit;
-		RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 		ENVIRONMENT: string;
 		TOKEN_DECIMALS: string;
 		HEARTBEAT_INTERVAL_S: string;
@@ -67,7 +65,6 @@ declare namespace Cloudflare {
 		RATE_LIMIT_ACCOUNT: RateLimit;
 		RATE_LIMIT_NODE: RateLimit;
 		RATE_LIMIT_JOB_EVENTS: RateLimit;
-		RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 		ENVIRONMENT: string;
 		TOKEN_DECIMALS: string;
 		HEARTBEAT_INTERVAL_S: string;

@@ -1,20 +1,21 @@
-import type { GovernanceDeps } from '../workers/governance/governance.ops.ts';
+import type { AnnounceProposal, GovernanceDeps, ProposalAnnouncement } from '../workers/governance/governance-deps.ts';
+import type { BotDeps } from './core/command.ts';
 import { announceOnDiscord } from './discord/announce.ts';
 import { announceOnTelegram } from './telegram/announce.ts';
 
 // Where governance news goes. Each platform's announcer does nothing when that platform is not
-// configured; one platform failing does not keep the news from the other.
+// configured; one platform failing does not keep the news from the other. This is governance's
+// announce port (workers/governance/governance-deps.ts), wired in by the entry points.
 
-export type ProposalAnnouncement =
-  /** A new proposal: post it with its vote buttons. */
-  | { kind: 'opened'; proposalId: string }
-  /** A vote changed the tally: refresh the posted message. */
-  | { kind: 'tally'; proposalId: string }
-  /** Closed, executed or failed: refresh the message and post the outcome beside it. */
-  | { kind: 'outcome'; proposalId: string };
+export type { ProposalAnnouncement };
 
-export async function announceProposal(deps: GovernanceDeps, announcement: ProposalAnnouncement): Promise<void> {
+export const announceProposal: AnnounceProposal = async (deps, announcement) => {
   const results = await Promise.allSettled([announceOnDiscord(deps, announcement), announceOnTelegram(deps, announcement)]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason), 'governance announcements failed');
+};
+
+/** Governance's dependencies for a command run from chat: the bot's own, with the chats' announcer. */
+export function governanceDeps(ctx: BotDeps): GovernanceDeps {
+  return { db: ctx.db, config: ctx.config, env: ctx.env, defer: (promise) => ctx.defer(promise), announce: announceProposal };
 }

@@ -1,6 +1,5 @@
-import type { GovernanceDeps } from '../workers/governance/governance.ops.ts';
+import type { GovernanceDeps, ProposalAnnouncement } from '../workers/governance/governance-deps.ts';
 import { showProposal } from '../workers/governance/governance.ops.ts';
-import type { ProposalAnnouncement } from './announce.ts';
 
 // The platform-neutral half of a governance announcement. `proposal_posts` remembers, per
 // platform, where a proposal was posted and which outcome was announced; each row is claimed

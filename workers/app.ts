@@ -27,11 +27,13 @@ import { devApp } from './dev/dev.app.ts';
 import { adminLedgerApp } from './ledger/ledger.app.ts';
 import { stakingApp } from './staking/staking.app.ts';
 import { adminStakingApp } from './staking/admin-staking.app.ts';
+import { adminSlashingApp } from './slashing/admin-slashing.app.ts';
+import { adminRewardsApp } from './rewards/admin-rewards.app.ts';
 import { challengesApp } from './verification/challenges.app.ts';
 import { governanceApp } from './governance/governance.app.ts';
 import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
-import { gatewayApp } from './gateway/gateway.app.ts';
+import { botPorts } from '../bots/ports.ts';
 
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
@@ -46,6 +48,8 @@ export const app = new Hono<AppEnv>()
   .route('/v1/nodes', challengesApp)
   .route('/v1/staking', stakingApp)
   .route('/v1/admin/staking', adminStakingApp)
+  .route('/v1/admin/staking', adminSlashingApp)
+  .route('/v1/admin/staking', adminRewardsApp)
   .route('/v1/nodes', agentJobsApp)
   .route('/v1/quotes', quotesApp)
   .route('/v1/jobs', jobsApp)
@@ -61,11 +65,10 @@ export const app = new Hono<AppEnv>()
   .route('/v1/accounts', accountsApp)
   .route('/v1/dev', devApp)
   .route('/v1/admin/ledger', adminLedgerApp)
-  .route('/v1/governance', governanceApp)
+  .route('/v1/governance', governanceApp(botPorts.announceProposal))
   .route('/discord', discordApp)
   .route('/telegram', telegramApp)
   .route('/link', linkApp)
-  .route('/e', gatewayApp) // endpoint URLs: any method and path pass through to a replica
   .route('/', explorerApp);
 
 app.notFound((c) => {

@@ -1,3 +1,4 @@
+import { botPorts } from '../bots/ports.ts';
 import { app } from './app.ts';
 import { handleAlertBatch } from './alerts/alert-fanout.ts';
 import { runAlertsCron } from './alerts/alerts-cron.ts';
@@ -5,7 +6,6 @@ import { closeEpochs } from './cron/close-epoch.ts';
 import { runGovernanceCron } from './cron/governance.ts';
 import { runSettlementCron } from './cron/settlement.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
-import { tendEndpoints } from './cron/endpoints.ts';
 import { sweepShards } from './cron/sweep-shards.ts';
 import type { Env } from './env.ts';
 
@@ -23,10 +23,9 @@ export default {
     const steps: [string, () => Promise<unknown>][] = [
       ['liveness sweep', () => sweepShards(env, at)],
       ['job sweep', () => sweepJobs(env, at)],
-      ['endpoints', () => tendEndpoints(env, at)],
       ['epoch close', () => closeEpochs(env, at)],
-      ['governance', () => runGovernanceCron(env, at, ctx)],
-      ['alerts', () => runAlertsCron(env, at)],
+      ['governance', () => runGovernanceCron(env, at, ctx, botPorts)],
+      ['alerts', () => runAlertsCron(env, at, botPorts)],
       ['settlement', () => runSettlementCron(env, at)],
     ];
     const failed: string[] = [];

@@ -1,6 +1,5 @@
 import { Routes } from 'discord-api-types/v10';
-import type { GovernanceDeps } from '../../workers/governance/governance.ops.ts';
-import type { ProposalAnnouncement } from '../announce.ts';
+import type { GovernanceDeps, ProposalAnnouncement } from '../../workers/governance/governance-deps.ts';
 import { announceInChannel } from '../proposal-posts.ts';
 import { outcomeReply, proposalReply } from '../core/views/proposal.ts';
 import { renderDiscord } from './render.ts';

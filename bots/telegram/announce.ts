@@ -1,6 +1,5 @@
 import { Api, GrammyError } from 'grammy';
-import type { GovernanceDeps } from '../../workers/governance/governance.ops.ts';
-import type { ProposalAnnouncement } from '../announce.ts';
+import type { GovernanceDeps, ProposalAnnouncement } from '../../workers/governance/governance-deps.ts';
 import { announceInChannel } from '../proposal-posts.ts';
 import { outcomeReply, proposalReply } from '../core/views/proposal.ts';
 import { renderReply } from './render.ts';

@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { closeDueEpochs } from '../../workers/rewards/close-epoch.ts';
-import { epochAt, epochBounds } from '../../workers/rewards/epoch-clock.ts';
+import { epochAt, epochBounds } from '../../workers/lib/epoch-clock.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import { authed, devAccount, ownedNode, sql, testConfig, verifyNode } from './helpers/staking.ts';
 

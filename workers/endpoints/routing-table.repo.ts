@@ -1,4 +1,4 @@
-import { parseProbes } from '../routing/quote-rank.ts';
+import { parseProbes } from '../jobs/quote.repo.ts';
 import type { ProbeSample } from '../routing/rtt-model.ts';
 import type { EndpointStatus, ReplicaRowState } from '../../db/schema.ts';
 

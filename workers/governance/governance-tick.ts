@@ -1,36 +1,40 @@
-import { announceProposal } from '../../bots/announce.ts';
-import { refreshEligibility } from '../staking/eligibility.ts';
-import type { GovernanceDeps } from './governance.ops.ts';
+import type { GovernanceDeps } from './governance-deps.ts';
 import { closeDueProposals, executeDueProposals, type ProposalEvent } from './lifecycle.ts';
+import type { ParamName } from './param-defs.ts';
+
+/**
+ * What other domains must do once parameters changed (staking recomputes its stored eligibility
+ * when the minimum stake moves). Governance only reports the names; workers/cron/governance.ts
+ * wires the rest, so governance imports no domain that reads its parameters.
+ */
+export type AfterParamChanges = (changed: ParamName[]) => Promise<void>;
 
 /**
  * The cron's governance step: close proposals whose voting ended, execute those whose timelock
  * ran out, announce each outcome where the proposal was posted. Each part is idempotent, so a
  * tick that dies half-way is finished by the next one.
  */
-export async function governanceTick(deps: GovernanceDeps, nowMs: number): Promise<ProposalEvent[]> {
+export async function governanceTick(deps: GovernanceDeps, nowMs: number, afterParamChanges: AfterParamChanges): Promise<ProposalEvent[]> {
   const closed = await closeDueProposals(deps.db, nowMs);
   const executed = await executeDueProposals(deps.db, deps.config, nowMs);
-  await afterParamChanges(deps, executed);
+  const changed = await changedParams(deps, executed);
+  if (changed.length > 0) await afterParamChanges(changed);
   const events = [...closed, ...executed];
   for (const event of events) {
-    await announceProposal(deps, { kind: 'outcome', proposalId: event.proposalId }).catch((error) =>
+    await deps.announce(deps, { kind: 'outcome', proposalId: event.proposalId }).catch((error) =>
       console.error('governance: announcing an outcome failed', event, error),
     );
   }
   return events;
 }
 
-/**
- * `nodes.eligible` is stored, so a new minimum stake per GPU must recompute it for every node
- * (one set-based statement; the statement reads the parameter store itself).
- */
-async function afterParamChanges(deps: GovernanceDeps, executed: ProposalEvent[]): Promise<void> {
+/** The parameters that the proposals executed in this tick set (one query, none if nothing executed). */
+async function changedParams(deps: GovernanceDeps, executed: ProposalEvent[]): Promise<ParamName[]> {
   const ids = executed.filter((e) => e.kind === 'executed').map((e) => e.proposalId);
-  if (ids.length === 0) return;
-  const changed = await deps.db.$client
-    .prepare(`SELECT 1 FROM proposals WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'param' AND param_name = 'min_stake_per_gpu' LIMIT 1`)
+  if (ids.length === 0) return [];
+  const { results } = await deps.db.$client
+    .prepare(`SELECT DISTINCT param_name AS name FROM proposals WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'param' AND param_name IS NOT NULL`)
     .bind(JSON.stringify(ids))
-    .first();
-  if (changed) await refreshEligibility(deps.db, deps.config, null).run();
+    .all<{ name: ParamName }>();
+  return results.map((r) => r.name);
 }

@@ -6,14 +6,16 @@ import { jsonBody, queryParams, validate } from '../http/body.ts';
 import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
 import { readParams, storedParams } from './params.repo.ts';
 import { formatAmount } from '../lib/amounts.ts';
+import type { AnnounceProposal } from './governance-deps.ts';
 import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.ops.ts';
 import { listQuerySchema, proposalRefSchema, voteSchema } from './proposal-input.schema.ts';
 
-function deps(c: Context<AppEnv>): GovernanceDeps {
+function deps(c: Context<AppEnv>, announce: AnnounceProposal): GovernanceDeps {
   return {
     db: c.var.db,
     config: c.var.config,
     env: c.env,
+    announce,
     defer: (promise) => {
       const logged = promise.catch((error) => console.error('governance: deferred work failed', error));
       try {
@@ -25,46 +27,49 @@ function deps(c: Context<AppEnv>): GovernanceDeps {
   };
 }
 
-export const governanceApp = new Hono<AppEnv>()
-  .get('/params', async (c) => {
-    const decimals = c.var.config.TOKEN_DECIMALS;
-    const [values, stored] = await Promise.all([readParams(c.var.db, c.var.config), storedParams(c.var.db)]);
-    const source = new Map(stored.map((r) => [r.name, r]));
-    return c.json({
-      params: PARAM_NAMES.map((name) => {
-        const def = PARAM_DEFS[name];
-        const row = source.get(name);
-        return {
-          name,
-          unit: def.unit,
-          description: def.description,
-          value: def.unit === 'amount' ? formatAmount(values[name], decimals) : values[name],
-          source: row ? { proposalId: row.proposalId, updatedAt: new Date(row.updatedAt).toISOString() } : 'default',
-        };
-      }),
+/** The routes, announcing through `announce` (the bots' port, wired by workers/app.ts). */
+export function governanceApp(announce: AnnounceProposal) {
+  return new Hono<AppEnv>()
+    .get('/params', async (c) => {
+      const decimals = c.var.config.TOKEN_DECIMALS;
+      const [values, stored] = await Promise.all([readParams(c.var.db, c.var.config), storedParams(c.var.db)]);
+      const source = new Map(stored.map((r) => [r.name, r]));
+      return c.json({
+        params: PARAM_NAMES.map((name) => {
+          const def = PARAM_DEFS[name];
+          const row = source.get(name);
+          return {
+            name,
+            unit: def.unit,
+            description: def.description,
+            value: def.unit === 'amount' ? formatAmount(values[name], decimals) : values[name],
+            source: row ? { proposalId: row.proposalId, updatedAt: new Date(row.updatedAt).toISOString() } : 'default',
+          };
+        }),
+      });
+    })
+
+    .get('/proposals', async (c) => {
+      const query = queryParams(c, listQuerySchema);
+      return c.json(await listProposalViews(deps(c, announce), { status: query.status, beforeNumber: query.before, limit: query.limit }));
+    })
+
+    .get('/proposals/:ref', async (c) => {
+      return c.json(await showProposal(deps(c, announce), validate(proposalRefSchema, c.req.param('ref'))));
+    })
+
+    .post('/proposals', requireAccount, async (c) => {
+      const body = await jsonBody(c, z.unknown());
+      return c.json(await createProposal(deps(c, announce), c.var.account.id, body), 201);
+    })
+
+    .post('/proposals/:ref/votes', requireAccount, async (c) => {
+      const ref = validate(proposalRefSchema, c.req.param('ref'));
+      const body = await jsonBody(c, voteSchema);
+      const result = await voteOnProposal(deps(c, announce), { proposalRef: ref, accountId: c.var.account.id, choice: body.choice, via: 'api' });
+      return c.json({
+        vote: { choice: result.choice, power: formatAmount(result.power, c.var.config.TOKEN_DECIMALS), replaced: result.replaced },
+        proposal: result.proposal,
+      });
     });
-  })
-
-  .get('/proposals', async (c) => {
-    const query = queryParams(c, listQuerySchema);
-    return c.json(await listProposalViews(deps(c), { status: query.status, beforeNumber: query.before, limit: query.limit }));
-  })
-
-  .get('/proposals/:ref', async (c) => {
-    return c.json(await showProposal(deps(c), validate(proposalRefSchema, c.req.param('ref'))));
-  })
-
-  .post('/proposals', requireAccount, async (c) => {
-    const body = await jsonBody(c, z.unknown());
-    return c.json(await createProposal(deps(c), c.var.account.id, body), 201);
-  })
-
-  .post('/proposals/:ref/votes', requireAccount, async (c) => {
-    const ref = validate(proposalRefSchema, c.req.param('ref'));
-    const body = await jsonBody(c, voteSchema);
-    const result = await voteOnProposal(deps(c), { proposalRef: ref, accountId: c.var.account.id, choice: body.choice, via: 'api' });
-    return c.json({
-      vote: { choice: result.choice, power: formatAmount(result.power, c.var.config.TOKEN_DECIMALS), replaced: result.replaced },
-      proposal: result.proposal,
-    });
-  });
+}

@@ -1,8 +1,5 @@
 import type { VoteChoice } from '../../db/schema/governance.ts';
-import type { Db } from '../app-env.ts';
-import type { Config } from '../config.ts';
-import type { Env } from '../env.ts';
-import { announceProposal } from '../../bots/announce.ts';
+import type { GovernanceDeps } from './governance-deps.ts';
 import { getParams } from './params.repo.ts';
 import { toNewProposal } from './proposal-input.ts';
 import { proposalView, type ProposalView } from './proposal-view.ts';
@@ -11,13 +8,7 @@ import { castVote, listProposals, openProposal, requireProposal, tallyProposal, 
 // Governance operations as the HTTP routes and the chat bots call them: one function per thing a
 // person does, so both entry points validate, act and announce identically.
 
-export interface GovernanceDeps {
-  db: Db;
-  config: Config;
-  env: Env;
-  /** Work that may finish after the reply (ExecutionContext.waitUntil). */
-  defer(promise: Promise<unknown>): void;
-}
+export type { GovernanceDeps } from './governance-deps.ts';
 
 /**
  * `idempotencyKey`, scoped by its caller (`chat:<platform>:<event id>` from the bots): a repeat
@@ -29,7 +20,7 @@ export async function createProposal(deps: GovernanceDeps, proposer: string, raw
   const params = await getParams(deps.db, deps.config, nowMs);
   const { row, replayed } = await openProposal(deps.db, input, params, nowMs, idempotencyKey);
   if (replayed) return proposalView(row, await tallyProposal(deps.db, row.id), deps.config.TOKEN_DECIMALS, nowMs);
-  deps.defer(announceProposal(deps, { kind: 'opened', proposalId: row.id }));
+  deps.defer(deps.announce(deps, { kind: 'opened', proposalId: row.id }));
   return proposalView(row, { yes: 0, no: 0, abstain: 0, voters: 0 }, deps.config.TOKEN_DECIMALS, nowMs);
 }
 
@@ -60,7 +51,7 @@ export async function voteOnProposal(
 ): Promise<VoteResult> {
   const row = await requireProposal(deps.db, vote.proposalRef);
   const cast = await castVote(deps.db, { proposalId: row.id, accountId: vote.accountId, choice: vote.choice, via: vote.via }, nowMs);
-  deps.defer(announceProposal(deps, { kind: 'tally', proposalId: row.id }));
+  deps.defer(deps.announce(deps, { kind: 'tally', proposalId: row.id }));
   const proposal = proposalView(row, await tallyProposal(deps.db, row.id), deps.config.TOKEN_DECIMALS, nowMs);
   return { proposal, choice: vote.choice, power: cast.power, replaced: cast.replaced };
 }

@@ -3,7 +3,7 @@ import { payouts } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { AppError, notFound } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
-import { assertChanged, assertionFailed } from '../staking/sql-assert.ts';
+import { assertChanged, assertionFailed } from './sql-assert.ts';
 import { SYSTEM_ACCOUNTS } from './ledger-accounts.ts';
 import { postTransaction, type PostedTransaction } from './ledger.repo.ts';
 import type { EntryInput, TransactionInput } from './postings.ts';

@@ -18,7 +18,7 @@ import { addressKey } from './client-address.ts';
 //   platforms' addresses, carry secrets checked before anything is read or written, and a 429
 //   would drop real updates (Discord does not retry an interaction).
 
-export type Budget = 'address' | 'account' | 'node' | 'jobEvents' | 'endpointKey';
+export type Budget = 'address' | 'account' | 'node' | 'jobEvents';
 
 /** Each budget's binding and its period; the limit itself is the binding's (wrangler.toml). */
 export const BUDGETS: Record<Budget, { binding: keyof Env & `RATE_LIMIT_${string}`; periodS: number; limit: number }> = {
@@ -26,7 +26,6 @@ export const BUDGETS: Record<Budget, { binding: keyof Env & `RATE_LIMIT_${string
   account: { binding: 'RATE_LIMIT_ACCOUNT', periodS: 60, limit: 600 },
   node: { binding: 'RATE_LIMIT_NODE', periodS: 60, limit: 120 },
   jobEvents: { binding: 'RATE_LIMIT_JOB_EVENTS', periodS: 60, limit: 1200 },
-  endpointKey: { binding: 'RATE_LIMIT_ENDPOINT_KEY', periodS: 60, limit: 3000 },
 };
 
 const WHO: Record<Budget, string> = {
@@ -34,7 +33,6 @@ const WHO: Record<Budget, string> = {
   account: 'for this account',
   node: 'from this node',
   jobEvents: 'of job events from this node',
-  endpointKey: 'to this endpoint with this key (or, on a public endpoint, from this address)',
 };
 
 /** Webhooks authenticated by the platforms' secrets (see above). */

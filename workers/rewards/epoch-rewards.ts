@@ -1,4 +1,4 @@
-import { apportion } from './apportion.ts';
+import { apportion } from '../lib/apportion.ts';
 import { splitNodeReward, type RewardShare, type StakeShare } from './node-split.ts';
 import { regionMultiplierBps } from './region.ts';
 

@@ -1,4 +1,4 @@
-import { apportion } from './apportion.ts';
+import { apportion } from '../lib/apportion.ts';
 
 // How one node's reward is shared: the operator takes commission on the delegators' part, then
 // everyone (operator included) shares the rest by bonded stake. Exact in base units.

@@ -1,4 +1,4 @@
-import { apportion } from '../rewards/apportion.ts';
+import { apportion } from '../lib/apportion.ts';
 
 // Who pays a slash, without I/O. The node's reward of the epoch pays first (decided in
 // epoch-rewards.ts); what is left is taken from every stake at risk on the node — bonded and

@@ -1,57 +1,14 @@
 import { Hono } from 'hono';
-import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAdmin } from '../auth/admin-auth.ts';
-import { badRequest } from '../errors.ts';
-import { jsonBody } from '../http/body.ts';
-import { nodeIdSchema } from '../nodes/node-input.schema.ts';
-import { closeDueEpochs } from '../rewards/close-epoch.ts';
-import { checkContradiction } from '../slashing/contradictory-reports.ts';
-import { abandonedJobKey, recordOffence } from '../slashing/offences.ts';
 import { refreshEligibility } from './eligibility.ts';
-import { slashView } from './staking-view.ts';
 
-// /v1/admin/staking: record an offence with its evidence, run the epoch close now, and refresh
-// every node's eligibility after a configuration change.
-
-const signedReport = z.strictObject({
-  method: z.string().max(10),
-  path: z.string().max(500),
-  headers: z.record(z.string(), z.string().max(200)),
-  body: z.string().max(60_000),
-});
-
-const offenceSchema = z.discriminatedUnion('offence', [
-  z.strictObject({ offence: z.literal('abandoned_job'), nodeId: nodeIdSchema, jobId: z.string().min(1).max(80), evidence: z.record(z.string(), z.unknown()).default({}) }),
-  z.strictObject({ offence: z.literal('contradictory_reports'), reports: z.tuple([signedReport, signedReport]) }),
-]);
+// /v1/admin/staking: refresh every node's eligibility after a configuration change. The same
+// prefix also carries slashing's offences (workers/slashing/admin-slashing.app.ts) and the epoch
+// close (workers/rewards/admin-rewards.app.ts), which sit above staking.
 
 export const adminStakingApp = new Hono<AppEnv>()
   .use(requireAdmin)
-
-  .post('/offences', async (c) => {
-    const body = await jsonBody(c, offenceSchema);
-    if (body.offence === 'abandoned_job') {
-      const row = await recordOffence(c.var.db, c.var.config, {
-        nodeId: body.nodeId,
-        offence: 'abandoned_job',
-        dedupeKey: abandonedJobKey(body.jobId),
-        evidence: { jobId: body.jobId, ...body.evidence },
-      });
-      return c.json(slashView(row, c.var.config.TOKEN_DECIMALS), 201);
-    }
-    const check = await checkContradiction(body.reports[0], body.reports[1]);
-    if (!check.ok) throw badRequest('invalid_evidence', `The reports do not prove a contradiction: ${check.reason}.`);
-    const row = await recordOffence(c.var.db, c.var.config, {
-      nodeId: check.nodeId,
-      offence: 'contradictory_reports',
-      dedupeKey: check.key,
-      evidence: { reports: body.reports },
-    });
-    return c.json(slashView(row, c.var.config.TOKEN_DECIMALS), 201);
-  })
-
-  .post('/epochs/close', async (c) => c.json(await closeDueEpochs(c.var.db, c.var.config, { nowMs: Date.now() })))
 
   .post('/eligibility/refresh', async (c) => {
     const result = await refreshEligibility(c.var.db, c.var.config, null).run();

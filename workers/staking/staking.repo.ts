@@ -7,10 +7,10 @@ import { AppError } from '../errors.ts';
 import { violatedConstraint } from '../ledger/ledger-errors.ts';
 import { postTransaction, type PostedTransaction } from '../ledger/ledger.repo.ts';
 import { getParams } from '../governance/params.repo.ts';
-import { epochAt } from '../rewards/epoch-clock.ts';
+import { epochAt } from '../lib/epoch-clock.ts';
 import { refreshEligibility } from './eligibility.ts';
 import { emitStakeLow, stakeLowOf, stakeLowProbe } from './stake-low.ts';
-import { assertChanged, assertionFailed } from './sql-assert.ts';
+import { assertChanged, assertionFailed } from '../ledger/sql-assert.ts';
 import { STAKING_ACCOUNTS } from './staking-accounts.ts';
 
 // Staking through the ledger. Every change is one D1 batch: the ledger transaction (with its

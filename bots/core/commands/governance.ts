@@ -3,6 +3,7 @@ import { formatAmount } from '../../../workers/lib/amounts.ts';
 import { createProposal, listProposalViews, showProposal, voteOnProposal } from '../../../workers/governance/governance.ops.ts';
 import { PARAM_DEFS, PARAM_NAMES } from '../../../workers/governance/param-defs.ts';
 import { searchOpenProposals } from '../../../workers/governance/proposals.repo.ts';
+import { governanceDeps } from '../../announce.ts';
 import { BotError, type ActionSpec, type BotContext, type CommandSpec, type OptionSpec } from '../command.ts';
 import { privateReply, reply, type Choice } from '../reply.ts';
 import { proposalLine, proposalReply } from '../views/proposal.ts';
@@ -56,7 +57,7 @@ const create: CommandSpec = {
     const amount = str(ctx, 'amount');
     const param = str(ctx, 'param');
     const value = str(ctx, 'value');
-    const view = await createProposal(ctx, account, {
+    const view = await createProposal(governanceDeps(ctx), account, {
       kind: str(ctx, 'kind'),
       title: str(ctx, 'title'),
       description: str(ctx, 'description') ?? '',
@@ -102,7 +103,7 @@ export const proposalCommand: CommandSpec = {
 
 async function vote(ctx: BotContext, ref: string, choice: VoteChoice) {
   const account = await ctx.requireLinked();
-  const result = await voteOnProposal(ctx, { proposalRef: ref, accountId: account, choice, via: ctx.platform }, ctx.nowMs);
+  const result = await voteOnProposal(governanceDeps(ctx), { proposalRef: ref, accountId: account, choice, via: ctx.platform }, ctx.nowMs);
   const power = formatAmount(result.power, ctx.config.TOKEN_DECIMALS);
   return privateReply({
     title: result.replaced ? 'Vote changed' : 'Vote recorded',

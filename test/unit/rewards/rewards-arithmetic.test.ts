@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apportion } from '../../../workers/rewards/apportion.ts';
+import { apportion } from '../../../workers/lib/apportion.ts';
 import { epochEmission, epochsPerYear, unreleasedAtYear, yearRelease } from '../../../workers/rewards/emission.ts';
 import { computeEpochRewards, epochPools, type RewardNode } from '../../../workers/rewards/epoch-rewards.ts';
 import { splitFees } from '../../../workers/rewards/fee-split.ts';
