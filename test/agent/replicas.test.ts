@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePublicKey } from '../../protocol/base58.ts';
-import { base64ToBytes } from '../../protocol/signed-request.ts';
-import { replicaReceiptMessage, type ReplicaState, type TunnelControlToWorker } from '../../protocol/tunnel.ts';
+import type { ReplicaState, TunnelControlToWorker } from '../../protocol/tunnel.ts';
+import { verifyReplicaReceipt } from '../../workers/endpoints/replica-reports.ts';
 import { ReplicaManager } from '../../edge-agent/src/endpoints/replica-manager.ts';
 import type { ReplicaTiming } from '../../edge-agent/src/endpoints/replica-timing.ts';
 import { identityFromPkcs8, type Identity } from '../../edge-agent/src/identity.ts';
@@ -175,7 +174,7 @@ describe('replica manager (process runtime, real servers)', () => {
 
   it('a desired set without a replica stops it; the others keep running; a changed spec restarts one', async () => {
     const t = await setup();
-    const a = spec('rep_a');
+    const a = spec('rep_a', { MODEL: 'small', SPEED: 'fast' });
     t.manager.apply([a, spec('rep_b')]);
     await t.until('rep_a', 'ready');
     await t.until('rep_b', 'ready');
@@ -183,7 +182,8 @@ describe('replica manager (process runtime, real servers)', () => {
     const pidB = (await stats(t.manager.portOf('rep_b')!)).pid;
     expect(t.pool.busy()).toEqual([0, 1]);
 
-    t.manager.apply([a]);
+    // The same spec again, its env in another order (as a JSON round trip may give it).
+    t.manager.apply([{ ...a, env: { SPEED: 'fast', MODEL: 'small' } }]);
     expect(t.manager.portOf('rep_b')).toBeNull(); // out of service at once
     await t.until('rep_b', 'stopped');
     expect(alive(pidB)).toBe(false);
@@ -192,7 +192,7 @@ describe('replica manager (process runtime, real servers)', () => {
     expect(t.stateNames('rep_a')).toEqual(['starting', 'ready', 'ready']);
     expect((await stats(t.manager.portOf('rep_a')!)).pid).toBe(pidA);
 
-    t.manager.apply([{ ...a, env: { MODEL: 'bigger' } }]);
+    t.manager.apply([{ ...a, env: { MODEL: 'bigger', SPEED: 'fast' } }]);
     await waitFor(() => t.stateNames('rep_a').length === 5 && t.lastState('rep_a')!.state === 'ready', 'rep_a restarted');
     expect(t.states('rep_a')[3]).toMatchObject({ state: 'starting', reason: 'restarting with a new spec' });
     const now = await stats(t.manager.portOf('rep_a')!);
@@ -276,10 +276,10 @@ describe('replica manager (process runtime, real servers)', () => {
     await waitFor(() => t.receipts('rep_r').length >= atUnhealthy + 3, 'the final receipt');
 
     const receipts = t.receipts('rep_r');
-    const key = await crypto.subtle.importKey('raw', decodePublicKey(t.identity.nodeId)!, { name: 'Ed25519' }, false, ['verify']);
-    const verifies = (r: ReceiptMessage) =>
-      crypto.subtle.verify('Ed25519', key, base64ToBytes(r.signature)!, new TextEncoder().encode(replicaReceiptMessage(t.identity.nodeId, r.replicaId, r.readyMs, r.at)));
+    // The Worker's own check (workers/endpoints/replica-reports.ts), with the node id as the key.
+    const verifies = (r: ReceiptMessage) => verifyReplicaReceipt(t.identity.nodeId, r);
     for (const r of receipts) expect(await verifies(r)).toBe(true);
+    expect(await verifies({ ...receipts[0]!, replicaId: 'rep_other' })).toBe(false);
     // A receipt claiming more ready time than was signed does not verify.
     expect(await verifies({ ...receipts.at(-1)!, readyMs: receipts.at(-1)!.readyMs + 1 })).toBe(false);
     const ms = receipts.map((r) => r.readyMs);

@@ -78,7 +78,7 @@ export class ReplicaManager {
         continue;
       }
       if (wanted.has(id)) continue; // the first of two specs with one id wins
-      wanted.set(id, checked.ok ? { key: JSON.stringify(raw), spec: checked.spec } : { key: JSON.stringify(raw), spec: null, reason: checked.reason });
+      wanted.set(id, checked.ok ? { key: specKey(checked.spec), spec: checked.spec } : { key: JSON.stringify(raw), spec: null, reason: checked.reason });
     }
     for (const [id, replica] of this.#replicas) {
       const next = wanted.get(id);
@@ -119,7 +119,7 @@ export class ReplicaManager {
   #add(id: string, key: string, spec: AgentReplicaSpec | null, refusal?: string): void {
     // A replaced replica of the same id hands over its ready time (receipts never go down) and
     // its name and GPUs once its process is gone.
-    const previous = [...this.#retiring].find((r) => r.id === id);
+    const previous = [...this.#retiring].findLast((r) => r.id === id);
     const replica: Replica = {
       id,
       key,
@@ -219,4 +219,12 @@ export class ReplicaManager {
       this.#o.log.warn('replica_send_failed', `could not send ${message.type}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/**
+ * The same spec sent again has the same key, however its env was ordered on the way (the parsed
+ * spec's other fields come in the schema's order); any real change gives another key.
+ */
+function specKey(spec: AgentReplicaSpec): string {
+  return JSON.stringify({ ...spec, env: Object.fromEntries(Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) });
 }
