@@ -24,6 +24,10 @@ export default defineConfig(async () => {
             TELEGRAM_BOT_TOKEN: '123456789:TEST-token_abcdefghijklmnopqrstuv',
             TELEGRAM_WEBHOOK_SECRET: 'test-telegram-webhook-secret',
             TELEGRAM_BOT_USERNAME: 'gridplane_test_bot',
+            // Discord: renters linked on Discord get their alerts as DMs through the REST stand-in
+            // (test/worker/setup/discord-api.ts); the interactions route stays off without a public key.
+            DISCORD_BOT_TOKEN: 'test-discord-bot-token',
+            DISCORD_API_ROOT: `http://127.0.0.1:${inject('discordApiPort')}/api/v10`,
             ALERT_GROUP_WINDOW_MS: '300',
             ALERT_RETRY_BASE_MS: '200',
             ALERT_RETRY_MAX_MS: '2000',

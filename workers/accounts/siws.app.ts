@@ -8,7 +8,8 @@ import { sha256Hex } from '../../protocol/signed-request.ts';
 import { findOrCreateWalletAccount } from './accounts.repo.ts';
 import { challengeSchema, verifySchema } from './account-input.schema.ts';
 import { issueApiKey } from './api-keys.ts';
-import { chatUserLabel, consumeLinkToken, usableLinkToken } from './links.ts';
+import { emitAlert } from '../alerts/emit-alert.ts';
+import { chatUserLabel, consumeLinkToken, linkRefOf, usableLinkToken } from './links.ts';
 import { buildSiwsMessage, LINK_RESOURCE_PREFIX, parseSiwsMessage } from './siws-message.ts';
 import { checkSiwsFields, siwsError, verifySiwsSignature } from './siws-policy.ts';
 import { consumeNonce, MAX_OUTSTANDING_CHALLENGES, storeChallenge } from './siws.repo.ts';
@@ -88,6 +89,15 @@ export const siwsApp = new Hono<AppEnv>()
       const used = await consumeLinkToken(c.var.db, challenge.linkTokenHash, account.id, now);
       if (!used) throw siwsError('link_token_invalid');
       linked = { ...used, confirmed: false };
+      // The chat the /link came from hears that the wallet signed, with the Confirm button there,
+      // so the person need not go back and press anything to find out (renter alerts, workers/alerts).
+      await emitAlert(c.env, {
+        eventId: `link_signed:${linkRefOf(challenge.linkTokenHash)}`,
+        kind: 'link_signed',
+        chatUser: { platform: used.platform, userId: used.platformUserId },
+        at: now,
+        data: { ref: linkRefOf(challenge.linkTokenHash), wallet: account.wallet, label: chatUserLabel(used.platform, used.platformUserId, used.platformUserName) },
+      }).catch((error) => console.error('link_signed alert not emitted', error));
     }
     // Past the cap the least recently used key is revoked, never the sign-in refused (README, "API keys").
     const { apiKey, revokedPrefixes } = await issueApiKey(c.var.db, account.id, 'siws', { maxLive: c.var.config.API_KEYS_PER_ACCOUNT, nowMs: now });

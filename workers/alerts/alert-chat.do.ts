@@ -4,6 +4,7 @@ import type { Env } from '../env.ts';
 import { DEFAULT_PREFS, type ChatAlert, type ChatPrefs } from './alert-event.ts';
 import { renderAlerts } from './alert-text.ts';
 import { backoffMs, nextSendAt, quietUntil, type DeliveryTiming } from './delivery-policy.ts';
+import { sendDiscordDm } from './discord-send.ts';
 import { alertApi, sendAlertMessage } from './telegram-send.ts';
 
 /** Delivered alerts are kept this long, so a late repeat of an event id is still recognised. */
@@ -108,8 +109,10 @@ export class AlertChat extends DurableObject<Env> {
     const due = this.dueAt(now);
     if (!chatId || due === null || due > now) return;
     const config = getConfig(this.env);
-    const api = alertApi(config);
-    if (!api) {
+    // `discord:<user id>` is a renter's Discord DM (alert-event.ts privateChatId); the rest are Telegram chats.
+    const discordUser = /^discord:([0-9]+)$/.exec(chatId)?.[1];
+    const api = discordUser ? null : alertApi(config);
+    if (!discordUser && !api) {
       console.error('alerts pending but TELEGRAM_BOT_TOKEN is not set');
       this.recordFailure(now, undefined);
       return;
@@ -129,8 +132,8 @@ export class AlertChat extends DurableObject<Env> {
       at: r.at,
       data: JSON.parse(r.data) as Record<string, unknown>,
     }));
-    const message = renderAlerts(alerts, { timeZone: this.prefs().timeZone, tokenDecimals: config.TOKEN_DECIMALS });
-    const result = await sendAlertMessage(api, chatId, message.text);
+    const message = renderAlerts(alerts, { timeZone: this.prefs().timeZone, tokenDecimals: config.TOKEN_DECIMALS, nowMs: now });
+    const result = discordUser ? await sendDiscordDm(config, discordUser, message.text, message.buttons) : await sendAlertMessage(api!, chatId, message.text, message.buttons);
     const ids = JSON.stringify(message.eventIds);
     const doneAt = Date.now();
     if (result.ok) {

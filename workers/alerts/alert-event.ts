@@ -15,11 +15,24 @@ export const alertEventSchema = z
     kind: z.enum(ALERT_KINDS),
     nodeId: z.string().min(1).max(100).optional(),
     accountId: z.string().min(1).max(100).optional(),
+    /** One chat user, linked or not (a wallet sign-in answering their /link): reached in their private chat. */
+    chatUser: z.object({ platform: z.enum(['telegram', 'discord']), userId: z.string().regex(/^[0-9]{1,25}$/) }).optional(),
     /** Unix ms when it happened (not when it was emitted). */
     at: z.number().int().nonnegative(),
     data: z.record(z.string(), z.unknown()).default({}),
   })
-  .refine((e) => e.nodeId !== undefined || e.accountId !== undefined, 'an alert needs a nodeId or an accountId');
+  .refine((e) => e.nodeId !== undefined || e.accountId !== undefined || e.chatUser !== undefined, 'an alert needs a nodeId or an accountId (or, for a renter alert, a chatUser)');
+
+/**
+ * What happens to a renter's own jobs, deposits and links. They reach every chat linked to the
+ * account (or the one chat user named), with no /alerts subscription: a person who rents from a
+ * chat hears back in it.
+ */
+export const RENTER_KINDS: readonly AlertKind[] = ['job_started', 'job_ending', 'job_finished', 'deposit_credited', 'link_signed'];
+export const isRenterKind = (kind: AlertKind) => RENTER_KINDS.includes(kind);
+
+/** The outbox name of a chat user's private chat: Telegram's is the user id, Discord's a DM. */
+export const privateChatId = (platform: 'telegram' | 'discord', userId: string) => (platform === 'telegram' ? userId : `discord:${userId}`);
 
 export type AlertEvent = z.input<typeof alertEventSchema>;
 export type ParsedAlertEvent = z.output<typeof alertEventSchema>;

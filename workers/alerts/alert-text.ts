@@ -1,5 +1,6 @@
-import { formatAmount } from '../lib/amounts.ts';
-import type { AlertKind, ChatAlert } from './alert-event.ts';
+import { clockTime } from '../lib/human-time.ts';
+import { isRenterKind, type AlertKind, type ChatAlert } from './alert-event.ts';
+import { renterButtons, renterLine, tokens, type AlertButton } from './renter-text.ts';
 
 // Pure: a chat's pending alerts as one short Telegram message. Alerts of one kind collapse into
 // one line ("🔴 10 nodes went offline: rig-1, rig-2, … and 4 more"), so a burst is one message.
@@ -21,17 +22,25 @@ const REFUND_REASONS: Record<string, string> = {
 export interface RenderOptions {
   timeZone: string;
   tokenDecimals: number;
+  /** For "in 25 min" next to a clock time; without it only the clock time is written. */
+  nowMs?: number;
 }
 
 export interface RenderedAlerts {
   text: string;
   /** The alerts this message covers; the rest wait for the next one. */
   eventIds: string[];
+  /** Buttons under the message (an alert that asks for a decision goes out alone with its own). */
+  buttons: AlertButton[];
 }
 
 export function renderAlerts(alerts: ChatAlert[], options: RenderOptions): RenderedAlerts {
+  const sorted = [...alerts].sort((x, y) => x.at - y.at || x.eventId.localeCompare(y.eventId, 'en', { numeric: true }));
+  // An alert with buttons (a link to confirm) is a message of its own, so its buttons are unambiguous.
+  const asking = sorted.find((a) => renterButtons(a).length > 0);
+  if (asking) return { text: renterLine(asking, options), eventIds: [asking.eventId], buttons: renterButtons(asking) };
   const byKind = new Map<AlertKind, ChatAlert[]>();
-  for (const a of [...alerts].sort((x, y) => x.at - y.at || x.eventId.localeCompare(y.eventId))) {
+  for (const a of sorted) {
     const list = byKind.get(a.kind) ?? [];
     list.push(a);
     byKind.set(a.kind, list);
@@ -39,36 +48,25 @@ export function renderAlerts(alerts: ChatAlert[], options: RenderOptions): Rende
   const lines: string[] = [];
   const eventIds: string[] = [];
   let length = 0;
-  for (const kind of ORDER) {
-    const group = byKind.get(kind);
-    if (!group) continue;
-    const line = group.length === 1 ? single(group[0]!, options) : grouped(kind, group, options);
+  // Lines in the order things happened (a node that went offline and came back reads in that
+  // order); ORDER only breaks ties between kinds that started in the same millisecond.
+  const kinds = [...byKind.keys()].sort((a, b) => byKind.get(a)![0]!.at - byKind.get(b)![0]!.at || ORDER.indexOf(a) - ORDER.indexOf(b));
+  for (const kind of kinds) {
+    const group = byKind.get(kind)!;
+    // A renter's alerts are about different jobs and amounts: one line each, never merged.
+    const line = isRenterKind(kind) ? group.map((a) => renterLine(a, options)).join('\n') : group.length === 1 ? single(group[0]!, options) : grouped(kind, group, options);
     if (length + line.length + 1 > MAX_MESSAGE_CHARS && lines.length > 0) break;
     lines.push(line);
     length += line.length + 1;
     eventIds.push(...group.map((a) => a.eventId));
   }
-  return { text: lines.join('\n'), eventIds };
+  return { text: lines.join('\n'), eventIds, buttons: [] };
 }
 
 const nameOf = (a: ChatAlert) => a.nodeName ?? (a.nodeId ? shortId(a.nodeId) : 'your account');
 const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 4)}…${id.slice(-4)}` : id);
 
-function time(atMs: number, timeZone: string): string {
-  const hm = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(atMs);
-  return timeZone === 'UTC' ? `${hm} UTC` : hm;
-}
-
-/** Whole tokens without trailing zeros: 1250000 base units at 6 decimals → "1.25". */
-export function tokens(baseUnits: unknown, decimals: number): string {
-  if (typeof baseUnits !== 'number' && typeof baseUnits !== 'string') return '?';
-  try {
-    const text = formatAmount(BigInt(baseUnits), decimals);
-    return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
-  } catch {
-    return '?';
-  }
-}
+const time = (atMs: number, timeZone: string) => clockTime(atMs, timeZone);
 
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
@@ -97,13 +95,20 @@ function single(a: ChatAlert, o: RenderOptions): string {
     }
     case 'node_suspended':
       return `⛔ ${name} was suspended by gridplane at ${at}${d.reason ? `: ${str(d.reason)}` : ''}. It gets no jobs or rewards and its agent's requests are refused until an admin lifts the suspension.`;
+    case 'job_started':
+    case 'job_ending':
+    case 'job_finished':
+    case 'deposit_credited':
+    case 'link_signed':
+      return renterLine(a, o);
     case 'stake_low':
       return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;
   }
 }
 
 function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string {
-  const names = [...new Set(group.map(nameOf))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  // In the order they happened (the group is sorted by time), each name once.
+  const names = [...new Set(group.map(nameOf))];
   const listed = names.slice(0, NAMES_PER_LINE).join(', ') + (names.length > NAMES_PER_LINE ? ` and ${names.length - NAMES_PER_LINE} more` : '');
   const first = time(group[0]!.at, o.timeZone);
   const last = time(group.at(-1)!.at, o.timeZone);
@@ -136,5 +141,7 @@ function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string 
       return `⛔ ${n} nodes suspended by gridplane (${span}): ${listed}. They get no jobs or rewards until an admin lifts the suspension.`;
     case 'stake_low':
       return `📉 Stake below the minimum on ${n} nodes: ${listed}.`;
+    default:
+      return group.map((a) => renterLine(a, o)).join('\n');
   }
 }

@@ -31,13 +31,13 @@ export async function pumpNodeAlerts(env: Env, nowMs: number): Promise<{ emitted
     )
       .bind(cursor, PAGE, upper)
       .all<{ id: number; node_id: string; kind: 'offline' | 'online'; at: number; detail: string }>();
-    const events: AlertEvent[] = results.map((r) => ({
-      eventId: `node_event:${r.id}`,
-      kind: r.kind === 'offline' ? 'node_offline' : 'node_online',
-      nodeId: r.node_id,
-      at: r.at,
-      data: safeJson(r.detail),
-    }));
+    const events: AlertEvent[] = results.map((r) => {
+      const data = safeJson(r.detail);
+      // The sweep notices a silent node up to a minute late; the operator wants when it stopped,
+      // which is its last heartbeat (the shard records it with the transition).
+      const stoppedAt = r.kind === 'offline' && typeof data.lastSeenAt === 'number' && data.lastSeenAt <= r.at ? data.lastSeenAt : r.at;
+      return { eventId: `node_event:${r.id}`, kind: r.kind === 'offline' ? 'node_offline' : 'node_online', nodeId: r.node_id, at: stoppedAt, data };
+    });
     if (events.length > 0) await emitAlerts(env, events);
     emitted += events.length;
     // A full page stops at its last row; a short page has seen everything up to the bound.

@@ -1,5 +1,5 @@
 import { ALERT_KINDS, type AlertKind } from '../../db/schema/alerts.ts';
-import type { ChatPrefs, ParsedAlertEvent } from './alert-event.ts';
+import { isRenterKind, privateChatId, type ChatPrefs, type ParsedAlertEvent } from './alert-event.ts';
 
 export interface Recipient {
   chatId: string;
@@ -12,6 +12,7 @@ export interface Recipient {
  * of the event's account. One statement; a chat appears once however many ways it matches.
  */
 export async function recipientsOf(db: D1Database, event: ParsedAlertEvent): Promise<Recipient[]> {
+  if (isRenterKind(event.kind)) return renterRecipients(db, event);
   const { results } = await db
     .prepare(
       `SELECT s.chat_id, p.muted_kinds, p.quiet_start_min, p.quiet_end_min, p.time_zone
@@ -23,7 +24,35 @@ export async function recipientsOf(db: D1Database, event: ParsedAlertEvent): Pro
     )
     .bind(event.nodeId ?? null, event.accountId ?? null)
     .all<{ chat_id: string; muted_kinds: string | null; quiet_start_min: number | null; quiet_end_min: number | null; time_zone: string | null }>();
-  return results.map((r) => ({
+  return results.map(recipientOf);
+}
+
+type PrefsRow = { chat_id: string; muted_kinds: string | null; quiet_start_min: number | null; quiet_end_min: number | null; time_zone: string | null };
+
+/**
+ * A renter's own news goes to the private chat of every chat user linked to the account (and to
+ * the one chat user an event names), each with that chat's preferences.
+ */
+async function renterRecipients(db: D1Database, event: ParsedAlertEvent): Promise<Recipient[]> {
+  const { results: links } = await db
+    .prepare('SELECT platform, platform_user_id FROM account_links WHERE account_id = ?')
+    .bind(event.accountId ?? null)
+    .all<{ platform: 'telegram' | 'discord'; platform_user_id: string }>();
+  const chats = new Set(links.map((l) => privateChatId(l.platform, l.platform_user_id)));
+  if (event.chatUser) chats.add(privateChatId(event.chatUser.platform, event.chatUser.userId));
+  if (chats.size === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT c.value AS chat_id, p.muted_kinds, p.quiet_start_min, p.quiet_end_min, p.time_zone
+       FROM json_each(?) c LEFT JOIN alert_prefs p ON p.chat_id = c.value`,
+    )
+    .bind(JSON.stringify([...chats]))
+    .all<PrefsRow>();
+  return results.map(recipientOf);
+}
+
+function recipientOf(r: PrefsRow): Recipient {
+  return {
     chatId: r.chat_id,
     prefs: {
       mutedKinds: parseKinds(r.muted_kinds),
@@ -31,7 +60,7 @@ export async function recipientsOf(db: D1Database, event: ParsedAlertEvent): Pro
       quietEndMin: r.quiet_end_min,
       timeZone: r.time_zone ?? 'UTC',
     },
-  }));
+  };
 }
 
 export function parseKinds(json: string | null): AlertKind[] {

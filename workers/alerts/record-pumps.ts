@@ -1,10 +1,11 @@
 import type { Env } from '../env.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { emitAlerts } from './emit-alert.ts';
+import { pumpRenterAlerts } from './renter-pumps.ts';
 
 // Alerts read from records other features already keep, so they need no call of ours: applied
 // slashes (`slashes.applied_at`), paid payouts (`payouts.status = 'paid'`) and refunded ones
-// (`payouts.status = 'cancelled'`, the reason in the refund's memo). Each pump keeps a
+// (`payouts.status = 'cancelled'`, the reason in the refund's memo), and credited deposits. Each pump keeps a
 // timestamp cursor and re-reads its last millisecond (`>=`), so rows committed in the same
 // millisecond are never skipped; the repeats are dropped by event id.
 
@@ -58,6 +59,20 @@ const PUMPS: Pump[] = [
       data: { amount: Number(r.amount), ...(r.reason ? { reason: String(r.reason) } : {}) },
     }),
   },
+  {
+    name: 'deposits',
+    // A credited deposit, told to the chats linked to the account it was credited to.
+    sql: `SELECT d.signature, d.account_id, d.amount, d.decided_at AS t FROM deposits d
+          WHERE d.status = 'credited' AND d.decided_at >= ?1 AND d.account_id IN (SELECT account_id FROM account_links)
+          ORDER BY d.decided_at, d.signature LIMIT ?2`,
+    toEvent: (r) => ({
+      eventId: `deposit:${String(r.signature)}`,
+      kind: 'deposit_credited',
+      accountId: String(r.account_id),
+      at: Number(r.t),
+      data: { amount: Number(r.amount), signature: String(r.signature) },
+    }),
+  },
 ];
 
 export async function pumpRecordAlerts(env: Env, nowMs: number): Promise<{ emitted: number }> {
@@ -77,5 +92,7 @@ export async function pumpRecordAlerts(env: Env, nowMs: number): Promise<{ emitt
       .bind(pump.name, next, nowMs)
       .run();
   }
+  // The renters' job starts, ends and "ends soon" (renter-pumps.ts), read from the jobs' records too.
+  emitted += (await pumpRenterAlerts(env, nowMs)).emitted;
   return { emitted };
 }

@@ -1,6 +1,7 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Config } from '../config.ts';
 import { classifySendFailure, type SendFailure } from './delivery-policy.ts';
+import type { AlertButton } from './renter-text.ts';
 
 export type SendResult = { ok: true; messageId: number } | { ok: false; failure: SendFailure };
 
@@ -10,10 +11,13 @@ export function alertApi(config: Config): Api | null {
   return new Api(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, ''), timeoutSeconds: 15 });
 }
 
-/** Sends one plain-text message; every failure comes back classified, never thrown. */
-export async function sendAlertMessage(api: Api, chatId: string, text: string): Promise<SendResult> {
+/** Sends one plain-text message (with its buttons, as an inline keyboard); every failure comes back classified, never thrown. */
+export async function sendAlertMessage(api: Api, chatId: string, text: string, buttons: AlertButton[] = []): Promise<SendResult> {
   try {
-    const message = await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } });
+    const message = await api.sendMessage(chatId, text, {
+      link_preview_options: { is_disabled: true },
+      ...(buttons.length ? { reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.label, callback_data: b.action }))] } } : {}),
+    });
     return { ok: true, messageId: message.message_id };
   } catch (error) {
     if (error instanceof GrammyError) {

@@ -50,6 +50,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, received: Recor
   received.push({ method: req.method ?? 'GET', path: pathname, authorization: req.headers.authorization ?? null, body, at: Date.now() });
 
   const path = pathname.replace(/^\/api\/v[0-9]+/, '');
+  // Opening a DM channel (renter alerts): the same user always gets the same channel.
+  if (path === '/users/@me/channels' && req.method === 'POST') {
+    const recipient = String((body as { recipient_id?: unknown } | null)?.recipient_id ?? '');
+    if (!/^[0-9]+$/.test(recipient)) return send(400, { message: 'Invalid Form Body', code: 50035 });
+    return send(200, { id: `9${recipient}`.slice(0, 20), type: 1, recipients: [{ id: recipient }] });
+  }
   const channel = /^\/channels\/([0-9]+)\/messages(?:\/([0-9]+))?$/.exec(path);
   if (channel) {
     if (req.method === 'POST') return send(200, { id: snowflake(), channel_id: channel[1], ...(body as object) });
