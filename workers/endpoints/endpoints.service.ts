@@ -1,0 +1,130 @@
+import { and, eq } from 'drizzle-orm';
+import { endpoints } from '../../db/schema.ts';
+import { sha256Hex } from '../../protocol/signed-request.ts';
+import { AppError } from '../errors.ts';
+import { randomId } from '../lib/ids.ts';
+import { modelsFor } from '../jobs/jobs.service.ts';
+import type { EndpointsContext } from './endpoints-context.ts';
+import { getEndpoint, getEndpointByIdempotencyKey, type EndpointRow, type NewEndpoint } from './endpoints.repo.ts';
+import type { EndpointCreate, EndpointPatch } from './endpoint-input.schema.ts';
+
+// Creating, changing and deleting endpoints. Placement, billing and replicas are the cron's and
+// the gateway's (tend.ts, wake.ts): a create or PATCH only records what the renter wants, in one
+// statement, and the next tick (or the first request) acts on it.
+
+export interface CreateInput {
+  accountId: string;
+  request: EndpointCreate;
+  /** Where to place first: the request's regions, else the caller's edge location. */
+  regions: { lat: number; lon: number }[];
+  maxPrice: bigint;
+  /** `<account>:<Idempotency-Key>`, or null. */
+  idempotencyKey: string | null;
+}
+
+export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, nowMs: number): Promise<{ endpoint: EndpointRow; replayed: boolean }> {
+  const requestHash = await sha256Hex(new TextEncoder().encode(JSON.stringify([input.request, input.regions])));
+  if (input.idempotencyKey) {
+    const existing = await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey);
+    if (existing) return sameRequest(existing, requestHash);
+  }
+  const r = input.request;
+  const row: NewEndpoint = {
+    id: randomId('ep'),
+    accountId: input.accountId,
+    idempotencyKey: input.idempotencyKey,
+    requestHash,
+    name: r.name,
+    image: r.image,
+    command: JSON.stringify(r.command),
+    env: JSON.stringify(r.env),
+    port: r.port,
+    healthPath: r.healthPath,
+    gpuModels: r.gpu.model === undefined ? null : JSON.stringify(modelsFor(r.gpu.model)),
+    gpuCount: r.gpu.count,
+    minVramMb: r.gpu.minVramMb ?? 0,
+    minReplicas: r.replicas.min,
+    maxReplicas: r.replicas.max,
+    regions: JSON.stringify(input.regions),
+    maxPricePerGpuHour: Number(input.maxPrice),
+    targetInflight: r.scaling.targetInflight,
+    idleS: r.scaling.idleS,
+    public: r.public,
+    status: 'active',
+    generation: 1,
+    desiredReplicas: r.replicas.min,
+    lastActiveAt: nowMs,
+    createdAt: nowMs,
+    updatedAt: nowMs,
+  };
+  try {
+    await ctx.db.insert(endpoints).values(row).run();
+  } catch (error) {
+    // Two creates racing on one Idempotency-Key: the loser answers with the winner's endpoint.
+    if (input.idempotencyKey && /UNIQUE constraint failed: endpoints\.idempotency_key/.test(String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error))) {
+      const existing = await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey);
+      if (existing) return sameRequest(existing, requestHash);
+    }
+    throw error;
+  }
+  return { endpoint: (await getEndpoint(ctx.db, row.id))!, replayed: false };
+}
+
+function sameRequest(existing: EndpointRow, requestHash: string): { endpoint: EndpointRow; replayed: boolean } {
+  if (existing.requestHash === requestHash) return { endpoint: existing, replayed: true };
+  throw new AppError(409, 'idempotency_conflict', 'This Idempotency-Key was already used for a different endpoint request; use a new key for a new request.');
+}
+
+
+/**
+ * A renter's change, applied only to the row it was computed from (version CAS). A new image,
+ * command or env bumps the generation: the cron rolls replicas over one by one (rollout.ts).
+ */
+export async function patchEndpoint(ctx: EndpointsContext, endpoint: EndpointRow, patch: EndpointPatch, maxPrice: bigint | null, nowMs: number): Promise<EndpointRow> {
+  if (endpoint.status === 'deleted') throw new AppError(404, 'endpoint_not_found', 'No such endpoint.');
+  const min = patch.replicas?.min ?? endpoint.minReplicas;
+  const max = patch.replicas?.max ?? endpoint.maxReplicas;
+  if (min > max) throw new AppError(400, 'invalid_request', 'replicas: min must be at most max.');
+  const rollout = patch.image !== undefined || patch.command !== undefined || patch.env !== undefined;
+  const set: Partial<NewEndpoint> = {
+    minReplicas: min,
+    maxReplicas: max,
+    image: patch.image ?? endpoint.image,
+    command: patch.command ? JSON.stringify(patch.command) : endpoint.command,
+    env: patch.env ? JSON.stringify(patch.env) : endpoint.env,
+    targetInflight: patch.scaling?.targetInflight ?? endpoint.targetInflight,
+    idleS: patch.scaling && patch.scaling.idleS !== undefined ? patch.scaling.idleS : endpoint.idleS,
+    maxPricePerGpuHour: maxPrice === null ? endpoint.maxPricePerGpuHour : Number(maxPrice),
+    public: patch.public ?? endpoint.public,
+    generation: endpoint.generation + (rollout ? 1 : 0),
+    version: endpoint.version + 1,
+    updatedAt: nowMs,
+    // A scale change counts as activity: the scaler keeps what was just asked for.
+    lastActiveAt: nowMs,
+  };
+  if (patch.status === 'active' && endpoint.status === 'stopped') {
+    set.status = 'active';
+    set.statusReason = null;
+    set.lowBalanceAlertedAt = null;
+  }
+  const moved = await ctx.db.update(endpoints).set(set).where(eqVersion(endpoint)).returning().all();
+  if (moved.length === 0) throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
+  return moved[0]!;
+}
+
+function eqVersion(endpoint: EndpointRow) {
+  return and(eq(endpoints.id, endpoint.id), eq(endpoints.version, endpoint.version));
+}
+
+/** DELETE: the cron stops its replicas, bills them to the end, and releases the hold. */
+export async function deleteEndpoint(ctx: EndpointsContext, endpoint: EndpointRow, nowMs: number): Promise<EndpointRow> {
+  if (endpoint.status === 'deleted') return endpoint;
+  const rows = await ctx.db
+    .update(endpoints)
+    .set({ status: 'deleted', statusReason: 'deleted by the renter', desiredReplicas: 0, deletedAt: nowMs, version: endpoint.version + 1, updatedAt: nowMs })
+    .where(eqVersion(endpoint))
+    .returning()
+    .all();
+  if (rows.length === 0) throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
+  return rows[0]!;
+}
