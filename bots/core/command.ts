@@ -1,6 +1,7 @@
 import type { Db } from '../../workers/app-env.ts';
 import type { Config } from '../../workers/config.ts';
 import type { Env } from '../../workers/env.ts';
+import type { BotOps } from './bot-ops.ts';
 import type { Choice, Reply } from './reply.ts';
 
 // Commands as data. A command says what it is called, what it takes and who may run it; its
@@ -61,6 +62,8 @@ export interface BotUser {
 }
 
 export interface BotDeps {
+  /** The domain's operations, bound to this request (bot-ops.ts): commands reach D1 only through these. */
+  ops: BotOps;
   db: Db;
   config: Config;
   env: Env;

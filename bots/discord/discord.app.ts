@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../workers/app-env.ts';
 import { AppError } from '../../workers/errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../../workers/http/body.ts';
+import { botOps } from '../core/bot-ops.ts';
 import type { BotDeps } from '../core/command.ts';
 import { actionSpec, autocomplete, findCommand, makeContext, runAction, runCommand } from '../core/dispatch.ts';
 import { errorReply, type Reply } from '../core/reply.ts';
@@ -79,12 +80,14 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
 });
 
 function botDeps(c: Context<AppEnv>): BotDeps {
+  const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error)));
   return {
+    ops: botOps({ db: c.var.db, config: c.var.config, env: c.env, defer }),
     db: c.var.db,
     config: c.var.config,
     env: c.env,
     origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
-    defer: (promise) => c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error))),
+    defer,
   };
 }
 

@@ -1,10 +1,12 @@
 import type { Context } from 'grammy';
 import type { Db } from '../../workers/app-env.ts';
+import type { BotOps } from '../core/bot-ops.ts';
 import type { Config } from '../../workers/config.ts';
 import type { Env } from '../../workers/env.ts';
 
 /** What the bot gets from the Worker for one update; the same shape as the shared layer's BotDeps. */
 export interface TelegramDeps {
+  ops: BotOps;
   db: Db;
   config: Config;
   env: Env;

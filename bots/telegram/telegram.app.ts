@@ -5,6 +5,7 @@ import type { AppEnv } from '../../workers/app-env.ts';
 import { AppError } from '../../workers/errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../../workers/http/body.ts';
 import { timingSafeEqualStrings } from '../../workers/lib/timing-safe.ts';
+import { botOps } from '../core/bot-ops.ts';
 import { createBot } from './bot.ts';
 import type { TelegramDeps } from './context.ts';
 import { telegramSettings } from './telegram-settings.ts';
@@ -31,12 +32,14 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
   const db = c.var.db;
   if (!(await claimUpdate(db, update.update_id, Date.now()))) return c.json({ ok: true, duplicate: true });
 
+  const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
   const deps: TelegramDeps = {
+    ops: botOps({ db, config: c.var.config, env: c.env, defer }),
     db,
     config: c.var.config,
     env: c.env,
     origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
-    defer: (promise) => c.executionCtx.waitUntil(promise),
+    defer,
   };
   const bot = createBot(settings.token, deps);
   const handle = webhookCallback(bot, 'hono', { secretToken: settings.webhookSecret, onTimeout: 'throw', timeoutMilliseconds: c.var.config.TELEGRAM_HANDLER_TIMEOUT_MS });

@@ -6,7 +6,8 @@ import { AppError, badRequest } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
-import { getBalance, getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
+import { getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
+import { balanceOf } from '../ledger/ledger.service.ts';
 import { entryView, payoutView } from '../ledger/ledger-view.ts';
 import { requestWithdrawal } from '../ledger/payouts.ts';
 import { requireSettlement } from '../settlement/settlement-env.ts';
@@ -27,18 +28,18 @@ export const accountsApp = new Hono<AppEnv>()
   .use(requireAccount)
   .get('/me', async (c) => {
     const me = c.var.account;
-    const [account, balance, links] = await Promise.all([getUserAccount(c.var.db, me.id), getBalance(c.var.db, me.id), linksOf(c.var.db, me.id)]);
+    const [account, balance, links] = await Promise.all([getUserAccount(c.var.db, me.id), balanceOf(c.var.db, me.id), linksOf(c.var.db, me.id)]);
     return c.json({
       id: me.id,
       wallet: me.wallet,
       createdAt: new Date(account!.createdAt).toISOString(),
-      balance: formatAmount(balance ?? 0, c.var.config.TOKEN_DECIMALS),
+      balance: formatAmount(balance, c.var.config.TOKEN_DECIMALS),
       links: links.map((l) => ({ platform: l.platform, platformUserId: l.platformUserId, linkedAt: new Date(l.linkedAt).toISOString() })),
     });
   })
 
   .get('/me/balance', async (c) => {
-    const balance = (await getBalance(c.var.db, c.var.account.id)) ?? 0;
+    const balance = await balanceOf(c.var.db, c.var.account.id);
     return c.json({ accountId: c.var.account.id, balance: formatAmount(balance, c.var.config.TOKEN_DECIMALS), baseUnits: String(balance) });
   })
 

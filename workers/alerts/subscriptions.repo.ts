@@ -10,25 +10,6 @@ export interface Subscription {
   nodeName: string | null;
 }
 
-/** The node when the account's wallet owns it; null otherwise (operators follow their own nodes). */
-export async function ownedNode(db: D1Database, accountId: string, nodeRef: string): Promise<{ id: string; name: string } | null> {
-  return db
-    .prepare(
-      `SELECT n.id, n.name FROM nodes n JOIN accounts a ON a.wallet = n.owner
-       WHERE a.id = ?1 AND (n.id = ?2 OR n.name = ?2) ORDER BY n.id = ?2 DESC LIMIT 1`,
-    )
-    .bind(accountId, nodeRef)
-    .first<{ id: string; name: string }>();
-}
-
-export async function ownedNodeCount(db: D1Database, accountId: string): Promise<number> {
-  const row = await db
-    .prepare('SELECT count(*) AS n FROM nodes n JOIN accounts a ON a.wallet = n.owner WHERE a.id = ?')
-    .bind(accountId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
 export async function subscribe(db: D1Database, chatId: string, accountId: string, scope: string, nowMs: number): Promise<void> {
   await db
     .prepare(

@@ -6,7 +6,8 @@ import { jsonBody, queryParams } from '../http/body.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { jobRequestSchema, listJobsQuerySchema, logsQuerySchema } from './job-input.schema.ts';
 import { jobView } from './job-view.ts';
-import { getJob, jobsOfAccount, readLogs, transitionsOf } from './jobs.repo.ts';
+import { accountJobs, jobLogs, jobOfAccount } from './account-jobs.service.ts';
+import { transitionsOf } from './jobs.repo.ts';
 import { cancelJob, submitJob } from './jobs.service.ts';
 import { clientLocation, maxPriceOf } from './quotes.app.ts';
 
@@ -37,7 +38,7 @@ export const jobsApp = new Hono<AppEnv>()
     const query = queryParams(c, listJobsQuerySchema);
     const [createdAt, id] = query.cursor?.split('.') ?? [];
     const before = createdAt && id ? { createdAt: Number(createdAt), id } : undefined;
-    const rows = await jobsOfAccount(c.var.db, c.var.account.id, { before, status: query.status, limit: query.limit + 1 });
+    const rows = await accountJobs(c.var.db, c.var.account.id, { before, status: query.status, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return c.json({
@@ -46,8 +47,8 @@ export const jobsApp = new Hono<AppEnv>()
     });
   })
   .get('/:id', async (c) => {
-    const job = await getJob(c.var.db, c.req.param('id'));
-    if (!job || job.accountId !== c.var.account.id) throw jobNotFound();
+    const job = await jobOfAccount(c.var.db, c.var.account.id, c.req.param('id'));
+    if (!job) throw jobNotFound();
     return c.json(jobView(job, c.var.config.TOKEN_DECIMALS, await transitionsOf(c.var.db, job.id)));
   })
   .post('/:id/cancel', async (c) => {
@@ -57,9 +58,9 @@ export const jobsApp = new Hono<AppEnv>()
   })
   .get('/:id/logs', async (c) => {
     const query = queryParams(c, logsQuerySchema);
-    const job = await getJob(c.var.db, c.req.param('id'));
-    if (!job || job.accountId !== c.var.account.id) throw jobNotFound();
-    const logs = await readLogs(c.var.db, job.id, query.after, query.limit);
+    const job = await jobOfAccount(c.var.db, c.var.account.id, c.req.param('id'));
+    if (!job) throw jobNotFound();
+    const logs = await jobLogs(c.var.db, job, query.after, query.limit);
     return c.json({
       jobId: job.id,
       status: job.status,

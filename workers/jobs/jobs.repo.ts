@@ -258,6 +258,12 @@ export async function readLogs(db: Db, jobId: string, after: number, limit: numb
     .limit(limit);
 }
 
+/** The job's last `count` log lines, oldest first. */
+export async function lastLogs(db: Db, jobId: string, count: number) {
+  const rows = await db.select({ seq: jobLogs.seq, data: jobLogs.data }).from(jobLogs).where(eq(jobLogs.jobId, jobId)).orderBy(desc(jobLogs.seq)).limit(count);
+  return rows.reverse();
+}
+
 /** Jobs the sweeper must look at; each list uses the (status, updated_at) index. */
 export async function jobsInStatus(db: Db, statuses: JobStatus[], limit: number): Promise<JobRow[]> {
   return db.select().from(jobs).where(inArray(jobs.status, statuses)).orderBy(asc(jobs.updatedAt)).limit(limit);

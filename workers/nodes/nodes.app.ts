@@ -11,7 +11,8 @@ import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema
 import { afterNodeRegistered, registrationVerificationStatements } from '../verification/challenges.repo.ts';
 import { inventoryHash } from '../verification/inventory.ts';
 import { nodeView } from './node-view.ts';
-import { claimedGpus, findNode, gpusOf, listNodes, upsertNode } from './nodes.repo.ts';
+import { claimedGpus, findNode, gpusOf, upsertNode } from './nodes.repo.ts';
+import { listNodesWithGpus, nodeWithGpus } from './nodes.service.ts';
 
 const MAX_PRICE_TOKENS = 1_000_000n;
 
@@ -76,9 +77,8 @@ export const nodesApp = new Hono<AppEnv>()
   .get('/', async (c) => {
     const query = queryParams(c, listNodesQuerySchema);
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await listNodes(c.var.db, { ...query, after });
+    const { rows, gpus } = await listNodesWithGpus(c.var.db, { ...query, after });
     const page = rows.slice(0, query.limit);
-    const gpus = await gpusOf(c.var.db, page.map((r) => r.id));
     const now = Date.now();
     const decimals = c.var.config.TOKEN_DECIMALS;
     return c.json({
@@ -89,10 +89,10 @@ export const nodesApp = new Hono<AppEnv>()
 
   .get('/:nodeId', async (c) => {
     const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
-    const row = await findNode(c.var.db, nodeId);
-    if (!row) throw notFound('Node');
-    const [gpus, live] = await Promise.all([gpusOf(c.var.db, [nodeId]), shardFor(c.env, nodeId).live(nodeId)]);
-    return c.json(nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, Date.now(), live));
+    const found = await nodeWithGpus(c.var.db, nodeId);
+    if (!found) throw notFound('Node');
+    const live = await shardFor(c.env, nodeId).live(nodeId);
+    return c.json(nodeView(found.node, found.gpus, c.var.config.TOKEN_DECIMALS, Date.now(), live));
   });
 
 /**

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { nodeEvents, nodeGpus, nodes } from '../../db/schema.ts';
+import { and, asc, count, desc, eq, gt, inArray, like, sql } from 'drizzle-orm';
+import { accounts, nodeEvents, nodeGpus, nodes } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { matchingModels } from '../../protocol/gpu-catalog.ts';
 import { geoCell } from '../routing/geo.ts';
@@ -158,4 +158,49 @@ export async function listNodes(db: Db, filter: ListFilter): Promise<NodeRow[]> 
     .where(and(...conditions))
     .orderBy(asc(nodes.id))
     .limit(filter.limit + 1);
+}
+
+/** Which of an account's nodes: one by id or name, those whose name starts so, or all. */
+export interface OwnedFilter {
+  /** A node id or name; the id wins when both match. */
+  ref?: string;
+  namePrefix?: string;
+  limit: number;
+}
+
+/**
+ * The nodes owned by the account's wallet (an account without a wallet owns none), online first,
+ * then by name. The one query for "nodes owned by this account": chat menus, /mynodes and alert
+ * subscriptions all read it.
+ */
+export async function nodesOwnedBy(db: Db, accountId: string, filter: OwnedFilter) {
+  const prefix = filter.namePrefix?.replace(/[%_]/g, '');
+  return db
+    .select({ id: nodes.id, name: nodes.name, status: nodes.status, pricePerGpuHour: nodes.pricePerGpuHour })
+    .from(nodes)
+    .innerJoin(accounts, eq(accounts.wallet, nodes.owner))
+    .where(
+      and(
+        eq(accounts.id, accountId),
+        filter.ref !== undefined ? sql`(${nodes.id} = ${filter.ref} OR ${nodes.name} = ${filter.ref})` : undefined,
+        prefix ? like(nodes.name, `${prefix}%`) : undefined,
+      ),
+    )
+    .orderBy(...(filter.ref !== undefined ? [sql`${nodes.id} = ${filter.ref} DESC`] : []), desc(nodes.status), asc(nodes.name))
+    .limit(filter.limit);
+}
+
+export async function countNodesOwnedBy(db: Db, accountId: string): Promise<number> {
+  const row = await db.select({ n: count() }).from(nodes).innerJoin(accounts, eq(accounts.wallet, nodes.owner)).where(eq(accounts.id, accountId)).get();
+  return row?.n ?? 0;
+}
+
+/** Canonical GPU models some online, unsuspended node has. */
+export async function onlineGpuModels(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ model: nodeGpus.canonicalModel })
+    .from(nodeGpus)
+    .innerJoin(nodes, eq(nodes.id, nodeGpus.nodeId))
+    .where(and(eq(nodes.status, 'online'), eq(nodes.suspended, false)));
+  return rows.map((r) => r.model);
 }

@@ -1,19 +1,7 @@
 import { Composer } from 'grammy';
-import { linkedAccountOf } from '../../../workers/accounts/links.ts';
-import { alertChatFor } from '../../../workers/alerts/alert-chat.do.ts';
 import type { AlertKind, ChatPrefs } from '../../../workers/alerts/alert-event.ts';
 import { isValidTimeZone, parseQuietHours } from '../../../workers/alerts/delivery-policy.ts';
-import {
-  ALL_NODES,
-  ownedNode,
-  ownedNodeCount,
-  prefsOf,
-  savePrefs,
-  subscribe,
-  subscriptionsOf,
-  unsubscribe,
-  withKindMuted,
-} from '../../../workers/alerts/subscriptions.repo.ts';
+import { ALL_NODES, withKindMuted } from '../../../workers/alerts/subscriptions.service.ts';
 import { chatIdOf, userIdOf, type TelegramContext } from '../context.ts';
 
 /** The words operators type for each alert kind. */
@@ -44,14 +32,14 @@ const fmt = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:$
 export const alertsComposer = new Composer<TelegramContext>();
 
 alertsComposer.command('alerts', async (ctx) => {
-  const { db, env } = ctx.deps;
+  const { ops } = ctx.deps;
   const chatId = chatIdOf(ctx);
   const [verb = '', ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
   const arg = rest.join(' ');
   const now = Date.now();
 
   if (verb === '') {
-    const [subs, prefs] = await Promise.all([subscriptionsOf(env.DB, chatId), prefsOf(env.DB, chatId)]);
+    const { subscriptions: subs, prefs } = await ops.alerts.settings(chatId);
     const following = subs.length === 0 ? 'nothing yet' : subs.map((s) => (s.scope === ALL_NODES ? 'all your nodes' : (s.nodeName ?? s.scope))).join(', ');
     const muted = prefs.mutedKinds.length ? prefs.mutedKinds.map((k) => WORD_OF[k]).join(', ') : 'none';
     const quiet = prefs.quietStartMin !== null && prefs.quietEndMin !== null ? `${fmt(prefs.quietStartMin)}–${fmt(prefs.quietEndMin)} ${prefs.timeZone}` : 'off';
@@ -60,34 +48,31 @@ alertsComposer.command('alerts', async (ctx) => {
   }
 
   if (verb === 'on' || verb === 'off') {
-    const account = await linkedAccountOf(db, 'telegram', userIdOf(ctx));
+    const account = await ops.linkedAccount('telegram', userIdOf(ctx));
     if (!account) {
       await ctx.reply('Link your wallet first (/link): alerts follow the nodes your wallet owns.');
       return;
     }
     if (verb === 'off') {
-      const node = arg ? await ownedNode(env.DB, account, arg) : null;
-      if (arg && !node) {
+      const { found, node, removed } = await ops.alerts.unfollow(chatId, account, arg || null);
+      if (!found) {
         await ctx.reply(`None of your nodes is called ${arg}.`);
         return;
       }
-      const removed = await unsubscribe(env.DB, chatId, node ? node.id : null);
       await ctx.reply(removed ? `Alerts off${node ? ` for ${node.name}` : ''}.` : 'You had no alerts on.');
       return;
     }
     if (arg) {
-      const node = await ownedNode(env.DB, account, arg);
+      const { node } = await ops.alerts.follow(chatId, account, arg, now);
       if (!node) {
         await ctx.reply(`None of your nodes is called ${arg}. You can follow the nodes your linked wallet owns.`);
         return;
       }
-      await subscribe(env.DB, chatId, account, node.id, now);
       await ctx.reply(`Alerts on for ${node.name}.`);
       return;
     }
-    await subscribe(env.DB, chatId, account, ALL_NODES, now);
-    const count = await ownedNodeCount(env.DB, account);
-    await ctx.reply(`Alerts on for all your nodes (${count} now, and any you add), plus payouts and slashes of your account.`);
+    const { ownedCount } = await ops.alerts.follow(chatId, account, null, now);
+    await ctx.reply(`Alerts on for all your nodes (${ownedCount} now, and any you add), plus payouts and slashes of your account.`);
     return;
   }
 
@@ -97,14 +82,14 @@ alertsComposer.command('alerts', async (ctx) => {
       await ctx.reply(`Kinds: ${Object.keys(KIND_WORDS).join(', ')}.`);
       return;
     }
-    const prefs = withKindMuted(await prefsOf(env.DB, chatId), kind, verb === 'mute');
+    const prefs = withKindMuted(await ops.alerts.prefs(chatId), kind, verb === 'mute');
     await applyPrefs(ctx, chatId, prefs, now);
     await ctx.reply(verb === 'mute' ? `Muted: ${arg.toLowerCase()}.` : `Unmuted: ${arg.toLowerCase()}.`);
     return;
   }
 
   if (verb === 'quiet') {
-    const prefs = await prefsOf(env.DB, chatId);
+    const prefs = await ops.alerts.prefs(chatId);
     if (arg === 'off') {
       await applyPrefs(ctx, chatId, { ...prefs, quietStartMin: null, quietEndMin: null }, now);
       await ctx.reply('Quiet hours off.');
@@ -124,8 +109,7 @@ alertsComposer.command('alerts', async (ctx) => {
   await ctx.reply(USAGE);
 });
 
-/** D1 is the record; the chat's delivery object is told at once, so waiting alerts follow too. */
+/** Saved, and the chat's delivery object told at once, so waiting alerts follow too. */
 async function applyPrefs(ctx: TelegramContext, chatId: string, prefs: ChatPrefs, now: number): Promise<void> {
-  await savePrefs(ctx.deps.env.DB, chatId, prefs, now);
-  await alertChatFor(ctx.deps.env, chatId).setPrefs(chatId, prefs);
+  await ctx.deps.ops.alerts.setPrefs(chatId, prefs, now);
 }
