@@ -26,11 +26,12 @@ interface __BaseEnv_Env {
 	DISCORD_BOT_TOKEN?: string;
 	NODE_SHARD: DurableObjectNamespace<import("./workers/index").NodeShard>;
 	ALERT_CHAT: DurableObjectNamespace<import("./workers/index").AlertChat>;
+	NODE_TUNNEL: DurableObjectNamespace<import("./workers/index").NodeTunnel>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./workers/index");
-		durableNamespaces: "NodeShard" | "AlertChat";
+		durableNamespaces: "NodeShard" | "AlertChat" | "NodeTunnel";
 	}
 	interface StagingEnv {
 		DB: D1Database;
@@ -57,6 +58,7 @@ declare namespace Cloudflare {
 		DISCORD_BOT_TOKEN: string;
 		NODE_SHARD: DurableObjectNamespace<import("./workers/index").NodeShard>;
 		ALERT_CHAT: DurableObjectNamespace<import("./workers/index").AlertChat>;
+		NODE_TUNNEL: DurableObjectNamespace<import("./workers/index").NodeTunnel>;
 	}
 	interface ProductionEnv {
 		DB: D1Database;
@@ -81,6 +83,7 @@ declare namespace Cloudflare {
 		DISCORD_BOT_TOKEN: string;
 		NODE_SHARD: DurableObjectNamespace<import("./workers/index").NodeShard>;
 		ALERT_CHAT: DurableObjectNamespace<import("./workers/index").AlertChat>;
+		NODE_TUNNEL: DurableObjectNamespace<import("./workers/index").NodeTunnel>;
 	}
 	interface Env extends __BaseEnv_Env {}
 }

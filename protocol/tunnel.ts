@@ -34,7 +34,44 @@ export const TUNNEL_LIMITS = {
   maxStreams: 256,
   /** Largest JSON payload of an `open` or `head` frame (method, path and headers). */
   maxHeadBytes: 32 * 1024,
+  /**
+   * Largest request body the edge carries to a replica (32 MiB): room for a prompt with a few
+   * base64 images or an audio clip, far below what would let one caller fill a tunnel object's
+   * memory. Bigger bodies get 413 at the edge; the agent enforces it too.
+   */
+  maxRequestBody: 32 * 1024 * 1024,
 } as const;
+
+/** Where the agent opens its tunnel (signed GET with Upgrade: websocket). */
+export function tunnelPath(nodeId: string): string {
+  return `/v1/nodes/${nodeId}/tunnel`;
+}
+
+/**
+ * Reset codes either side sends (`TunnelReset.code`). Unknown codes are still accepted (a newer
+ * peer may add some); these are the ones both sides act on.
+ */
+export const RESET_CODES = {
+  /** Worker → agent: the caller went away; stop the request to the replica. */
+  callerGone: 'caller_gone',
+  /** Either way: the request body is over `maxRequestBody`. */
+  bodyTooLarge: 'body_too_large',
+  /** Worker → agent: no response head or no chunk within the named timeout. */
+  upstreamTimeout: 'upstream_timeout',
+  /** Agent → Worker: this node runs no replica with that id (nothing reached a replica). */
+  replicaUnknown: 'replica_unknown',
+  /** Agent → Worker: the replica's port refused the connection (nothing reached the replica). */
+  replicaUnreachable: 'replica_unreachable',
+  /** Agent → Worker: the replica failed after the request reached it (connection reset, bad response). */
+  replicaFailed: 'replica_failed',
+  /** Either way: the peer broke the frame rules for this stream (window overrun, frame out of order). */
+  protocolError: 'protocol_error',
+  /** Worker → agent: a newer tunnel of the node replaced this one. */
+  tunnelReplaced: 'tunnel_replaced',
+} as const;
+
+/** Agent reset codes that say the request never reached a replica, so any method may be retried elsewhere. */
+export const RESET_BEFORE_REPLICA: ReadonlySet<string> = new Set([RESET_CODES.replicaUnknown, RESET_CODES.replicaUnreachable]);
 
 const HEADER_LIST = z.array(z.tuple([z.string().min(1).max(256), z.string().max(8192)])).max(128);
 

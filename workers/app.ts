@@ -16,6 +16,7 @@ import { explorerApp } from './explorer/explorer.app.ts';
 import { linkApp } from './link/link.app.ts';
 import { networkApp } from './explorer/network.app.ts';
 import { agentJobsApp } from './jobs/agent-jobs.app.ts';
+import { tunnelApp } from './tunnel/tunnel.app.ts';
 import { jobsApp } from './jobs/jobs.app.ts';
 import { jobsDevApp } from './jobs/jobs-dev.app.ts';
 import { quotesApp } from './jobs/quotes.app.ts';
@@ -51,6 +52,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/admin/staking', adminSlashingApp)
   .route('/v1/admin/staking', adminRewardsApp)
   .route('/v1/nodes', agentJobsApp)
+  .route('/v1/nodes', tunnelApp)
   .route('/v1/quotes', quotesApp)
   .route('/v1/jobs', jobsApp)
   .route('/v1/dev/jobs', jobsDevApp)

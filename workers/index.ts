@@ -11,6 +11,7 @@ import type { Env } from './env.ts';
 
 export { NodeShard } from './live/node-shard.do.ts';
 export { AlertChat } from './alerts/alert-chat.do.ts';
+export { NodeTunnel } from './tunnel/node-tunnel.do.ts';
 
 export default {
   fetch: app.fetch,
