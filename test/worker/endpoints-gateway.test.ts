@@ -261,6 +261,33 @@ describe('endpoint URL: routing and failover', () => {
   });
 });
 
+describe('endpoint URL: cold start', () => {
+  it('answers 503 with Retry-After at once when no replica can start (here: the owner has no balance for one)', async () => {
+    const ep = await endpoint({ public: true });
+    const res = await request(`/e/${ep.id}/v1/models`);
+    expect(res.headers.get('Retry-After')).toBe('30');
+    expect(await errorOf(res)).toMatchObject({ status: 503, code: 'no_capacity' });
+  });
+
+  it('waits for a starting replica and sends the request once the table says it is ready', async () => {
+    const tokyo = await node(TOKYO, unique('rep'));
+    const ep = await endpoint({ public: true, replicas: [{ replica: tokyo, state: 'starting' }] });
+    const pending = request(`/e/${ep.id}/v1/models`);
+    // The request is waiting (the endpoint was woken: its last activity moves); then the replica becomes ready.
+    const deadline = Date.now() + 10_000;
+    const woken = () => env.DB.prepare('SELECT last_active_at > created_at AS woken FROM endpoints WHERE id = ?').bind(ep.id).first<number>('woken');
+    while (!(await woken())) {
+      expect(Date.now(), 'the gateway never woke the endpoint').toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await env.DB.prepare("UPDATE endpoint_replicas SET state = 'ready' WHERE id = ?").bind(tokyo.replicaId).run();
+    await answer(tokyo.peer!, 0, 200, 'warm');
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('warm');
+  });
+});
+
 describe('endpoint URL: traffic', () => {
   it('adds its requests to endpoint_traffic by caller cell', async () => {
     const paris = await node(PARIS, unique('rep'));

@@ -14,18 +14,29 @@ export const WAKE_EVERY_MS = 5_000;
 /** Retry-After when nothing can start now: placement is retried by the control plane's cron every minute. */
 export const COLD_RETRY_AFTER_S = 30;
 
-/** Asks the control plane for a replica; false when none can start (nothing eligible, not paid for). */
-export type Wake = () => Promise<boolean>;
+/** What the control plane said: a replica is placed or running, or why none can start. */
+export interface WakeOutcome {
+  starting: boolean;
+  reason: string;
+}
+export type Wake = () => Promise<WakeOutcome>;
 
-const lastWake = new Map<string, { at: number; result: Promise<boolean> }>();
+const lastWake = new Map<string, { at: number; result: Promise<WakeOutcome> }>();
 
-function wakeOnce(endpointId: string, wake: Wake, nowMs: number): Promise<boolean> {
+/** Why nothing can start, as the caller reads it. */
+const CANNOT_START: Record<string, string> = {
+  no_capacity: 'no eligible node is free for it now',
+  insufficient_funds: "its owner's balance does not cover a replica",
+  not_active: 'it is not active',
+};
+
+function wakeOnce(endpointId: string, wake: Wake, nowMs: number): Promise<WakeOutcome> {
   const last = lastWake.get(endpointId);
   if (last && nowMs - last.at < WAKE_EVERY_MS && nowMs >= last.at) return last.result;
   if (lastWake.size >= 10_000) lastWake.clear();
-  const result = wake().catch((error: unknown) => {
+  const result = wake().catch((error: unknown): WakeOutcome => {
     console.error('endpoint wake failed', endpointId, error);
-    return true; // unknown: keep waiting for a replica the cron may still place
+    return { starting: true, reason: 'unknown' }; // unknown: keep waiting for a replica the cron may still place
   });
   lastWake.set(endpointId, { at: nowMs, result });
   return result;
@@ -39,11 +50,10 @@ export async function waitForReplica(
   background: (p: Promise<unknown>) => void,
 ): Promise<GatewayEntry> {
   const startedAt = Date.now();
-  const canStart = await wakeOnce(entry.endpointId, wake, startedAt);
-  if (!canStart && entry.starting === 0) {
-    throw new AppError(503, 'no_capacity', 'No replica of this endpoint can start now (no eligible node, or the balance does not cover one).', undefined, {
-      'Retry-After': String(COLD_RETRY_AFTER_S),
-    });
+  const outcome = await wakeOnce(entry.endpointId, wake, startedAt);
+  if (!outcome.starting && entry.starting === 0) {
+    const why = CANNOT_START[outcome.reason] ?? outcome.reason;
+    throw new AppError(503, 'no_capacity', `No replica of this endpoint can start now: ${why}.`, undefined, { 'Retry-After': String(COLD_RETRY_AFTER_S) });
   }
   for (;;) {
     const now = Date.now();

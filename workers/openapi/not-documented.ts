@@ -12,6 +12,7 @@ export interface Undocumented {
 export const undocumentedPrefixes: { prefix: string; why: string }[] = [
   { prefix: '/v1/admin/', why: 'operators only (Authorization: Bearer <ADMIN_TOKEN>); workers/README.md lists them' },
   { prefix: '/v1/dev/', why: 'development and test only: 404 in production (PROTOCOL.md "Development mode")' },
+  { prefix: '/e/', why: 'endpoint URLs: every method and path is the renter\'s own server\'s API, passed through (PROTOCOL.md "Endpoint URL")' },
 ];
 
 const AGENT = 'signed agent protocol (PROTOCOL.md "Signed agent requests"): its one client is the edge agent, which shares these schemas';
