@@ -1,6 +1,4 @@
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
-import { createDepositRequest } from '../../../workers/settlement/deposit-requests.ts';
-import { missingSettlementNames, requireSettlement } from '../../../workers/settlement/settlement-env.ts';
 import { BotError, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 
@@ -15,7 +13,7 @@ export const depositCommand: CommandSpec = {
   options: [{ name: 'amount', description: 'Tokens to deposit, e.g. 25 (optional: your wallet asks)', type: 'string', maxLength: 40 }],
   async run(ctx) {
     const account = await ctx.requireLinked();
-    if (missingSettlementNames(ctx.env).length > 0) {
+    if (!ctx.ops.depositsAvailable()) {
       throw new BotError('settlement_unavailable', 'Deposits are not available on this deployment: on-chain settlement is not configured.');
     }
     const d = ctx.config.TOKEN_DECIMALS;
@@ -25,10 +23,9 @@ export const depositCommand: CommandSpec = {
       if (!parsed.ok || parsed.baseUnits <= 0) throw new BotError('invalid_amount', 'Give the amount in tokens, for example 25 or 12.5, or leave it out.');
       expected = parsed.baseUnits;
     }
-    const s = await requireSettlement(ctx.env);
-    const { reference, instructions } = await createDepositRequest(ctx.db, s, account, expected, ctx.nowMs);
+    const { reference, instructions, decimals } = await ctx.ops.requestDeposit(account, expected, ctx.nowMs);
     return privateReply({
-      title: expected === null ? 'Deposit tokens' : `Deposit ${formatAmount(expected, s.config.decimals)} tokens`,
+      title: expected === null ? 'Deposit tokens' : `Deposit ${formatAmount(expected, decimals)} tokens`,
       blocks: [
         'Open the Solana Pay link in your wallet (or scan it as a QR code). A wallet without Solana Pay can send the tokens to the token account below and add the reference as a read-only account.',
         instructions.url,

@@ -1,14 +1,9 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { accounts, jobLogs, nodes } from '../../../db/schema.ts';
-import { redactSecrets } from '../../../workers/jobs/job-view.ts';
-import { getJob } from '../../../workers/jobs/jobs.repo.ts';
-import { cancelJob } from '../../../workers/jobs/jobs.service.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
 import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 
 // One job (status and its last log lines), cancelling it, and the caller's own nodes: the same
-// repo and service functions GET /v1/jobs/{id}, /logs and POST /v1/jobs/{id}/cancel use.
+// service functions GET /v1/jobs/{id}, /logs and POST /v1/jobs/{id}/cancel use (ctx.ops).
 
 const LOG_LINES = 5;
 const jobOption = { name: 'id', description: 'Job id, as /jobs lists it', type: 'string', required: true, maxLength: 64 } as const;
@@ -26,16 +21,13 @@ export const jobCommand: CommandSpec = {
   options: [jobOption],
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const job = await getJob(ctx.db, jobIdOption(ctx));
-    if (!job || job.accountId !== account) throw new BotError('job_not_found', 'You have no job with that id.');
-    const logs = (
-      await ctx.db.select({ data: jobLogs.data }).from(jobLogs).where(and(eq(jobLogs.jobId, job.id))).orderBy(desc(jobLogs.seq)).limit(LOG_LINES)
-    ).reverse();
-    const env = JSON.parse(job.env) as Record<string, string>;
+    const job = await ctx.ops.job(account, jobIdOption(ctx));
+    if (!job) throw new BotError('job_not_found', 'You have no job with that id.');
+    const logs = await ctx.ops.jobLogTail(job, LOG_LINES);
     const d = ctx.config.TOKEN_DECIMALS;
     return privateReply({
       title: `${job.id} — ${job.status}`,
-      blocks: [logs.length ? logs.map((l) => redactSecrets(l.data, env).replace(/\n$/, '')).join('\n') : 'No log lines yet.'],
+      blocks: [logs.length ? logs.join('\n') : 'No log lines yet.'],
       fields: [
         { name: 'GPUs', value: String(job.gpuCount), inline: true },
         { name: 'Node', value: job.nodeId ?? 'not placed', inline: true },
@@ -54,7 +46,7 @@ export const cancelCommand: CommandSpec = {
   options: [jobOption],
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const job = await cancelJob({ db: ctx.db, env: ctx.env, config: ctx.config }, account, jobIdOption(ctx), ctx.nowMs);
+    const job = await ctx.ops.cancelJob(account, jobIdOption(ctx), ctx.nowMs);
     const d = ctx.config.TOKEN_DECIMALS;
     return privateReply({
       title: `${job.id} cancelled`,
@@ -70,19 +62,11 @@ export const myNodesCommand: CommandSpec = {
   personal: true,
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const owner = await ctx.db.select({ wallet: accounts.wallet }).from(accounts).where(eq(accounts.id, account)).get();
-    const rows = owner?.wallet
-      ? await ctx.db
-          .select({ id: nodes.id, name: nodes.name, status: nodes.status, price: nodes.pricePerGpuHour })
-          .from(nodes)
-          .where(eq(nodes.owner, owner.wallet))
-          .orderBy(desc(nodes.status), nodes.name)
-          .limit(50)
-      : [];
+    const rows = await ctx.ops.ownedNodes(account, { limit: 50 });
     const d = ctx.config.TOKEN_DECIMALS;
     return privateReply({
       title: 'Your nodes',
-      blocks: [rows.length ? rows.map((n) => `${n.status === 'online' ? '🟢' : '🔴'} ${n.name} · ${formatAmount(n.price, d)}/GPU-h · ${n.id}`).join('\n') : 'Your wallet owns no node yet.'],
+      blocks: [rows.length ? rows.map((n) => `${n.status === 'online' ? '🟢' : '🔴'} ${n.name} · ${formatAmount(n.pricePerGpuHour, d)}/GPU-h · ${n.id}`).join('\n') : 'Your wallet owns no node yet.'],
     });
   },
 };

@@ -1,7 +1,4 @@
-import { and, eq, like } from 'drizzle-orm';
-import { accounts, nodes } from '../../../db/schema.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
-import { findNode, gpusOf, listNodes } from '../../../workers/nodes/nodes.repo.ts';
 import { GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { reply, type Choice } from '../reply.ts';
@@ -10,13 +7,7 @@ import { reply, type Choice } from '../reply.ts';
 async function ownNodeChoices(ctx: BotContext, typed: string): Promise<Choice[]> {
   const account = await ctx.linkedAccount();
   if (!account) return [];
-  const owner = await ctx.db.select({ wallet: accounts.wallet }).from(accounts).where(eq(accounts.id, account)).get();
-  if (!owner?.wallet) return [];
-  const rows = await ctx.db
-    .select({ id: nodes.id, name: nodes.name, status: nodes.status })
-    .from(nodes)
-    .where(and(eq(nodes.owner, owner.wallet), typed ? like(nodes.name, `${typed.replace(/[%_]/g, '')}%`) : undefined))
-    .limit(25);
+  const rows = await ctx.ops.ownedNodes(account, { namePrefix: typed, limit: 25 });
   return rows.map((n) => ({ name: `${n.name} (${n.status}) ${n.id.slice(0, 8)}…`.slice(0, 100), value: n.id }));
 }
 
@@ -29,9 +20,9 @@ export const statusCommand: CommandSpec = {
   async run(ctx) {
     const id = String(ctx.options.node ?? '').trim();
     if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(id)) throw new BotError('invalid_node', 'A node id is the base58 key the agent printed at init.');
-    const node = await findNode(ctx.db, id);
-    if (!node) throw new BotError('node_not_found', 'There is no node with that id.');
-    const gpus = (await gpusOf(ctx.db, [id])).get(id) ?? [];
+    const found = await ctx.ops.node(id);
+    if (!found) throw new BotError('node_not_found', 'There is no node with that id.');
+    const { node, gpus } = found;
     return reply({
       title: `${node.name} — ${node.status}`,
       blocks: [gpus.map((g) => `${g.count}× ${g.canonicalModel} (${Math.round(g.vramMb / 1024)} GB)`).join('\n') || 'No GPUs reported.'],
@@ -53,9 +44,8 @@ export const nodesCommand: CommandSpec = {
   options: [{ name: 'gpu', description: 'GPU model', type: 'string', maxLength: 40, autocomplete: gpuModelChoices }],
   async run(ctx) {
     const gpu = typeof ctx.options.gpu === 'string' ? ctx.options.gpu : undefined;
-    const rows = (await listNodes(ctx.db, { status: 'online', gpu, limit: 15 })).slice(0, 15);
-    const gpus = await gpusOf(ctx.db, rows.map((r) => r.id));
-    const lines = rows.map((r) => {
+    const { rows, gpus } = await ctx.ops.nodes({ status: 'online', gpu, limit: 15 });
+    const lines = rows.slice(0, 15).map((r) => {
       const summary = (gpus.get(r.id) ?? []).map((g) => `${g.count}× ${g.canonicalModel}`).join(', ');
       return `${r.name} · ${r.country} · ${summary} · ${formatAmount(r.pricePerGpuHour, ctx.config.TOKEN_DECIMALS)}/GPU-h`;
     });

@@ -1,15 +1,11 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { rewardShares, stakes } from '../../../db/schema.ts';
-import { getUserAccount } from '../../../workers/accounts/accounts.repo.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
-import { findNode } from '../../../workers/nodes/nodes.repo.ts';
-import { addStake, unstake } from '../../../workers/staking/staking.repo.ts';
 import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 import { nodeOption } from './nodes.ts';
 
-// Bonding and unbonding go through the staking domain's own operations (addStake / unstake,
-// the functions behind /v1/staking), each one ledger transaction with its idempotency key.
+// Bonding and unbonding go through the staking domain's own operations (ctx.ops.bond / unbond:
+// addStake / unstake, the functions behind /v1/staking), each one ledger transaction with its
+// idempotency key.
 
 function amountOption(ctx: BotContext): number {
   const parsed = parseAmount(String(ctx.options.amount ?? '').trim(), ctx.config.TOKEN_DECIMALS);
@@ -38,13 +34,12 @@ export const stakeCommand: CommandSpec = {
     if (ctx.options.amount !== undefined) {
       const nodeId = nodeIdOption(ctx);
       const amount = amountOption(ctx);
-      const wallet = (await getUserAccount(ctx.db, account))!.wallet;
-      const node = await findNode(ctx.db, nodeId);
-      if (!node) throw new BotError('node_not_found', 'There is no node with that id.');
-      await addStake(ctx.db, ctx.config, { accountId: account, wallet, nodeId, amount, idempotencyKey: chatKey(ctx, 'stake'), as: node.owner === wallet ? 'operator' : 'delegator' }, ctx.nowMs);
+      const bonded = await ctx.ops.bond({ accountId: account, nodeId, amount, idempotencyKey: chatKey(ctx, 'stake') }, ctx.nowMs);
+      if (!bonded) throw new BotError('node_not_found', 'There is no node with that id.');
+      const { node } = bonded;
       return privateReply({ title: 'Staked', blocks: [`${formatAmount(amount, d)} tokens bonded on ${node.name}.`], tone: 'success' });
     }
-    const rows = await ctx.db.select().from(stakes).where(eq(stakes.accountId, account)).orderBy(desc(stakes.amount)).limit(25);
+    const rows = await ctx.ops.stakes(account, 25);
     return privateReply({
       title: 'Your stake',
       blocks: [rows.length ? rows.map((s) => `${formatAmount(s.amount, d)} on ${s.nodeId}`).join('\n') : 'You have no bonded stake.'],
@@ -61,7 +56,7 @@ export const unstakeCommand: CommandSpec = {
   async run(ctx) {
     const account = await ctx.requireLinked();
     const amount = amountOption(ctx);
-    const { unbonding } = await unstake(ctx.db, ctx.config, { accountId: account, nodeId: nodeIdOption(ctx), amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs, ctx.env);
+    const { unbonding } = await ctx.ops.unbond({ accountId: account, nodeId: nodeIdOption(ctx), amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs);
     return privateReply({
       title: 'Unbonding',
       blocks: [`${formatAmount(amount, ctx.config.TOKEN_DECIMALS)} tokens stop earning and voting now and are released at ${new Date(unbonding.releaseAt).toISOString()}.`],
@@ -76,13 +71,7 @@ export const rewardsCommand: CommandSpec = {
   personal: true,
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const rows = await ctx.db
-      .select({ epoch: rewardShares.epoch, amount: sql<number>`SUM(${rewardShares.amount})` })
-      .from(rewardShares)
-      .where(eq(rewardShares.accountId, account))
-      .groupBy(rewardShares.epoch)
-      .orderBy(desc(rewardShares.epoch))
-      .limit(10);
+    const rows = await ctx.ops.rewardsPerEpoch(account, 10);
     const d = ctx.config.TOKEN_DECIMALS;
     return privateReply({
       title: 'Your rewards',
