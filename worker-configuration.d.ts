@@ -8,6 +8,7 @@ interface __BaseEnv_Env {
 	RATE_LIMIT_ACCOUNT: RateLimit;
 	RATE_LIMIT_NODE: RateLimit;
 	RATE_LIMIT_JOB_EVENTS: RateLimit;
+	RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 	ENVIRONMENT: string;
 	TOKEN_DECIMALS: string;
 	HEARTBEAT_INTERVAL_S: string;
@@ -40,6 +41,7 @@ declare namespace Cloudflare {
 		RATE_LIMIT_ACCOUNT: RateLimit;
 		RATE_LIMIT_NODE: RateLimit;
 		RATE_LIMIT_JOB_EVENTS: RateLimit;
+		RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 		ENVIRONMENT: string;
 		TOKEN_DECIMALS: string;
 		HEARTBEAT_INTERVAL_S: string;
@@ -67,6 +69,7 @@ declare namespace Cloudflare {
 		RATE_LIMIT_ACCOUNT: RateLimit;
 		RATE_LIMIT_NODE: RateLimit;
 		RATE_LIMIT_JOB_EVENTS: RateLimit;
+		RATE_LIMIT_ENDPOINT_KEY: RateLimit;
 		ENVIRONMENT: string;
 		TOKEN_DECIMALS: string;
 		HEARTBEAT_INTERVAL_S: string;

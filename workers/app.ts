@@ -34,6 +34,7 @@ import { challengesApp } from './verification/challenges.app.ts';
 import { governanceApp } from './governance/governance.app.ts';
 import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
+import { gatewayApp } from './gateway/gateway.app.ts';
 import { botPorts } from '../bots/ports.ts';
 
 export const app = new Hono<AppEnv>()
@@ -71,6 +72,7 @@ export const app = new Hono<AppEnv>()
   .route('/discord', discordApp)
   .route('/telegram', telegramApp)
   .route('/link', linkApp)
+  .route('/e', gatewayApp) // endpoint URLs: any method and path pass through to a replica
   .route('/', explorerApp);
 
 app.notFound((c) => {

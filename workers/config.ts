@@ -72,6 +72,8 @@ const configSchema = z.object({
   ALERT_RETRY_MAX_MS: intFromString(1000, 3_600_000, 600_000),
   /** A GPU at or above this temperature (°C) raises `gpu_hot` once, until it cools 5 °C below. */
   ALERT_GPU_TEMP_C: intFromString(40, 120, 85),
+  /** Endpoint URL (workers/gateway/README.md): how long a request to an endpoint with no ready replica waits for one to start before 503. */
+  ENDPOINT_COLD_START_WAIT_S: intFromString(1, 300, 60),
 });
 
 export type Config = z.infer<typeof configSchema> & {

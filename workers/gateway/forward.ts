@@ -1,6 +1,7 @@
 import { errorBody } from '../errors.ts';
 import type { Env } from '../env.ts';
 import { TUNNEL_HEADERS, TUNNEL_TIMEOUTS } from '../tunnel/tunnel-http.ts';
+import { tunnelFor } from '../tunnel/tunnel-stub.ts';
 import type { CallerView, RankedReplica } from '../endpoints/route-request.ts';
 import { CLIENT_LOCATION_HEADER, mayRetryElsewhere } from './request-parts.ts';
 import type { ReplicaObservations } from './replica-observations.ts';
@@ -135,7 +136,7 @@ export function streamed(res: Response, done: () => void, waitUntil: (p: Promise
 type Attempt = { kind: 'response'; res: Response } | { kind: 'threw'; error: unknown } | { kind: 'guard' };
 
 async function attempt(env: Env, nodeId: string, request: Request): Promise<Attempt> {
-  const stub = env.NODE_TUNNEL.get(env.NODE_TUNNEL.idFromName(nodeId));
+  const stub = tunnelFor(env, nodeId);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const guard = new Promise<Attempt>((resolve) => (timer = setTimeout(() => resolve({ kind: 'guard' }), ATTEMPT_GUARD_MS)));
   const call = stub.fetch(request).then(

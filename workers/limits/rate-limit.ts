@@ -16,11 +16,13 @@ import { addressKey } from './client-address.ts';
 // - every other request is counted per client address here, before any route runs;
 // - endpoint URLs (/e/…, workers/gateway/) count per endpoint key (per endpoint and address on a
 //   public endpoint) in a budget of their own; a missing or wrong key counts per address;
+// - endpoint URLs (/e/…, workers/gateway/) count per endpoint key (per endpoint and address on a
+//   public endpoint) in a budget of their own; a missing or wrong key counts per address;
 // - Telegram's and Discord's webhooks are not counted per address: they come from a few of the
 //   platforms' addresses, carry secrets checked before anything is read or written, and a 429
 //   would drop real updates (Discord does not retry an interaction).
 
-export type Budget = 'address' | 'account' | 'node' | 'jobEvents';
+export type Budget = 'address' | 'account' | 'node' | 'jobEvents' | 'endpointKey';
 
 /** Each budget's binding and its period; the limit itself is the binding's (wrangler.toml). */
 export const BUDGETS: Record<Budget, { binding: keyof Env & `RATE_LIMIT_${string}`; periodS: number; limit: number }> = {
@@ -28,6 +30,7 @@ export const BUDGETS: Record<Budget, { binding: keyof Env & `RATE_LIMIT_${string
   account: { binding: 'RATE_LIMIT_ACCOUNT', periodS: 60, limit: 600 },
   node: { binding: 'RATE_LIMIT_NODE', periodS: 60, limit: 120 },
   jobEvents: { binding: 'RATE_LIMIT_JOB_EVENTS', periodS: 60, limit: 1200 },
+  endpointKey: { binding: 'RATE_LIMIT_ENDPOINT_KEY', periodS: 60, limit: 3000 },
 };
 
 const WHO: Record<Budget, string> = {
@@ -35,6 +38,7 @@ const WHO: Record<Budget, string> = {
   account: 'for this account',
   node: 'from this node',
   jobEvents: 'of job events from this node',
+  endpointKey: 'to this endpoint with this key (or, on a public endpoint, from this address)',
 };
 
 /** Webhooks authenticated by the platforms' secrets (see above). */
