@@ -16,8 +16,6 @@ import { addressKey } from './client-address.ts';
 // - every other request is counted per client address here, before any route runs;
 // - endpoint URLs (/e/…, workers/gateway/) count per endpoint key (per endpoint and address on a
 //   public endpoint) in a budget of their own; a missing or wrong key counts per address;
-// - endpoint URLs (/e/…, workers/gateway/) count per endpoint key (per endpoint and address on a
-//   public endpoint) in a budget of their own; a missing or wrong key counts per address;
 // - Telegram's and Discord's webhooks are not counted per address: they come from a few of the
 //   platforms' addresses, carry secrets checked before anything is read or written, and a 429
 //   would drop real updates (Discord does not retry an interaction).
