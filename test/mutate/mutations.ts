@@ -218,7 +218,7 @@ export const MUTATIONS: Mutation[] = [
   {
     name: 'unbonding-escapes-pending-slash',
     breaks: 'stake under a pending slash is not released',
-    file: 'workers/rewards/close-epoch.ts',
+    file: 'workers/rewards/close/release.ts',
     // The release reads without the pending-slash rows and writes with the same guard again. The
     // write-side guard alone (a slash committed between the two) has no test yet: the close's
     // test hook is synchronous and cannot commit a slash in between.
