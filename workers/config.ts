@@ -24,6 +24,17 @@ const configSchema = z.object({
   JOB_QUEUE_TIMEOUT_S: intFromString(10, 86_400, 600),
   JOB_MAX_ATTEMPTS: intFromString(1, 20, 3),
   JOB_OVERDUE_GRACE_S: intFromString(0, 3600, 60),
+  /** Endpoints (workers/endpoints/README.md): the hold covers this many seconds of the live replicas ahead. */
+  ENDPOINT_HOLD_AHEAD_S: intFromString(60, 86_400, 900),
+  /** Alert the renter when balance and hold together cover less than this many seconds. */
+  ENDPOINT_LOW_BALANCE_S: intFromString(60, 30 * 86_400, 3600),
+  /** Stop the replicas when the hold covers less than this many seconds and cannot be refilled. */
+  ENDPOINT_STOP_MARGIN_S: intFromString(10, 3600, 120),
+  /** A demand point whose nearest replica is estimated slower than this (RTT, ms) is poorly served. */
+  ENDPOINT_GOOD_RTT_MS: intFromString(1, 1000, 50),
+  /** A replica not ready this long after placement, or unhealthy/unreachable this long, is replaced. */
+  ENDPOINT_REPLICA_START_TIMEOUT_S: intFromString(10, 3600, 600),
+  ENDPOINT_REPLICA_UNHEALTHY_S: intFromString(10, 3600, 120),
   /** JSON of RoutingWeightsSchema; unset: DEFAULT_ROUTING_WEIGHTS. */
   ROUTING_WEIGHTS: z.string().optional(),
   /** Domain in Sign-In With Solana messages; unset: the host the request came to. */

@@ -6,6 +6,7 @@ import { closeEpochs } from './cron/close-epoch.ts';
 import { runGovernanceCron } from './cron/governance.ts';
 import { runSettlementCron } from './cron/settlement.ts';
 import { sweepJobs } from './cron/sweep-jobs.ts';
+import { tendEndpoints } from './cron/endpoints.ts';
 import { sweepShards } from './cron/sweep-shards.ts';
 import type { Env } from './env.ts';
 
@@ -24,6 +25,7 @@ export default {
     const steps: [string, () => Promise<unknown>][] = [
       ['liveness sweep', () => sweepShards(env, at)],
       ['job sweep', () => sweepJobs(env, at)],
+      ['endpoints', () => tendEndpoints(env, at)],
       ['epoch close', () => closeEpochs(env, at)],
       ['governance', () => runGovernanceCron(env, at, ctx, botPorts)],
       ['alerts', () => runAlertsCron(env, at, botPorts)],

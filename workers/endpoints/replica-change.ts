@@ -72,6 +72,7 @@ export function applyPatch(row: ReplicaRow, patch: ReplicaPatch, nowMs: number):
     next.state = 'stopped';
   }
   if (patch.requestsSeen !== undefined) next.requestsSeen = patch.requestsSeen;
+  if (next.state !== row.state) next.stateSince = nowMs;
   return next;
 }
 
@@ -128,6 +129,8 @@ export async function changeReplica(
       next.billedFee = row.billedFee + Number(bill.fee);
     }
     const statements = [updateStatement(ctx, row, next), assertChanged(ctx.db.$client, 'replica_moved')];
+    // A stopped replica gives its node's GPUs back in the same batch (they were committed like a job's).
+    if (row.stoppedAt === null && next.stoppedAt !== null) statements.push(ctx.db.$client.prepare('DELETE FROM gpu_commitments WHERE job_id = ?1').bind(row.id));
     try {
       if (bill && bill.amount > 0n) {
         if (!loaded.owner) throw new Error(`replica ${row.id}: node ${row.nodeId} is not registered`);
@@ -174,6 +177,7 @@ function updateStatement(ctx: EndpointsContext, row: ReplicaRow, next: ReplicaRo
     .set({
       state: next.state,
       reason: next.reason,
+      stateSince: next.stateSince,
       readySince: next.readySince,
       readyMs: next.readyMs,
       receiptReadyMs: next.receiptReadyMs,

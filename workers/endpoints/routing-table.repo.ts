@@ -1,4 +1,4 @@
-import { parseProbes } from '../jobs/quote.repo.ts';
+import { parseProbes } from '../routing/quote-rank.ts';
 import type { ProbeSample } from '../routing/rtt-model.ts';
 import type { EndpointStatus, ReplicaRowState } from '../../db/schema.ts';
 
