@@ -2,7 +2,7 @@ import { linkedAccountOf } from '../../workers/accounts/links.ts';
 import { AppError } from '../../workers/errors.ts';
 import { ACTIONS, COMMANDS } from './commands/index.ts';
 import { BotError, type ActionResult, type BotContext, type BotDeps, type BotUser, type CommandSpec, type OptionValue, type Platform } from './command.ts';
-import { errorReply, parseAction, type Choice, type Reply } from './reply.ts';
+import { errorReply, parseAction, type Choice, type Reply, type ReplyButton } from './reply.ts';
 
 // Runs commands, button actions and autocomplete for any platform, with one error boundary:
 // a domain refusal (AppError) or a BotError becomes an ephemeral error reply with its message;
@@ -32,11 +32,14 @@ export function makeContext(deps: BotDeps, inv: Invocation): BotContext {
     linkedAccount,
     async requireLinked() {
       const account = await linkedAccount();
-      if (!account) throw new BotError('not_linked', 'Link your wallet first: run /link and sign in with the wallet you stake and pay with.');
+      if (!account) throw new BotError('not_linked', 'Link your wallet first: press Link my wallet (or send /link) and sign in with the wallet you stake and pay with.');
       return account;
     },
   };
 }
+
+/** The `link:new` action: the same as sending /link (bots/core/commands/account.ts). */
+export const LINK_BUTTON: ReplyButton = { kind: 'action', label: 'Link my wallet', action: 'link:new', style: 'primary' };
 
 /** `['proposal', 'create']` → the leaf spec, or undefined. */
 export function findCommand(path: readonly string[]): CommandSpec | undefined {
@@ -60,14 +63,14 @@ export async function runCommand(path: readonly string[], ctx: BotContext): Prom
   const spec = findCommand(path);
   if (!spec?.run) return errorReply(`There is no command /${path.join(' ')}.`);
   if (isAdminCommand(path) && !ctx.isAdmin) return errorReply('Only gridplane admins can run this command.', 'Not allowed');
-  return guard(() => spec.run!(ctx), (message) => errorReply(message));
+  return guard(() => spec.run!(ctx), (message, buttons) => ({ ...errorReply(message), ...(buttons ? { buttons } : {}) }));
 }
 
 export async function runAction(id: string, ctx: BotContext): Promise<ActionResult> {
   const { name, args } = parseAction(id);
   const spec = ACTIONS.find((a) => a.name === name);
   if (!spec) return { reply: errorReply('This button is no longer supported.') };
-  return guard(() => spec.run(ctx, args), (message) => ({ reply: errorReply(message) }));
+  return guard(() => spec.run(ctx, args), (message, buttons) => ({ reply: { ...errorReply(message), ...(buttons ? { buttons } : {}) } }));
 }
 
 export function actionSpec(id: string) {
@@ -86,10 +89,12 @@ export async function autocomplete(path: readonly string[], option: string, type
   }
 }
 
-async function guard<T>(work: () => Promise<T>, onError: (message: string) => T): Promise<T> {
+async function guard<T>(work: () => Promise<T>, onError: (message: string, buttons?: Reply['buttons']) => T): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    // "Link first" carries the button that starts the link, so nobody has to know the command.
+    if (error instanceof BotError && error.code === 'not_linked') return onError(error.message, [LINK_BUTTON]);
     if (error instanceof BotError || error instanceof AppError) return onError(error.message);
     console.error('bot command failed', error);
     return onError('Something went wrong on our side; nothing was changed. Try again in a moment.');

@@ -6,6 +6,7 @@ import { startComposer } from './composers/start.composer.ts';
 import { rentComposer } from './composers/rent.composer.ts';
 import { coreComposer, isPersonalCommand } from './composers/core.composer.ts';
 import { governanceComposer } from './composers/governance.composer.ts';
+import { fallbackComposer } from './composers/fallback.composer.ts';
 import { telegramSettings } from './telegram-settings.ts';
 
 /**
@@ -21,7 +22,8 @@ export function createBot(token: string, deps: TelegramDeps, extra: Composer<Tel
     return next();
   });
   bot.use(privateOnlyGuard);
-  bot.use(startComposer, rentComposer, alertsComposer, governanceComposer, coreComposer, ...extra);
+  // The fallback last: it answers only what nothing else did.
+  bot.use(startComposer, rentComposer, alertsComposer, governanceComposer, coreComposer, ...extra, fallbackComposer);
   bot.catch(async (err) => {
     console.error('telegram update failed', err.error);
     try {

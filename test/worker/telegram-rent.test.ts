@@ -106,17 +106,19 @@ describe('/rent in Telegram', () => {
     expect(await balanceOf(accountId)).toBe(47_500_000);
   });
 
-  it('can be cancelled, and needs a linked wallet to quote', async () => {
+  it('can be cancelled, and asks for a linked wallet before the first tap', async () => {
     await nodeAt(50.1, 8.7, 'DE');
     const chatId = 77_000_000 + Math.floor(Math.random() * 1e6);
+    // Unlinked: the answer is the link, with its button, not four taps and then a dead end.
     await postUpdate(messageUpdate('/rent', { chatId }));
     let screen = await lastScreen(chatId);
-    screen = await tap(chatId, screen, '✖ Cancel');
-    expect(String(screen.body.text)).toBe('Rental cancelled; nothing was held.');
-
-    await postUpdate(messageUpdate('/rent', { chatId }));
-    screen = await lastScreen(chatId);
-    for (const label of ['RTX 4090', '1', '1 h', 'Europe (central)']) screen = await tap(chatId, screen, label);
     expect(String(screen.body.text)).toMatch(/Link your wallet first/);
+    expect(keyboardOf(screen).map((b) => b.text)).toEqual(['Link my wallet']);
+
+    const linked = await linkTelegram(await newFundedAccount(0));
+    await postUpdate(messageUpdate('/rent', { chatId: linked }));
+    screen = await lastScreen(linked);
+    screen = await tap(linked, screen, '✖ Cancel');
+    expect(String(screen.body.text)).toBe('Rental cancelled; nothing was held.');
   });
 });

@@ -1,5 +1,6 @@
 import { cancelLink, confirmLink, createLinkToken, pendingLink } from '../../../workers/accounts/links.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
+import { untilTime } from '../../../workers/lib/human-time.ts';
 import { getBalance } from '../../../workers/ledger/ledger.repo.ts';
 import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
 import { action, privateReply } from '../reply.ts';
@@ -20,7 +21,7 @@ export const linkCommand: CommandSpec = {
       title: 'Link your wallet',
       blocks: [
         'Open the link and sign in with your Solana wallet, then come back and press Confirm link: this chat account is linked to the wallet only when you confirm it here, so you can rent, stake and vote from here.',
-        already ? 'You are already linked; confirming another wallet moves the link to it.' : `The link works once and expires at ${new Date(expiresAt).toISOString()}.`,
+        already ? 'You are already linked; confirming another wallet moves the link to it.' : `The link works once, ${untilTime(expiresAt, ctx.nowMs)}.`,
       ],
       buttons: [
         { kind: 'link', label: 'Sign in with Solana', url },
@@ -30,11 +31,13 @@ export const linkCommand: CommandSpec = {
   },
 };
 
-/** `link:check|ok|no:<ref>`: show the wallet that signed, then link it or drop it. Only the token's own chat user matches. */
+/** `link:new`, `link:check|ok|no:<ref>`: start a link, show the wallet that signed, then link it or drop it. Only the token's own chat user matches. */
 export const linkAction: ActionSpec = {
   name: 'link',
   personal: true,
   async run(ctx, [verb = '', ref = '']) {
+    // `link:new`: the "Link my wallet" button under every "link first" answer starts a link here.
+    if (verb === 'new') return { reply: await linkCommand.run!(ctx) };
     const pending = await pendingLink(ctx.db, ctx.platform, ctx.user.id, ref, ctx.nowMs);
     if (pending.state === 'unknown') throw new BotError('invalid_action', 'This button is not for you, or its link no longer exists. Run /link for a new one.');
     if (pending.state === 'confirmed') return { reply: privateReply({ title: 'Already linked', blocks: [`This chat account is linked to wallet ${pending.wallet}.`], tone: 'success' }) };

@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import { jobs } from '../../../db/schema.ts';
 import { jobRequestSchema } from '../../../workers/jobs/job-input.schema.ts';
 import { runQuote, submitJob } from '../../../workers/jobs/jobs.service.ts';
+import { getJobByIdempotencyKey } from '../../../workers/jobs/jobs.repo.ts';
 import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
 import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
@@ -84,7 +85,8 @@ export const rentCommand: CommandSpec = {
           style: 'success',
           action: action('rent', String(GPU_CATALOG.indexOf(model)), String(count), String(Math.round(hours * 3600)), region, best.pricePerGpuHour.toString(), ctx.eventId),
         },
-        { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel') },
+        // The quote's nonce too: a Cancel pressed after its Confirm must find the job it placed.
+        { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel', ctx.eventId) },
       ],
     });
   },
@@ -93,12 +95,30 @@ export const rentCommand: CommandSpec = {
 /** What a chat rental runs: the GPUs are held for the rented time; the renter attaches to the node. */
 export const CHAT_RENT_IMAGE = 'nvidia/cuda:12.4.1-base-ubuntu22.04';
 
+/** One key per quote (its nonce) and chat user: the Confirm places with it, a late Cancel looks it up. */
+const chatRentKey = (account: string, ctx: { platform: string; user: { id: string } }, nonce: string) => `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`;
+
 export const rentAction: ActionSpec = {
   name: 'rent',
   personal: true,
   slow: true,
   async run(ctx, [first, countText, secondsText, regionText, capText, nonce]) {
-    if (first === 'cancel') return { reply: privateReply({ blocks: ['Cancelled; nothing was held.'] }) };
+    if (first === 'cancel') {
+      // A finished flow's button stops acting: when this quote was confirmed, escrow is held and
+      // the job exists, so "nothing was held" would be false. Say what is there and how to stop it.
+      const account = countText ? await ctx.linkedAccount() : null;
+      const placed = account ? await getJobByIdempotencyKey(ctx.db, chatRentKey(account, ctx, countText!)) : undefined;
+      if (placed) {
+        return {
+          reply: privateReply({
+            title: 'Already rented',
+            blocks: [`This quote was confirmed: job ${placed.id} is ${placed.status}, with ${formatAmount(placed.escrowAmount, ctx.config.TOKEN_DECIMALS)} tokens held in escrow. /cancel ${placed.id} stops it (you pay only for the time it ran).`],
+            tone: 'warning',
+          }),
+        };
+      }
+      return { reply: privateReply({ blocks: ['Cancelled; nothing was held.'] }) };
+    }
     const account = await ctx.requireLinked();
     const model = GPU_CATALOG[Number(first)];
     const count = Number(countText);
@@ -127,7 +147,7 @@ export const rentAction: ActionSpec = {
         request,
         client: request.client!,
         maxPrice: maxPriceOf(request.maxPricePerGpuHour, d),
-        idempotencyKey: `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`,
+        idempotencyKey: chatRentKey(account, ctx, nonce),
       },
       ctx.nowMs,
     );

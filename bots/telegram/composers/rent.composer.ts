@@ -1,7 +1,8 @@
 import { Composer } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
 import { REGIONS } from '../../core/commands/rent.ts';
-import { runCommand } from '../../core/dispatch.ts';
+import { LINK_BUTTON, runCommand } from '../../core/dispatch.ts';
+import { errorReply } from '../../core/reply.ts';
 import { callbackData, splitCallback } from '../callback-data.ts';
 import { chatIdOf, userIdOf, type TelegramContext } from '../context.ts';
 import { coreContext } from '../core-context.ts';
@@ -20,6 +21,13 @@ export const rentComposer = new Composer<TelegramContext>();
 
 rentComposer.command('rent', async (ctx) => {
   const db = ctx.deps.env.DB;
+  // The link first, before the first tap: renting needs a linked wallet, and finding out after
+  // four choices is a dead end. The answer carries the button that starts the link.
+  if (!(await coreContext(ctx).linkedAccount())) {
+    const message = renderReply({ ...errorReply('Link your wallet first: renting pays from your gridplane balance. Press Link my wallet, sign in with your wallet, then send /rent again.', 'Link your wallet to rent'), buttons: [LINK_BUTTON] });
+    await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
+    return;
+  }
   const state: RentState = { gpuOptions: gpuOptions(await onlineGpuModels(db)) };
   const flow = await createRentFlow(db, chatIdOf(ctx), userIdOf(ctx), state, Date.now());
   const view = stepView('gpu', state, REGIONS);
