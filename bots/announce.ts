@@ -1,5 +1,4 @@
-import type { AnnounceProposal, GovernanceDeps, ProposalAnnouncement } from '../workers/governance/governance-deps.ts';
-import type { BotDeps } from './core/command.ts';
+import type { AnnounceProposal, ProposalAnnouncement } from '../workers/governance/governance-deps.ts';
 import { announceOnDiscord } from './discord/announce.ts';
 import { announceOnTelegram } from './telegram/announce.ts';
 
@@ -14,8 +13,3 @@ export const announceProposal: AnnounceProposal = async (deps, announcement) => 
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason), 'governance announcements failed');
 };
-
-/** Governance's dependencies for a command run from chat: the bot's own, with the chats' announcer. */
-export function governanceDeps(ctx: BotDeps): GovernanceDeps {
-  return { db: ctx.db, config: ctx.config, env: ctx.env, defer: (promise) => ctx.defer(promise), announce: announceProposal };
-}

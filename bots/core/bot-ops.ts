@@ -4,12 +4,16 @@ import { chatAlertSettings, chatPrefs, followNodes, setChatPrefs, unfollowNodes 
 import type { Db } from '../../workers/app-env.ts';
 import type { Config } from '../../workers/config.ts';
 import type { Env } from '../../workers/env.ts';
+import { governanceStep } from '../../workers/cron/governance.ts';
+import type { GovernanceDeps } from '../../workers/governance/governance-deps.ts';
+import { createProposal, findOpenProposals, listProposalViews, showProposal, voteOnProposal } from '../../workers/governance/governance.ops.ts';
 import { accountJobs, jobLogTail, jobOfAccount, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
 import { availableGpuModels, listNodesWithGpus, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
 import { missingSettlementNames, requireSettlement } from '../../workers/settlement/settlement-env.ts';
+import { announceProposal } from '../announce.ts';
 import { accountRewardsPerEpoch, accountStakes, bondOnNode, unbondFromNode, type BondRequest } from '../../workers/staking/account-staking.service.ts';
 
 // The bots' one door into the domain. Commands see only these operations (BotContext.ops), never
@@ -29,9 +33,13 @@ type LinkPlatform = Parameters<typeof linkedAccountOf>[1];
 type QuoteQuery = Parameters<typeof runQuote>[1];
 type ListFilter = Parameters<typeof listNodesWithGpus>[1];
 type OwnedFilter = Parameters<typeof ownedNodes>[2];
+type ProposalList = Parameters<typeof listProposalViews>[1];
+type Vote = Parameters<typeof voteOnProposal>[1];
 
 export function botOps(d: DomainDeps) {
   const jobs = { db: d.db, env: d.env, config: d.config };
+  // Governance announces what chat changes (a proposal opened, a vote) through the chats' announcer.
+  const governance: GovernanceDeps = { ...jobs, defer: d.defer, announce: announceProposal };
   return {
     // accounts and chat links (workers/accounts/links.ts, GET /v1/accounts/me/balance)
     linkedAccount: (platform: LinkPlatform, userId: string) => linkedAccountOf(d.db, platform, userId),
@@ -67,6 +75,14 @@ export function botOps(d: DomainDeps) {
     unbond: (req: BondRequest, nowMs: number) => unbondFromNode(d.db, d.config, d.env, req, nowMs),
     stakes: (accountId: string, limit: number) => accountStakes(d.db, accountId, limit),
     rewardsPerEpoch: (accountId: string, limit: number) => accountRewardsPerEpoch(d.db, accountId, limit),
+
+    // governance (/v1/governance/proposals…; the cron's tick)
+    createProposal: (proposer: string, raw: unknown, nowMs: number, idempotencyKey: string) => createProposal(governance, proposer, raw, nowMs, idempotencyKey),
+    listProposals: (options: ProposalList, nowMs: number) => listProposalViews(governance, options, nowMs),
+    showProposal: (ref: string, nowMs: number) => showProposal(governance, ref, nowMs),
+    findOpenProposals: (typed: string, nowMs: number) => findOpenProposals(governance, typed, nowMs),
+    vote: (vote: Vote, nowMs: number) => voteOnProposal(governance, vote, nowMs),
+    governanceTick: (nowMs: number) => governanceStep(governance, nowMs),
 
     // operator alerts (Telegram's /alerts)
     alerts: {

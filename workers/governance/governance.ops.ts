@@ -3,7 +3,7 @@ import type { GovernanceDeps } from './governance-deps.ts';
 import { getParams } from './params.repo.ts';
 import { toNewProposal } from './proposal-input.ts';
 import { proposalView, type ProposalView } from './proposal-view.ts';
-import { castVote, listProposals, openProposal, requireProposal, tallyProposal, type ListOptions } from './proposals.repo.ts';
+import { castVote, listProposals, openProposal, requireProposal, searchOpenProposals, tallyProposal, type ListOptions } from './proposals.repo.ts';
 
 // Governance operations as the HTTP routes and the chat bots call them: one function per thing a
 // person does, so both entry points validate, act and announce identically.
@@ -34,6 +34,11 @@ export async function listProposalViews(deps: Pick<GovernanceDeps, 'db' | 'confi
   const page = rows.slice(0, options.limit);
   const views = await Promise.all(page.map(async (r) => proposalView(r, await tallyProposal(deps.db, r.id), deps.config.TOKEN_DECIMALS, nowMs)));
   return { proposals: views, nextBefore: rows.length > options.limit ? page.at(-1)!.number : null };
+}
+
+/** Open proposals whose title or number starts as typed (the chat's proposal suggestions). */
+export function findOpenProposals(deps: Pick<GovernanceDeps, 'db'>, typed: string, nowMs: number) {
+  return searchOpenProposals(deps.db, typed, nowMs);
 }
 
 export interface VoteResult {

@@ -1,9 +1,12 @@
 import * as z from 'zod';
-import { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES } from '../../db/schema/governance.ts';
+import { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES, type VoteChoice } from '../../db/schema/governance.ts';
 
 // What people send to governance: a new proposal (HTTP body or chat command options), a vote,
 // and the list and proposal-reference inputs of governance.app.ts. Pure: the OpenAPI catalogue
 // and the typed client import them too; proposal-input.ts turns a proposal into the repo's row.
+
+/** The vocabulary, for callers that offer it as menus (the chat bots) without reading the schema. */
+export { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES, type VoteChoice };
 
 export const createProposalSchema = z.strictObject({
   kind: z.enum(PROPOSAL_KINDS),

@@ -1,5 +1,3 @@
-import { governanceStep } from '../../../workers/cron/governance.ts';
-import { governanceDeps } from '../../announce.ts';
 import type { CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 
@@ -14,7 +12,7 @@ export const adminCommand: CommandSpec = {
       slow: true,
       personal: true,
       async run(ctx) {
-        const events = await governanceStep(governanceDeps(ctx), ctx.nowMs);
+        const events = await ctx.ops.governanceTick(ctx.nowMs);
         return privateReply({
           title: 'Governance tick',
           blocks: [events.length ? events.map((e) => `${e.kind}: ${e.proposalId}${'status' in e ? ` → ${e.status}` : ''}`).join('\n') : 'Nothing was due.'],

@@ -1,9 +1,6 @@
-import { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES, type VoteChoice } from '../../../db/schema/governance.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
-import { createProposal, listProposalViews, showProposal, voteOnProposal } from '../../../workers/governance/governance.ops.ts';
 import { PARAM_DEFS, PARAM_NAMES } from '../../../workers/governance/param-defs.ts';
-import { searchOpenProposals } from '../../../workers/governance/proposals.repo.ts';
-import { governanceDeps } from '../../announce.ts';
+import { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES, type VoteChoice } from '../../../workers/governance/proposal-input.schema.ts';
 import { BotError, type ActionSpec, type BotContext, type CommandSpec, type OptionSpec } from '../command.ts';
 import { privateReply, reply, type Choice } from '../reply.ts';
 import { proposalLine, proposalReply } from '../views/proposal.ts';
@@ -14,7 +11,7 @@ const str = (ctx: BotContext, name: string) => {
 };
 
 async function openProposalChoices(ctx: BotContext, typed: string): Promise<Choice[]> {
-  const rows = await searchOpenProposals(ctx.db, typed.trim(), ctx.nowMs);
+  const rows = await ctx.ops.findOpenProposals(typed.trim(), ctx.nowMs);
   return rows.map((p) => ({ name: `#${p.number} ${p.title}`.slice(0, 100), value: String(p.number) }));
 }
 
@@ -57,7 +54,7 @@ const create: CommandSpec = {
     const amount = str(ctx, 'amount');
     const param = str(ctx, 'param');
     const value = str(ctx, 'value');
-    const view = await createProposal(governanceDeps(ctx), account, {
+    const view = await ctx.ops.createProposal(account, {
       kind: str(ctx, 'kind'),
       title: str(ctx, 'title'),
       description: str(ctx, 'description') ?? '',
@@ -78,7 +75,7 @@ const list: CommandSpec = {
   options: [{ name: 'status', description: 'Only proposals in this state', type: 'string', choices: PROPOSAL_STATUSES.map((s) => ({ name: s, value: s })) }],
   async run(ctx) {
     const status = str(ctx, 'status') as (typeof PROPOSAL_STATUSES)[number] | undefined;
-    const { proposals } = await listProposalViews(ctx, { status, limit: 10 }, ctx.nowMs);
+    const { proposals } = await ctx.ops.listProposals({ status, limit: 10 }, ctx.nowMs);
     return reply({
       title: status ? `Proposals (${status})` : 'Recent proposals',
       blocks: [proposals.length === 0 ? 'No proposals yet.' : proposals.map(proposalLine).join('\n')],
@@ -91,7 +88,7 @@ const show: CommandSpec = {
   description: 'A proposal with its tally',
   options: [proposalOption('Proposal number')],
   async run(ctx) {
-    return proposalReply(await showProposal(ctx, proposalRef(ctx), ctx.nowMs));
+    return proposalReply(await ctx.ops.showProposal(proposalRef(ctx), ctx.nowMs));
   },
 };
 
@@ -103,7 +100,7 @@ export const proposalCommand: CommandSpec = {
 
 async function vote(ctx: BotContext, ref: string, choice: VoteChoice) {
   const account = await ctx.requireLinked();
-  const result = await voteOnProposal(governanceDeps(ctx), { proposalRef: ref, accountId: account, choice, via: ctx.platform }, ctx.nowMs);
+  const result = await ctx.ops.vote({ proposalRef: ref, accountId: account, choice, via: ctx.platform }, ctx.nowMs);
   const power = formatAmount(result.power, ctx.config.TOKEN_DECIMALS);
   return privateReply({
     title: result.replaced ? 'Vote changed' : 'Vote recorded',
