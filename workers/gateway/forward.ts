@@ -139,14 +139,14 @@ async function attempt(env: Env, nodeId: string, request: Request): Promise<Atte
   const stub = tunnelFor(env, nodeId);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const guard = new Promise<Attempt>((resolve) => (timer = setTimeout(() => resolve({ kind: 'guard' }), ATTEMPT_GUARD_MS)));
-  const call = stub.fetch(request).then(
-    (res): Attempt => ({ kind: 'response', res }),
+  const call: Promise<Attempt> = (stub.fetch(request) as Promise<Response>).then(
+    (res: Response): Attempt => ({ kind: 'response', res }),
     (error: unknown): Attempt => ({ kind: 'threw', error }),
   );
   const first = await Promise.race([call, guard]);
   clearTimeout(timer);
   // An answer that comes after the guard fired is dropped: cancel its body so the tunnel resets the stream.
-  if (first.kind === 'guard') void call.then((late) => (late.kind === 'response' ? late.res.body?.cancel() : undefined));
+  if (first.kind === 'guard') void call.then((late: Attempt) => (late.kind === 'response' ? late.res.body?.cancel() : undefined));
   return first;
 }
 
@@ -163,7 +163,7 @@ export async function forward(
     const { replica, rttMs } = ranked[i]!;
     // A streamed body was handed to the first replica; it cannot be sent again.
     if (i > 0 && req.body.kind === 'stream') break;
-    const body = req.body.kind === 'none' ? null : req.body.kind === 'bytes' ? req.body.bytes : req.body.stream;
+    const body: BodyInit | null = req.body.kind === 'none' ? null : req.body.kind === 'bytes' ? (req.body.bytes as Uint8Array<ArrayBuffer>) : (req.body.stream as ReadableStream<Uint8Array<ArrayBuffer>>);
     const sentAt = Date.now();
     seen.started(replica.replicaId);
     const result = await attempt(env, replica.nodeId, tunnelRequest(req, replica.replicaId, body));
