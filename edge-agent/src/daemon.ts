@@ -17,7 +17,11 @@ import { DEFAULT_VERIFY_IMAGE } from './verification/docker-solver.ts';
 import { createImagePuller } from './verification/image-pull.ts';
 import { sleep as realSleep, type Sleep } from './sleep.ts';
 import { AGENT_VERSION } from './version.ts';
+import { ReplicaManager } from './endpoints/replica-manager.ts';
+import type { ReplicaTiming } from './endpoints/replica-timing.ts';
+import { runTunnel, type Tunnel } from './endpoints/tunnel-client.ts';
 import { createDockerRuntime } from './jobs/docker-runtime.ts';
+import { GpuPool } from './jobs/gpu-pool.ts';
 import { JobRunner, type HostGpu } from './jobs/job-runner.ts';
 import { runJobStream } from './jobs/job-stream.ts';
 import { createProcessRuntime } from './jobs/process-runtime.ts';
@@ -52,6 +56,10 @@ export interface DaemonOptions {
   dockerPath?: string;
   /** Keep the WebSocket job stream closed (jobs then come with heartbeat answers only). */
   noJobStream?: boolean;
+  /** Keep the endpoints tunnel closed: no replicas run on this node. */
+  noTunnel?: boolean;
+  /** Endpoint replicas' start timeout, health intervals, restarts and receipt interval (tests). */
+  replicaTiming?: Partial<ReplicaTiming>;
 }
 
 export interface DaemonSummary {
@@ -95,18 +103,26 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
   const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now, prepare: verifyImage?.ensure, gpuSolver: dockerSolver({ dockerPath: options.dockerPath, image: options.verifyImage }) });
 
   // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
+  // Endpoint replicas run on the same runtime and take their GPUs from the same pool.
   const jobGpus = hostGpus(snapshot.inventory);
+  const gpuPool = new GpuPool(jobGpus);
   const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length, dockerPath: options.dockerPath }));
   if (runtime.simulated) log.warn('simulated_runtime', 'SIMULATED job runtime: jobs run as local processes, without containers or GPUs');
   const runner = new JobRunner({
     runtime,
     report: (jobId, event) => client.jobEvent(identity.nodeId, jobId, event, jobSignal(signal)),
-    gpus: jobGpus,
+    gpus: gpuPool,
     log,
     signal,
     now,
   });
   let stream: Promise<boolean> | null = null;
+  let tunnel: Tunnel | null = null;
+  const replicas = new ReplicaManager({ runtime, gpus: gpuPool, identity, send: (m) => tunnel?.send(m), log, now, timing: options.replicaTiming });
+  // The tunnel outlives `signal` until the replicas are stopped, so their last states and
+  // receipts still reach the control plane.
+  const tunnelStop = new AbortController();
+  let fatal: unknown = null;
 
   // 3 and 4. Register, then heartbeat; back off while the control plane is away.
   let registered = false;
@@ -163,12 +179,29 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
           onStop: (jobId, reason) => runner.stop(jobId, reason),
         });
       }
+      // The endpoints tunnel, from a control plane that talks to agents over WebSockets (one that
+      // names the job stream); an older one has no tunnel route to retry against.
+      if (answer.stream && !options.noTunnel) {
+        tunnel ??= runTunnel({
+          identity,
+          controlPlaneUrl: config.controlPlaneUrl,
+          log,
+          signal: tunnelStop.signal,
+          onControl: (message) => {
+            if (message.type === 'replicas') replicas.apply(message.replicas);
+          },
+          portOf: (replicaId) => replicas.portOf(replicaId),
+        });
+      }
       for (const job of answer.jobs) runner.offer(job);
       for (const jobId of answer.stopJobs) runner.stop(jobId, 'the control plane does not assign it to this node');
       await sleep(intervalMs, signal);
     } catch (err) {
       if (signal.aborted) break;
-      if (!(err instanceof ControlPlaneError)) throw err;
+      if (!(err instanceof ControlPlaneError)) {
+        fatal = err;
+        break;
+      }
       if (stage === 'heartbeat' && err.status === 404 && err.serverCode === 'node_not_found') {
         registered = false;
         reRegistrations++;
@@ -177,7 +210,10 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
         if (reRegistrations === 1) continue;
       } else if (err.failure === 'rejected') {
         log.error(`${stage}_rejected`, `${stage} rejected: ${err.message}`);
-        if (stage === 'register' && !isRetryableRejection(err)) throw err;
+        if (stage === 'register' && !isRetryableRejection(err)) {
+          fatal = err;
+          break;
+        }
       }
       const delay = backoffDelayMs(failures, { baseMs: intervalMs, capMs }, random);
       failures++;
@@ -186,8 +222,12 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       await sleep(delay, signal);
     }
   }
-  await runner.shutdown();
-  if (stream) await Promise.race([stream, realSleep(2_000)]);
+  // Jobs and replicas stop on any way out, a fatal error included: the process runtime's process
+  // groups would outlive the agent.
+  await Promise.all([runner.shutdown(), replicas.shutdown()]);
+  tunnelStop.abort();
+  if (fatal !== null) throw fatal;
+  await Promise.race([Promise.all([stream, tunnel?.done]), realSleep(2_000)]);
   log.info('stopped', 'stopped', { heartbeats: summary.heartbeats });
   return summary;
 }

@@ -3,6 +3,7 @@
 import { createHash, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface RecordedRequest {
   method: string;
@@ -29,6 +30,8 @@ export interface FakeControlPlaneOptions {
   /** Decide the answer to the n-th heartbeat (1-based); undefined means the normal 200. */
   onHeartbeat?: (n: number, req: RecordedRequest) => Reply | undefined;
   onRegister?: (n: number, req: RecordedRequest) => Reply | undefined;
+  /** WebSocket upgrades (the job stream, the tunnel) go to the test's own `ws` server; refused without. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 const SIGNED_HEADERS = ['x-gridplane-node', 'x-gridplane-timestamp', 'x-gridplane-nonce', 'x-gridplane-signature'];
@@ -89,12 +92,22 @@ export class FakeControlPlane {
     this.#server = this.#create();
   }
 
+  /** Whether an upgrade request (a signed GET without a body) carries this node's valid signature. */
+  upgradeSigned(req: IncomingMessage): boolean {
+    return this.#verify(req, 'GET', req.url ?? '/', Buffer.alloc(0)) === true;
+  }
+
   #create(): Server {
-    return createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.#handle(req, Buffer.concat(chunks), res));
     });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.options.onUpgrade) this.options.onUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+    return server;
   }
 
   #handle(req: IncomingMessage, rawBody: Buffer, res: ServerResponse): void {
