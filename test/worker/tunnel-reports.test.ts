@@ -1,0 +1,50 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
+import { endpointCreateSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
+import { createEndpoint } from '../../workers/endpoints/endpoints.service.ts';
+import { wakeEndpoint } from '../../workers/endpoints/wake.ts';
+import { tunnelFor } from '../../workers/tunnel/tunnel-stub.ts';
+import { newRenter, nodeAt } from './helpers/jobs.ts';
+import { connectTunnel } from './helpers/tunnel.ts';
+
+// The agent's replica reports travel over the tunnel to the control plane's record
+// (workers/endpoints/replica-reports.ts), against real D1: a placed replica's node hears its
+// desired set when it connects, its state reports change the replica's row, a report for a
+// replica the node does not run changes nothing, and a closed tunnel makes its replicas unreachable.
+
+async function replicaState(id: string): Promise<string> {
+  return (await env.DB.prepare('SELECT state FROM endpoint_replicas WHERE id = ?1').bind(id).first<{ state: string }>())!.state;
+}
+
+async function placedReplica(lat: number, lon: number, country: string) {
+  const node = await nodeAt(lat, lon, country, { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
+  const renter = await newRenter('100.000000');
+  const request = endpointCreateSchema.parse({ name: 'llm', image: 'python:3.12-slim', port: 8000, gpu: { model: 'RTX 4090', count: 1 }, maxPricePerGpuHour: '2.0', replicas: { min: 0, max: 1 } });
+  const { endpoint } = await createEndpoint(endpointsContext(env), { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null }, Date.now());
+  const woke = await wakeEndpoint(env, endpoint.id, Date.now());
+  const replicaId = woke.placed[0]!;
+  expect(woke.placed).toHaveLength(1);
+  return { node, replicaId };
+}
+
+describe('replica reports over the tunnel', () => {
+  it('records state reports for the node’s replicas, ignores others, and marks them unreachable when the tunnel closes', async () => {
+    const { node, replicaId } = await placedReplica(-33.87, 151.21, 'AU');
+    const other = await placedReplica(-37.81, 144.96, 'AU');
+    expect(other.node.nodeId).not.toBe(node.nodeId);
+    const peer = await connectTunnel(node);
+    const desired = JSON.parse(await peer.until(() => peer.texts.find((t) => t.includes(replicaId)), 'the desired set'));
+    expect(desired.replicas.map((r: { replicaId: string }) => r.replicaId)).toEqual([replicaId]);
+
+    // A report for another node's replica first: it must change nothing, while ours goes through.
+    peer.ws.send(JSON.stringify({ type: 'replica_state', replicaId: other.replicaId, state: 'ready', at: 1 }));
+    peer.ws.send(JSON.stringify({ type: 'replica_state', replicaId, state: 'ready', at: 2 }));
+    await expect.poll(() => replicaState(replicaId)).toBe('ready');
+    expect(await replicaState(other.replicaId)).toBe('placed');
+
+    peer.ws.close(1001, 'agent stopping');
+    await expect.poll(() => replicaState(replicaId)).toBe('unreachable');
+    expect((await tunnelFor(env, node.nodeId).load()).connected).toBe(false);
+  });
+});
