@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { routeRank } from '../../workers/jobs/route-rank.ts';
+import { routeRank } from '../../workers/routing/route-rank.ts';
 import { json, jobBody, newRenter, readyNode } from './helpers/jobs.ts';
 import { authed, sql } from './helpers/staking.ts';
 

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { geoCell } from '../routing/geo.ts';
 import { buildProbeIndex } from '../routing/rtt-model.ts';
-import { nodeRttExcess } from './route-rank.ts';
+import { nodeRttExcess } from '../routing/route-rank.ts';
 
 // Development only: seed many synthetic nodes straight into D1, so the quote bench can measure the
 // real quote path over 100,000 nodes without 100,000 agents. Absent (404) in production.

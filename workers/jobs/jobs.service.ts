@@ -33,7 +33,8 @@ import {
   type StatusChange,
 } from './jobs.repo.ts';
 import type { JobRequest } from './job-input.schema.ts';
-import { probePointMap, quoteCandidates, type QuoteQuery, type QuoteResult } from './quote.repo.ts';
+import { probePointMap } from './quote.repo.ts';
+import { quoteCandidates, type QuoteQuery, type QuoteResult } from './quote.service.ts';
 
 // The jobs domain's operations, between the thin routes and the pure rules. Each one reads the
 // job, lets the pure modules decide, and applies the decision as one CAS batch; on a conflict it

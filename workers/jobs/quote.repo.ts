@@ -1,17 +1,12 @@
-import { cellRings, cellsNear, type LatLon } from '../routing/geo.ts';
-import type { CandidateGpu } from './allocation.ts';
-import { probeIndexFor, rankCandidates, type RankedCandidate, type RoutingNode } from '../routing/rank.ts';
-import type { RoutingWeights } from '../routing/routing-weights.ts';
-import { DEFAULT_RTT_PARAMS, profileNode, rttFloorMs, type NodeRttProfile, type ProbeIndex, type ProbeSample } from '../routing/rtt-model.ts';
+import type { CandidateRow } from '../routing/quote-rank.ts';
+import type { LatLon } from '../routing/geo.ts';
 
-// The I/O side of a quote: read candidate nodes ring by ring around the renter, only for the
-// requested catalogue models, at most ROWS_PER_PAIR rows per (model, cell) — the best by the
-// renter-independent route rank kept on node_gpus (route-rank.ts) — and stop widening as soon as
-// no node further out could enter the top `limit`. `rankCandidates` (workers/routing) does all
-// the deciding. Every figure of D1 work is D1's own `meta.rows_read`.
-
-/** Ring radii in km: the renter's region and neighbours, the continent, the hemisphere, the rest. */
-export const RING_RADII_KM = [800, 2500, 7000, 20_100] as const;
+// The I/O side of a quote, queries only: the candidate rows of one ring around the renter (only
+// the requested catalogue models, at most ROWS_PER_PAIR rows per (model, cell) — the best by the
+// renter-independent route rank kept on node_gpus (workers/routing/route-rank.ts) — plus, with
+// the first ring, a sample near the renter), the cells that hold nodes, and the probe points.
+// quote.service.ts runs the reads; workers/routing/quote-rank.ts decides. Every figure of D1
+// work is D1's own `meta.rows_read`.
 
 /**
  * K: rows read per (model, cell) pair and ring. A quote returns at most 50 candidates and places
@@ -20,57 +15,6 @@ export const RING_RADII_KM = [800, 2500, 7000, 20_100] as const;
  * See workers/jobs/README.md "Quotes" for the measurement behind the value.
  */
 export const ROWS_PER_PAIR = 8;
-
-export interface QuoteQuery {
-  /** Catalogue names the renter accepts; null: any catalogue model. */
-  models: readonly string[];
-  minVramMb: number;
-  count: number;
-  /** Base units; null: no cap. */
-  maxPricePerGpuHour: bigint | null;
-  client: LatLon;
-  limit: number;
-  /** Nodes that must not get this job (they lost it before). */
-  exclude?: ReadonlySet<string>;
-  /** Cells that hold nodes; others are not asked about. Absent: every cell. */
-  cells?: ReadonlySet<string>;
-}
-
-export type { CandidateGpu };
-
-export interface QuoteResult {
-  candidates: RankedCandidate[];
-  /** The GPU groups of every candidate returned, to allocate a job from. */
-  gpusOf: Map<string, CandidateGpu[]>;
-  rowsRead: number;
-  queries: number;
-  rings: number;
-  nodesConsidered: number;
-  /**
-   * Milliseconds spent in this quote's own code, awaiting D1 excluded (performance.now() around
-   * the pure parts). Meaningful where timers run during CPU work (Node: the bench); inside
-   * workerd timers only advance on I/O, so there it reads about 0.
-   */
-  computeMs: number;
-}
-
-export interface CandidateRow {
-  id: string;
-  model: string;
-  canonical: string;
-  vram: number;
-  count: number;
-  committed: number;
-  lat: number;
-  lon: number;
-  country: string;
-  price: number;
-  reputation: number;
-  onlineMs: number;
-  registeredAt: number;
-  probes: string;
-  stake: number;
-}
 
 /** What the pre-filter of one ring needs; `cells` are 5° cells (geo.ts), `k` rows per pair. */
 export interface RingRequest {
@@ -130,151 +74,6 @@ export function d1RingFetcher(db: D1Database): RingFetcher {
       rowsRead: results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0),
     };
   };
-}
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-export async function quoteCandidates(
-  db: D1Database,
-  probePoints: ReadonlyMap<string, LatLon>,
-  weights: RoutingWeights,
-  query: QuoteQuery,
-  nowMs: number,
-): Promise<QuoteResult> {
-  const used = await usedCells(db, nowMs);
-  const result = await quoteWith(d1RingFetcher(db), probePoints, weights, { ...query, cells: used.cells }, nowMs);
-  return { ...result, rowsRead: result.rowsRead + used.rowsRead, queries: result.queries + (used.rowsRead > 0 ? 1 : 0) };
-}
-
-/** The quote over any ring fetcher: D1 in the Worker, an in-memory registry in the CPU bench. */
-export async function quoteWith(
-  fetchRing: RingFetcher,
-  probePoints: ReadonlyMap<string, LatLon>,
-  weights: RoutingWeights,
-  query: QuoteQuery,
-  nowMs: number,
-  k = ROWS_PER_PAIR,
-): Promise<QuoteResult> {
-  let mark = performance.now();
-  let computeMs = 0;
-  // The renter's own ring is always asked in full, so a node that just joined next to the renter
-  // is quoted at once; further rings only where nodes are (query.cells, cached for a few seconds).
-  const used = query.cells;
-  const rings = cellRings(query.client.lat, query.client.lon, RING_RADII_KM).map((ring, r) => (used && r > 0 ? ring.filter((c) => used.has(c)) : ring));
-  const nodes = new Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>();
-  const cap = query.maxPricePerGpuHour === null || query.maxPricePerGpuHour > MAX_SAFE ? MAX_SAFE : query.maxPricePerGpuHour;
-  const request = {
-    gpu: { count: query.count, minVramMb: query.minVramMb },
-    maxPricePerGpuHour: query.maxPricePerGpuHour ?? undefined,
-    client: query.client,
-  };
-  let rowsRead = 0;
-  let queries = 0;
-  let ringsRead = 0;
-  let ranked: RankedCandidate[] = [];
-  if (query.models.length === 0) return { candidates: [], gpusOf: new Map(), rowsRead, queries, rings: 0, nodesConsidered: 0, computeMs: 0 };
-  const index = probeIndexFor(probePoints);
-  for (let r = 0; r < rings.length; r++) {
-    const cells = rings[r]!;
-    if (cells.length === 0) continue;
-    computeMs += performance.now() - mark;
-    const regionCells = r === 0 ? cellsNear(query.client.lat, query.client.lon, DEFAULT_RTT_PARAMS.regionKm) : [];
-    const result = await fetchRing({ models: query.models, cells, minVramMb: query.minVramMb, count: query.count, cap: Number(cap), k, regionCells });
-    mark = performance.now();
-    rowsRead += result.rowsRead;
-    queries++;
-    ringsRead++;
-    for (const row of result.rows) {
-      if (query.exclude?.has(row.id)) continue;
-      addRow(nodes, row, index, nowMs);
-    }
-    // Models are filtered in SQL, so the ranker sees catalogue names and matches them as given.
-    ranked = rankCandidates(
-      request,
-      [...nodes.values()].map((n) => n.node),
-      probePoints,
-      weights,
-      query.limit,
-    );
-    if (r === rings.length - 1) break;
-    const last = ranked[query.limit - 1];
-    if (last !== undefined && last.score >= bestScoreBeyond(RING_RADII_KM[r]!, weights)) break;
-  }
-  const gpusOf = new Map(ranked.map((c) => [c.nodeId, nodes.get(c.nodeId)?.gpus ?? []]));
-  computeMs += performance.now() - mark;
-  return { candidates: ranked, gpusOf, rowsRead, queries, rings: ringsRead, nodesConsidered: nodes.size, computeMs };
-}
-
-/**
- * Parsed probes and RTT profiles by node, kept across quotes in the isolate: a profile changes only
- * when the node's folded probes or the probe points do, and parsing and profiling every candidate
- * is most of a quote's CPU. Bounded; cleared wholesale when full.
- */
-const profileCache = new Map<string, { probes: string; index: ProbeIndex; samples: ProbeSample[]; profile: NodeRttProfile }>();
-const PROFILE_CACHE_MAX = 200_000;
-
-function profileOf(row: { id: string; lat: number; lon: number; probes: string }, index: ProbeIndex): { samples: ProbeSample[]; profile: NodeRttProfile } {
-  const hit = profileCache.get(row.id);
-  if (hit && hit.index === index && hit.probes === row.probes) return hit;
-  const samples = parseProbes(row.probes);
-  const profile = profileNode({ lat: row.lat, lon: row.lon, probes: samples }, index, DEFAULT_RTT_PARAMS);
-  if (profileCache.size >= PROFILE_CACHE_MAX) profileCache.clear();
-  const entry = { probes: row.probes, index, samples, profile };
-  profileCache.set(row.id, entry);
-  return entry;
-}
-
-function addRow(nodes: Map<string, { node: RoutingNode; gpus: CandidateGpu[] }>, row: CandidateRow, index: ProbeIndex, nowMs: number): void {
-  const gpu: CandidateGpu = { model: row.model, canonical: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed };
-  const existing = nodes.get(row.id);
-  // A row can come twice: ranked among the best and sampled near the renter.
-  if (existing?.gpus.some((g) => g.model === row.model)) return;
-  if (existing) {
-    existing.gpus.push(gpu);
-    (existing.node.gpus as RoutingNode['gpus'][number][]).push({ model: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed });
-    return;
-  }
-  const { samples, profile } = profileOf(row, index);
-  nodes.set(row.id, {
-    gpus: [gpu],
-    node: {
-      id: row.id,
-      status: 'online',
-      suspended: false,
-      location: { lat: row.lat, lon: row.lon, country: row.country },
-      gpus: [{ model: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed }],
-      pricePerGpuHour: BigInt(row.price),
-      reputation: row.reputation,
-      uptime: Math.min(1, row.onlineMs / Math.max(1, nowMs - row.registeredAt)),
-      stake: BigInt(row.stake),
-      probes: samples,
-      rttProfile: profile,
-    },
-  });
-}
-
-/**
- * The best score a node further than `radiusKm` could have: the latency score at the fibre floor
- * of that distance plus perfect price, reputation, stake and uptime. Exact for latency, reputation,
- * stake and uptime; the price score is relative to the cheapest offer seen, so a much cheaper node
- * far away could lower the near nodes' scores a little (see README, "Quotes").
- */
-export function bestScoreBeyond(radiusKm: number, w: RoutingWeights): number {
-  const total = w.latency + w.price + w.reputation + w.stake + w.uptime;
-  const floor = rttFloorMs(radiusKm, DEFAULT_RTT_PARAMS);
-  return ((w.latency * w.latencyRefMs) / (w.latencyRefMs + floor) + w.price + w.reputation + w.stake + w.uptime) / total;
-}
-
-export function parseProbes(json: string): ProbeSample[] {
-  try {
-    const value: unknown = JSON.parse(json);
-    if (!Array.isArray(value)) return [];
-    return value.filter(
-      (p): p is ProbeSample => typeof p === 'object' && p !== null && typeof p.target === 'string' && typeof p.rttMs === 'number',
-    );
-  } catch {
-    return [];
-  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // Rows travel as a single JSON parameter expanded by json_each, which keeps every statement far
 // under D1's 100-bound-parameter limit and makes a fold of a whole shard one batch.
 
-import { nodeRttExcess } from '../jobs/route-rank.ts';
+import { nodeRttExcess } from '../routing/route-rank.ts';
 import { buildProbeIndex, type ProbeSample } from '../routing/rtt-model.ts';
 
 export interface FoldRow {

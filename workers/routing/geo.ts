@@ -70,7 +70,17 @@ function distanceToCellKm(lat: number, lon: number, row: number, col: number): n
  * I/O layer can query `geo_cell IN (...)` for the closest cells before the rest.
  */
 export function cellsNear(lat: number, lon: number, radiusKm: number): string[] {
-  const radius = Math.max(0, radiusKm);
+  return cellsBetween(lat, lon, Number.NEGATIVE_INFINITY, radiusKm);
+}
+
+/**
+ * The cells whose lower-bound distance from (lat, lon) is over `innerKm` and at most `outerKm`,
+ * nearest first (ties by id): one ring of an expanding search, computed on its own. Only the
+ * rows of cells the outer radius can reach are visited, so the renter's own ring costs a few
+ * hundred cell distances, not the globe's 2,592 (most quotes never widen).
+ */
+export function cellsBetween(lat: number, lon: number, innerKm: number, outerKm: number): string[] {
+  const radius = Math.max(0, outerKm);
   const dLat = radius / (EARTH_RADIUS_KM * RAD);
   const rowLo = rowOf(Math.max(-90, lat - dLat));
   const rowHi = rowOf(Math.min(90, lat + dLat));
@@ -78,7 +88,7 @@ export function cellsNear(lat: number, lon: number, radiusKm: number): string[] 
   for (let row = rowLo; row <= rowHi; row++) {
     for (let col = 0; col < COLS; col++) {
       const km = distanceToCellKm(lat, lon, row, col);
-      if (km <= radius) found.push({ id: cellId(row, col), km });
+      if (km <= radius && km > innerKm) found.push({ id: cellId(row, col), km });
     }
   }
   found.sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -87,14 +97,9 @@ export function cellsNear(lat: number, lon: number, radiusKm: number): string[] 
 
 /**
  * Rings of cells for expanding searches: ring i holds the cells within `radiiKm[i]` that no
- * earlier ring holds. With radii [600, 2000, 6000] a quote reads the renter's surroundings first
- * and widens only when too few eligible nodes are found.
+ * earlier ring holds (radii ascending). With radii [600, 2000, 6000] a quote reads the renter's
+ * surroundings first and widens only when too few eligible nodes are found.
  */
 export function cellRings(lat: number, lon: number, radiiKm: readonly number[]): string[][] {
-  const seen = new Set<string>();
-  return radiiKm.map((radius) => {
-    const ring = cellsNear(lat, lon, radius).filter((id) => !seen.has(id));
-    for (const id of ring) seen.add(id);
-    return ring;
-  });
+  return radiiKm.map((radius, i) => cellsBetween(lat, lon, i === 0 ? Number.NEGATIVE_INFINITY : (radiiKm[i - 1] ?? 0), radius));
 }

@@ -227,6 +227,7 @@ function scoreTop(
     // chord * R <= great-circle km, so this floor is a true lower bound of the estimate.
     const floorMs = rttFloorMs(EARTH_RADIUS_KM * Math.sqrt(chord2), p);
     if (wLat * (ref / (ref + floorMs)) + rest < bar) continue;
+    if (t.profiled[i] === 0) t.fill(i);
     const est = estimateAt(view, x, y, z, excessMs[i] ?? 0, excessVar[i] ?? 0, residualMs, i * width, p);
     if (!(est >= 0)) continue; // a location that is not a number: no estimate, no offer
     const score = wLat * (ref / (ref + est)) + rest;
@@ -262,6 +263,7 @@ function regionReadings(t: RoutingTable, rows: readonly number[], client: LatLon
   const step = Math.max(1, within.length / REGION_SAMPLE);
   const near: number[] = [];
   for (let k = 0; k < within.length; k += step) near.push(within[Math.floor(k)] ?? 0);
+  for (const i of near) t.fill(i);
   return {
     excessMs: near.map((i) => t.excessMs[i] ?? 0),
     residualsAt: (slot) => near.map((i) => t.residualMs[i * width + slot] ?? Number.NaN),

@@ -1,10 +1,14 @@
 // The registry as columns: one typed array per field, so a quote over 100,000 nodes reads
 // contiguous memory instead of chasing 100,000 objects. Build it when the registry or the probe
-// points change (registration, heartbeat folds), not per quote.
+// points change (registration, heartbeat folds), not per quote. A row's RTT columns (excess,
+// residuals) are filled from the node's profile on first use (`fill`): the ranker prunes most
+// rows by distance before it estimates them, and a profile not yet computed (a quote's candidate
+// rows, parsed from D1) is most of what a row costs.
 
 import type { LatLon } from './geo.ts';
 import {
   profileNode,
+  unitVector,
   type NodeRttProfile,
   type ProbeIndex,
   type ProbeSample,
@@ -38,7 +42,10 @@ export interface RoutingNode {
   /** Base units staked on the node (own and delegated). */
   readonly stake: bigint;
   readonly probes: readonly ProbeSample[];
-  /** From profileNode at heartbeat time; recomputed when absent or built for other probe points. */
+  /**
+   * From profileNode at heartbeat time; recomputed when absent or built for other probe points.
+   * Read only when the ranker needs the node's estimate, so it may be a getter that computes it.
+   */
   readonly rttProfile?: NodeRttProfile;
 }
 
@@ -66,10 +73,15 @@ export interface RoutingTable {
   readonly gpuVramMb: Float64Array;
   readonly gpuFree: Int32Array;
   readonly modelNames: readonly string[];
+  /** Filled for row i once `profiled[i]` is 1 (call `fill(i)` first). */
   readonly excessMs: Float64Array;
   readonly excessVar: Float64Array;
   /** Row i (index.ids.length wide) holds node i's residual per probe slot; NaN = none. */
   readonly residualMs: Float32Array;
+  /** 1 once row i's excess and residuals are filled. */
+  readonly profiled: Uint8Array;
+  /** Fills row i's excess and residuals from its node's profile (computing it if needed). */
+  readonly fill: (i: number) => void;
 }
 
 export function buildRoutingTable(
@@ -86,6 +98,18 @@ export function buildRoutingTable(
   };
   const available = new Uint8Array(n);
   const residualMs = new Float32Array(n * width);
+  const profiled = new Uint8Array(n);
+  const fill = (i: number): void => {
+    const node = nodes[i];
+    if (profiled[i] === 1 || node === undefined) return;
+    const { lat, lon } = node.location;
+    const given = node.rttProfile;
+    const profile = given?.index === index ? given : profileNode({ lat, lon, probes: node.probes }, index, params);
+    t.excessMs[i] = profile.excessMs;
+    t.excessVar[i] = profile.excessVar;
+    residualMs.set(profile.residualMs, i * width);
+    profiled[i] = 1;
+  };
   const gpuStart = new Int32Array(n + 1);
   const gpuModel: number[] = [];
   const gpuVramMb: number[] = [];
@@ -94,16 +118,12 @@ export function buildRoutingTable(
   const modelIds = new Map<string, number>();
   nodes.forEach((node, i) => {
     const { lat, lon } = node.location;
-    const profile =
-      node.rttProfile?.index === index ? node.rttProfile : profileNode({ lat, lon, probes: node.probes }, index, params);
+    const [x, y, z] = unitVector(lat, lon);
     t.lat[i] = lat;
     t.lon[i] = lon;
-    t.x[i] = profile.x;
-    t.y[i] = profile.y;
-    t.z[i] = profile.z;
-    t.excessMs[i] = profile.excessMs;
-    t.excessVar[i] = profile.excessVar;
-    residualMs.set(profile.residualMs, i * width);
+    t.x[i] = x;
+    t.y[i] = y;
+    t.z[i] = z;
     available[i] = node.status === 'online' && !node.suspended ? 1 : 0;
     t.priceNum[i] = Number(node.pricePerGpuHour);
     t.stakeNum[i] = Number(node.stake);
@@ -136,5 +156,7 @@ export function buildRoutingTable(
     gpuFree: Int32Array.from(gpuFree),
     modelNames,
     residualMs,
+    profiled,
+    fill,
   };
 }

@@ -163,7 +163,18 @@ function clip(value: number, centre: number, width: number): number {
 }
 
 function weightedMedian(values: readonly number[], weights: readonly number[]): number {
-  const order = values.map((_, i) => i).sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0));
+  // A stable insertion sort of the indexes by value (the order Array.prototype.sort gives): a
+  // node has a few dozen probes at most, and this runs for every node a quote profiles.
+  const order: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? 0;
+    let j = order.length;
+    while (j > 0 && (values[order[j - 1] ?? 0] ?? 0) > v) {
+      order[j] = order[j - 1] ?? 0;
+      j--;
+    }
+    order[j] = i;
+  }
   let half = 0;
   for (const w of weights) half += w / 2;
   let acc = 0;

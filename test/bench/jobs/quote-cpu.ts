@@ -1,5 +1,5 @@
 // The quote's own CPU time, D1 left out: the real quote code (quoteWith in
-// workers/jobs/quote.repo.ts: rings, profiles, ranking, stop rule) over an in-memory registry
+// workers/jobs/quote.service.ts: rings, profiles, ranking, stop rule) over an in-memory registry
 // that answers each ring exactly as the D1 pre-filter does — the K best rows per (model, cell) by
 // the route rank (routeRank, the formula the SQL triggers keep). Runs in Node, where timers move
 // during CPU work (inside workerd they only move on I/O, so a Worker cannot time itself).
@@ -8,9 +8,10 @@
 import { geoCell, haversineKm } from '../../../workers/routing/geo.ts';
 import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
 import { buildProbeIndex } from '../../../workers/routing/rtt-model.ts';
-import { nodeRttExcess } from '../../../workers/jobs/route-rank.ts';
-import { NEAR_PER_PAIR, quoteWith, ROWS_PER_PAIR, type CandidateRow, type RingFetcher } from '../../../workers/jobs/quote.repo.ts';
-import { routeRank } from '../../../workers/jobs/route-rank.ts';
+import { nodeRttExcess, routeRank } from '../../../workers/routing/route-rank.ts';
+import type { CandidateRow } from '../../../workers/routing/quote-rank.ts';
+import { NEAR_PER_PAIR, ROWS_PER_PAIR, type RingFetcher } from '../../../workers/jobs/quote.repo.ts';
+import { quoteWith } from '../../../workers/jobs/quote.service.ts';
 import type { BenchRow } from '../bench-table.ts';
 import { buildWorld, rng } from '../routing/synthetic-world.ts';
 import { REPORTED, WORLD_MODELS } from './quote-scale.ts';

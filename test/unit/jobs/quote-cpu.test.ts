@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuRows, quoteCpu } from '../../bench/jobs/quote-cpu.ts';
 
-// The real quote code (workers/jobs/quote.repo.ts) over an in-memory registry answering each ring
+// The real quote code (workers/jobs/quote.service.ts) over an in-memory registry answering each ring
 // as the D1 pre-filter does: at 100,000 nodes a quote ranks a few dozen candidates, not the
 // thousands of its neighbourhood, and still routes closer than nearest-geographic. Its CPU time
 // is printed (the bench's figure); the bound asserted is the candidate count, which is what the

@@ -1,6 +1,6 @@
 // The renter-independent route rank stored on `node_gpus.route_rank`: how good a node is for
 // any renter before the renter's distance is known. Quotes read the K best rows per (GPU model,
-// cell) by this rank (quote.repo.ts), then rank those few with the renter's real latency.
+// cell) by this rank (workers/jobs/quote.repo.ts), then rank those few with the renter's real latency.
 //
 // The rank is kept by SQL triggers (db/migrations/0013_quote_route_rank_triggers.sql), so every
 // writer of nodes, node_gpus and gpu_commitments keeps it current without knowing about it. This
@@ -14,7 +14,7 @@
 // which is renter-dependent. The pre-filter only orders nodes within one (model, cell); the
 // final score uses the configured weights.
 
-import { clientView, DEFAULT_RTT_PARAMS, estimateFromProfile, profileNode, type ProbeIndex, type RttNode } from '../routing/rtt-model.ts';
+import { clientView, DEFAULT_RTT_PARAMS, estimateFromProfile, profileNode, type ProbeIndex, type RttNode } from './rtt-model.ts';
 
 export const ROUTE_RANK_SCALE = 10_000;
 /** An unmeasured node is assumed this far over the baseline (DEFAULT_RTT_PARAMS.unmeasuredExcessMs). */
