@@ -7,7 +7,7 @@ import type { Env } from '../../workers/env.ts';
 import { governanceStep } from '../../workers/cron/governance.ts';
 import type { GovernanceDeps } from '../../workers/governance/governance-deps.ts';
 import { createProposal, findOpenProposals, listProposalViews, showProposal, voteOnProposal } from '../../workers/governance/governance.ops.ts';
-import { accountJobs, jobLogTail, jobOfAccount, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
+import { accountJobs, jobLogTail, jobOfAccount, jobOfAccountByKey, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
 import { availableGpuModels, listNodesWithGpus, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
@@ -61,6 +61,7 @@ export function botOps(d: DomainDeps) {
     submitJob: (input: SubmitInput, nowMs: number) => submitJob(jobs, input, nowMs),
     cancelJob: (accountId: string, jobId: string, nowMs: number) => cancelJob(jobs, accountId, jobId, nowMs),
     job: (accountId: string, jobId: string) => jobOfAccount(d.db, accountId, jobId),
+    jobByKey: (accountId: string, idempotencyKey: string) => jobOfAccountByKey(d.db, accountId, idempotencyKey),
     jobs: (accountId: string, limit: number) => accountJobs(d.db, accountId, { limit }),
     jobLogTail: (job: JobRow, lines: number) => jobLogTail(d.db, job, lines),
 

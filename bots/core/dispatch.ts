@@ -1,4 +1,3 @@
-import { linkedAccountOf } from '../../workers/accounts/links.ts';
 import { AppError } from '../../workers/errors.ts';
 import { ACTIONS, COMMANDS } from './commands/index.ts';
 import { BotError, type ActionResult, type BotContext, type BotDeps, type BotUser, type CommandSpec, type OptionValue, type Platform } from './command.ts';
@@ -20,7 +19,7 @@ export interface Invocation {
 
 export function makeContext(deps: BotDeps, inv: Invocation): BotContext {
   let linked: Promise<string | null> | undefined;
-  const linkedAccount = () => (linked ??= linkedAccountOf(deps.db, inv.platform, inv.user.id));
+  const linkedAccount = () => (linked ??= deps.ops.linkedAccount(inv.platform, inv.user.id));
   return {
     ...deps,
     platform: inv.platform,

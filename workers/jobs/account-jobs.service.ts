@@ -1,7 +1,7 @@
 import type { JobStatus } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { redactSecrets } from './job-view.ts';
-import { getJob, jobsOfAccount, lastLogs, readLogs, type JobRow } from './jobs.repo.ts';
+import { getJob, getJobByIdempotencyKey, jobsOfAccount, lastLogs, readLogs, type JobRow } from './jobs.repo.ts';
 
 // What an account may read of its own jobs, shared by GET /v1/jobs… (jobs.app.ts) and the chat
 // bots (/jobs, /job): a job of another account is no job at all.
@@ -11,6 +11,12 @@ export type { JobRow };
 /** The job when it is the account's own; undefined otherwise. */
 export async function jobOfAccount(db: Db, accountId: string, jobId: string): Promise<JobRow | undefined> {
   const job = await getJob(db, jobId);
+  return job && job.accountId === accountId ? job : undefined;
+}
+
+/** The account's job placed with this idempotency key, if any (a chat quote's late Cancel asks). */
+export async function jobOfAccountByKey(db: Db, accountId: string, idempotencyKey: string): Promise<JobRow | undefined> {
+  const job = await getJobByIdempotencyKey(db, idempotencyKey);
   return job && job.accountId === accountId ? job : undefined;
 }
 

@@ -1,7 +1,5 @@
-import { cancelLink, confirmLink, createLinkToken, pendingLink } from '../../../workers/accounts/links.ts';
 import { formatAmount } from '../../../workers/lib/amounts.ts';
 import { untilTime } from '../../../workers/lib/human-time.ts';
-import { getBalance } from '../../../workers/ledger/ledger.repo.ts';
 import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
 import { action, privateReply } from '../reply.ts';
 
@@ -14,7 +12,7 @@ export const linkCommand: CommandSpec = {
   description: 'Link this chat account to your Solana wallet',
   personal: true,
   async run(ctx) {
-    const { token, expiresAt, ref } = await createLinkToken(ctx.db, ctx.platform, ctx.user.id, { nowMs: ctx.nowMs, userName: ctx.user.name });
+    const { token, expiresAt, ref } = await ctx.ops.createLinkToken(ctx.platform, ctx.user.id, { nowMs: ctx.nowMs, userName: ctx.user.name });
     const url = `${ctx.origin}/link?token=${encodeURIComponent(token)}`;
     const already = await ctx.linkedAccount();
     return privateReply({
@@ -38,7 +36,7 @@ export const linkAction: ActionSpec = {
   async run(ctx, [verb = '', ref = '']) {
     // `link:new`: the "Link my wallet" button under every "link first" answer starts a link here.
     if (verb === 'new') return { reply: await linkCommand.run!(ctx) };
-    const pending = await pendingLink(ctx.db, ctx.platform, ctx.user.id, ref, ctx.nowMs);
+    const pending = await ctx.ops.pendingLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
     if (pending.state === 'unknown') throw new BotError('invalid_action', 'This button is not for you, or its link no longer exists. Run /link for a new one.');
     if (pending.state === 'confirmed') return { reply: privateReply({ title: 'Already linked', blocks: [`This chat account is linked to wallet ${pending.wallet}.`], tone: 'success' }) };
     if (pending.state === 'cancelled') return { reply: privateReply({ title: 'Link cancelled', blocks: ['You cancelled this link; nothing was linked. Run /link to start again.'] }) };
@@ -53,12 +51,12 @@ export const linkAction: ActionSpec = {
       };
     }
     if (verb === 'ok') {
-      const done = await confirmLink(ctx.db, ctx.platform, ctx.user.id, ref, ctx.nowMs);
+      const done = await ctx.ops.confirmLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
       if (!done) throw new BotError('link_not_confirmed', 'This link can no longer be confirmed; run /link for a new one.');
       return { reply: privateReply({ title: 'Linked', blocks: [`${pending.label} is now linked to wallet ${pending.wallet}.`], tone: 'success' }) };
     }
     if (verb === 'no') {
-      await cancelLink(ctx.db, ctx.platform, ctx.user.id, ref, ctx.nowMs);
+      await ctx.ops.cancelLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
       return { reply: privateReply({ title: 'Link cancelled', blocks: [`Wallet ${pending.wallet} is not linked. If you did not sign in with it, someone else used your link: run /link for a new one and keep it to yourself.`] }) };
     }
     if (verb !== 'check') throw new BotError('invalid_action', 'This button is not a link confirmation.');
@@ -81,7 +79,7 @@ export const balanceCommand: CommandSpec = {
   personal: true,
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const balance = (await getBalance(ctx.db, account)) ?? 0;
+    const balance = await ctx.ops.balance(account);
     return privateReply({
       title: 'Balance',
       blocks: [`${formatAmount(balance, ctx.config.TOKEN_DECIMALS)} tokens available.`],
