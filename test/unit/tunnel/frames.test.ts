@@ -14,6 +14,7 @@ import {
   tunnelOpenSchema,
   windowPayload,
 } from '../../../protocol/tunnel.ts';
+import { locationHintNear } from '../../../workers/tunnel/location-hint.ts';
 import { requestHeadersForReplica, responseHeadersFromReplica, timeoutFrom, TUNNEL_TIMEOUTS } from '../../../workers/tunnel/tunnel-http.ts';
 
 describe('stream frames', () => {
@@ -126,5 +127,25 @@ describe('headers at the edge', () => {
     expect(timeoutFrom(h('-5'), 't', 30_000)).toBe(30_000);
     expect(timeoutFrom(h('1e3'), 't', 30_000)).toBe(30_000);
     expect(timeoutFrom(new Headers(), 't', 30_000)).toBe(30_000);
+  });
+});
+
+describe('location hints for a node’s tunnel object', () => {
+  it('pick the region of well-known cities', () => {
+    const cases: [string, number, number, string][] = [
+      ['Paris', 48.86, 2.35, 'weur'],
+      ['Warsaw', 52.23, 21.01, 'eeur'],
+      ['New York', 40.71, -74.0, 'enam'],
+      ['San Francisco', 37.77, -122.42, 'wnam'],
+      ['São Paulo', -23.55, -46.63, 'sam'],
+      ['Tokyo', 35.68, 139.69, 'apac'],
+      ['Singapore', 1.35, 103.82, 'apac'],
+      ['Sydney', -33.87, 151.21, 'oc'],
+      ['Lagos', 6.52, 3.38, 'afr'],
+      ['Johannesburg', -26.2, 28.05, 'afr'],
+      ['Dubai', 25.2, 55.27, 'me'],
+      ['Mumbai', 19.08, 72.88, 'apac'],
+    ];
+    expect(cases.map(([city, lat, lon]) => [city, locationHintNear({ lat, lon })])).toEqual(cases.map(([city, , , hint]) => [city, hint]));
   });
 });
