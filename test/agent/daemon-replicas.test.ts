@@ -94,8 +94,10 @@ describe('daemon: endpoint replicas over the tunnel', () => {
 
     controller.abort();
     await done;
-    // The last state went out over the tunnel before it closed, and nothing is left running.
+    // The last state and receipt went out over the tunnel before it closed, and nothing is left running.
     expect(states().at(-1)).toBe('stopped');
+    const last = received.at(-1)!;
+    expect(last).toMatchObject({ type: 'replica_receipt', replicaId: 'rep_d1' });
     expect(alive(pid)).toBe(false);
   });
 });

@@ -54,6 +54,8 @@ export class ReplicaManager {
   /** Replicas being stopped: out of the desired set, their processes not yet gone. */
   readonly #retiring = new Set<Replica>();
   readonly #receipts: ReturnType<typeof setInterval>;
+  /** Receipts being signed: shutdown waits for them, so the last ones go out before the tunnel closes. */
+  readonly #signing = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: ReplicaManagerOptions) {
@@ -114,6 +116,7 @@ export class ReplicaManager {
     clearInterval(this.#receipts);
     for (const replica of this.#replicas.values()) this.#retire(replica, { quiet: false });
     await Promise.all([...this.#retiring].map((r) => r.done));
+    await Promise.all(this.#signing);
   }
 
   #add(id: string, key: string, spec: AgentReplicaSpec | null, refusal?: string): void {
@@ -206,10 +209,12 @@ export class ReplicaManager {
   #receipt(replica: Replica): void {
     const readyMs = this.#readyMs(replica);
     if (readyMs === 0) return;
-    signReplicaReceipt(this.#o.identity, replica.id, readyMs, this.#o.now()).then(
+    const signing = signReplicaReceipt(this.#o.identity, replica.id, readyMs, this.#o.now()).then(
       (receipt) => this.#send(receipt),
       (err: unknown) => this.#o.log.error('replica_receipt_failed', `replica ${replica.id}: could not sign a receipt: ${err instanceof Error ? err.message : String(err)}`),
     );
+    this.#signing.add(signing);
+    void signing.finally(() => this.#signing.delete(signing));
   }
 
   #send(message: TunnelControlToWorker): void {
