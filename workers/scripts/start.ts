@@ -1,6 +1,7 @@
 // `npm start`: the local control plane for a newcomer. Creates .dev.vars when missing, applies
-// pending D1 migrations to the local database, then runs `wrangler dev` on port 8787. Arguments
-// after `--` go to wrangler dev (`npm start -- --port 9000`).
+// pending D1 migrations to the local database, then runs `wrangler dev` on port 8787 and fires its
+// minute cron every minute, as deployed. Arguments after `--` go to wrangler dev
+// (`npm start -- --port 9000`).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,3 +46,27 @@ const devArgs = ['dev', ...(hasPort ? [] : ['--port', '8787']), '--test-schedule
 const dev = spawn('wrangler', devArgs, { cwd: root, env, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => dev.kill(signal));
 dev.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+
+// The minute cron, as Cloudflare runs it when deployed: wrangler dev never fires cron triggers by
+// itself, so stopped nodes would stay online, alerts and deposits wait, until someone opened
+// /__scheduled. `--test-scheduled` exposes that route; this timer opens it at every minute
+// boundary (LOCAL_CRON_INTERVAL_S changes the period, 0 turns it off).
+const cronEveryS = Number(process.env.LOCAL_CRON_INTERVAL_S ?? 60);
+const portArg = args.findIndex((a) => a === '--port' || a.startsWith('--port='));
+const port = portArg < 0 ? '8787' : args[portArg]!.includes('=') ? args[portArg]!.split('=')[1]! : args[portArg + 1]!;
+const ipArg = args.findIndex((a) => a === '--ip' || a.startsWith('--ip='));
+const host = ipArg < 0 ? '127.0.0.1' : args[ipArg]!.includes('=') ? args[ipArg]!.split('=')[1]! : args[ipArg + 1]!;
+if (Number.isFinite(cronEveryS) && cronEveryS > 0) {
+  const periodMs = cronEveryS * 1000;
+  const tick = async () => {
+    try {
+      const res = await fetch(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      if (!res.ok) console.error(`local cron: /__scheduled answered ${res.status}`);
+    } catch {
+      // wrangler dev is not listening yet (or is restarting); the next tick tries again
+    }
+  };
+  // On the period's boundaries (each wall-clock minute by default), as the deployed trigger fires.
+  const schedule = () => setTimeout(() => void tick().finally(schedule), periodMs - (Date.now() % periodMs)).unref();
+  schedule();
+}
