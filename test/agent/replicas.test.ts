@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReplicaState, TunnelControlToWorker } from '../../protocol/tunnel.ts';
-import { verifyReplicaReceipt } from '../../workers/endpoints/replica-reports.ts';
+import { verifyReplicaReceipt } from '../../workers/endpoints/replica-receipt.ts';
 import { ReplicaManager } from '../../edge-agent/src/endpoints/replica-manager.ts';
 import type { ReplicaTiming } from '../../edge-agent/src/endpoints/replica-timing.ts';
 import { identityFromPkcs8, type Identity } from '../../edge-agent/src/identity.ts';
@@ -81,7 +81,7 @@ const spec = (replicaId: string, env: Record<string, string> = {}, overrides: Re
 async function get(port: number, path: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${path}`);
 }
-async function stats(port: number): Promise<{ pid: number; childPid: number | null; healthChecks: number; healthFailures: number; env: Record<string, string | null> }> {
+async function stats(port: number): Promise<{ pid: number; childPid: number | null; healthChecks: number; healthFailures: number; firstOkAt: number | null; env: Record<string, string | null> }> {
   return (await (await get(port, '/stats')).json()) as never;
 }
 const control = (port: number, what: string) => fetch(`http://127.0.0.1:${port}/control/${what}`, { method: 'POST' });
@@ -109,8 +109,11 @@ describe('replica manager (process runtime, real servers)', () => {
     const port = t.manager.portOf('rep_a')!;
     expect(port).toBeGreaterThan(0);
     const s = await stats(port);
-    // It said "not yet" before it said yes: ready followed the health path, not the process start.
+    // It said "not yet" before it said yes, and ready was reported after its first 2xx (one clock:
+    // this machine's): ready followed the health path, not the process start.
     expect(s.healthFailures).toBeGreaterThan(0);
+    expect(s.firstOkAt).not.toBeNull();
+    expect(t.lastState('rep_a')!.at).toBeGreaterThanOrEqual(s.firstOkAt!);
     expect(s.env).toEqual({ PORT: String(port), CUDA_VISIBLE_DEVICES: '0', GRIDPLANE_SIMULATED: '1', MODEL: 'tiny' });
     expect(await (await get(port, '/')).text()).toBe(`hello from ${s.pid}`);
     expect(t.pool.busy()).toEqual([0]);
@@ -276,7 +279,7 @@ describe('replica manager (process runtime, real servers)', () => {
     await waitFor(() => t.receipts('rep_r').length >= atUnhealthy + 3, 'the final receipt');
 
     const receipts = t.receipts('rep_r');
-    // The Worker's own check (workers/endpoints/replica-reports.ts), with the node id as the key.
+    // The Worker's own check (workers/endpoints/replica-receipt.ts), with the node id as the key.
     const verifies = (r: ReceiptMessage) => verifyReplicaReceipt(t.identity.nodeId, r);
     for (const r of receipts) expect(await verifies(r)).toBe(true);
     expect(await verifies({ ...receipts[0]!, replicaId: 'rep_other' })).toBe(false);
