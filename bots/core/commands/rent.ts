@@ -1,8 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
-import { jobs } from '../../../db/schema.ts';
 import { jobRequestSchema } from '../../../workers/jobs/job-input.schema.ts';
-import { runQuote, submitJob } from '../../../workers/jobs/jobs.service.ts';
-import { getJobByIdempotencyKey } from '../../../workers/jobs/jobs.repo.ts';
 import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
 import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
@@ -54,8 +50,7 @@ export const rentCommand: CommandSpec = {
       cap = BigInt(parsed.baseUnits);
     }
     // The quote POST /v1/quotes runs, with the configured routing weights: chat and API agree.
-    const quote = await runQuote(
-      { db: ctx.db, env: ctx.env, config: ctx.config },
+    const quote = await ctx.ops.quote(
       { models: [model.name], minVramMb: 0, count, maxPricePerGpuHour: cap, client: REGIONS[region], limit: 3 },
       ctx.nowMs,
     );
@@ -107,7 +102,7 @@ export const rentAction: ActionSpec = {
       // A finished flow's button stops acting: when this quote was confirmed, escrow is held and
       // the job exists, so "nothing was held" would be false. Say what is there and how to stop it.
       const account = countText ? await ctx.linkedAccount() : null;
-      const placed = account ? await getJobByIdempotencyKey(ctx.db, chatRentKey(account, ctx, countText!)) : undefined;
+      const placed = account ? await ctx.ops.jobByKey(account, chatRentKey(account, ctx, countText!)) : undefined;
       if (placed) {
         return {
           reply: privateReply({
@@ -140,8 +135,7 @@ export const rentAction: ActionSpec = {
       env: {},
     });
     // The same button pressed twice (or a platform retry) places one job: the key names the quote.
-    const { job, replayed } = await submitJob(
-      { db: ctx.db, env: ctx.env, config: ctx.config },
+    const { job, replayed } = await ctx.ops.submitJob(
       {
         accountId: account,
         request,
@@ -172,12 +166,7 @@ export const jobsCommand: CommandSpec = {
   personal: true,
   async run(ctx) {
     const account = await ctx.requireLinked();
-    const rows = await ctx.db
-      .select({ id: jobs.id, status: jobs.status, gpuCount: jobs.gpuCount, models: jobs.models, createdAt: jobs.createdAt, nodeId: jobs.nodeId })
-      .from(jobs)
-      .where(eq(jobs.accountId, account))
-      .orderBy(desc(jobs.createdAt))
-      .limit(10);
+    const rows = await ctx.ops.jobs(account, 10);
     const lines = rows.map((j) => `${j.id} · ${j.status} · ${j.gpuCount} GPU · ${new Date(j.createdAt).toISOString()}`);
     return privateReply({ title: 'Your jobs', blocks: [lines.length ? lines.join('\n') : 'No jobs yet. Try /rent.'] });
   },
