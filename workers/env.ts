@@ -1,4 +1,5 @@
-// Bindings come from wrangler.toml through the generated worker-configuration.d.ts; the secrets
+// Bindings come from wrangler.toml through the generated worker-configuration.d.ts (`npm run
+// cf-typegen`: only Env; runtime types are @cloudflare/workers-types); the secrets
 // named in PROTOCOL.md are added here, optional because each feature checks for its own.
 declare global {
   namespace Cloudflare {

@@ -1,6 +1,6 @@
 // The D1 binding types that the worker code this bench drives names as globals. The Worker's
-// typecheck gets them from worker-configuration.d.ts; this Node-side typecheck (tsconfig.node.json)
-// cannot load that file beside the DOM and Node libraries, so the few members used are declared here.
+// typecheck gets them from @cloudflare/workers-types; this Node-side typecheck (tsconfig.node.json)
+// cannot load those beside the DOM and Node libraries, so the few members used are declared here.
 declare global {
   interface D1Meta {
     changes?: number;
