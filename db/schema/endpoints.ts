@@ -57,6 +57,8 @@ export const endpoints = sqliteTable(
     holdSeq: integer('hold_seq').notNull().default(0),
     /** When the renter was last told the balance runs low (one alert per episode). */
     lowBalanceAlertedAt: integer('low_balance_alerted_at'),
+    /** A template rental's end (chat /rent of a template): the cron stops the endpoint then. Null: runs until stopped. */
+    stopAt: integer('stop_at'),
     /** Bumped by every change of the row: writers compare-and-swap on it. */
     version: integer('version').notNull().default(0),
     createdAt: integer('created_at').notNull(),

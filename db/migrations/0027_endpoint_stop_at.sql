@@ -1,0 +1,1 @@
+ALTER TABLE `endpoints` ADD `stop_at` integer;
