@@ -42,6 +42,8 @@ export const nodes = sqliteTable(
     index('nodes_status_idx').on(t.status, t.id),
     index('nodes_country_idx').on(t.country, t.id),
     index('nodes_owner_idx').on(t.owner),
+    // Chats name nodes by name (`/status rig`, `/stake rig 50`, autocomplete by prefix), in any case.
+    index('nodes_name_idx').on(sql`${t.name} COLLATE NOCASE`),
   ],
 );
 

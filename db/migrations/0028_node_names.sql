@@ -1,0 +1,1 @@
+CREATE INDEX `nodes_name_idx` ON `nodes` ("name" COLLATE NOCASE);
