@@ -35,6 +35,7 @@ import { governanceApp } from './governance/governance.app.ts';
 import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
 import { gatewayApp } from './gateway/gateway.app.ts';
+import { endpointsApp } from './endpoints/endpoints.app.ts';
 import { botPorts } from '../bots/ports.ts';
 
 export const app = new Hono<AppEnv>()
@@ -57,6 +58,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/quotes', quotesApp)
   .route('/v1/jobs', jobsApp)
   .route('/v1/dev/jobs', jobsDevApp)
+  .route('/v1/endpoints', endpointsApp)
   .route('/v1/probes', probesApp)
   .route('/v1/admin/probes', adminProbesApp)
   .route('/v1/admin/shards', adminShardsApp)

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { apiKeyListSchema, apiKeyRevokedSchema, balanceResponseSchema, entriesResponseSchema, meResponseSchema, siwsChallengeResponseSchema, siwsVerifyResponseSchema } from '../../workers/accounts/account-view.schema.ts';
 import type { challengeSchema, entriesQuerySchema, quoteQuerySchema, verifySchema, withdrawalSchema } from '../../workers/accounts/account-input.schema.ts';
+import type { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
+import type { endpointDetailSchema, endpointKeyCreatedSchema, endpointKeyListSchema, endpointKeyViewSchema, endpointListSchema, endpointViewSchema } from '../../workers/endpoints/endpoint-view.schema.ts';
 import type { networkSummarySchema } from '../../workers/explorer/summary.schema.ts';
 import type { paramListSchema, proposalListSchema, proposalViewSchema, voteResponseSchema } from '../../workers/governance/governance-view.schema.ts';
 import type { createProposalSchema, listQuerySchema as proposalListQuerySchema, voteSchema } from '../../workers/governance/proposal-input.schema.ts';
@@ -55,6 +57,14 @@ export interface Operations {
   getJob: Op<Id, void, void, Out<typeof jobViewSchema>>;
   cancelJob: Op<Id, void, void, Out<typeof jobViewSchema>>;
   getJobLogs: Op<Id, In<typeof logsQuerySchema>, void, Out<typeof jobLogsSchema>>;
+  createEndpoint: Op<void, void, In<typeof endpointCreateSchema>, Out<typeof endpointViewSchema>>;
+  listEndpoints: Op<void, In<typeof endpointListQuerySchema>, void, Out<typeof endpointListSchema>>;
+  getEndpoint: Op<Id, void, void, Out<typeof endpointDetailSchema>>;
+  updateEndpoint: Op<Id, void, In<typeof endpointPatchSchema>, Out<typeof endpointViewSchema>>;
+  deleteEndpoint: Op<Id, void, void, Out<typeof endpointViewSchema>>;
+  createEndpointKey: Op<Id, void, In<typeof endpointKeyCreateSchema>, Out<typeof endpointKeyCreatedSchema>>;
+  listEndpointKeys: Op<Id, void, void, Out<typeof endpointKeyListSchema>>;
+  revokeEndpointKey: Op<Id & { keyId: string }, void, void, Out<typeof endpointKeyViewSchema>>;
   siwsChallenge: Op<void, void, In<typeof challengeSchema>, Out<typeof siwsChallengeResponseSchema>>;
   siwsVerify: Op<void, void, In<typeof verifySchema>, Out<typeof siwsVerifyResponseSchema>>;
   getMe: Op<void, void, void, Out<typeof meResponseSchema>>;
@@ -86,7 +96,7 @@ export interface Operations {
 }
 
 export type OperationId = keyof Operations;
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Method and path of every operation, as GET /openapi.json states them. */
 export const operations = {
@@ -102,6 +112,14 @@ export const operations = {
   getJob: ['GET', '/v1/jobs/{id}'],
   cancelJob: ['POST', '/v1/jobs/{id}/cancel'],
   getJobLogs: ['GET', '/v1/jobs/{id}/logs'],
+  createEndpoint: ['POST', '/v1/endpoints'],
+  listEndpoints: ['GET', '/v1/endpoints'],
+  getEndpoint: ['GET', '/v1/endpoints/{id}'],
+  updateEndpoint: ['PATCH', '/v1/endpoints/{id}'],
+  deleteEndpoint: ['DELETE', '/v1/endpoints/{id}'],
+  createEndpointKey: ['POST', '/v1/endpoints/{id}/keys'],
+  listEndpointKeys: ['GET', '/v1/endpoints/{id}/keys'],
+  revokeEndpointKey: ['DELETE', '/v1/endpoints/{id}/keys/{keyId}'],
   siwsChallenge: ['POST', '/v1/auth/siws/challenge'],
   siwsVerify: ['POST', '/v1/auth/siws/verify'],
   getMe: ['GET', '/v1/accounts/me'],

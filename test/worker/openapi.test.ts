@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 // Deposits and the withdrawal quote talk to the Solana stand-in (Kit's crypto needs the flag this sets).
@@ -9,6 +10,8 @@ import { errorsOf } from '../../workers/openapi/document.ts';
 import type { Operation } from '../../workers/openapi/operation.ts';
 import { whyUndocumented } from '../../workers/openapi/not-documented.ts';
 import { errorBodySchema } from '../../workers/lib/wire-schemas.ts';
+import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
+import { tendEndpoint } from '../../workers/endpoints/tend.ts';
 import { api, registeredAgent } from './helpers/agent.ts';
 import { jobBody, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
 import { randomWallet } from './helpers/ledger.ts';
@@ -173,5 +176,30 @@ describe('answers match the documented schemas', () => {
     await conforms('revokeApiKey', await call('revokeApiKey', { params: { prefix: 'gpk_00000000' } }));
     await conforms('revokeApiKey', await call('revokeApiKey', { params: { prefix: keys.apiKeys[0].prefix } }));
     await conforms('getMe', await call('getMe'));
+  });
+
+  it('a renter\'s endpoints and their keys', async () => {
+    await nodeAt(52.52, 13.4, 'DE', { name: 'openapi-endpoints' });
+    const renter = await newRenter();
+    const call = (id: OperationId, init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {}) =>
+      renter.call(operations[id][0], new GridplaneClient({ baseUrl: '' }).url(id, init), init.body, init.headers);
+    const body = { name: 'api', image: 'python:3.12-slim', port: 8000, gpu: { count: 1 }, maxPricePerGpuHour: '2', regions: [{ lat: 52.5, lon: 13.4 }], replicas: { min: 1, max: 2 } };
+    const endpoint = await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
+    await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
+    await conforms('createEndpoint', await call('createEndpoint', { body: { ...body, port: 0 } }));
+    await conforms('listEndpoints', await call('listEndpoints', { query: { limit: '1' } }));
+    const params = { id: endpoint.id };
+    await tendEndpoint(endpointsContext(env), endpoint.id, Date.now());
+    const detail = await conforms('getEndpoint', await call('getEndpoint', { params }));
+    expect(detail.replicaSet).toHaveLength(1);
+    await conforms('getEndpoint', await call('getEndpoint', { params: { id: 'ep_nope' } }));
+    await conforms('updateEndpoint', await call('updateEndpoint', { params, body: { replicas: { max: 3 } } }));
+    await conforms('updateEndpoint', await call('updateEndpoint', { params, body: {} }));
+    const key = await conforms('createEndpointKey', await call('createEndpointKey', { params, body: { name: 'k' } }));
+    await conforms('listEndpointKeys', await call('listEndpointKeys', { params }));
+    await conforms('revokeEndpointKey', await call('revokeEndpointKey', { params: { ...params, keyId: key.id } }));
+    await conforms('revokeEndpointKey', await call('revokeEndpointKey', { params: { ...params, keyId: key.id } }));
+    await conforms('deleteEndpoint', await call('deleteEndpoint', { params }));
+    await conforms('createEndpointKey', await call('createEndpointKey', { params, body: {} }));
   });
 });

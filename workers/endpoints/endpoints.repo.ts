@@ -1,9 +1,34 @@
 import { and, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import { endpointReplicas, endpoints } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
+import { TTFB_COLUMNS } from '../gateway/traffic-stats.ts';
 
 export type EndpointRow = typeof endpoints.$inferSelect;
 export type NewEndpoint = typeof endpoints.$inferInsert;
+
+/** A live replica with its node's location (`replicaSetOf`). */
+export interface ReplicaWithNode {
+  id: string;
+  nodeId: string;
+  state: string;
+  reason: string | null;
+  generation: number;
+  pricePerGpuHour: number;
+  gpuCount: number;
+  placedAt: number;
+  readySince: number | null;
+  billedAmount: number;
+  lat: number | null;
+  lon: number | null;
+  country: string | null;
+}
+
+/** Sums of the gateway's endpoint_traffic rows over a window: requests, errors and the TTFB buckets in TTFB_COLUMNS order. */
+export interface TrafficSums {
+  requests: number;
+  errors: number;
+  buckets: number[];
+}
 
 export async function getEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {
   return db.select().from(endpoints).where(eq(endpoints.id, id)).get();
@@ -59,4 +84,37 @@ export async function endpointsToTend(db: Db, limit: number): Promise<EndpointRo
     if (row) out.push(row);
   }
   return out;
+}
+
+/** Endpoints of an account that are not deleted: what the per-account cap counts. */
+export async function liveEndpointCount(db: Db, accountId: string): Promise<number> {
+  const row = await db.$client.prepare("SELECT count(*) AS n FROM endpoints WHERE account_id = ?1 AND status <> 'deleted'").bind(accountId).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Live replicas with their node's location, for GET /v1/endpoints/{id}. */
+export async function replicaSetOf(db: Db, endpointId: string): Promise<ReplicaWithNode[]> {
+  const rows = await db.$client
+    .prepare(
+      `SELECT r.id, r.node_id AS nodeId, r.state, r.reason, r.generation, r.price_per_gpu_hour AS pricePerGpuHour, r.gpu_count AS gpuCount,
+              r.placed_at AS placedAt, r.ready_since AS readySince, r.billed_amount AS billedAmount, n.lat, n.lon, n.country
+       FROM endpoint_replicas r LEFT JOIN nodes n ON n.id = r.node_id
+       WHERE r.endpoint_id = ?1 AND r.stopped_at IS NULL ORDER BY r.placed_at, r.id`,
+    )
+    .bind(endpointId)
+    .all<ReplicaWithNode>();
+  return rows.results;
+}
+
+/** The gateway's traffic rows of one endpoint from `sinceMs` on, summed over minutes and cells. */
+export async function trafficSince(db: Db, endpointId: string, sinceMs: number): Promise<TrafficSums> {
+  const row = await db.$client
+    .prepare(
+      `SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,
+              ${TTFB_COLUMNS.map((c) => `coalesce(sum(${c}), 0) AS ${c}`).join(', ')}
+       FROM endpoint_traffic WHERE endpoint_id = ?1 AND minute >= ?2`,
+    )
+    .bind(endpointId, sinceMs)
+    .first<Record<string, number>>();
+  return { requests: row?.requests ?? 0, errors: row?.errors ?? 0, buckets: TTFB_COLUMNS.map((c) => row?.[c] ?? 0) };
 }

@@ -5,12 +5,22 @@ import { AppError } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
 import { modelsFor } from '../jobs/jobs.service.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
-import { getEndpoint, getEndpointByIdempotencyKey, type EndpointRow, type NewEndpoint } from './endpoints.repo.ts';
+import { getEndpoint, getEndpointByIdempotencyKey, liveEndpointCount, replicaSetOf, trafficSince, type EndpointRow, type NewEndpoint, type ReplicaWithNode, type TrafficSums } from './endpoints.repo.ts';
+import { balances } from './endpoint-hold.ts';
 import type { EndpointCreate, EndpointPatch } from './endpoint-input.schema.ts';
 
 // Creating, changing and deleting endpoints. Placement, billing and replicas are the cron's and
 // the gateway's (tend.ts, wake.ts): a create or PATCH only records what the renter wants, in one
 // statement, and the next tick (or the first request) acts on it.
+
+/**
+ * Endpoints an account may have (not deleted). The cron tends every active endpoint each minute;
+ * the cap keeps one account from making that work unbounded. Checked before the insert, so racing
+ * creates may pass it by a few: it bounds the work, it is not a price.
+ */
+export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
+/** GET /v1/endpoints/{id} reports the traffic of this many minutes up to now. */
+export const TRAFFIC_VIEW_MINUTES = 5;
 
 export interface CreateInput {
   accountId: string;
@@ -20,13 +30,20 @@ export interface CreateInput {
   maxPrice: bigint;
   /** `<account>:<Idempotency-Key>`, or null. */
   idempotencyKey: string | null;
+  /** A template rental's end (Unix ms): the cron stops the endpoint then (tend.ts). Absent: runs until stopped. */
+  stopAt?: number | null;
 }
 
 export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, nowMs: number): Promise<{ endpoint: EndpointRow; replayed: boolean }> {
-  const requestHash = await sha256Hex(new TextEncoder().encode(JSON.stringify([input.request, input.regions])));
+  // The request alone: the edge location filled in for missing regions may differ on a retry
+  // that comes in through another data centre, and is still the same request.
+  const requestHash = await sha256Hex(new TextEncoder().encode(JSON.stringify(input.request)));
   if (input.idempotencyKey) {
     const existing = await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey);
     if (existing) return sameRequest(existing, requestHash);
+  }
+  if ((await liveEndpointCount(ctx.db, input.accountId)) >= MAX_ENDPOINTS_PER_ACCOUNT) {
+    throw new AppError(409, 'too_many_endpoints', `This account has ${MAX_ENDPOINTS_PER_ACCOUNT} endpoints, the most it may have; delete one first.`);
   }
   const r = input.request;
   const row: NewEndpoint = {
@@ -54,6 +71,7 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     generation: 1,
     desiredReplicas: r.replicas.min,
     lastActiveAt: nowMs,
+    stopAt: input.stopAt ?? null,
     createdAt: nowMs,
     updatedAt: nowMs,
   };
@@ -127,4 +145,19 @@ export async function deleteEndpoint(ctx: EndpointsContext, endpoint: EndpointRo
     .all();
   if (rows.length === 0) throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
   return rows[0]!;
+}
+
+/** The account's endpoint; another account's, or none, is the same 404 (ids are not confirmed to strangers). */
+export async function endpointOfAccount(ctx: Pick<EndpointsContext, 'db'>, accountId: string, endpointId: string): Promise<EndpointRow> {
+  const endpoint = await getEndpoint(ctx.db, endpointId);
+  if (!endpoint || endpoint.accountId !== accountId) throw new AppError(404, 'endpoint_not_found', 'There is no such endpoint for this account.');
+  return endpoint;
+}
+
+/** What GET /v1/endpoints/{id} adds to the endpoint: its live replicas, recent traffic and hold. */
+export async function endpointDetails(ctx: EndpointsContext, endpoint: EndpointRow, nowMs: number): Promise<{ replicas: ReplicaWithNode[]; traffic: TrafficSums; hold: bigint }> {
+  // Whole minutes: the current one (still filling) and the TRAFFIC_VIEW_MINUTES - 1 before it.
+  const since = nowMs - (nowMs % 60_000) - (TRAFFIC_VIEW_MINUTES - 1) * 60_000;
+  const [replicas, traffic, money] = await Promise.all([replicaSetOf(ctx.db, endpoint.id), trafficSince(ctx.db, endpoint.id, since), balances(ctx, endpoint)]);
+  return { replicas, traffic, hold: money.hold };
 }

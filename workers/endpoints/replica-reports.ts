@@ -1,18 +1,18 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { endpointReplicas, type ReplicaRowState } from '../../db/schema.ts';
-import { decodePublicKey } from '../../protocol/base58.ts';
-import { base64ToBytes } from '../../protocol/signed-request.ts';
-import { replicaReceiptMessage, type TunnelControlToWorker } from '../../protocol/tunnel.ts';
+import type { TunnelControlToWorker } from '../../protocol/tunnel.ts';
 import type { Env } from '../env.ts';
 import { endpointsContext } from './endpoints-context.ts';
 import { changeReplica, type ReplicaPatch, type ReplicaRow } from './replica-change.ts';
+import { verifyReplicaReceipt, type ReplicaReceiptMessage } from './replica-receipt.ts';
+
+export { verifyReplicaReceipt, type ReplicaReceiptMessage };
 
 // What the node's tunnel object (workers/tunnel, helper T) hands over from the agent. Each call
 // is one D1 batch (per replica): the state change and the bill of ready time up to it. Time is
 // judged on the Worker's clock (`nowMs`); the agent's `at` is only part of what a receipt signs.
 
 export type ReplicaStateMessage = Extract<TunnelControlToWorker, { type: 'replica_state' }>;
-export type ReplicaReceiptMessage = Extract<TunnelControlToWorker, { type: 'replica_receipt' }>;
 
 export interface ReportResult {
   /** False when the report was ignored (unknown replica, another node's, stopped) or changed nothing. */
@@ -57,20 +57,6 @@ export async function recordReplicaState(env: Env, nodeId: string, msg: ReplicaS
   if (!outcome) return { applied: false, reason: 'unknown_replica' };
   if (ignored) return { applied: false, reason: ignored };
   return outcome.changed ? { applied: true } : { applied: false, reason: 'unchanged' };
-}
-
-/** Checks a receipt's ed25519 signature by the node's key (the node id is its base58 public key). */
-export async function verifyReplicaReceipt(nodeId: string, msg: ReplicaReceiptMessage): Promise<boolean> {
-  const publicKey = decodePublicKey(nodeId);
-  const signature = base64ToBytes(msg.signature);
-  if (!publicKey || !signature || signature.length !== 64) return false;
-  try {
-    const key = await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
-    const message = new TextEncoder().encode(replicaReceiptMessage(nodeId, msg.replicaId, msg.readyMs, msg.at));
-    return await crypto.subtle.verify('Ed25519', key, signature, message);
-  } catch {
-    return false;
-  }
 }
 
 /**

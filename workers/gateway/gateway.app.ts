@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { sha256Hex } from '../../protocol/signed-request.ts';
 import { authenticating, spend, spendAddress } from '../limits/rate-limit.ts';
 import { addressKey } from '../limits/client-address.ts';
 import { probePointMap } from '../jobs/quote.repo.ts';
 import { routingEntry } from '../endpoints/routing-table.repo.ts';
+import { hashEndpointKey } from '../endpoints/endpoint-keys.ts';
 import { callerView, rankReplicas } from '../endpoints/route-request.ts';
 import { probeIndexFor } from '../routing/rank.ts';
 import { EndpointCache, type GatewayEntry } from './endpoint-cache.ts';
@@ -66,7 +66,7 @@ async function admit(c: Context<AppEnv>, entry: GatewayEntry): Promise<void> {
     return;
   }
   const key = endpointKeyOf(c.req.raw.headers);
-  const hash = key === null ? null : await sha256Hex(new TextEncoder().encode(key));
+  const hash = key === null ? null : await hashEndpointKey(key);
   if (hash === null || !entry.keyHashes.has(hash)) {
     await spendAddress(c);
     throw new AppError(

@@ -29,9 +29,15 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  throw badRequest('invalid_request', describeIssue(result.error.issues));
+}
+
+/** The first problem as "field: reason" (`body: …` when it is about the whole input). */
+export function describeIssue(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const issue = issues[0];
+  if (!issue) return 'body: invalid input';
   const where = issue.path.length > 0 ? formatPath(issue.path) : 'body';
-  throw badRequest('invalid_request', `${where}: ${issue.message}`);
+  return `${where}: ${issue.message}`;
 }
 
 function formatPath(path: PropertyKey[]): string {

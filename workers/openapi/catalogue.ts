@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { apiKeyListSchema, apiKeyRevokedSchema, balanceResponseSchema, entriesResponseSchema, meResponseSchema, siwsChallengeResponseSchema, siwsVerifyResponseSchema } from '../accounts/account-view.schema.ts';
 import { challengeSchema, entriesQuerySchema, quoteQuerySchema, verifySchema, withdrawalSchema } from '../accounts/account-input.schema.ts';
 import { API_KEY_PREFIX_PATTERN } from '../accounts/api-keys.ts';
+import { endpointIdParam, endpointKeyParam } from '../endpoints/endpoints.app.ts';
+import { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from '../endpoints/endpoint-input.schema.ts';
+import { endpointDetailSchema, endpointKeyCreatedSchema, endpointKeyListSchema, endpointKeyViewSchema, endpointListSchema, endpointViewSchema } from '../endpoints/endpoint-view.schema.ts';
 import { networkSummarySchema } from '../explorer/summary.schema.ts';
 import { paramListSchema, proposalListSchema, proposalViewSchema, voteResponseSchema } from '../governance/governance-view.schema.ts';
 import { createProposalSchema, listQuerySchema as proposalListQuerySchema, proposalRefSchema, voteSchema } from '../governance/proposal-input.schema.ts';
@@ -44,6 +47,8 @@ const settlementErrors = [
   err(502, 'solana_wrong_cluster', 'the Solana RPC serves another cluster than configured'),
 ];
 const nodeParam = z.object({ nodeId: nodeIdSchema });
+const endpointNotFound = err(404, 'endpoint_not_found', 'no such endpoint for this account');
+const notJson = err(415, 'unsupported_media_type', 'a body sent without Content-Type: application/json');
 const epochParam = z.object({ epoch: pageQuerySchema.shape.beforeEpoch.unwrap() });
 
 export const catalogue: Operation[] = [
@@ -80,6 +85,40 @@ export const catalogue: Operation[] = [
   {
     operationId: 'getJobLogs', method: 'get', path: '/v1/jobs/{id}/logs', tag: 'jobs', summary: 'A job\'s output after a sequence number', auth: 'apiKey', params: z.object({ id: z.string() }), query: logsQuerySchema, responses: [ok(jobLogsSchema)],
     errors: [err(404, 'job_not_found', 'no such job for this account')],
+  },
+
+  // Inference endpoints (workers/endpoints/README.md); callers reach them at /e/{id}/… (PROTOCOL.md "Endpoint URL")
+  {
+    operationId: 'createEndpoint', method: 'post', path: '/v1/endpoints', tag: 'endpoints', summary: 'Deploy an HTTP server as replicas on GPU nodes, at one URL',
+    description: 'Records what the renter wants; the next cron tick (or the first request to the URL) places replicas and holds their price from the balance.',
+    auth: 'apiKey', body: endpointCreateSchema, idempotent: true,
+    responses: [created(endpointViewSchema, 'The endpoint, recorded'), replayed(endpointViewSchema)],
+    errors: [err(409, 'too_many_endpoints', 'the account has the most endpoints it may have'), notJson],
+  },
+  { operationId: 'listEndpoints', method: 'get', path: '/v1/endpoints', tag: 'endpoints', summary: 'The account\'s endpoints (deleted ones left out), newest first', auth: 'apiKey', query: endpointListQuerySchema, responses: [ok(endpointListSchema)], errors: [] },
+  {
+    operationId: 'getEndpoint', method: 'get', path: '/v1/endpoints/{id}', tag: 'endpoints', summary: 'An endpoint with its replicas (where, ready or not), recent traffic and hold', auth: 'apiKey', params: endpointIdParam,
+    responses: [ok(endpointDetailSchema)], errors: [endpointNotFound],
+  },
+  {
+    operationId: 'updateEndpoint', method: 'patch', path: '/v1/endpoints/{id}', tag: 'endpoints', summary: 'Scale, roll out a new image, open or close it, or restart a stopped one',
+    description: 'Only the fields sent change. A new image, command or env rolls the replicas over one by one; `status: "active"` restarts an endpoint stopped for lack of funds.',
+    auth: 'apiKey', params: endpointIdParam, body: endpointPatchSchema, responses: [ok(endpointViewSchema)],
+    errors: [endpointNotFound, err(409, 'endpoint_changed', 'the endpoint changed at the same moment; read it again and retry'), notJson],
+  },
+  {
+    operationId: 'deleteEndpoint', method: 'delete', path: '/v1/endpoints/{id}', tag: 'endpoints', summary: 'Delete: replicas stop, their time is billed to the end, the rest of the hold goes back', auth: 'apiKey', params: endpointIdParam,
+    responses: [ok(endpointViewSchema)], errors: [endpointNotFound, err(409, 'endpoint_changed', 'the endpoint changed at the same moment; retry')],
+  },
+  {
+    operationId: 'createEndpointKey', method: 'post', path: '/v1/endpoints/{id}/keys', tag: 'endpoints', summary: 'A key callers send to the endpoint URL (shown once)', auth: 'apiKey', params: endpointIdParam, body: endpointKeyCreateSchema,
+    responses: [created(endpointKeyCreatedSchema)],
+    errors: [endpointNotFound, err(409, 'endpoint_deleted', 'the endpoint is deleted'), err(409, 'too_many_keys', 'the endpoint has the most live keys it may have'), notJson],
+  },
+  { operationId: 'listEndpointKeys', method: 'get', path: '/v1/endpoints/{id}/keys', tag: 'endpoints', summary: 'The endpoint\'s live keys (never the keys themselves)', auth: 'apiKey', params: endpointIdParam, responses: [ok(endpointKeyListSchema)], errors: [endpointNotFound] },
+  {
+    operationId: 'revokeEndpointKey', method: 'delete', path: '/v1/endpoints/{id}/keys/{keyId}', tag: 'endpoints', summary: 'Revoke a key: the URL refuses it within about 2 s', auth: 'apiKey', params: endpointKeyParam,
+    responses: [ok(endpointKeyViewSchema)], errors: [endpointNotFound, err(404, 'key_not_found', 'no live key with this id on the endpoint')],
   },
 
   // Sign-in and the account

@@ -24,6 +24,7 @@ export const undocumentedRoutes: Undocumented[] = [
   { method: 'POST', path: '/v1/nodes/:nodeId/challenges/:challengeId/answer', why: AGENT },
   { method: 'POST', path: '/v1/nodes/:nodeId/jobs/:jobId/events', why: AGENT },
   { method: 'GET', path: '/v1/nodes/:nodeId/stream', why: `${AGENT}; a WebSocket` },
+  { method: 'GET', path: '/v1/nodes/:nodeId/tunnel', why: `${AGENT}; a WebSocket (the endpoints tunnel, protocol/tunnel.ts)` },
   { method: 'POST', path: '/telegram/webhook', why: 'Telegram\'s webhook: only Telegram calls it, with its secret' },
   { method: 'POST', path: '/discord/interactions', why: 'Discord\'s interactions endpoint: only Discord calls it, signed' },
   { method: 'GET', path: '/link', why: 'HTML page (wallet linking)' },

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 // response schemas. Errors every route of a kind can answer (bad JSON, a missing API key, the
 // rate limit…) are added by the document builder (common-errors.ts); `errors` lists the rest.
 
-export type Method = 'get' | 'post' | 'put' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** `apiKey`: Authorization: Bearer <api key> (requireAccount). */
 export type Auth = 'none' | 'apiKey';
