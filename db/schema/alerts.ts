@@ -19,6 +19,8 @@ export const ALERT_KINDS = [
   'job_finished',
   'deposit_credited',
   'link_signed',
+  'endpoint_balance_low', // the endpoint's hold and balance run low: replicas stop when they run out
+  'endpoint_stopped', // replicas stopped (balance ran out, or a rental's time was up)
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
