@@ -1,4 +1,5 @@
 import type { ReplicaSpec } from '../../protocol/tunnel.ts';
+import { tunnelFor } from '../tunnel/tunnel-stub.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
 
 // A node's desired set: every live (not stopped) replica placed on it, of every endpoint. Sent
@@ -39,25 +40,19 @@ export async function desiredSetOf(ctx: EndpointsContext, nodeId: string): Promi
   }));
 }
 
-/** What the tunnel object offers the control plane (helper T's NodeTunnel DO RPC). */
-export interface NodeTunnelStub {
-  setReplicas(specs: ReplicaSpec[]): Promise<unknown>;
-  load(): Promise<{ connected: boolean; replicas: Record<string, { inflight: number; started: number; completed: number; failed: number }> } | unknown>;
-}
-
-interface TunnelNamespace {
-  idFromName(name: string): DurableObjectId;
-  get(id: DurableObjectId): NodeTunnelStub;
+/** A node's tunnel object that already exists (its node has replicas, so it was pushed to before). */
+export function tunnelOf(ctx: EndpointsContext, nodeId: string) {
+  return tunnelFor(ctx.env, nodeId);
 }
 
 /**
- * The one place that reaches a node's tunnel object. Until the NODE_TUNNEL binding exists (helper
- * T's piece), it returns null and callers carry on: the desired set stays in D1 and is pushed on
- * the next change or cron tick.
+ * The node's tunnel object for a push. The cron may be the object's first caller (a desired set
+ * pushed before the node ever connected), so it passes the node's registered location: the object
+ * is created near the node, not next to the cron.
  */
-export function tunnelOf(ctx: EndpointsContext, nodeId: string): NodeTunnelStub | null {
-  const ns = (ctx.env as unknown as { NODE_TUNNEL?: TunnelNamespace }).NODE_TUNNEL;
-  return ns ? ns.get(ns.idFromName(nodeId)) : null;
+async function tunnelNear(ctx: EndpointsContext, nodeId: string) {
+  const at = await ctx.db.$client.prepare('SELECT lat, lon FROM nodes WHERE id = ?1').bind(nodeId).first<{ lat: number; lon: number }>();
+  return tunnelFor(ctx.env, nodeId, at ?? undefined);
 }
 
 /** Pushes each node's whole desired set; a node whose push fails is retried by the next cron tick. */
@@ -65,9 +60,8 @@ export async function pushNodes(ctx: EndpointsContext, nodeIds: Iterable<string>
   let pushed = 0;
   let failed = 0;
   for (const nodeId of new Set(nodeIds)) {
-    const stub = tunnelOf(ctx, nodeId);
-    if (!stub) continue;
     try {
+      const stub = await tunnelNear(ctx, nodeId);
       await stub.setReplicas(await desiredSetOf(ctx, nodeId));
       pushed++;
     } catch (error) {

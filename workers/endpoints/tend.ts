@@ -32,17 +32,9 @@ export interface TendResult {
 async function loadOf(ctx: EndpointsContext, nodeIds: Iterable<string>): Promise<Map<string, { inflight: number; started: number }>> {
   const out = new Map<string, { inflight: number; started: number }>();
   for (const nodeId of new Set(nodeIds)) {
-    const stub = tunnelOf(ctx, nodeId);
-    if (!stub) continue;
     try {
-      const load = (await stub.load()) as { replicas?: Record<string, { inflight?: number; started?: number }> } & Record<string, unknown>;
-      const perReplica = (load.replicas ?? load) as Record<string, { inflight?: number; started?: number } | unknown>;
-      for (const [id, v] of Object.entries(perReplica)) {
-        if (v && typeof v === 'object' && 'started' in v) {
-          const c = v as { inflight?: number; started?: number };
-          out.set(id, { inflight: c.inflight ?? 0, started: c.started ?? 0 });
-        }
-      }
+      const load = await tunnelOf(ctx, nodeId).load();
+      for (const [id, c] of Object.entries(load.replicas)) out.set(id, { inflight: c.inflight, started: c.started });
     } catch (error) {
       console.error(`endpoints: load of node ${nodeId} not read`, error);
     }
