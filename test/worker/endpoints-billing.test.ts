@@ -15,6 +15,8 @@ import { getParams } from '../../workers/governance/params.repo.ts';
 import { type TestAgent } from './helpers/agent.ts';
 import { newRenter, nodeAt, type ReadyNode } from './helpers/jobs.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
+import { linkTelegram } from './helpers/operator.ts';
+import { eventually, sentTo } from './helpers/telegram.ts';
 
 // Endpoint replicas billed from the tunnel's reports (workers/endpoints/replica-reports.ts) and
 // the cron (tend.ts), against real D1 and the real ledger: per ready millisecond at the price
@@ -45,6 +47,9 @@ async function captures(endpointId: string): Promise<number> {
   const row = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE ref = ?1 AND kind = 'capture'").bind(`endpoint:${endpointId}`).first<{ n: number }>();
   return row!.n;
 }
+
+/** Lines the renter's Telegram chat received (alerts that arrive together share a message, a line each). */
+const chatLines = async (chatId: number) => (await sentTo(chatId)).flatMap((c) => String(c.body.text).split('\n'));
 
 const feeOf = async (amount: number) => Math.floor((amount * (await getParams(testDb(), getConfig(env))).protocol_fee_bps) / 10_000);
 
@@ -136,6 +141,7 @@ describe('endpoint replicas: placement, reports and the bill', () => {
   it('stops replicas that cannot be paid for, gives their GPUs back, and releases the rest of the hold', async () => {
     const paris = await parisNode();
     const renter = await newRenter('0.100000'); // all of it goes into the hold: 288 s at the node's 1.25 tokens/h
+    const chatId = await linkTelegram(renter.accountId);
     const endpoint = await endpointFor(renter.accountId, { replicas: { min: 1, max: 1 } });
     expect((await wakeEndpoint(env, endpoint.id, T0)).reason).toBe('placed');
     const [replica] = (await testDb().$client.prepare('SELECT id FROM endpoint_replicas WHERE endpoint_id = ?1').bind(endpoint.id).all<{ id: string }>()).results;
@@ -152,6 +158,14 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(row).toMatchObject({ status: 'stopped', status_reason: 'insufficient_funds' });
     expect(await replicaRow(replica!.id)).toMatchObject({ state: 'stopped', reason: 'insufficient_funds', billed_ms: 200_000, billed_amount: 69_444 });
     expect(await committed()).toBe(0);
+    // The renter hears it in their chat: out of balance, and stopped.
+    const held = (100_000 - 69_444) / 1e6;
+    await eventually(async () =>
+      expect(await chatLines(chatId)).toEqual([
+        `🪫 Your endpoint llm (${endpoint.id}) has run out of balance (0 tokens on your balance, ${held} held): its replicas stop now.`,
+        `⏹ Your endpoint llm (${endpoint.id}) stopped: your balance ran out. Nothing runs or is billed now; what is left of its hold goes back to your balance. Top up and set it active again to restart it.`,
+      ]),
+    );
     // Once no replica can bill any more (after the grace), the rest of the hold goes back.
     const holdLeft = await balanceOf(`escrow:${endpoint.id}`);
     const renterBefore = await balanceOf(renter.accountId);
@@ -173,5 +187,23 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect((await wakeEndpoint(env, endpoint.id, T0 + 62_000)).reason).toBe('placed');
     // Just woken: the next tick keeps it.
     expect(await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 63_000)).toMatchObject({ stopped: 0, desired: 1 });
+  });
+  it('tells the renter in their Telegram chat that the balance runs low while the replicas still run, once', async () => {
+    await nodeAt(48.85, 2.35, 'FR', { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
+    const renter = await newRenter('1.000000');
+    const chatId = await linkTelegram(renter.accountId);
+    const endpoint = await endpointFor(renter.accountId, { name: 'low-llm', replicas: { min: 1, max: 1 } });
+    // One new replica counts at the 2.0 cap: the hold takes 900 s of it (0.5 tokens); the 1 token
+    // in all covers 30 min, under the hour (ENDPOINT_LOW_BALANCE_S) that alerts, over the stop margin.
+    expect(await tendEndpoint(endpointsContext(env), endpoint.id, T0)).toMatchObject({ placed: 1, status: 'active' });
+    const line = await eventually(async () => {
+      const lines = await chatLines(chatId);
+      expect(lines).toHaveLength(1);
+      return lines[0]!;
+    });
+    expect(line).toBe(`🪫 Your endpoint low-llm (${endpoint.id}) has about 30 min of balance left at its current replicas (0.5 tokens on your balance, 0.5 held). /deposit to top up, or its replicas stop when it runs out.`);
+    // One alert per episode: the next tick, still low, leaves the episode's mark as it was.
+    expect(await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 60_000)).toMatchObject({ status: 'active' });
+    expect(await env.DB.prepare('SELECT status, low_balance_alerted_at FROM endpoints WHERE id = ?1').bind(endpoint.id).first()).toEqual({ status: 'active', low_balance_alerted_at: T0 });
   });
 });

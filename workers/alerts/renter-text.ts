@@ -2,7 +2,7 @@ import { formatAmount } from '../lib/amounts.ts';
 import { clockTime, durationText, relativeTime } from '../lib/human-time.ts';
 import type { ChatAlert } from './alert-event.ts';
 
-// Pure: what a renter reads about their own jobs, deposits and links (the renter kinds of
+// Pure: what a renter reads about their own jobs, endpoints, deposits and links (the renter kinds of
 // alert-event.ts), one line per alert, and the buttons an alert carries. `data` is what the
 // pumps (renter-pumps.ts) and the link sign-in put in each event.
 
@@ -55,6 +55,10 @@ export function renterLine(a: ChatAlert, o: RenterTextOptions): string {
       return finished(job, where, d, o);
     case 'deposit_credited':
       return `💰 Deposit of ${tokens(d.amount, o.tokenDecimals)} tokens credited to your balance${d.signature ? ` (transaction ${str(d.signature)})` : ''}. /balance shows it; /rent to use it.`;
+    case 'endpoint_balance_low':
+      return endpointLow(d, o);
+    case 'endpoint_stopped':
+      return `⏹ Your endpoint ${endpointName(d)} stopped: ${ENDPOINT_STOP_REASONS[str(d.reason) ?? ''] ?? str(d.reason) ?? 'it was stopped'}. Nothing runs or is billed now; what is left of its hold goes back to your balance. Top up and set it active again to restart it.`;
     case 'link_signed':
       return `🔗 Wallet ${str(d.wallet) ?? '?'} signed in with your /link. Link ${str(d.label) ?? 'this chat account'} to it? Confirm only if you signed in yourself.`;
     default:
@@ -97,6 +101,21 @@ function reasonText(reason: string | undefined, exitCode: number | undefined): s
       return reason;
   }
 }
+
+const endpointName = (d: Record<string, unknown>) => (d.name ? `${str(d.name)} (${str(d.endpointId) ?? '?'})` : (str(d.endpointId) ?? 'your endpoint'));
+
+/** The tend step's data (workers/endpoints/tend.ts): balance and hold in base units, seconds of burn left. */
+function endpointLow(d: Record<string, unknown>, o: RenterTextOptions): string {
+  const money = `${tokens(d.balance, o.tokenDecimals)} tokens on your balance, ${tokens(d.hold, o.tokenDecimals)} held`;
+  if (d.stopping === true) return `🪫 Your endpoint ${endpointName(d)} has run out of balance (${money}): its replicas stop now.`;
+  const left = num(d.secondsLeft);
+  return `🪫 Your endpoint ${endpointName(d)} has ${left !== undefined ? `about ${durationText(left)}` : 'little time'} of balance left at its current replicas (${money}). /deposit to top up, or its replicas stop when it runs out.`;
+}
+
+const ENDPOINT_STOP_REASONS: Record<string, string> = {
+  insufficient_funds: 'your balance ran out',
+  rental_ended: 'its rental time is up',
+};
 
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
