@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
 import { findNode } from '../nodes/nodes.repo.ts';
 import { rewardsPerEpoch, stakesOfAccount } from './account-stakes.repo.ts';
-import { addStake, unstake, type UnstakeRequest } from './staking.repo.ts';
+import { addStake, unstake, type UnstakeRequest } from './staking.service.ts';
 
 // Staking as one account does it from chat, on the staking domain's own operations (addStake and
 // unstake, the functions behind POST /v1/staking/stake|delegate|unstake).

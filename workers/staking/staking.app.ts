@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { epochs, nodes } from '../../db/schema.ts';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -10,17 +8,8 @@ import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
 import { commissionBodySchema, pageQuerySchema, slashQuerySchema, stakeBodySchema } from './staking-input.schema.ts';
 import { epochNodeView, shareView, slashView, unbondingView } from './staking-view.ts';
-import {
-  addStake,
-  commissionOf,
-  rewardsOfAccount,
-  rewardsOfNode,
-  setCommission,
-  sharesOfNodeEpoch,
-  slashesOf,
-  stakersOf,
-  unstake,
-} from './staking.repo.ts';
+import { commissionOf, epochRow, nodeStakeState, rewardsOfAccount, rewardsOfNode, sharesOfNodeEpoch, slashesOf } from './staking.repo.ts';
+import { addStake, setCommission, stakersOf, unstake } from './staking.service.ts';
 
 // /v1/staking: stake, delegate, unstake, commission, stakers, rewards and slashes
 // (workers/staking/README.md). Writes need an API key and take an optional Idempotency-Key.
@@ -63,7 +52,7 @@ export const stakingApp = new Hono<AppEnv>()
     const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
     const d = c.var.config.TOKEN_DECIMALS;
     const stakers = await stakersOf(c.var.db, nodeId);
-    const node = await c.var.db.select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible, verifiedAt: nodes.verifiedAt }).from(nodes).where(eq(nodes.id, nodeId)).get();
+    const node = await nodeStakeState(c.var.db, nodeId);
     return c.json({
       nodeId,
       owner: stakers.owner,
@@ -108,7 +97,7 @@ export const stakingApp = new Hono<AppEnv>()
 
   .get('/epochs/:epoch', async (c) => {
     const epoch = epochParam(c.req.param('epoch'));
-    const row = await c.var.db.select().from(epochs).where(eq(epochs.epoch, epoch)).get();
+    const row = await epochRow(c.var.db, epoch);
     if (!row) throw notFound('Epoch');
     const d = c.var.config.TOKEN_DECIMALS;
     const amounts = ['emission', 'carryIn', 'minted', 'carryOut', 'capacityPool', 'workPool', 'fees', 'burned'] as const;
@@ -142,7 +131,7 @@ async function stakeRoute(c: import('hono').Context<AppEnv>, as: 'operator' | 'd
     as,
   });
   if (tx.replayed) c.header('Idempotent-Replayed', 'true');
-  const node = await c.var.db.select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible }).from(nodes).where(eq(nodes.id, body.nodeId)).get();
+  const node = await nodeStakeState(c.var.db, body.nodeId);
   return c.json(
     { transactionId: tx.id, nodeId: body.nodeId, role: as, nodeStake: formatAmount(node!.stakeTotal, d), eligible: node!.eligible },
     tx.replayed ? 200 : 201,

@@ -6,7 +6,7 @@ import { getConfig } from '../../../workers/config.ts';
 import { SYSTEM_ACCOUNTS } from '../../../workers/ledger/ledger-accounts.ts';
 import { postTransaction } from '../../../workers/ledger/ledger.repo.ts';
 import { COMMUNITY_TREASURY } from '../../../workers/governance/community-treasury.ts';
-import { addStake } from '../../../workers/staking/staking.repo.ts';
+import { addStake } from '../../../workers/staking/staking.service.ts';
 import { registeredAgent } from './agent.ts';
 import { newFundedAccount, testDb } from './ledger.ts';
 
