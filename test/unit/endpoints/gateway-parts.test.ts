@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { callerLocation, endpointKeyOf, mayRetryElsewhere, parseLatLon, splitEndpointPath } from '../../../workers/gateway/request-parts.ts';
 import { ReplicaObservations, ROTATION_COOL_OFF_MS } from '../../../workers/gateway/replica-observations.ts';
 import { bucketOf, FLUSH_INTERVAL_MS, MAX_PENDING_ROWS, medianFromBuckets, TrafficCounters } from '../../../workers/gateway/traffic-stats.ts';
-import { replayableBody, REPLAY_BODY_MAX } from '../../../workers/gateway/forward.ts';
+import { replayableBody, REPLAY_BODY_MAX } from '../../../workers/gateway/replay-body.ts';
 
 // The gateway's pure parts: what it reads from a request, the rotation of failed replicas, the
 // traffic counters and the request body kept for failover.
