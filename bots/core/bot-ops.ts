@@ -10,7 +10,7 @@ import { createProposal, findOpenProposals, listProposalViews, showProposal, vot
 import { accountJobs, jobLogTail, jobOfAccount, jobOfAccountByKey, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
-import { availableGpuModels, listNodesWithGpus, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
+import { availableGpuModels, listNodesWithGpus, nodeNameChoices, nodeNames, nodesByRef, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
 import { missingSettlementNames, requireSettlement } from '../../workers/settlement/settlement-env.ts';
 import { announceProposal } from '../announce.ts';
@@ -70,6 +70,9 @@ export function botOps(d: DomainDeps) {
     nodes: (filter: ListFilter) => listNodesWithGpus(d.db, filter),
     ownedNodes: (accountId: string, filter: OwnedFilter) => ownedNodes(d.db, accountId, filter),
     availableGpuModels: () => availableGpuModels(d.db),
+    nodesByRef: (ref: string, limit: number) => nodesByRef(d.db, ref, limit),
+    nodeChoices: (prefix: string, limit: number) => nodeNameChoices(d.db, prefix, limit),
+    nodeNames: (ids: string[]) => nodeNames(d.db, ids),
 
     // staking (POST /v1/staking/stake|delegate|unstake)
     bond: (req: BondRequest, nowMs: number) => bondOnNode(d.db, d.config, req, nowMs),

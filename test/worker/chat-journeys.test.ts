@@ -1,41 +1,13 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { nodeAt, sendEvent, json } from './helpers/jobs.ts';
 import { mintTo } from './helpers/ledger.ts';
-import { botCalls, callbackUpdate, eventually, freshChatId, messageUpdate, postUpdate } from './helpers/telegram.ts';
+import { eventually, freshChatId, messageUpdate, postUpdate } from './helpers/telegram.ts';
+import { buttonsOf, cron, labels, plain, screens, send, tap } from './helpers/conversation.ts';
 import { newWallet, signIn } from './helpers/wallet.ts';
-import type { RecordedCall } from './setup/telegram-api.ts';
 
 // Conversations as a person has them: updates posted to the webhook exactly as Telegram sends
 // them, and at each step the text and buttons the person sees (what the Bot API stand-in got).
-
-type Button = { text: string; callback_data?: string; url?: string };
-const buttonsOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
-const labels = (call: RecordedCall) => buttonsOf(call).map((b) => b.text);
-const plain = (html: unknown) => String(html).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const cron = (scheduledTime: number) =>
-  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime });
-
-/** What the person sees: every message sent or edited in the chat, in order. */
-const screens = async (chatId: number) => (await botCalls({ chatId })).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
-
-async function send(chatId: number, text: string): Promise<RecordedCall> {
-  const before = (await screens(chatId)).length;
-  expect((await postUpdate(messageUpdate(text, { chatId }))).status).toBe(200);
-  const after = await screens(chatId);
-  expect(after.length, `an answer to ${text}`).toBe(before + 1);
-  return after.at(-1)!;
-}
-
-async function tap(chatId: number, screen: RecordedCall, label: string): Promise<RecordedCall> {
-  const button = buttonsOf(screen).find((b) => b.text === label);
-  expect(button, `no button ${label} in ${labels(screen).join(', ')}`).toBeDefined();
-  const before = (await screens(chatId)).length;
-  expect((await postUpdate(callbackUpdate(button!.callback_data!, { chatId, messageId: screen.seq }))).status).toBe(200);
-  const after = await screens(chatId);
-  expect(after.length, `something shown after ${label}`).toBeGreaterThan(before);
-  return after.at(-1)!;
-}
 
 describe('chat journeys (Telegram)', () => {
   it('a new user goes from /start to a running rental without reading anything but the chat', async () => {
@@ -74,7 +46,8 @@ describe('chat journeys (Telegram)', () => {
     screen = await tap(chatId, screen, '1 h');
     screen = await tap(chatId, screen, 'Europe (west)');
     expect(plain(screen.body.text)).toContain('1× RTX 4090 for 1 h');
-    expect(labels(screen)).toEqual(['Confirm', 'Cancel']);
+    // Confirm rents the GPUs as a job; the catalogue's templates start on them instead.
+    expect(labels(screen)).toEqual(['Confirm', 'Cancel', 'Jupyter notebook (PyTorch)', 'Chat model (OpenAI API)', 'Shell (web terminal)']);
     const quote = screen;
     screen = await tap(chatId, quote, 'Confirm');
     const jobId = /job (job_[0-9a-f]+) is/.exec(plain(screen.body.text))?.[1];

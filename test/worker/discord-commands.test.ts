@@ -52,7 +52,7 @@ describe('discord: commands on real data', () => {
     const view = (await (await api(`/v1/nodes/${node.nodeId}`)).json()) as { stake: string; eligible: boolean };
     expect(view).toMatchObject({ stake: '450.000000', eligible: true });
     const mine = await deferred(h, command(['stake'], {}, { userId: operatorId }), true);
-    expect(mine.embeds[0]!.description).toBe(`450.000000 on ${node.nodeId}`);
+    expect(mine.embeds[0]!.description).toBe(`450.000000 on disc-paris-1 (${node.nodeId.slice(0, 8)}…)`);
 
     // Read-only commands answer inline and publicly.
     const nodes = await inline(h, command(['nodes']));
@@ -102,7 +102,7 @@ describe('discord: commands on real data', () => {
     // /unstake: deferred and ephemeral; 400 stays bonded, so the node stays eligible.
     const unbond = await deferred(h, command(['unstake'], { node: node.nodeId, amount: '50' }, { userId: operatorId }), true);
     expect(unbond.embeds[0]!.title).toBe('Unbonding');
-    expect(unbond.embeds[0]!.description).toMatch(/^50\.000000 tokens stop earning and voting now and are released at /);
+    expect(unbond.embeds[0]!.description).toMatch(/^50\.000000 tokens on disc-paris-1 stop earning and voting now and are released on (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)\.$/);
     expect((await (await api(`/v1/nodes/${node.nodeId}`)).json()) as object).toMatchObject({ stake: '400.000000', eligible: true });
 
     // /rewards: ephemeral; empty until an epoch closes, then the operator's share of it.

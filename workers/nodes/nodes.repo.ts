@@ -160,6 +160,38 @@ export async function listNodes(db: Db, filter: ListFilter): Promise<NodeRow[]> 
     .limit(filter.limit + 1);
 }
 
+/**
+ * Nodes a person names (`/status rig`, `/stake rig 50`): the node with this id and those with this
+ * name in any case (names are not unique), the id first, then online ones. Both through an index
+ * (the primary key, nodes_name_idx).
+ */
+export async function nodesNamed(db: Db, ref: string, limit: number): Promise<NodeRow[]> {
+  return db
+    .select(nodeColumns)
+    .from(nodes)
+    .where(sql`(${nodes.id} = ${ref} OR ${nodes.name} = ${ref} COLLATE NOCASE)`)
+    .orderBy(sql`${nodes.id} = ${ref} DESC`, desc(nodes.status), asc(nodes.id))
+    .limit(limit);
+}
+
+/** Unsuspended nodes whose name starts as typed (any case), by name: pickers for any node. */
+export async function nodesByNamePrefix(db: Db, prefix: string, limit: number) {
+  const p = prefix.replace(/[%_\\]/g, '');
+  return db
+    .select({ id: nodes.id, name: nodes.name, status: nodes.status, country: nodes.country, owner: nodes.owner, eligible: nodes.eligible })
+    .from(nodes)
+    .where(and(like(nodes.name, `${p}%`), eq(nodes.suspended, false)))
+    .orderBy(sql`${nodes.name} COLLATE NOCASE`, asc(nodes.id))
+    .limit(limit);
+}
+
+/** Names of these nodes, by id (a stake list names what it is on). */
+export async function nodeNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: nodes.id, name: nodes.name }).from(nodes).where(inArray(nodes.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 /** Which of an account's nodes: one by id or name, those whose name starts so, or all. */
 export interface OwnedFilter {
   /** A node id or name; the id wins when both match. */

@@ -1,6 +1,6 @@
 import type { Db } from '../app-env.ts';
 import type { GpuRow, NodeRow } from './node-view.ts';
-import { countNodesOwnedBy, findNode, gpusOf, listNodes, nodesOwnedBy, onlineGpuModels, type ListFilter, type OwnedFilter } from './nodes.repo.ts';
+import { countNodesOwnedBy, findNode, gpusOf, listNodes, nodeNames, nodesByNamePrefix, nodesNamed, nodesOwnedBy, onlineGpuModels, type ListFilter, type OwnedFilter } from './nodes.repo.ts';
 
 // The registry's read operations, shared by the HTTP routes (nodes.app.ts), the chat bots
 // (bots/core/bot-ops.ts) and the alert subscriptions: each question is answered by one function.
@@ -41,3 +41,15 @@ export function ownedNodeCount(db: Db, accountId: string): Promise<number> {
 export function availableGpuModels(db: Db): Promise<string[]> {
   return onlineGpuModels(db);
 }
+
+/** The nodes a person means by an id or a name (several when a name is shared; see nodesNamed). */
+export function nodesByRef(db: Db, ref: string, limit: number): Promise<NodeRow[]> {
+  return nodesNamed(db, ref, limit);
+}
+
+/** Unsuspended nodes whose name starts as typed: a picker over every node (`/status`, delegating). */
+export function nodeNameChoices(db: Db, prefix: string, limit: number) {
+  return nodesByNamePrefix(db, prefix, limit);
+}
+
+export { nodeNames };
