@@ -36,6 +36,7 @@ import { discordApp } from '../bots/discord/discord.app.ts';
 import { telegramApp } from '../bots/telegram/telegram.app.ts';
 import { gatewayApp } from './gateway/gateway.app.ts';
 import { endpointsApp } from './endpoints/endpoints.app.ts';
+import { templatesApp } from './templates/templates.app.ts';
 import { botPorts } from '../bots/ports.ts';
 
 export const app = new Hono<AppEnv>()
@@ -59,6 +60,7 @@ export const app = new Hono<AppEnv>()
   .route('/v1/jobs', jobsApp)
   .route('/v1/dev/jobs', jobsDevApp)
   .route('/v1/endpoints', endpointsApp)
+  .route('/v1/templates', templatesApp)
   .route('/v1/probes', probesApp)
   .route('/v1/admin/probes', adminProbesApp)
   .route('/v1/admin/shards', adminShardsApp)

@@ -85,6 +85,12 @@ const configSchema = z.object({
   ALERT_GPU_TEMP_C: intFromString(40, 120, 85),
   /** Endpoint URL (workers/gateway/README.md): how long a request to an endpoint with no ready replica waits for one to start before 503. */
   ENDPOINT_COLD_START_WAIT_S: intFromString(1, 300, 60),
+  /**
+   * What a template rental runs (workers/templates): `image` (the real image, for Docker hosts) or
+   * `process` (the SIMULATED stand-in server, for agents on the process runtime). Unset: `image`
+   * in production, `process` elsewhere (tests and the local stack run process-runtime agents).
+   */
+  TEMPLATE_RUNTIME: z.enum(['image', 'process']).optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -93,6 +99,7 @@ export type Config = z.infer<typeof configSchema> & {
   isDevelopment: boolean;
   routingWeights: RoutingWeights;
   solanaCluster: 'mainnet' | 'devnet' | 'testnet' | 'localnet';
+  templateRuntime: 'image' | 'process';
 };
 
 const cache = new WeakMap<object, Config>();
@@ -112,6 +119,7 @@ export function getConfig(env: Env): Config {
     isDevelopment: parsed.data.ENVIRONMENT !== 'production',
     routingWeights: parseRoutingWeights(parsed.data.ROUTING_WEIGHTS),
     solanaCluster: parsed.data.SOLANA_CLUSTER ?? (parsed.data.ENVIRONMENT === 'production' ? 'mainnet' : 'devnet'),
+    templateRuntime: parsed.data.TEMPLATE_RUNTIME ?? (parsed.data.ENVIRONMENT === 'production' ? 'image' : 'process'),
   };
   cache.set(env, config);
   return config;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { apiKeyListSchema, apiKeyRevokedSchema, balanceResponseSchema, entriesResponseSchema, meResponseSchema, siwsChallengeResponseSchema, siwsVerifyResponseSchema } from '../../workers/accounts/account-view.schema.ts';
 import type { challengeSchema, entriesQuerySchema, quoteQuerySchema, verifySchema, withdrawalSchema } from '../../workers/accounts/account-input.schema.ts';
 import type { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
+import type { templateListSchema } from '../../workers/templates/template-view.schema.ts';
 import type { endpointDetailSchema, endpointKeyCreatedSchema, endpointKeyListSchema, endpointKeyViewSchema, endpointListSchema, endpointViewSchema } from '../../workers/endpoints/endpoint-view.schema.ts';
 import type { networkSummarySchema } from '../../workers/explorer/summary.schema.ts';
 import type { paramListSchema, proposalListSchema, proposalViewSchema, voteResponseSchema } from '../../workers/governance/governance-view.schema.ts';
@@ -57,6 +58,7 @@ export interface Operations {
   getJob: Op<Id, void, void, Out<typeof jobViewSchema>>;
   cancelJob: Op<Id, void, void, Out<typeof jobViewSchema>>;
   getJobLogs: Op<Id, In<typeof logsQuerySchema>, void, Out<typeof jobLogsSchema>>;
+  listTemplates: Op<void, void, void, Out<typeof templateListSchema>>;
   createEndpoint: Op<void, void, In<typeof endpointCreateSchema>, Out<typeof endpointViewSchema>>;
   listEndpoints: Op<void, In<typeof endpointListQuerySchema>, void, Out<typeof endpointListSchema>>;
   getEndpoint: Op<Id, void, void, Out<typeof endpointDetailSchema>>;
@@ -112,6 +114,7 @@ export const operations = {
   getJob: ['GET', '/v1/jobs/{id}'],
   cancelJob: ['POST', '/v1/jobs/{id}/cancel'],
   getJobLogs: ['GET', '/v1/jobs/{id}/logs'],
+  listTemplates: ['GET', '/v1/templates'],
   createEndpoint: ['POST', '/v1/endpoints'],
   listEndpoints: ['GET', '/v1/endpoints'],
   getEndpoint: ['GET', '/v1/endpoints/{id}'],

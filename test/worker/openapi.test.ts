@@ -122,6 +122,8 @@ describe('answers match the documented schemas', () => {
     await conforms('getHealth', await api('/health'));
     await conforms('listProbes', await api('/v1/probes'));
     await conforms('getNetworkSummary', await api('/v1/network/summary'));
+    const templates = await conforms('listTemplates', await api('/v1/templates'));
+    expect(templates.templates.map((t: { id: string }) => t.id)).toEqual(['notebook', 'chat', 'shell', 'custom']);
     await conforms('listNodes', await api('/v1/nodes?limit=5'));
     await conforms('getNode', await api(`/v1/nodes/${agent.nodeId}`));
     await conforms('getNode', await api(`/v1/nodes/${randomWallet()}`));

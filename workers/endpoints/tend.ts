@@ -53,6 +53,15 @@ function stopReason(r: ReplicaRow, nodeOnline: boolean, ctx: EndpointsContext, n
 export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, nowMs: number): Promise<TendResult> {
   let endpoint = await getEndpoint(ctx.db, endpointId);
   if (!endpoint) return { billed: 0, stopped: 0, placed: 0, desired: 0, status: 'deleted' };
+  if (endpoint.status === 'active' && endpoint.stopAt !== null && nowMs >= endpoint.stopAt) {
+    // A template rental's time is up: stopped like an unpaid one (billed to now below, replicas
+    // stopped, the rest of the hold released), so the tick after the end stops it.
+    await ctx.db.$client
+      .prepare("UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'")
+      .bind(endpointId, nowMs)
+      .run();
+    endpoint = (await getEndpoint(ctx.db, endpointId)) ?? endpoint;
+  }
   const changedNodes = new Set<string>();
   let billed = 0;
   let stopped = 0;

@@ -6,6 +6,7 @@ import { endpointIdParam, endpointKeyParam } from '../endpoints/endpoints.app.ts
 import { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from '../endpoints/endpoint-input.schema.ts';
 import { endpointDetailSchema, endpointKeyCreatedSchema, endpointKeyListSchema, endpointKeyViewSchema, endpointListSchema, endpointViewSchema } from '../endpoints/endpoint-view.schema.ts';
 import { networkSummarySchema } from '../explorer/summary.schema.ts';
+import { templateListSchema } from '../templates/template-view.schema.ts';
 import { paramListSchema, proposalListSchema, proposalViewSchema, voteResponseSchema } from '../governance/governance-view.schema.ts';
 import { createProposalSchema, listQuerySchema as proposalListQuerySchema, proposalRefSchema, voteSchema } from '../governance/proposal-input.schema.ts';
 import { indexSchema } from '../home/index.schema.ts';
@@ -86,6 +87,9 @@ export const catalogue: Operation[] = [
     operationId: 'getJobLogs', method: 'get', path: '/v1/jobs/{id}/logs', tag: 'jobs', summary: 'A job\'s output after a sequence number', auth: 'apiKey', params: z.object({ id: z.string() }), query: logsQuerySchema, responses: [ok(jobLogsSchema)],
     errors: [err(404, 'job_not_found', 'no such job for this account')],
   },
+
+  // Templates: what a rental can be for (workers/templates/templates.ts), as the chats offer them
+  { operationId: 'listTemplates', method: 'get', path: '/v1/templates', tag: 'endpoints', summary: 'Rental templates: a notebook, a chat model, a shell, your own image', auth: 'none', responses: [ok(templateListSchema)], errors: [] },
 
   // Inference endpoints (workers/endpoints/README.md); callers reach them at /e/{id}/… (PROTOCOL.md "Endpoint URL")
   {
