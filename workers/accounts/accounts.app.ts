@@ -1,6 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { jsonBody, queryParams } from '../http/body.ts';
@@ -10,6 +8,7 @@ import { getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
 import { balanceOf } from '../ledger/ledger.service.ts';
 import { entryView, payoutView } from '../ledger/ledger-view.ts';
 import { requestWithdrawal } from '../ledger/payouts.ts';
+import { payoutsOfAccount } from '../ledger/payouts.repo.ts';
 import { requireSettlement } from '../settlement/settlement-env.ts';
 import { quoteView, quoteWithdrawal } from '../settlement/withdrawal-quote.ts';
 import { entriesQuerySchema, quoteQuerySchema, withdrawalSchema } from './account-input.schema.ts';
@@ -90,13 +89,7 @@ export const accountsApp = new Hono<AppEnv>()
   })
 
   .get('/me/withdrawals', async (c) => {
-    const rows = await c.var.db
-      .select({ payout: payouts, batchState: payoutBatches.state, signature: payoutBatches.signature })
-      .from(payouts)
-      .leftJoin(payoutBatches, eq(payoutBatches.id, payouts.batchId))
-      .where(eq(payouts.accountId, c.var.account.id))
-      .orderBy(desc(payouts.createdAt))
-      .limit(50);
+    const rows = await payoutsOfAccount(c.var.db, c.var.account.id, 50);
     return c.json({
       payouts: rows.map((r) => ({
         ...payoutView(r.payout, c.var.config.TOKEN_DECIMALS),

@@ -1,11 +1,9 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { proposals, votes, type ProposalKind, type ProposalStatus, type VoteChoice } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
-import { AppError, notFound } from '../errors.ts';
 import { runBatch } from '../ledger/d1-batch.ts';
-import { randomId } from '../lib/ids.ts';
 import type { ParamName, Params } from './param-defs.ts';
-import { rulesFor } from './proposal-rules.ts';
+import type { ProposalRules } from './proposal-rules.ts';
 import { BONDED_STAKE_BY_ACCOUNT, BONDED_STAKE_OF_ACCOUNT } from './stake-source.ts';
 import { emptyTally, type Tally } from './tally.ts';
 
@@ -23,20 +21,22 @@ export interface NewProposal {
 /**
  * Opens a proposal and takes its voting-power snapshot in one D1 batch (one SQLite transaction,
  * so the snapshot is consistent with the stake check):
- *   1. the proposal row, inserted only when the proposer's bonded stake reaches the minimum;
+ *   1. the proposal row, inserted only when the proposer's bonded stake reaches the minimum and
+ *      the idempotency key is unused;
  *   2. proposal_power: every account's bonded stake, one INSERT … SELECT … GROUP BY;
  *   3. total_power = Σ of the snapshot.
- * The rules (quorum, threshold, timelock, voting period) are copied from the parameters as
- * they stand now, so a later parameter change never moves a running vote; a change to one of
- * governance's own rules gets the supermajority and the longer timelock (proposal-rules.ts).
+ * False when no row was inserted (stake below the minimum, or the key already used); the
+ * service decides which (governance.ops.ts).
  */
-export async function openProposal(db: Db, input: NewProposal, params: Params, nowMs: number, idempotencyKey: string | null = null): Promise<{ row: ProposalRow; replayed: boolean }> {
-  if (idempotencyKey !== null) {
-    const earlier = await replayOf(db, idempotencyKey, input.proposerAccountId);
-    if (earlier) return { row: earlier, replayed: true };
-  }
-  const id = randomId('prop');
-  const rules = rulesFor(input.param, params);
+export async function insertProposal(
+  db: Db,
+  id: string,
+  input: NewProposal,
+  rules: ProposalRules,
+  params: Params,
+  nowMs: number,
+  idempotencyKey: string | null,
+): Promise<boolean> {
   const client = db.$client;
   const [inserted] = await runBatch(db, [
     client
@@ -76,38 +76,18 @@ export async function openProposal(db: Db, input: NewProposal, params: Params, n
       .prepare(`UPDATE proposals SET total_power = (SELECT COALESCE(SUM(power), 0) FROM proposal_power WHERE proposal_id = ?1) WHERE id = ?1`)
       .bind(id),
   ]);
-  if (inserted!.meta.changes !== 1) {
-    // A concurrent run of the same request opened it first (the key's unique index refused ours).
-    const earlier = idempotencyKey === null ? undefined : await replayOf(db, idempotencyKey, input.proposerAccountId);
-    if (earlier) return { row: earlier, replayed: true };
-    throw new AppError(
-      403,
-      'insufficient_stake',
-      `Opening a proposal needs at least the minimum bonded stake (proposal_min_stake); stake more and try again.`,
-    );
-  }
-  return { row: (await findProposal(db, id))!, replayed: false };
+  return inserted!.meta.changes === 1;
 }
 
-/** The proposal an earlier run of the same request opened; a key used by another account is refused. */
-async function replayOf(db: Db, idempotencyKey: string, proposer: string): Promise<ProposalRow | undefined> {
-  const row = await db.select().from(proposals).where(eq(proposals.idempotencyKey, idempotencyKey)).get();
-  if (row && row.proposerAccountId !== proposer) {
-    throw new AppError(409, 'idempotency_conflict', 'This idempotency key was used for another request.');
-  }
-  return row;
+/** The proposal an earlier request with this idempotency key opened. */
+export function proposalByKey(db: Db, idempotencyKey: string): Promise<ProposalRow | undefined> {
+  return db.select().from(proposals).where(eq(proposals.idempotencyKey, idempotencyKey)).get();
 }
 
 /** By id (`prop_…`) or by number ("12"). */
 export async function findProposal(db: Db, ref: string): Promise<ProposalRow | undefined> {
   if (/^[1-9][0-9]{0,9}$/.test(ref)) return db.select().from(proposals).where(eq(proposals.number, Number(ref))).get();
   return db.select().from(proposals).where(eq(proposals.id, ref)).get();
-}
-
-export async function requireProposal(db: Db, ref: string): Promise<ProposalRow> {
-  const row = await findProposal(db, ref);
-  if (!row) throw notFound('Proposal');
-  return row;
 }
 
 export interface ListOptions {
@@ -186,8 +166,9 @@ export interface CastVote {
  * Records or replaces a vote. One statement guards everything: it inserts only while the
  * proposal is open and its voting period has not ended, and only for an account in the snapshot
  * (the power is copied from there). A later vote replaces the choice; `cast_at` keeps the first.
+ * Undefined when the statement refused the vote (the service says why).
  */
-export async function castVote(db: Db, vote: CastVote, nowMs: number): Promise<{ power: number; replaced: boolean }> {
+export async function recordVote(db: Db, vote: CastVote, nowMs: number): Promise<{ power: number; replaced: boolean } | undefined> {
   const row = await db.$client
     .prepare(
       `INSERT INTO votes (proposal_id, account_id, choice, power, via, cast_at, updated_at)
@@ -199,15 +180,5 @@ export async function castVote(db: Db, vote: CastVote, nowMs: number): Promise<{
     )
     .bind(vote.proposalId, vote.accountId, vote.choice, vote.via, nowMs)
     .first<{ power: number; castAt: number }>();
-  if (row) return { power: row.power, replaced: row.castAt !== nowMs };
-  const proposal = await findProposal(db, vote.proposalId);
-  if (!proposal) throw notFound('Proposal');
-  if (proposal.status !== 'open' || proposal.votingEndsAt <= nowMs) {
-    throw new AppError(409, 'voting_closed', `Voting on proposal #${proposal.number} has closed.`);
-  }
-  throw new AppError(
-    403,
-    'no_voting_power',
-    `This account had no bonded stake when proposal #${proposal.number} opened, so it has no vote on it.`,
-  );
+  return row ? { power: row.power, replaced: row.castAt !== nowMs } : undefined;
 }

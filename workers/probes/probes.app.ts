@@ -1,12 +1,11 @@
-import { asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { probePoints } from '../../db/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAdmin } from '../auth/admin-auth.ts';
 import { notFound } from '../errors.ts';
 import { jsonBody, validate } from '../http/body.ts';
 import { probeIdSchema } from '../nodes/node-input.schema.ts';
+import { deleteProbePoint, listProbePoints, probePointExists, upsertProbePoint } from './probes.repo.ts';
 
 const probeBodySchema = z.strictObject({
   lat: z.number().min(-90).max(90),
@@ -26,7 +25,7 @@ const view = (p: { id: string; lat: number; lon: number; url: string | null }) =
 });
 
 export const probesApp = new Hono<AppEnv>().get('/', async (c) => {
-  const rows = await c.var.db.select().from(probePoints).orderBy(asc(probePoints.id));
+  const rows = await listProbePoints(c.var.db);
   return c.json(rows.map(view));
 });
 
@@ -36,16 +35,12 @@ export const adminProbesApp = new Hono<AppEnv>()
     const id = validate(probeIdSchema, c.req.param('id'));
     const body = await jsonBody(c, probeBodySchema);
     const values = { id, lat: body.lat, lon: body.lon, url: body.url ?? null, updatedAt: Date.now() };
-    const existing = await c.var.db.select({ id: probePoints.id }).from(probePoints).where(eq(probePoints.id, id)).get();
-    await c.var.db
-      .insert(probePoints)
-      .values(values)
-      .onConflictDoUpdate({ target: probePoints.id, set: { lat: values.lat, lon: values.lon, url: values.url, updatedAt: values.updatedAt } });
+    const existing = await probePointExists(c.var.db, id);
+    await upsertProbePoint(c.var.db, values);
     return c.json(view(values), existing ? 200 : 201);
   })
   .delete('/:id', async (c) => {
     const id = validate(probeIdSchema, c.req.param('id'));
-    const deleted = await c.var.db.delete(probePoints).where(eq(probePoints.id, id)).returning({ id: probePoints.id });
-    if (deleted.length === 0) throw notFound('Probe point');
+    if (!(await deleteProbePoint(c.var.db, id))) throw notFound('Probe point');
     return c.body(null, 204);
   });

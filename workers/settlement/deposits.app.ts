@@ -1,6 +1,5 @@
-import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { depositReferences, deposits } from '../../db/schema.ts';
+import type { deposits } from '../../db/schema.ts';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -9,6 +8,7 @@ import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { findReference, scanAndRecord, type DepositReferenceRow, type RecordedDecision } from './deposit-scan.ts';
 import { newDepositSchema, referenceParam } from './deposit-input.schema.ts';
 import { createDepositRequest } from './deposit-requests.ts';
+import { depositsOfAccount, depositsOfReference, referencesOfAccount } from './deposits.repo.ts';
 import { requireSettlement, upstreamError } from './settlement-env.ts';
 
 // Deposits by Solana Pay transfer request, mounted at /v1/accounts/me/deposits (API key).
@@ -51,8 +51,8 @@ export const depositsApp = new Hono<AppEnv>()
     const decimals = c.var.config.TOKEN_DECIMALS;
     const me = c.var.account.id;
     const [refs, rows] = await Promise.all([
-      c.var.db.select().from(depositReferences).where(eq(depositReferences.accountId, me)).orderBy(desc(depositReferences.createdAt)).limit(50),
-      c.var.db.select().from(deposits).where(eq(deposits.accountId, me)).orderBy(desc(deposits.decidedAt)).limit(50),
+      referencesOfAccount(c.var.db, me, 50),
+      depositsOfAccount(c.var.db, me, 50),
     ]);
     return c.json({ references: refs.map((r) => referenceView(r, decimals)), deposits: rows.map((d) => depositView(d, decimals)) });
   })
@@ -71,7 +71,7 @@ export const depositsApp = new Hono<AppEnv>()
     }
     const [after, rows] = await Promise.all([
       findReference(c.var.db, c.var.account.id, reference),
-      c.var.db.select().from(deposits).where(eq(deposits.reference, reference)).orderBy(desc(deposits.decidedAt)).limit(100),
+      depositsOfReference(c.var.db, reference, 100),
     ]);
     return c.json({
       ...referenceView(after ?? ref, decimals),
