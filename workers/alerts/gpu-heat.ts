@@ -32,8 +32,8 @@ export function heatChange(wasHot: boolean, hottestC: number | null, thresholdC:
 export class GpuHeatTracker {
   private readonly hot: Set<string>;
 
+  /** The shard created `gpu_heat` (workers/live/shard-tables.ts). */
   constructor(private readonly sql: SqlStorage) {
-    sql.exec('CREATE TABLE IF NOT EXISTS gpu_heat (node_id TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID');
     this.hot = new Set(sql.exec<{ node_id: string }>('SELECT node_id FROM gpu_heat').toArray().map((r) => r.node_id));
   }
 

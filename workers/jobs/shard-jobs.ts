@@ -10,13 +10,8 @@ import type { AgentJob, StreamMessage } from '../../protocol/job-offer.ts';
 export const VERIFIED_NODE_HEADER = 'X-Gridplane-Verified-Node';
 
 export class ShardJobs {
+  /** The shard created `node_jobs` (workers/live/shard-tables.ts). */
   constructor(private readonly ctx: DurableObjectState) {
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS node_jobs (
-        node_id TEXT NOT NULL, job_id TEXT NOT NULL, state TEXT NOT NULL, payload TEXT NOT NULL,
-        offered_at INTEGER NOT NULL, PRIMARY KEY (node_id, job_id)
-      ) WITHOUT ROWID;
-    `);
     // Pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }

@@ -4,6 +4,7 @@ import type { Env } from '../env.ts';
 import { applyHeartbeat, isOverdue, offlineTransition, type LiveRecord, type NodeStatus, type Transition } from './liveness.ts';
 import { flushToD1, type FoldRow, type EventRow } from './fold.ts';
 import { GpuHeatTracker } from '../alerts/gpu-heat.ts';
+import { createShardTables } from './shard-tables.ts';
 import { emitAlert } from '../alerts/emit-alert.ts';
 import { ShardJobs, type AgentJob } from '../jobs/shard-jobs.ts';
 
@@ -59,26 +60,10 @@ export class NodeShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    // Every table of the shard, its parts' included, before any part reads one.
+    createShardTables(this.sql);
     this.jobs = new ShardJobs(ctx);
     this.heat = new GpuHeatTracker(this.sql);
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS live_nodes (
-        node_id TEXT PRIMARY KEY, status TEXT NOT NULL, last_seen_at INTEGER NOT NULL,
-        online_ms INTEGER NOT NULL, gpus TEXT NOT NULL DEFAULT '[]', probes TEXT NOT NULL DEFAULT '[]',
-        dirty INTEGER NOT NULL DEFAULT 0
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS nonces (
-        node_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL,
-        PRIMARY KEY (node_id, nonce)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
-      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS suspended_nodes (node_id TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS pending_events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, node_id TEXT NOT NULL, kind TEXT NOT NULL,
-        at INTEGER NOT NULL, detail TEXT NOT NULL
-      );
-    `);
   }
 
   private get offlineAfterMs(): number {
