@@ -2,8 +2,8 @@
 // with a schema, every failure turned into a ControlPlaneError the daemon can decide on.
 import { z } from 'zod';
 import { AgentError } from './errors.ts';
-import type { GpuInventoryEntry, GpuMetric } from './gpu-source.ts';
-import { ProbePointSchema, type ProbePoint, type ProbeResult } from './probes.ts';
+import { HeartbeatAnswerSchema, type heartbeatSchema, type registerNodeSchema } from '../../protocol/node-messages.ts';
+import { ProbePointSchema, type ProbePoint } from './probes.ts';
 import type { SignedFetch } from './signed-fetch.ts';
 
 /**
@@ -34,30 +34,13 @@ export const NodeSchema = z.looseObject({
 });
 export type NodeView = z.infer<typeof NodeSchema>;
 
-export const HeartbeatResponseSchema = z.object({
-  nextHeartbeatS: z.number().int().positive(),
-  jobs: z.array(z.unknown()).default([]),
-  /** Jobs this node reported running that the control plane no longer assigns to it. */
-  stopJobs: z.array(z.string()).default([]),
-  /** Present when the control plane pushes offers over a signed WebSocket at this path. */
-  stream: z.object({ path: z.string().startsWith('/') }).optional(),
-});
+/** The heartbeat answer as the protocol declares it (protocol/node-messages.ts). */
+export const HeartbeatResponseSchema = HeartbeatAnswerSchema;
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
-export interface RegistrationBody {
-  owner: string;
-  name: string;
-  gpus: GpuInventoryEntry[];
-  location: { lat: number; lon: number; country: string };
-  pricePerGpuHour: string;
-  agentVersion: string;
-}
-
-export interface HeartbeatBody {
-  gpus: GpuMetric[];
-  probes: ProbeResult[];
-  runningJobs: string[];
-}
+/** POST /v1/nodes and the heartbeat, typed by the schemas the Worker validates them with. */
+export type RegistrationBody = z.input<typeof registerNodeSchema>;
+export type HeartbeatBody = z.input<typeof heartbeatSchema>;
 
 export interface ControlPlaneClientOptions {
   signedFetch: SignedFetch;

@@ -30,7 +30,9 @@ export async function initIdentity(home: string): Promise<{ identity: Identity; 
   }
   await ensureHome(home);
   const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+  // The casts say which overload: the Workers runtime types (the agent contract test loads this
+  // file in workerd) declare one exportKey for every format.
+  const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
   // 'wx' fails if another process created the file in the meantime.
   await writeFile(path, toPem(pkcs8), { mode: 0o600, flag: 'wx' });
   await chmod(path, 0o600);
@@ -68,7 +70,7 @@ export async function identityFromPkcs8(pkcs8: Uint8Array<ArrayBuffer>, source =
   } catch (err) {
     throw new AgentError('bad_key', `${source} is not an ed25519 private key`, { cause: err });
   }
-  const jwk = await crypto.subtle.exportKey('jwk', exportable);
+  const jwk = (await crypto.subtle.exportKey('jwk', exportable)) as JsonWebKey;
   if (!jwk.x) throw new AgentError('bad_key', `${source} has no public part`);
   const publicKey = new Uint8Array(Buffer.from(jwk.x, 'base64url'));
   if (publicKey.length !== 32) throw new AgentError('bad_key', `${source} has a malformed public key`);

@@ -8,6 +8,7 @@ import type { Env } from '../env.ts';
 import type { NodeShard } from '../live/node-shard.do.ts';
 import { shardFor, shardPlan } from '../live/shard-stub.ts';
 import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
+import type { HeartbeatAnswer } from '../../protocol/node-messages.ts';
 import { afterNodeRegistered, registrationVerificationStatements } from '../verification/challenges.repo.ts';
 import { inventoryHash } from '../verification/inventory.ts';
 import { nodeView } from './node-view.ts';
@@ -71,7 +72,7 @@ export const nodesApp = new Hono<AppEnv>()
       jobs: result.jobs,
       stopJobs: result.stopJobs,
       stream: { path: `/v1/nodes/${agent.nodeId}/stream` },
-    });
+    } satisfies HeartbeatAnswer);
   })
 
   .get('/', async (c) => {

@@ -11,6 +11,7 @@ import { failedVerificationOffences } from '../slashing/offences.ts';
 import { challengeShape, randomSeed, secretSample } from './challenge-policy.ts';
 import { inventoryHash } from './inventory.ts';
 import { CHALLENGE_KIND, checkAnswer } from '../../protocol/matmul-challenge.ts';
+import type { ChallengeWire } from '../../protocol/challenge-messages.ts';
 
 // Challenge lifecycle (workers/verification/README.md):
 //   issued → delivered (first signed poll; the deadline runs from here) → passed | failed
@@ -96,7 +97,7 @@ export function challengeWire(row: ChallengeRow) {
     deliveredAt: new Date(row.deliveredAt ?? row.issuedAt).toISOString(),
     deadlineMs: row.deadlineMs,
     expiresAt: new Date(row.expiresAt).toISOString(),
-  };
+  } satisfies ChallengeWire;
 }
 
 export interface AnswerOutcome {

@@ -2,6 +2,8 @@
 // with a receipt. Events go out in order, one job at a time each, retried until the control
 // plane has them; their ids are derived from the job (`<job>:accepted`, `<job>:log:<seq>` …),
 // so a resend after a crash or a lost answer is recognised as a duplicate and changes nothing.
+import type * as z from 'zod';
+import type { agentEventSchema } from '../../../protocol/job-events.ts';
 import type { Logger } from '../log.ts';
 import { sleep as realSleep, type Sleep } from '../sleep.ts';
 import { redactor } from './redact.ts';
@@ -9,18 +11,8 @@ import { GpuPool, type HostGpu } from './gpu-pool.ts';
 import { checkJobSpec } from './job-spec.ts';
 import type { ContainerRuntime, JobSpec, OutputStream, RunningJob } from './runtime.ts';
 
-export type JobEvent =
-  | { eventId: string; kind: 'accepted' | 'started' }
-  | { eventId: string; kind: 'rejected'; reason: string }
-  | { eventId: string; kind: 'log'; seq: number; stream: OutputStream | 'system'; data: string }
-  | {
-      eventId: string;
-      kind: 'finished';
-      exitCode: number | null;
-      reason: 'exited' | 'timeout' | 'error' | 'stopped';
-      receipt: { gpuSeconds: number; runSeconds: number };
-      message?: string;
-    };
+/** An event as the protocol declares it (protocol/job-events.ts); the Worker validates it with the same schema. */
+export type JobEvent = z.input<typeof agentEventSchema>;
 
 /** `gone`: the control plane says the job is not this node's (any more): stop it, send nothing else. */
 export type ReportResult = 'ok' | 'gone';

@@ -1,39 +1,16 @@
 // The agent's own check of a job offer. Whatever reaches this host (a control-plane bug, a
-// compromised control plane, a field added later) passes this before anything runs. The rules are
-// the control plane's own (protocol/job-rules.ts: image grammar and registry, env names and
-// one-line values, NUL-free arguments, sizes), so a job the API takes is a job the agent runs; the
-// agent adds what only an offer carries (job id, GPU allocation, deadlines).
-//
-// Unknown fields are dropped, not refused, so a newer control plane can add one without every
-// agent refusing all jobs; nothing here ever reads them.
-import * as z from 'zod';
-import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_DURATION_S, MAX_GPUS } from '../../../protocol/job-rules.ts';
+// compromised control plane, a field added later) passes this before anything runs. The schema is
+// the offer's one declaration (protocol/job-offer.ts, with the API's own job rules), so a job the
+// API takes is a job the agent runs.
+import type * as z from 'zod';
+import { AgentJobSchema, JOB_ID } from '../../../protocol/job-offer.ts';
 
 export { isImageReference, registryHostOf } from '../../../protocol/job-rules.ts';
 
 /** Reasons go into the failure event's message (500 characters with its prefix). */
 export const MAX_REASON_CHARS = 300;
 
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-export const JobSpecSchema = z.object({
-  id: z.string().regex(JOB_ID, 'must be 1-64 letters, digits, _ or -'),
-  image: jobImageSchema,
-  command: jobCommandSchema,
-  env: jobEnvSchema,
-  gpus: z
-    .object({
-      count: z.number().int().min(1).max(MAX_GPUS),
-      allocation: z.array(z.tuple([z.string().min(1).max(96), z.number().int().min(1).max(MAX_GPUS)])).min(1).max(MAX_GPUS),
-    })
-    .superRefine((gpus, ctx) => {
-      const sum = gpus.allocation.reduce((total, [, n]) => total + n, 0);
-      if (sum !== gpus.count) ctx.addIssue({ code: 'custom', message: `the allocation adds up to ${sum} GPU${sum === 1 ? '' : 's'}, not ${gpus.count}` });
-    }),
-  durationS: z.number().int().min(1).max(MAX_DURATION_S),
-  acceptBy: z.number().int().min(0),
-  assignedAt: z.number().int().min(0),
-});
+export const JobSpecSchema = AgentJobSchema;
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
 /**

@@ -3,6 +3,7 @@
 // The client is `ws` (bundled into the published agent): Node 20 has no global WebSocket, and
 // one client on every Node version means the stream the tests exercise is the one operators run.
 import { WebSocket as WsWebSocket } from 'ws';
+import { StreamMessageSchema } from '../../../protocol/job-offer.ts';
 import { backoffDelayMs } from '../backoff.ts';
 import type { Identity } from '../identity.ts';
 import type { Logger } from '../log.ts';
@@ -77,14 +78,18 @@ function connectOnce(ws: WebSocket, options: JobStreamOptions): Promise<boolean>
     });
     ws.addEventListener('message', (event) => {
       if (typeof event.data !== 'string' || event.data === 'pong') return;
-      let message: { type?: string; job?: unknown; jobId?: string; reason?: string };
+      let raw: unknown;
       try {
-        message = JSON.parse(event.data) as typeof message;
+        raw = JSON.parse(event.data);
       } catch {
         return;
       }
+      // The stream's messages as the protocol declares them; anything else is ignored.
+      const parsed = StreamMessageSchema.safeParse(raw);
+      if (!parsed.success) return;
+      const message = parsed.data;
       if (message.type === 'job') options.onJob(message.job);
-      else if (message.type === 'stop' && typeof message.jobId === 'string') options.onStop(message.jobId, message.reason ?? 'withdrawn');
+      else if (message.type === 'stop') options.onStop(message.jobId, message.reason);
     });
     const done = () => {
       clearInterval(ping);

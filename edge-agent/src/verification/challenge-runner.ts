@@ -1,23 +1,11 @@
 // Answers the control plane's hardware challenges (workers/verification/README.md):
 // signed GET /v1/nodes/{id}/challenges, solve, signed POST …/challenges/{cid}/answer.
 // Simulated nodes solve on the CPU and say so; real hosts solve on the GPU through Docker.
-import { z } from 'zod';
+import { ChallengeOutcomeSchema, ChallengePollSchema, type ChallengeAnswer } from '../../../protocol/challenge-messages.ts';
 import { CHALLENGE_KIND, solveChallenge, type MatmulChallenge } from '../../../protocol/matmul-challenge.ts';
 import type { Logger } from '../log.ts';
 import type { SignedFetch } from '../signed-fetch.ts';
 import { solveWithDocker, type DockerSolverOptions } from './docker-solver.ts';
-
-const ChallengeSchema = z.object({
-  id: z.string(),
-  kind: z.string(),
-  seed: z.string().regex(/^[0-9a-f]{64}$/),
-  n: z.number().int().min(1).max(1 << 16),
-  products: z.number().int().min(1).max(1 << 12),
-  simulated: z.boolean(),
-  deadlineMs: z.number().int().nonnegative(),
-});
-const PollSchema = z.object({ challenges: z.array(ChallengeSchema) });
-const OutcomeSchema = z.looseObject({ status: z.enum(['passed', 'failed']), failure: z.string().nullable() });
 
 export type Solver = (challenge: MatmulChallenge, signal?: AbortSignal) => Promise<Uint8Array>;
 
@@ -48,7 +36,7 @@ export async function answerChallenges(options: ChallengeRunOptions): Promise<Ch
   const base = `/v1/nodes/${encodeURIComponent(options.nodeId)}/challenges`;
   const res = await options.send({ method: 'GET', path: base, signal: options.signal });
   if (!res.ok) throw new Error(`GET ${base} → ${res.status} ${(await res.text()).slice(0, 200)}`);
-  const { challenges } = PollSchema.parse(await res.json());
+  const { challenges } = ChallengePollSchema.parse(await res.json());
   const results: ChallengeResult[] = [];
   for (const challenge of challenges) {
     if (challenge.kind !== CHALLENGE_KIND) {
@@ -66,11 +54,11 @@ export async function answerChallenges(options: ChallengeRunOptions): Promise<Ch
     const answer = await options.send({
       method: 'POST',
       path: `${base}/${encodeURIComponent(challenge.id)}/answer`,
-      body: { digests: Buffer.from(digests).toString('base64'), elapsedMs, device },
+      body: { digests: Buffer.from(digests).toString('base64'), elapsedMs, device } satisfies ChallengeAnswer,
       signal: options.signal,
     });
     if (!answer.ok) throw new Error(`answer ${challenge.id} → ${answer.status} ${(await answer.text()).slice(0, 200)}`);
-    const outcome = OutcomeSchema.parse(await answer.json());
+    const outcome = ChallengeOutcomeSchema.parse(await answer.json());
     if (outcome.status === 'passed') options.log?.info('challenge_passed', `${tag}hardware challenge passed in ${elapsedMs} ms`, { id: challenge.id });
     else options.log?.warn('challenge_failed', `${tag}hardware challenge failed: ${outcome.failure}`, { id: challenge.id, elapsedMs, deadlineMs: challenge.deadlineMs });
     results.push({ id: challenge.id, device, elapsedMs, status: outcome.status, failure: outcome.failure });
