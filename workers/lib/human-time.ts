@@ -29,6 +29,16 @@ export function dayTime(atMs: number, nowMs: number, timeZone = 'UTC'): string {
   return `${date} ${clockTime(atMs, timeZone)}`;
 }
 
+/**
+ * "10 Mar 14:30 UTC", the date always: for a message that stays in a channel and is read on
+ * later days (a proposal's end), where "today" would be wrong by tomorrow. No year: a vote or a
+ * timelock spans days, not years.
+ */
+export function dateTime(atMs: number, timeZone = 'UTC'): string {
+  const date = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' }).format(atMs);
+  return `${date} ${clockTime(atMs, timeZone)}`;
+}
+
 /** "until 14:30 UTC (in 25 min)". */
 export function untilTime(atMs: number, nowMs: number, timeZone = 'UTC'): string {
   return `until ${dayTime(atMs, nowMs, timeZone)} (${relativeTime(atMs, nowMs)})`;

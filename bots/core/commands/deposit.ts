@@ -1,4 +1,5 @@
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
+import { dayTime, relativeTime } from '../../../workers/lib/human-time.ts';
 import { BotError, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 
@@ -34,7 +35,7 @@ export const depositCommand: CommandSpec = {
         { name: 'Token account', value: instructions.tokenAccount },
         { name: 'Mint', value: instructions.mint },
         { name: 'Reference', value: instructions.reference },
-        ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: new Date(reference.expiresAt).toISOString() }]),
+        ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: `${dayTime(reference.expiresAt, ctx.nowMs)} (${relativeTime(reference.expiresAt, ctx.nowMs)})` }]),
       ],
       footer: 'Credited to your balance once the transfer is finalized; /balance shows it.',
     });

@@ -1,4 +1,5 @@
 import { formatAmount } from '../../../workers/lib/amounts.ts';
+import { untilTime } from '../../../workers/lib/human-time.ts';
 import { PARAM_DEFS, PARAM_NAMES } from '../../../workers/governance/param-defs.ts';
 import { PROPOSAL_KINDS, PROPOSAL_STATUSES, VOTE_CHOICES, type VoteChoice } from '../../../workers/governance/proposal-input.schema.ts';
 import { BotError, type ActionSpec, type BotContext, type CommandSpec, type OptionSpec } from '../command.ts';
@@ -63,7 +64,7 @@ const create: CommandSpec = {
     }, ctx.nowMs, `chat:${ctx.platform}:${ctx.eventId}`); // a retried update opens nothing twice
     return reply({
       title: `Proposal #${view.number} is open`,
-      blocks: [`"${view.title}" is open for votes until ${view.votingEndsAt}. It was posted to the governance channel.`],
+      blocks: [`"${view.title}" is open for votes ${view.votingEndsAt ? untilTime(Date.parse(view.votingEndsAt), ctx.nowMs) : 'until it is closed'}. It was posted to the governance channel.`],
       tone: 'success',
     });
   },

@@ -2,6 +2,7 @@ import { jobRequestSchema } from '../../../workers/jobs/job-input.schema.ts';
 import { maxPriceOf } from '../../../workers/jobs/quotes.app.ts';
 import { validate } from '../../../workers/http/body.ts';
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
+import { relativeTime } from '../../../workers/lib/human-time.ts';
 import { canonicalGpuModel, GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 import { BotError, type ActionSpec, type CommandSpec } from '../command.ts';
 import { action, privateReply } from '../reply.ts';
@@ -167,7 +168,7 @@ export const jobsCommand: CommandSpec = {
   async run(ctx) {
     const account = await ctx.requireLinked();
     const rows = await ctx.ops.jobs(account, 10);
-    const lines = rows.map((j) => `${j.id} · ${j.status} · ${j.gpuCount} GPU · ${new Date(j.createdAt).toISOString()}`);
+    const lines = rows.map((j) => `${j.id} · ${j.status} · ${j.gpuCount} GPU · ${relativeTime(j.createdAt, ctx.nowMs)}`);
     return privateReply({ title: 'Your jobs', blocks: [lines.length ? lines.join('\n') : 'No jobs yet. Try /rent.'] });
   },
 };

@@ -1,5 +1,9 @@
 import type { ProposalView } from '../../../workers/governance/proposal-view.ts';
+import { dateTime } from '../../../workers/lib/human-time.ts';
 import { action, reply, type Reply, type ReplyButton } from '../reply.ts';
+
+/** An ISO time of the view as a person reads it in a message that stays in the channel. */
+const when = (iso: string | null | undefined) => (iso ? dateTime(Date.parse(iso)) : '—');
 
 // How a proposal reads in chat, on every platform: the announcement with its live tally and
 // Yes / No / Abstain buttons, and the one-line entries of /proposal list.
@@ -56,8 +60,8 @@ export function proposalReply(p: ProposalView, options: { buttons?: boolean } = 
       { name: 'Abstain', value: p.tally.abstain, inline: true },
       { name: 'Turnout', value: `${p.tally.turnout} of ${p.snapshot.totalPower} staked (quorum ${p.rules.quorumBps / 100}%)`, inline: true },
       { name: 'Voters', value: String(p.tally.voters), inline: true },
-      { name: p.status === 'open' ? 'Voting ends' : 'Voting ended', value: p.votingEndsAt ?? '—', inline: true },
-      ...(p.executableAt && p.status === 'passed' ? [{ name: 'Executes after', value: p.executableAt, inline: true }] : []),
+      { name: p.status === 'open' ? 'Voting ends' : 'Voting ended', value: when(p.votingEndsAt), inline: true },
+      ...(p.executableAt && p.status === 'passed' ? [{ name: 'Executes after', value: when(p.executableAt), inline: true }] : []),
       ...(p.executionTransactionId ? [{ name: 'Ledger transaction', value: p.executionTransactionId, inline: false }] : []),
     ],
     buttons: options.buttons === false ? undefined : voteButtons(p),
@@ -75,7 +79,7 @@ export function outcomeReply(p: ProposalView): Reply {
   const reason = p.outcomeReason ? REASON_LABEL[p.outcomeReason] ?? p.outcomeReason : '';
   const text =
     p.status === 'passed'
-      ? `Proposal #${p.number} passed. It executes after the timelock, at ${p.executableAt}.`
+      ? `Proposal #${p.number} passed. It executes after the timelock, at ${when(p.executableAt)}.`
       : p.status === 'rejected'
         ? `Proposal #${p.number} was rejected: ${reason}.`
         : p.status === 'executed'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockTime, dayTime, durationText, relativeTime, untilTime } from '../../../workers/lib/human-time.ts';
+import { clockTime, dateTime, dayTime, durationText, relativeTime, untilTime } from '../../../workers/lib/human-time.ts';
 
 const now = Date.UTC(2025, 2, 14, 14, 0, 0); // 14 Mar 2025 14:00 UTC
 
@@ -23,6 +23,8 @@ describe('human times', () => {
     expect(dayTime(Date.UTC(2025, 2, 3, 9, 5), now)).toBe('3 Mar 09:05 UTC');
     expect(dayTime(Date.UTC(2024, 11, 31, 23, 0), now)).toBe('31 Dec 2024 23:00 UTC');
     expect(untilTime(Date.UTC(2025, 2, 14, 14, 30), now)).toBe('until 14:30 UTC (in 30 min)');
+    // A message read on later days names the date even when it is today.
+    expect(dateTime(Date.UTC(2025, 2, 14, 9, 5))).toBe('14 Mar 09:05 UTC');
   });
 
   it('writes lengths of time without milliseconds or ISO', () => {
