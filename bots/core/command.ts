@@ -1,13 +1,12 @@
-import type { Db } from '../../workers/app-env.ts';
 import type { Config } from '../../workers/config.ts';
-import type { Env } from '../../workers/env.ts';
 import type { BotOps } from './bot-ops.ts';
 import type { Choice, Reply } from './reply.ts';
 
 // Commands as data. A command says what it is called, what it takes and who may run it; its
 // handler gets a platform-neutral context and returns a Reply. The Discord adapter builds slash
 // command definitions from these specs; the Telegram adapter parses `/name arg …` against the
-// same specs. Domain work happens in the same repo/ops functions the HTTP routes call.
+// same specs. Domain work goes through `ctx.ops` (bot-ops.ts): the service functions the HTTP
+// routes call, bound to this request; a command never sees D1 or the env.
 
 export type Platform = 'discord' | 'telegram';
 
@@ -64,9 +63,7 @@ export interface BotUser {
 export interface BotDeps {
   /** The domain's operations, bound to this request (bot-ops.ts): commands reach D1 only through these. */
   ops: BotOps;
-  db: Db;
   config: Config;
-  env: Env;
   /** The Worker's public origin, for links (`/link?token=…`). */
   origin: string;
   defer(promise: Promise<unknown>): void;

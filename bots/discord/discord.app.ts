@@ -10,6 +10,7 @@ import { errorReply, type Reply } from '../core/reply.ts';
 import { flattenOptions, interactionSchema, type Interaction } from './interaction.schema.ts';
 import { renderDiscord } from './render.ts';
 import { discordRest } from './rest.ts';
+import { claimInteraction } from './discord.repo.ts';
 import { verifyDiscordRequest } from './verify.ts';
 
 // POST /discord/interactions, in the order Discord's own sample keeps: verify the Ed25519
@@ -36,8 +37,7 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
   const interaction = validate(interactionSchema, parseJsonBytes(raw));
   if (interaction.type === InteractionType.Ping) return c.json({ type: InteractionResponseType.Pong });
 
-  const claim = await c.env.DB.prepare('INSERT INTO discord_interactions (id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING').bind(interaction.id, nowMs).run();
-  if (claim.meta.changes !== 1) throw new AppError(401, 'replayed_request', 'This interaction was already handled.');
+  if (!(await claimInteraction(c.env.DB, interaction.id, nowMs))) throw new AppError(401, 'replayed_request', 'This interaction was already handled.');
 
   const user = interaction.member?.user ?? interaction.user;
   if (!user) throw new AppError(400, 'invalid_request', 'The interaction names no user.');
@@ -83,9 +83,7 @@ function botDeps(c: Context<AppEnv>): BotDeps {
   const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error)));
   return {
     ops: botOps({ db: c.var.db, config: c.var.config, env: c.env, defer }),
-    db: c.var.db,
     config: c.var.config,
-    env: c.env,
     origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
     defer,
   };

@@ -1,18 +1,13 @@
 import type { Context } from 'grammy';
-import type { Db } from '../../workers/app-env.ts';
-import type { BotOps } from '../core/bot-ops.ts';
-import type { Config } from '../../workers/config.ts';
-import type { Env } from '../../workers/env.ts';
+import type { BotDeps } from '../core/command.ts';
+import type { TelegramRepo } from './telegram.repo.ts';
 
-/** What the bot gets from the Worker for one update; the same shape as the shared layer's BotDeps. */
-export interface TelegramDeps {
-  ops: BotOps;
-  db: Db;
-  config: Config;
-  env: Env;
-  /** The Worker's public origin, for links (`/link?token=…`). */
-  origin: string;
-  defer(promise: Promise<unknown>): void;
+/**
+ * What the bot gets from the Worker for one update: the shared layer's BotDeps (the domain's
+ * operations, config, origin, defer) and the bot's own tables (telegram.repo.ts). No D1, no env.
+ */
+export interface TelegramDeps extends BotDeps {
+  repo: TelegramRepo;
 }
 
 /** grammY's context plus the Worker's dependencies, set once per update by createBot. */

@@ -9,7 +9,7 @@ import { botOps } from '../core/bot-ops.ts';
 import { createBot } from './bot.ts';
 import type { TelegramDeps } from './context.ts';
 import { telegramSettings } from './telegram-settings.ts';
-import { claimUpdate, releaseUpdate } from './update-claims.ts';
+import { telegramRepo } from './telegram.repo.ts';
 
 export const SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
 
@@ -29,15 +29,14 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
     throw new AppError(401, 'unauthorized', 'The Telegram secret token is missing or wrong.');
   }
   const update = validate(updateEnvelope, parseJsonBytes(await readRawBody(c)));
-  const db = c.var.db;
-  if (!(await claimUpdate(db, update.update_id, Date.now()))) return c.json({ ok: true, duplicate: true });
+  const repo = telegramRepo(c.env.DB);
+  if (!(await repo.claimUpdate(update.update_id, Date.now()))) return c.json({ ok: true, duplicate: true });
 
   const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
   const deps: TelegramDeps = {
-    ops: botOps({ db, config: c.var.config, env: c.env, defer }),
-    db,
+    ops: botOps({ db: c.var.db, config: c.var.config, env: c.env, defer }),
+    repo,
     config: c.var.config,
-    env: c.env,
     origin: c.var.config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin,
     defer,
   };
@@ -46,7 +45,7 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
   try {
     return await handle(c);
   } catch (error) {
-    await releaseUpdate(db, update.update_id);
+    await repo.releaseUpdate(update.update_id);
     throw error;
   }
 });

@@ -14,8 +14,6 @@ export async function runGovernanceCron(env: Env, scheduledTime: number, ctx: Ex
   try {
     const db = drizzle(env.DB, { schema }) as Db;
     await governanceStep({ db, config: getConfig(env), env, defer: (p) => ctx.waitUntil(p), announce: ports.announceProposal }, scheduledTime);
-    // Interaction claims older than a day can go: a replay that old fails the timestamp check.
-    await env.DB.prepare('DELETE FROM discord_interactions WHERE received_at < ?1').bind(scheduledTime - 86_400_000).run();
   } catch (error) {
     console.error('governance cron failed', error);
   }

@@ -7,7 +7,7 @@ import { callbackData, splitCallback } from '../callback-data.ts';
 import { chatIdOf, userIdOf, type TelegramContext } from '../context.ts';
 import { coreContext } from '../core-context.ts';
 import { renderReply } from '../render.ts';
-import { createRentFlow, endFlow, getFlow, moveFlow, onlineGpuModels, type FlowRow } from '../rent/flows.repo.ts';
+import type { FlowRow } from '../telegram.repo.ts';
 import { advance, gpuOptions, previous, stepView, type RentState, type RentStep } from '../rent/rent-flow.ts';
 
 // /rent as a guided flow: GPU → count → hours → where, then the shared layer's quote with its
@@ -20,7 +20,7 @@ const regionKeys = Object.keys(REGIONS);
 export const rentComposer = new Composer<TelegramContext>();
 
 rentComposer.command('rent', async (ctx) => {
-  const db = ctx.deps.env.DB;
+  const { repo } = ctx.deps;
   // The link first, before the first tap: renting needs a linked wallet, and finding out after
   // four choices is a dead end. The answer carries the button that starts the link.
   if (!(await coreContext(ctx).linkedAccount())) {
@@ -28,17 +28,17 @@ rentComposer.command('rent', async (ctx) => {
     await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
     return;
   }
-  const state: RentState = { gpuOptions: gpuOptions(await onlineGpuModels(db)) };
-  const flow = await createRentFlow(db, chatIdOf(ctx), userIdOf(ctx), state, Date.now());
+  const state: RentState = { gpuOptions: gpuOptions(await ctx.deps.ops.availableGpuModels()) };
+  const flow = await repo.createRentFlow(chatIdOf(ctx), userIdOf(ctx), state, Date.now());
   const view = stepView('gpu', state, REGIONS);
   await ctx.reply(view.text, { reply_markup: { inline_keyboard: keyboard(flow, view.choices.map((c) => c.label), 'gpu') } });
 });
 
 rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   const [, id = '', versionText = '', choice = ''] = splitCallback(ctx.callbackQuery.data);
-  const db = ctx.deps.env.DB;
+  const { repo } = ctx.deps;
   const now = Date.now();
-  const flow = await getFlow(db, id, now);
+  const flow = await repo.getFlow(id, now);
   if (!flow || flow.userId !== userIdOf(ctx)) {
     await ctx.answerCallbackQuery({ text: 'This rental has expired; send /rent to start again.' });
     return;
@@ -48,7 +48,7 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
     return;
   }
   if (choice === 'x') {
-    await endFlow(db, flow.id);
+    await repo.endFlow(flow.id);
     await ctx.answerCallbackQuery();
     await ctx.editMessageText('Rental cancelled; nothing was held.');
     return;
@@ -57,7 +57,7 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
     choice === 'b'
       ? { ok: true as const, step: previous(flow.step), state: flow.state }
       : advance(flow.step, flow.state, Number.parseInt(choice, 36), regionKeys);
-  if (!moved.ok || !(await moveFlow(db, flow, moved.step, moved.state, now))) {
+  if (!moved.ok || !(await repo.moveFlow(flow, moved.step, moved.state, now))) {
     await ctx.answerCallbackQuery({ text: moved.ok ? 'Already chosen.' : 'That choice is not on the list.' });
     return;
   }
@@ -73,7 +73,7 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   // The quote's Confirm carries the flow's id: one flow rents at most once, however often it is shown.
   const reply = await runCommand(['rent'], coreContext(ctx, { gpu, count, hours, region }, `f${flow.id}`));
   const message = renderReply(reply);
-  await endFlow(db, flow.id);
+  await repo.endFlow(flow.id);
   await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup ?? { inline_keyboard: [] }, link_preview_options: message.link_preview_options });
 });
 
