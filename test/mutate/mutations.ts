@@ -257,7 +257,7 @@ export const MUTATIONS: Mutation[] = [
   {
     name: 'job-env-kept-after-close',
     breaks: "a closed job's env values are deleted",
-    file: 'workers/jobs/jobs.repo.ts',
+    file: 'workers/jobs/job-escrow.service.ts',
     find: 'env: withoutValues(job.env),',
     replace: 'env: job.env,',
     suite: 'worker',

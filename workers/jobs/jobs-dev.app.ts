@@ -6,6 +6,8 @@ import { parseJsonBytes, readRawBody, validate } from '../http/body.ts';
 import { geoCell } from '../routing/geo.ts';
 import { buildProbeIndex } from '../routing/rtt-model.ts';
 import { nodeRttExcess } from '../routing/route-rank.ts';
+import { listProbePoints } from '../probes/probes.repo.ts';
+import { seedNodes } from './dev-seed.repo.ts';
 
 // Development only: seed many synthetic nodes straight into D1, so the quote bench can measure the
 // real quote path over 100,000 nodes without 100,000 agents. Absent (404) in production.
@@ -40,33 +42,19 @@ export const jobsDevApp = new Hono<AppEnv>()
     const { nodes } = validate(seedSchema, parseJsonBytes(await readRawBody(c, 8 * 1024 * 1024)));
     const now = Date.now();
     // The measured excess a fold would store (workers/live/fold.ts), so the route rank is as in production.
-    const points = await c.env.DB.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
-    const index = buildProbeIndex(new Map(points.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }])));
+    const points = await listProbePoints(c.var.db);
+    const index = buildProbeIndex(new Map(points.map((p) => [p.id, { lat: p.lat, lon: p.lon }])));
     const rows = nodes.map((n) => {
       return {
         ...n,
         cell: geoCell(n.lat, n.lon),
         probes: JSON.stringify(n.probes),
         registeredAt: now - 86_400_000,
-        eligible: n.eligible ? 1 : 0,
+        eligible: n.eligible ? (1 as const) : (0 as const),
         excess: nodeRttExcess({ lat: n.lat, lon: n.lon, probes: n.probes }, index),
       };
     });
     const gpus = rows.flatMap((n) => n.gpus.map((g) => ({ nodeId: n.id, ...g, cell: n.cell })));
-    await c.env.DB.batch([
-      c.env.DB.prepare(
-        `INSERT OR REPLACE INTO nodes (id, owner, name, status, simulated, lat, lon, country, geo_cell, price_per_gpu_hour, agent_version,
-           registered_at, updated_at, last_seen_at, online_ms, probes, reputation, suspended, stake_total, verified_at, eligible, rtt_excess_ms)
-         SELECT v ->> 'id', '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU', 'seed', 'online', 1, v ->> 'lat', v ->> 'lon', v ->> 'country',
-           v ->> 'cell', v ->> 'pricePerGpuHour', '0.0.0', v ->> 'registeredAt', ?2, ?2, v ->> 'onlineMs', v ->> 'probes', v ->> 'reputation', 0,
-           v ->> 'stakeTotal', ?2, v ->> 'eligible', v ->> 'excess'
-         FROM (SELECT value AS v FROM json_each(?1))`,
-      ).bind(JSON.stringify(rows), now),
-      c.env.DB.prepare(
-        `INSERT OR REPLACE INTO node_gpus (node_id, model, canonical_model, vram_mb, count, simulated, geo_cell)
-         SELECT v ->> 'nodeId', v ->> 'model', v ->> 'canonicalModel', v ->> 'vramMb', v ->> 'count', 1, v ->> 'cell'
-         FROM (SELECT value AS v FROM json_each(?1))`,
-      ).bind(JSON.stringify(gpus)),
-    ]);
+    await seedNodes(c.var.db, rows, gpus, now);
     return c.json({ seeded: nodes.length });
   });

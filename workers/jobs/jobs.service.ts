@@ -21,17 +21,16 @@ import { isPlaced, isTerminal, type JobStatus } from './job-state.ts';
 import {
   changeStatements,
   commitStatements,
-  createPlacedJob,
   getJob,
   getJobByIdempotencyKey,
   releaseStatement,
   reputationStatement,
   runChange,
-  settleJob,
   type ChangeResult,
   type JobRow,
   type StatusChange,
 } from './jobs.repo.ts';
+import { createPlacedJob, settleJob } from './job-escrow.service.ts';
 import type { JobRequest } from './job-input.schema.ts';
 import { probePointMap } from './quote.repo.ts';
 import { quoteCandidates, type QuoteQuery, type QuoteResult } from './quote.service.ts';
