@@ -5,6 +5,8 @@ import { endpointCreateSchema } from '../../workers/endpoints/endpoint-input.sch
 import { createEndpoint } from '../../workers/endpoints/endpoints.service.ts';
 import { wakeEndpoint } from '../../workers/endpoints/wake.ts';
 import { tunnelFor } from '../../workers/tunnel/tunnel-stub.ts';
+import { bytesToBase64 } from '../../protocol/signed-request.ts';
+import { replicaReceiptMessage } from '../../protocol/tunnel.ts';
 import { newRenter, nodeAt } from './helpers/jobs.ts';
 import { connectTunnel } from './helpers/tunnel.ts';
 
@@ -46,5 +48,23 @@ describe('replica reports over the tunnel', () => {
     peer.ws.close(1001, 'agent stopping');
     await expect.poll(() => replicaState(replicaId)).toBe('unreachable');
     expect((await tunnelFor(env, node.nodeId).load()).connected).toBe(false);
+  });
+
+  it('records the last receipt a node signs after its replica left the desired set (the stopped replica’s final ready time)', async () => {
+    const { node, replicaId } = await placedReplica(1.35, 103.82, 'SG');
+    const peer = await connectTunnel(node);
+    await peer.until(() => peer.texts.find((t) => t.includes(replicaId)), 'the desired set');
+    peer.ws.send(JSON.stringify({ type: 'replica_state', replicaId, state: 'ready', at: 1 }));
+    await expect.poll(() => replicaState(replicaId)).toBe('ready');
+    // The control plane stops it (the cron's scale-down pushes the set without it); the agent
+    // stops the server and then signs the replica's final cumulative ready time, as it does.
+    expect(await tunnelFor(env, node.nodeId).setReplicas([])).toMatchObject({ ok: true });
+    const readyMs = 4_321;
+    const sig = await crypto.subtle.sign('Ed25519', node.keyPair.privateKey, new TextEncoder().encode(replicaReceiptMessage(node.nodeId, replicaId, readyMs, 2)));
+    peer.ws.send(JSON.stringify({ type: 'replica_receipt', replicaId, readyMs, at: 2, signature: bytesToBase64(new Uint8Array(sig)) }));
+    await expect
+      .poll(async () => (await env.DB.prepare('SELECT receipt_ready_ms AS ms FROM endpoint_replicas WHERE id = ?1').bind(replicaId).first<{ ms: number }>())!.ms)
+      .toBe(readyMs);
+    peer.ws.close(1001, 'agent stopping');
   });
 });

@@ -50,6 +50,15 @@ interface TunnelSocket extends SocketAttachment {
 /** Close codes the object uses (RFC 6455 §7.4 and the 4000-4999 private range). */
 const CLOSE = { protocolError: 1002, invalidData: 1007, policy: 1008, replaced: 4001, silent: 4002 } as const;
 const specsSchema = z.array(replicaSpecSchema).max(64);
+/**
+ * A replica that left the desired set still has its final receipt to come: the agent signs it
+ * once the server has stopped (its cumulative ready time up to the stop), and holds it while the
+ * tunnel is down. Receipts for it pass to the control plane this long after it left
+ * (replica-reports.ts checks the signature and the node; tend.ts pays late receipts before the
+ * hold is released). Without this every replica's last ready time since its previous periodic
+ * receipt (up to 30 s, or all of it for one that ran less) went unpaid.
+ */
+const RETIRED_RECEIPTS_MS = 10 * 60_000;
 
 /**
  * One per node (`idFromName(nodeId)`): the node's endpoints tunnel. The agent keeps one WebSocket
@@ -68,6 +77,7 @@ export class NodeTunnel extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec('CREATE TABLE IF NOT EXISTS desired_replicas (replica_id TEXT PRIMARY KEY, spec TEXT NOT NULL) WITHOUT ROWID');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS retired_replicas (replica_id TEXT PRIMARY KEY, until_ms INTEGER NOT NULL) WITHOUT ROWID');
     this.loadTable = new ReplicaLoadTable(this.sql);
     for (const row of this.sql.exec<{ replica_id: string; spec: string }>('SELECT replica_id, spec FROM desired_replicas')) {
       this.desired.set(row.replica_id, JSON.parse(row.spec) as ReplicaSpec);
@@ -84,11 +94,21 @@ export class NodeTunnel extends DurableObject<Env> {
     // An invalid set changes nothing (the agent would refuse it too); the caller gets why.
     if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error) };
     const valid = parsed.data;
+    const nowMs = Date.now();
+    const kept = new Set(valid.map((spec) => spec.replicaId));
+    this.sql.exec('DELETE FROM retired_replicas WHERE until_ms < ?', nowMs);
+    for (const id of this.desired.keys()) {
+      if (!kept.has(id)) this.sql.exec('INSERT OR REPLACE INTO retired_replicas (replica_id, until_ms) VALUES (?, ?)', id, nowMs + RETIRED_RECEIPTS_MS);
+    }
     this.sql.exec('DELETE FROM desired_replicas');
     for (const spec of valid) this.sql.exec('INSERT INTO desired_replicas (replica_id, spec) VALUES (?, ?)', spec.replicaId, JSON.stringify(spec));
     this.desired = new Map(valid.map((spec) => [spec.replicaId, spec]));
     this.loadTable.keepOnly(new Set([...this.desired.keys(), ...this.inflight().keys()]));
     return { ok: true, pushed: this.current ? this.sendControl(this.current, this.replicasMessage()) : false };
+  }
+
+  private retiredLately(replicaId: string): boolean {
+    return this.sql.exec('SELECT 1 FROM retired_replicas WHERE replica_id = ? AND until_ms >= ?', replicaId, Date.now()).toArray().length > 0;
   }
 
   async load(): Promise<TunnelLoad> {
@@ -200,9 +220,10 @@ export class NodeTunnel extends DurableObject<Env> {
     if (!parsed.success) return this.drop(socket, CLOSE.invalidData, 'a malformed control message', true);
     const msg = parsed.data;
     if (msg.type === 'pong') return;
-    // Reports for replicas this node is not asked to run change nothing (a late report after a
-    // stop, or a node reporting for someone else's replica).
-    if (!this.desired.has(msg.replicaId)) return;
+    // Reports for replicas this node is not asked to run change nothing (a late state after a
+    // stop, or a node reporting for someone else's replica) — except the final receipt of one it
+    // ran until lately (RETIRED_RECEIPTS_MS).
+    if (!this.desired.has(msg.replicaId) && !(msg.type === 'replica_receipt' && this.retiredLately(msg.replicaId))) return;
     try {
       if (msg.type === 'replica_state') await recordReplicaState(this.env, socket.nodeId, msg, Date.now());
       else await recordReplicaReceipt(this.env, socket.nodeId, msg, Date.now());
