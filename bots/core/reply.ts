@@ -40,6 +40,14 @@ export interface Reply {
   ephemeral: boolean;
   tone?: Tone;
   footer?: string;
+  /** A picture shown with the reply (a deposit's QR code): a PNG and the words that say what it is. */
+  image?: ReplyImage;
+}
+
+export interface ReplyImage {
+  png: Uint8Array;
+  filename: string;
+  caption: string;
 }
 
 export interface Choice {

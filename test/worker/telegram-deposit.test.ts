@@ -2,7 +2,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { linkTelegram, say } from './helpers/operator.ts';
 import { chainWorld, devAccount, newChainWallet, pay, runCron } from './helpers/solana.ts';
-import { freshChatId, messageUpdate, postUpdate, sentTo } from './helpers/telegram.ts';
+import { botCalls, freshChatId, messageUpdate, postUpdate, sentTo } from './helpers/telegram.ts';
+import { scanQrPng } from '../support/qr-png-read.ts';
+import type { RecordedFile } from './setup/telegram-api.ts';
 import { getWithKey } from './helpers/wallet.ts';
 
 // /deposit in Telegram: the same Solana Pay request the deposits route hands out, made for the
@@ -24,6 +26,14 @@ describe('/deposit in Telegram', () => {
     expect(reference).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
     expect(url).toBe(`solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`);
     expect(text).toContain(`<b>Token account:</b> ${world.treasuryTokenAccount}`);
+    expect(text).toMatch(/<b>Watched until:<\/b> (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)/);
+    // The QR code came first, as an uploaded photo (multipart/form-data), and scans to the same URL.
+    const [photo] = await botCalls({ chatId, method: 'sendPhoto' });
+    expect(photo!.body.caption).toBe('Scan with your wallet to pay this deposit request (Solana Pay).');
+    const file = photo!.body.photo as RecordedFile;
+    expect(file).toMatchObject({ filename: 'deposit.png' });
+    expect(photo!.seq).toBeLessThan((await sentTo(chatId)).at(-1)!.seq);
+    expect(await scanQrPng(Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0)))).toBe(url);
     const stored = await env.DB.prepare('SELECT account_id, expected_amount, status FROM deposit_references WHERE reference = ?')
       .bind(reference)
       .first<{ account_id: string; expected_amount: number; status: string }>();

@@ -1,11 +1,13 @@
 import { formatAmount, parseAmount } from '../../../workers/lib/amounts.ts';
 import { dayTime, relativeTime } from '../../../workers/lib/human-time.ts';
+import { qrPng } from '../../../workers/lib/qr-png.ts';
 import { BotError, type CommandSpec } from '../command.ts';
 import { privateReply } from '../reply.ts';
 
 // /deposit: a Solana Pay transfer request for the linked account, made by the same function as
-// POST /v1/accounts/me/deposits, so the cron credits it the same way. No link button: Discord and
-// Telegram buttons take only web URLs, and a `solana:` URL is what wallets open.
+// POST /v1/accounts/me/deposits, so the cron credits it the same way. The request goes out as a
+// QR code (a PNG: a wallet on another device scans it) and as the `solana:` URL (a wallet on this
+// device opens it). No link button: Discord and Telegram buttons take only web URLs.
 
 export const depositCommand: CommandSpec = {
   name: 'deposit',
@@ -38,6 +40,7 @@ export const depositCommand: CommandSpec = {
         ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: `${dayTime(reference.expiresAt, ctx.nowMs)} (${relativeTime(reference.expiresAt, ctx.nowMs)})` }]),
       ],
       footer: 'Credited to your balance once the transfer is finalized; /balance shows it.',
+      image: { png: await qrPng(instructions.url), filename: 'deposit.png', caption: 'Scan with your wallet to pay this deposit request (Solana Pay).' },
     });
   },
 };

@@ -1,4 +1,4 @@
-import { Composer } from 'grammy';
+import { Composer, InputFile } from 'grammy';
 import { actionSpec, findCommand, runAction, runCommand } from '../../core/dispatch.ts';
 import { actionAllowed, type ChatType } from '../chat-policy.ts';
 import { COMMANDS } from '../../core/commands/index.ts';
@@ -39,6 +39,8 @@ coreComposer.command(names, async (ctx) => {
   if (!findCommand(path)) return;
   const reply = await runCommand(path, coreContext(ctx, options));
   const message = renderReply(reply);
+  // A picture goes first (sendPhoto, uploaded as multipart/form-data), the text with its buttons under it.
+  if (reply.image) await ctx.replyWithPhoto(new InputFile(reply.image.png, reply.image.filename), { caption: reply.image.caption });
   await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
 });
 

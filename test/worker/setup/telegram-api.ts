@@ -9,6 +9,9 @@ import type { TestProject } from 'vitest/node';
 // `count` calls for that chat fail (429 with retry_after, 5xx, or 0 = connection dropped);
 // `delayMs` holds each of them that long first, and status 200 with a delay is a slow success;
 // `{ chatId, clear: true }` ends an outage. `GET /__requests?chatId=&method=` lists the record.
+// Uploads (sendPhoto with a file) come as multipart/form-data, as the Bot API takes them: the
+// fields are recorded like a JSON body, and a file (sent as its own part, or named by
+// `attach://<part>`) as `{ filename, type, size, base64 }` in its field.
 
 export interface RecordedCall {
   seq: number;
@@ -96,6 +99,8 @@ function resultFor(method: string, body: Record<string, unknown>, seq: number): 
     case 'sendMessage':
     case 'editMessageText':
       return { message_id: seq, date: Math.floor(Date.now() / 1000), chat, text: body.text ?? '' };
+    case 'sendPhoto':
+      return { message_id: seq, date: Math.floor(Date.now() / 1000), chat, caption: body.caption, photo: [{ file_id: `photo${seq}`, file_unique_id: `p${seq}`, width: 1, height: 1 }] };
     case 'getMe':
       return { id: 1, is_bot: true, first_name: 'stand-in', username: 'stand_in_bot' };
     case 'getUpdates':
@@ -107,9 +112,19 @@ function resultFor(method: string, body: Record<string, unknown>, seq: number): 
   }
 }
 
+/** A file the bot uploaded, as recorded. */
+export interface RecordedFile {
+  filename: string;
+  type: string;
+  size: number;
+  base64: string;
+}
+
 async function jsonOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
+  const contentType = String(req.headers['content-type'] ?? '');
+  if (contentType.startsWith('multipart/form-data')) return formOf(Buffer.concat(chunks), contentType);
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text) return {};
   try {
@@ -117,6 +132,60 @@ async function jsonOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   } catch {
     return { raw: text };
   }
+}
+
+async function formOf(bytes: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  const body: Record<string, unknown> = {};
+  const files = new Map<string, RecordedFile>();
+  for (const part of multipartParts(bytes, contentType)) {
+    if (part.filename === null) {
+      const value = part.data.toString('utf8');
+      // Objects (reply_markup, …) travel as JSON text in a form, numbers as digits.
+      body[part.name] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+    } else {
+      const file = { filename: part.filename, type: part.type, size: part.data.length, base64: part.data.toString('base64') };
+      files.set(part.name, file);
+      body[part.name] = file;
+    }
+  }
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string' && value.startsWith('attach://')) body[key] = files.get(value.slice('attach://'.length)) ?? value;
+  }
+  return body;
+}
+
+/**
+ * multipart/form-data parts (RFC 7578) as Telegram reads them: headers are case-insensitive and
+ * parameters may be unquoted (grammY writes `content-disposition:form-data;name="x";filename=y`,
+ * which stricter parsers such as undici's refuse).
+ */
+function multipartParts(bytes: Buffer, contentType: string): { name: string; filename: string | null; type: string; data: Buffer }[] {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!boundary) throw new Error('multipart body without a boundary');
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const parts = [];
+  let at = bytes.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    if (bytes.subarray(start, start + 2).toString() === '--') break;
+    const next = bytes.indexOf(delimiter, start);
+    if (next === -1) break;
+    const part = bytes.subarray(start + 2, next - 2); // the CRLF after the delimiter and before the next
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, split).toString('utf8');
+    const disposition = /content-disposition:([^\r\n]*)/i.exec(headers)?.[1] ?? '';
+    const param = (key: string) => new RegExp(`;\\s*${key}=(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(disposition);
+    const name = param('name');
+    const filename = param('filename');
+    parts.push({
+      name: name?.[1] ?? name?.[2] ?? '',
+      filename: filename ? (filename[1] ?? filename[2] ?? '') : null,
+      type: /content-type:\s*([^\r\n]*)/i.exec(headers)?.[1]?.trim() ?? 'text/plain',
+      data: part.subarray(split + 4),
+    });
+    at = next;
+  }
+  return parts;
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
