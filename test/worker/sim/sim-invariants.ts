@@ -76,7 +76,7 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
       CASE WHEN j.started_at IS NULL THEN 0
            ELSE (j.price_per_gpu_hour * j.gpu_count * (max(0, (j.finished_at - j.started_at + 999) / 1000) + 2)) / 3600 END AS ran_cap
     FROM jobs j LEFT JOIN accounts a ON a.id = 'escrow:' || j.id`),
-    rows(`SELECT id, balance FROM accounts WHERE kind = 'escrow' AND substr(id, 8) NOT IN (SELECT id FROM jobs)`),
+    rows(`SELECT id, balance FROM accounts WHERE kind = 'escrow' AND substr(id, 8) NOT IN (SELECT id FROM jobs) AND substr(id, 8) NOT IN (SELECT id FROM endpoints)`),
   ]);
   const out: Violation[] = [];
   const terminal = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
@@ -98,7 +98,7 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
       if (j.balance !== j.escrow_amount) bad('an open job whose escrow balance differs from its hold');
     }
   }
-  // Every escrow account belongs to a job.
+  // Every escrow account belongs to a job (or is an endpoint's hold, checked by endpointHolds).
   if (orphans.length > 0) out.push({ invariant: 'escrow: an escrow account without a job', detail: orphans });
   return out;
 }
@@ -232,6 +232,52 @@ async function stakesMatch(): Promise<Violation[]> {
   return out;
 }
 
+/**
+ * Endpoint replicas and holds (workers/endpoints/README.md "Billing"): each replica's bill is the
+ * price formula of exactly its billed milliseconds, never past the signed receipt or the ready
+ * time the Worker saw (up to the largest clock skew a cron tick gets), fee within it, no GPUs
+ * once stopped; each hold gave exactly what its replicas billed, nothing else was captured from
+ * it, and it is empty once a stopped or deleted endpoint has settled (final check).
+ */
+async function endpointHolds(world: World, final: boolean): Promise<Violation[]> {
+  const [replicas, endpoints] = await Promise.all([
+    rows<{ id: string; endpoint_id: string; price: number; gpus: number; billed_ms: number; billed_amount: number; billed_fee: number; ready_ms: number; ready_since: number | null; receipt_ready_ms: number; stopped_at: number | null; commitments: number }>(`
+      SELECT r.id, r.endpoint_id, r.price_per_gpu_hour AS price, r.gpu_count AS gpus, r.billed_ms, r.billed_amount, r.billed_fee, r.ready_ms, r.ready_since,
+        r.receipt_ready_ms, r.stopped_at, (SELECT count(*) FROM gpu_commitments g WHERE g.job_id = r.id) AS commitments
+      FROM endpoint_replicas r`),
+    rows<{ id: string; status: string; hold: number | null; billed: number; captured: number; live: number; last_stop: number | null }>(`
+      SELECT e.id, e.status, a.balance AS hold,
+        (SELECT coalesce(sum(r.billed_amount), 0) FROM endpoint_replicas r WHERE r.endpoint_id = e.id) AS billed,
+        (SELECT coalesce(-sum(en.amount), 0) FROM ledger_entries en JOIN ledger_transactions t ON t.id = en.tx_id
+           WHERE t.kind = 'capture' AND en.account_id = 'escrow:' || e.id) AS captured,
+        (SELECT count(*) FROM endpoint_replicas r WHERE r.endpoint_id = e.id AND r.stopped_at IS NULL) AS live,
+        (SELECT max(r.stopped_at) FROM endpoint_replicas r WHERE r.endpoint_id = e.id) AS last_stop
+      FROM endpoints e LEFT JOIN accounts a ON a.id = 'escrow:' || e.id`),
+  ]);
+  const out: Violation[] = [];
+  // A cron tick runs at most this far after the simulated now (sim-run.ts clock skew) and bills up to its own time.
+  const skewMs = 20_000;
+  for (const r of replicas) {
+    const bad = (why: string) => out.push({ invariant: `endpoints: ${why}`, detail: r });
+    const formula = (BigInt(r.price) * BigInt(r.gpus) * BigInt(r.billed_ms)) / 3_600_000n;
+    if (BigInt(r.billed_amount) !== formula) bad('billed amount is not the price of the billed milliseconds');
+    if (r.billed_ms > r.receipt_ready_ms) bad('billed past the signed receipt');
+    const observed = r.ready_ms + (r.ready_since === null ? 0 : Math.max(0, world.now + skewMs - r.ready_since));
+    if (r.billed_ms > observed) bad('billed more than the ready time the Worker saw');
+    if (r.billed_fee > r.billed_amount) bad('fee above the bill');
+    if (r.stopped_at !== null && r.commitments !== 0) bad('a stopped replica still holds GPUs');
+  }
+  for (const e of endpoints) {
+    const bad = (why: string) => out.push({ invariant: `endpoints: ${why}`, detail: e });
+    if (e.captured !== e.billed) bad('the hold gave other than what its replicas billed');
+    if (final && e.status !== 'active') {
+      if (e.live !== 0) bad('a stopped or deleted endpoint still has live replicas');
+      if ((e.hold ?? 0) !== 0) bad('a stopped or deleted endpoint kept money in its hold');
+    }
+  }
+  return out;
+}
+
 export async function checkInvariants(world: World, opts: { final?: boolean } = {}): Promise<Violation[]> {
   const final = opts.final ?? false;
   const groups = await Promise.all([
@@ -241,6 +287,7 @@ export async function checkInvariants(world: World, opts: { final?: boolean } = 
     payoutsOnce(),
     epochsWithinEmission(),
     stakesMatch(),
+    endpointHolds(world, final),
   ]);
   return groups.flat();
 }

@@ -13,6 +13,7 @@ import { addStake, unstake } from '../../../workers/staking/staking.service.ts';
 import { seededRandom, type Rng } from '../../support/seeded-random.ts';
 import { chainControl } from '../helpers/solana.ts';
 import { isSimCrash } from './faulty-d1.ts';
+import { SimEndpoints } from './sim-endpoints.ts';
 import { checkInvariants, payoutsOnChain, type Violation } from './sim-invariants.ts';
 import { buildWorld, heartbeatAlive, type AgentScript, type SimAccount, type SimJob, type SimNode, type World } from './sim-world.ts';
 
@@ -73,6 +74,8 @@ class Sim {
   readonly loggedErrors: string[] = [];
   /** Violations an operation saw itself (a retry under the same key that did something new). */
   readonly seen: Violation[] = [];
+  /** The endpoint billing path's operations (sim-endpoints.ts). */
+  readonly endpoints: SimEndpoints = new SimEndpoints(this);
   private n = 0;
   private step = 0;
   private readonly start: number;
@@ -468,9 +471,11 @@ class Sim {
   async runStep(i: number): Promise<Violation[]> {
     this.step = i;
     this.advance();
-    const roll = this.int(100);
+    // 0–99 as before the endpoints came; 100–119: an endpoint operation.
+    const roll = this.int(120);
     const op =
-      roll < 6 ? 'faucet'
+      roll >= 100 ? 'endpoint'
+      : roll < 6 ? 'faucet'
       : roll < 22 ? 'submit'
       : roll < 52 ? 'agent'
       : roll < 56 ? 'cancel'
@@ -494,6 +499,7 @@ class Sim {
       case 'withdraw': await this.withdraw(); break;
       case 'stake': await this.stake(); break;
       case 'unstake': await this.unstakeSome(); break;
+      case 'endpoint': await this.endpoints.step(); break;
       default: await this.cron();
     }
     const t1 = performance.now();
@@ -520,7 +526,9 @@ class Sim {
       await this.scheduled(this.world.now);
       const open = await this.world.env.DB.prepare(
         `SELECT (SELECT count(*) FROM payouts WHERE status IN ('queued', 'batched')) + (SELECT count(*) FROM jobs WHERE status NOT IN ('succeeded', 'failed', 'cancelled', 'expired'))
-           + (SELECT count(*) FROM epochs WHERE status = 'closing') AS n`,
+           + (SELECT count(*) FROM epochs WHERE status = 'closing')
+           + (SELECT count(*) FROM endpoints e WHERE e.status <> 'active' AND (EXISTS (SELECT 1 FROM endpoint_replicas r WHERE r.endpoint_id = e.id AND r.stopped_at IS NULL)
+                OR (SELECT balance FROM accounts WHERE id = 'escrow:' || e.id) > 0)) AS n`,
       ).first<{ n: number }>();
       if (open?.n === 0) break;
     }
@@ -529,7 +537,7 @@ class Sim {
       const row = await findReference(this.world.db, ref.owner.account.accountId, ref.reference);
       if (row) await scanAndRecord(this.world.db, this.world.settlement, row, this.world.now);
     }
-    this.log('quiesced');
+    this.log(`quiesced (${await this.endpoints.summary()})`);
     const violations = await checkInvariants(this.world, { final: true });
     violations.push(...(await payoutsOnChain(this.world, { final: true })));
     const left = await this.world.env.DB.prepare(
