@@ -12,6 +12,10 @@ import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
 import { availableGpuModels, listNodesWithGpus, nodeNameChoices, nodeNames, nodesByRef, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
+import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
+import { deleteEndpoint, endpointOfAccount, patchEndpoint } from '../../workers/endpoints/endpoints.service.ts';
+import { accountEndpointSummaries, endpointByKey, endpointSummary, replicasServedBy, type EndpointRow } from '../../workers/endpoints/endpoint-summaries.ts';
+import { rentTemplate, type TemplateRentalInput } from '../../workers/templates/template-rental.ts';
 import { missingSettlementNames, requireSettlement } from '../../workers/settlement/settlement-env.ts';
 import { announceProposal } from '../announce.ts';
 import { accountRewardsPerEpoch, accountStakes, bondOnNode, unbondFromNode, type BondRequest } from '../../workers/staking/account-staking.service.ts';
@@ -87,6 +91,17 @@ export function botOps(d: DomainDeps) {
     findOpenProposals: (typed: string, nowMs: number) => findOpenProposals(governance, typed, nowMs),
     vote: (vote: Vote, nowMs: number) => voteOnProposal(governance, vote, nowMs),
     governanceTick: (nowMs: number) => governanceStep(governance, nowMs),
+
+    // endpoints (GET/PATCH/DELETE /v1/endpoints…; the replicas a node serves) and template rentals
+    endpoints: (accountId: string, nowMs: number) => accountEndpointSummaries(endpointsContext(d.env, d.db), accountId, nowMs),
+    endpoint: (accountId: string, endpointId: string) => endpointOfAccount({ db: d.db }, accountId, endpointId),
+    endpointSummary: (endpoint: EndpointRow, nowMs: number) => endpointSummary(endpointsContext(d.env, d.db), endpoint, nowMs),
+    /** The replicas the endpoint keeps at least (PATCH replicas.min); the scaler adds more up to max on load. */
+    scaleEndpoint: (endpoint: EndpointRow, min: number, nowMs: number) => patchEndpoint(endpointsContext(d.env, d.db), endpoint, { replicas: { min } }, null, nowMs),
+    stopEndpoint: (endpoint: EndpointRow, nowMs: number) => deleteEndpoint(endpointsContext(d.env, d.db), endpoint, nowMs),
+    nodeReplicas: (nodeId: string) => replicasServedBy(d.db, nodeId),
+    endpointByKey: (idempotencyKey: string) => endpointByKey(d.db, idempotencyKey),
+    rentTemplate: (input: TemplateRentalInput, origin: string, nowMs: number) => rentTemplate(endpointsContext(d.env, d.db), input, origin, nowMs),
 
     // operator alerts (Telegram's /alerts)
     alerts: {

@@ -5,7 +5,7 @@ import { randomSecret } from '../lib/ids.ts';
 import { balanceOf } from '../ledger/ledger.service.ts';
 import type { EndpointsContext } from '../endpoints/endpoints-context.ts';
 import { createEndpoint } from '../endpoints/endpoints.service.ts';
-import type { EndpointRow } from '../endpoints/endpoints.repo.ts';
+import { getEndpointByIdempotencyKey, type EndpointRow } from '../endpoints/endpoints.repo.ts';
 import { endpointCreateSchema } from '../endpoints/endpoint-input.schema.ts';
 import { issueEndpointKey, liveEndpointKeys } from '../endpoints/endpoint-keys.ts';
 import { fillPlaceholders, type Template } from './templates.ts';
@@ -51,6 +51,10 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
   const image = t.image ?? input.image;
   if (!image) throw new AppError(400, 'invalid_request', `image: the ${t.name} template runs the image you name.`);
   const maxCost = (input.maxPricePerGpuHour * BigInt(input.gpu.count) * BigInt(input.durationS)) / 3600n;
+  // Each run makes a fresh token, so the request (and its hash) differs between a tap and its
+  // repeat: a repeat is found by its key first, and a racing one by the conflict it gets.
+  const earlier = await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey);
+  if (earlier) return rentalView(ctx, t, earlier, true, origin, maxCost, nowMs);
   const balance = BigInt(await balanceOf(ctx.db, input.accountId));
   const decimals = ctx.config.TOKEN_DECIMALS;
   if (balance < maxCost) {
@@ -75,14 +79,28 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
     // A browser cannot send the endpoint key's header: token templates check their own token.
     public: t.access === 'token',
   });
-  const { endpoint, replayed } = await createEndpoint(
-    ctx,
-    { accountId: input.accountId, request, regions: [input.near], maxPrice: input.maxPricePerGpuHour, idempotencyKey: input.idempotencyKey, stopAt: nowMs + input.durationS * 1000 },
-    nowMs,
-  );
+  let created: EndpointRow;
+  try {
+    created = (
+      await createEndpoint(
+        ctx,
+        { accountId: input.accountId, request, regions: [input.near], maxPrice: input.maxPricePerGpuHour, idempotencyKey: input.idempotencyKey, stopAt: nowMs + input.durationS * 1000 },
+        nowMs,
+      )
+    ).endpoint;
+  } catch (error) {
+    const winner = error instanceof AppError && error.code === 'idempotency_conflict' ? await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey) : undefined;
+    if (!winner) throw error;
+    return rentalView(ctx, t, winner, true, origin, maxCost, nowMs);
+  }
+  return rentalView(ctx, t, created, false, origin, maxCost, nowMs);
+}
+
+async function rentalView(ctx: EndpointsContext, t: Template, endpoint: EndpointRow, replayed: boolean, origin: string, maxCost: bigint, nowMs: number): Promise<TemplateRental> {
+  const simulated = ctx.config.templateRuntime === 'process';
   // A replay shows the token again (it is the renter's, in their private chat); a key is shown
   // once, so a replay issues one only if the first run stopped before it did.
-  const shownToken = token === null ? null : replayed ? ((JSON.parse(endpoint.env) as Record<string, string>)[TOKEN_ENV] ?? null) : token;
+  const shownToken = t.access === 'token' ? ((JSON.parse(endpoint.env) as Record<string, string>)[TOKEN_ENV] ?? null) : null;
   let key: string | null = null;
   if (t.access === 'key' && (!replayed || (await liveEndpointKeys(ctx.db, endpoint.id)).length === 0)) {
     key = (await issueEndpointKey(ctx.db, endpoint.id, 'chat rental', nowMs)).key;

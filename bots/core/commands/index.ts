@@ -3,6 +3,7 @@ import { balanceCommand, linkAction, linkCommand } from './account.ts';
 import { cancelCommand, jobCommand, myNodesCommand } from './job.ts';
 import { adminCommand } from './admin.ts';
 import { depositCommand } from './deposit.ts';
+import { endpointAction, endpointsCommand } from './endpoints.ts';
 import { proposalCommand, voteAction, voteCommand } from './governance.ts';
 import { nodesCommand, statusCommand } from './nodes.ts';
 import { jobsCommand, rentAction, rentCommand } from './rent.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   rentCommand,
   jobsCommand,
   jobCommand,
+  endpointsCommand,
   cancelCommand,
   myNodesCommand,
   statusCommand,
@@ -28,4 +30,4 @@ export const COMMANDS: readonly CommandSpec[] = [
   adminCommand,
 ];
 
-export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction, linkAction];
+export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction, linkAction, endpointAction];

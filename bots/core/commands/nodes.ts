@@ -1,5 +1,6 @@
 import { formatAmount } from '../../../workers/lib/amounts.ts';
 import { relativeTime } from '../../../workers/lib/human-time.ts';
+import type { ServedReplica } from '../../../workers/endpoints/endpoint-summaries.ts';
 import { GPU_CATALOG } from '../../../protocol/gpu-catalog.ts';
 import { BotError, type BotContext, type CommandSpec } from '../command.ts';
 import { reply, type Choice } from '../reply.ts';
@@ -42,6 +43,8 @@ export const statusCommand: CommandSpec = {
     const found = await ctx.ops.node(node.id);
     if (!found) throw new BotError('node_not_found', 'There is no node with that id.');
     const { gpus } = found;
+    // Operators see the endpoint replicas their node serves (issue 12); the renter's endpoint by name only.
+    const replicas = await ctx.ops.nodeReplicas(node.id);
     return reply({
       title: `${node.name} — ${node.status}`,
       blocks: [gpus.map((g) => `${g.count}× ${g.canonicalModel} (${Math.round(g.vramMb / 1024)} GB)`).join('\n') || 'No GPUs reported.'],
@@ -50,6 +53,7 @@ export const statusCommand: CommandSpec = {
         { name: 'Country', value: node.country, inline: true },
         { name: 'Last seen', value: relativeTime(node.lastSeenAt, ctx.nowMs), inline: true },
         { name: 'Reputation', value: node.reputation.toFixed(2), inline: true },
+        ...(replicas.length ? [{ name: `Endpoint replicas (${replicas.length})`, value: replicas.map((r) => servedLine(r, ctx.nowMs, ctx.config.TOKEN_DECIMALS)).join('\n') }] : []),
         { name: 'Node', value: node.id },
       ],
       tone: node.status === 'online' ? 'success' : 'warning',
@@ -72,6 +76,12 @@ export const nodesCommand: CommandSpec = {
   },
 };
 
+
+/** "chat rental · ready 25 min · 1 GPU at 2.5/GPU-h · earned 0.4" (earned: billed less the protocol fee). */
+function servedLine(r: ServedReplica, nowMs: number, decimals: number): string {
+  const state = r.state === 'ready' && r.readySince !== null ? `ready ${relativeTime(r.readySince, nowMs).replace(/ ago$/, '')}` : r.state;
+  return `${r.endpointName} · ${state} · ${r.gpuCount} GPU at ${formatAmount(r.pricePerGpuHour, decimals)}/GPU-h · earned ${formatAmount(r.billed - r.fee, decimals)}`;
+}
 
 export async function gpuModelChoices(_ctx: BotContext, typed: string): Promise<Choice[]> {
   const t = typed.trim().toLowerCase();
