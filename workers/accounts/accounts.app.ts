@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { AppError, badRequest } from '../errors.ts';
-import { jsonBody, queryParams } from '../http/body.ts';
+import { queryParams } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
@@ -65,9 +66,9 @@ export const accountsApp = new Hono<AppEnv>()
     return c.json(quoteView(quote, settlement.config.withdrawals, decimals));
   })
 
-  .post('/me/withdrawals', async (c) => {
+  .post('/me/withdrawals', jsonInput(withdrawalSchema, { anyContentType: true }), async (c) => {
     const me = c.var.account;
-    const body = await jsonBody(c, withdrawalSchema);
+    const body = c.req.valid('json');
     const decimals = c.var.config.TOKEN_DECIMALS;
     const amount = positiveAmount(body.amount, decimals, 'amount');
     const maxFee = body.maxFee === undefined ? undefined : positiveAmount(body.maxFee, decimals, 'maxFee');

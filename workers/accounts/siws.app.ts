@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { jsonBody } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { randomId } from '../lib/ids.ts';
 import { encodeBase58 } from '../../protocol/base58.ts';
 import { sha256Hex } from '../../protocol/signed-request.ts';
@@ -27,8 +27,8 @@ function siwsDomain(c: Context<AppEnv>): { domain: string; origin: string } {
 }
 
 export const siwsApp = new Hono<AppEnv>()
-  .post('/challenge', async (c) => {
-    const body = await jsonBody(c, challengeSchema);
+  .post('/challenge', jsonInput(challengeSchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     const now = Date.now();
     let link: Awaited<ReturnType<typeof usableLinkToken>> = null;
     if (body.linkToken !== undefined) {
@@ -65,8 +65,8 @@ export const siwsApp = new Hono<AppEnv>()
     return c.json({ message, nonce, expiresAt: new Date(expiresAt).toISOString() }, 201);
   })
 
-  .post('/verify', async (c) => {
-    const body = await jsonBody(c, verifySchema);
+  .post('/verify', jsonInput(verifySchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     const now = Date.now();
     const fields = parseSiwsMessage(body.message);
     if (!fields) throw siwsError('malformed_message');

@@ -7,6 +7,7 @@ import { createLinkToken } from '../accounts/links.ts';
 import { LINK_PLATFORMS } from '../../db/schema.ts';
 import { badRequest, noRoute } from '../errors.ts';
 import { jsonBody, parseJsonBytes, readRawBody } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { encodeBase58 } from '../../protocol/base58.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
@@ -61,8 +62,8 @@ export const devApp = new Hono<AppEnv>()
   })
 
   // What a bot's /link command does, for tests of the wallet page: a token and the page's URL.
-  .post('/link-tokens', async (c) => {
-    const body = await jsonBody(c, linkTokenSchema);
+  .post('/link-tokens', jsonInput(linkTokenSchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     const { token, expiresAt } = await createLinkToken(c.var.db, body.platform, body.userId);
     const url = `${new URL(c.req.url).origin}/link?token=${encodeURIComponent(token)}`;
     return c.json({ token, expiresAt: new Date(expiresAt).toISOString(), url }, 201);

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAccount } from '../accounts/require-account.ts';
 import { jsonBody, queryParams, validate } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
 import { readParams, storedParams } from './params.repo.ts';
 import { formatAmount } from '../lib/amounts.ts';
@@ -58,8 +59,8 @@ export function governanceApp(announce: AnnounceProposal) {
       return c.json(await showProposal(deps(c, announce), validate(proposalRefSchema, c.req.param('ref'))));
     })
 
-    .post('/proposals', requireAccount, async (c) => {
-      const body = await jsonBody(c, z.unknown());
+    .post('/proposals', requireAccount, jsonInput(z.unknown(), { anyContentType: true }), async (c) => {
+      const body = c.req.valid('json');
       return c.json(await createProposal(deps(c, announce), c.var.account.id, body), 201);
     })
 

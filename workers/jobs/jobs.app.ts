@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { jsonBody, queryParams } from '../http/body.ts';
+import { queryParams } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { jobRequestSchema, listJobsQuerySchema, logsQuerySchema } from './job-input.schema.ts';
 import { jobView } from './job-view.ts';
@@ -15,9 +16,9 @@ const jobNotFound = () => new AppError(404, 'job_not_found', 'There is no such j
 
 export const jobsApp = new Hono<AppEnv>()
   .use(requireAccount)
-  .post('/', async (c) => {
+  .post('/', jsonInput(jobRequestSchema, { anyContentType: true }), async (c) => {
     const account = c.var.account;
-    const input = await jsonBody(c, jobRequestSchema);
+    const input = c.req.valid('json');
     const idem = requestIdempotencyKey(c, account.id);
     const ctx = { db: c.var.db, env: c.env, config: c.var.config };
     const { job, replayed } = await submitJob(

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAdmin } from '../auth/admin-auth.ts';
 import { badRequest } from '../errors.ts';
-import { jsonBody } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
 import { slashView } from '../staking/staking-view.ts';
 import { checkContradiction } from './contradictory-reports.ts';
@@ -27,8 +27,8 @@ const offenceSchema = z.discriminatedUnion('offence', [
 export const adminSlashingApp = new Hono<AppEnv>()
   .use(requireAdmin)
 
-  .post('/offences', async (c) => {
-    const body = await jsonBody(c, offenceSchema);
+  .post('/offences', jsonInput(offenceSchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     if (body.offence === 'abandoned_job') {
       const row = await recordOffence(c.var.db, c.var.config, {
         nodeId: body.nodeId,

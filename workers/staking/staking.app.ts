@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { jsonBody, queryParams, validate } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
@@ -24,11 +26,11 @@ function amountOf(text: string, decimals: number): number {
 const epochParam = (text: string) => validate(pageQuerySchema.shape.beforeEpoch.unwrap(), text);
 
 export const stakingApp = new Hono<AppEnv>()
-  .post('/stake', requireAccount, async (c) => stakeRoute(c, 'operator'))
-  .post('/delegate', requireAccount, async (c) => stakeRoute(c, 'delegator'))
+  .post('/stake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => stakeRoute(c, c.req.valid('json'), 'operator'))
+  .post('/delegate', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => stakeRoute(c, c.req.valid('json'), 'delegator'))
 
-  .post('/unstake', requireAccount, async (c) => {
-    const body = await jsonBody(c, stakeBodySchema);
+  .post('/unstake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     const d = c.var.config.TOKEN_DECIMALS;
     const account = c.var.account;
     const { key } = requestIdempotencyKey(c, `unstake:${account.id}`);
@@ -117,8 +119,7 @@ export const stakingApp = new Hono<AppEnv>()
     });
   });
 
-async function stakeRoute(c: import('hono').Context<AppEnv>, as: 'operator' | 'delegator') {
-  const body = await jsonBody(c, stakeBodySchema);
+async function stakeRoute(c: import('hono').Context<AppEnv>, body: z.infer<typeof stakeBodySchema>, as: 'operator' | 'delegator') {
   const d = c.var.config.TOKEN_DECIMALS;
   const account = c.var.account;
   const { key } = requestIdempotencyKey(c, `${as === 'operator' ? 'stake' : 'delegate'}:${account.id}`);
