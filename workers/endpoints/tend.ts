@@ -190,8 +190,9 @@ const RELEASE_GRACE_MS = 60_000;
 /** Renter alerts (workers/alerts: renter kinds reach the chats linked to the account). */
 async function alertRenter(ctx: EndpointsContext, endpoint: EndpointRow, kind: 'endpoint_balance_low' | 'endpoint_stopped', nowMs: number, data: Record<string, unknown>): Promise<void> {
   const eventId = `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
-  // The kinds are added to ALERT_KINDS with the renter kinds (workers/alerts); until then the event does not parse and is only logged.
-  await emitAlert(ctx.env, { eventId, kind: kind as never, accountId: endpoint.accountId, at: nowMs, data: { endpointId: endpoint.id, name: endpoint.name, ...data } }).catch((error) =>
+  // Renter kinds: every chat linked to the account hears it (workers/alerts). A queue failure is
+  // logged, not thrown: the money change it reports is already committed.
+  await emitAlert(ctx.env, { eventId, kind, accountId: endpoint.accountId, at: nowMs, data: { endpointId: endpoint.id, name: endpoint.name, ...data } }).catch((error) =>
     console.error(`${kind} alert not emitted`, error),
   );
 }
