@@ -10,7 +10,7 @@ import { createProposal, findOpenProposals, listProposalViews, showProposal, vot
 import { accountJobs, jobLogTail, jobOfAccount, jobOfAccountByKey, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
-import { availableGpuModels, listNodesWithGpus, nodeNameChoices, nodeNames, nodesByRef, nodeWithGpus, ownedNodes } from '../../workers/nodes/nodes.service.ts';
+import { availableGpuModels, listNodesWithGpus, nodeNameChoices, nodeNames, nodesByRef, nodeWithGpus, ownedNodes, rentableNow } from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
 import { deleteEndpoint, endpointOfAccount, patchEndpoint } from '../../workers/endpoints/endpoints.service.ts';
@@ -77,6 +77,8 @@ export function botOps(d: DomainDeps) {
     nodesByRef: (ref: string, limit: number) => nodesByRef(d.db, ref, limit),
     nodeChoices: (prefix: string, limit: number) => nodeNameChoices(d.db, prefix, limit),
     nodeNames: (ids: string[]) => nodeNames(d.db, ids),
+    /** What /rent's menus offer: models some node can take a job on now (see nodes.service rentableNow). */
+    rentableNow: () => rentableNow(d.db),
 
     // staking (POST /v1/staking/stake|delegate|unstake)
     bond: (req: BondRequest, nowMs: number) => bondOnNode(d.db, d.config, req, nowMs),

@@ -45,7 +45,8 @@ describe('/rent in Telegram', () => {
 
     screen = await tap(chatId, screen, 'RTX 4090');
     expect(screen.method).toBe('editMessageText');
-    expect(String(screen.body.text)).toBe('RTX 4090: how many GPUs?');
+    expect(String(screen.body.text)).toBe('RTX 4090: how many GPUs? (up to 2 on one node now)');
+    expect(keyboardOf(screen).map((b) => b.text)).toEqual(['1', '2', '◀ Back', '✖ Cancel']);
     screen = await tap(chatId, screen, '2');
     expect(String(screen.body.text)).toBe('2× RTX 4090: for how long?');
     screen = await tap(chatId, screen, '1 h');

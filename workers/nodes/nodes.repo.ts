@@ -227,6 +227,41 @@ export async function countNodesOwnedBy(db: Db, accountId: string): Promise<numb
   return row?.n ?? 0;
 }
 
+/** What can be rented right now, per catalogue model; see rentableNow. */
+export interface Rentable {
+  model: string;
+  /** The most GPUs of this model free on one node: the largest count one job can get. */
+  maxGpus: number;
+  nodes: number;
+}
+
+/**
+ * Per catalogue model, the most free GPUs one node can give a job now, read from the flag the
+ * quote's own pre-filter reads (node_gpus.route_rank > 0: online, eligible, unsuspended, a GPU
+ * free; kept by migration 0013's triggers) and the node row checked as the quote checks it. A
+ * chat menu offers only these, so every choice it shows has a node that can take it.
+ */
+export async function rentableModels(db: Db): Promise<Rentable[]> {
+  const rows = await db.$client
+    .prepare(
+      `SELECT model, MAX(free) AS maxGpus, COUNT(*) AS nodes FROM (
+         SELECT g.canonical_model AS model, SUM(g.free) AS free FROM node_gpus AS g JOIN nodes AS n ON n.id = g.node_id
+         WHERE g.route_rank > 0 AND g.free > 0 AND n.status = 'online' AND n.eligible = 1 AND n.suspended = 0
+         GROUP BY g.node_id, g.canonical_model)
+       GROUP BY model`,
+    )
+    .all<Rentable>();
+  return rows.results;
+}
+
+/** Why nothing may be rentable: online nodes, and those of them eligible for jobs. */
+export async function onlineNodeCounts(db: Db): Promise<{ online: number; eligible: number }> {
+  const row = await db.$client
+    .prepare("SELECT COUNT(*) AS online, COALESCE(SUM(eligible = 1 AND suspended = 0), 0) AS eligible FROM nodes WHERE status = 'online'")
+    .first<{ online: number; eligible: number }>();
+  return row ?? { online: 0, eligible: 0 };
+}
+
 /** Canonical GPU models some online, unsuspended node has. */
 export async function onlineGpuModels(db: Db): Promise<string[]> {
   const rows = await db

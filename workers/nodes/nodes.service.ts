@@ -1,6 +1,6 @@
 import type { Db } from '../app-env.ts';
 import type { GpuRow, NodeRow } from './node-view.ts';
-import { countNodesOwnedBy, findNode, gpusOf, listNodes, nodeNames, nodesByNamePrefix, nodesNamed, nodesOwnedBy, onlineGpuModels, type ListFilter, type OwnedFilter } from './nodes.repo.ts';
+import { countNodesOwnedBy, findNode, gpusOf, listNodes, nodeNames, nodesByNamePrefix, onlineNodeCounts, rentableModels, type Rentable, nodesNamed, nodesOwnedBy, onlineGpuModels, type ListFilter, type OwnedFilter } from './nodes.repo.ts';
 
 // The registry's read operations, shared by the HTTP routes (nodes.app.ts), the chat bots
 // (bots/core/bot-ops.ts) and the alert subscriptions: each question is answered by one function.
@@ -53,3 +53,23 @@ export function nodeNameChoices(db: Db, prefix: string, limit: number) {
 }
 
 export { nodeNames };
+
+/** What a renter can have now, and when that is nothing, why. */
+export interface RentableNow {
+  models: Rentable[];
+  /** Read only when no model is rentable. */
+  online?: number;
+  eligible?: number;
+}
+
+/**
+ * Models with a node that can take a job now (the most GPUs one node gives each); when there is
+ * none, how many nodes are online and how many of those are eligible, so the chat can say why.
+ * Not cached: a menu that offers a model must have a node for it, and a chat's /rent is rare next
+ * to quotes (one read of the GPU rows that can take a job; the quote at the end of the flow reads
+ * the nodes again, as POST /v1/quotes does).
+ */
+export async function rentableNow(db: Db): Promise<RentableNow> {
+  const models = await rentableModels(db);
+  return { models, ...(models.length > 0 ? {} : await onlineNodeCounts(db)) };
+}

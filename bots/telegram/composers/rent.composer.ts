@@ -8,7 +8,7 @@ import { chatIdOf, userIdOf, type TelegramContext } from '../context.ts';
 import { coreContext } from '../core-context.ts';
 import { renderReply } from '../render.ts';
 import type { FlowRow } from '../telegram.repo.ts';
-import { advance, gpuOptions, previous, stepView, type RentState, type RentStep } from '../rent/rent-flow.ts';
+import { advance, gpuOptions, nothingToRent, previous, stepView, type RentState, type RentStep } from '../rent/rent-flow.ts';
 
 // /rent as a guided flow: GPU → count → hours → where, then the shared layer's quote with its
 // Confirm button (the shared `rent` action places the job). Callback data is
@@ -28,16 +28,42 @@ rentComposer.command('rent', async (ctx) => {
     await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
     return;
   }
-  const state: RentState = { gpuOptions: gpuOptions(await ctx.deps.ops.availableGpuModels()) };
-  const flow = await repo.createRentFlow(chatIdOf(ctx), userIdOf(ctx), state, Date.now());
-  const view = stepView('gpu', state, REGIONS);
-  await ctx.reply(view.text, { reply_markup: { inline_keyboard: keyboard(flow, view.choices.map((c) => c.label), 'gpu') } });
+  const first = await firstStep(ctx);
+  await ctx.reply(first.text, first.options);
 });
+
+/**
+ * The first step, from what can be rented now: the models some node can take a job on, or, when
+ * there is none, why, with a button that looks again (`rf:again`).
+ */
+async function firstStep(ctx: TelegramContext) {
+  const rentable = await ctx.deps.ops.rentableNow();
+  const state: RentState = gpuOptions(rentable.models);
+  if (state.gpuOptions.length === 0) {
+    const message = renderReply({
+      title: 'Nothing to rent right now',
+      blocks: [nothingToRent(rentable), '/nodes lists the online nodes. Press Check again in a while.'],
+      buttons: [{ kind: 'action', label: 'Check again', action: `${NS}:again` }],
+      ephemeral: true,
+      tone: 'warning',
+    });
+    return { text: message.text, options: { parse_mode: message.parse_mode, reply_markup: message.reply_markup } };
+  }
+  const flow = await ctx.deps.repo.createRentFlow(chatIdOf(ctx), userIdOf(ctx), state, Date.now());
+  const view = stepView('gpu', state, REGIONS);
+  return { text: view.text, options: { reply_markup: { inline_keyboard: keyboard(flow, view.choices.map((c) => c.label), 'gpu') } } };
+}
 
 rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   const [, id = '', versionText = '', choice = ''] = splitCallback(ctx.callbackQuery.data);
   const { repo } = ctx.deps;
   const now = Date.now();
+  if (id === 'again') {
+    await ctx.answerCallbackQuery();
+    const first = await firstStep(ctx);
+    await ctx.editMessageText(first.text, { ...first.options, reply_markup: first.options.reply_markup ?? { inline_keyboard: [] } });
+    return;
+  }
   const flow = await repo.getFlow(id, now);
   if (!flow || flow.userId !== userIdOf(ctx)) {
     await ctx.answerCallbackQuery({ text: 'This rental has expired; send /rent to start again.' });
@@ -72,6 +98,13 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   const { gpu, count, hours, region } = next.state;
   // The quote's Confirm carries the flow's id: one flow rents at most once, however often it is shown.
   const reply = await runCommand(['rent'], coreContext(ctx, { gpu, count, hours, region }, `f${flow.id}`));
+  if (!reply.buttons?.some((b) => b.kind === 'action')) {
+    // No offer (the node filled up since the menu was built, or the balance is short): the flow
+    // stays, with the way back to choose again.
+    const message = renderReply({ ...reply, blocks: [...reply.blocks, 'Go back to choose fewer GPUs or another time, or cancel.'] });
+    await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: { inline_keyboard: keyboard(next, [], 'quote') }, link_preview_options: message.link_preview_options });
+    return;
+  }
   const message = renderReply(reply);
   await repo.endFlow(flow.id);
   await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup ?? { inline_keyboard: [] }, link_preview_options: message.link_preview_options });
