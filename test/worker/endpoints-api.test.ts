@@ -189,6 +189,26 @@ describe('/v1/endpoints', () => {
     await expectLedgerReconciles();
   });
 
+  it('a retry through another edge location is the same request: same endpoint, placed where the first came from', async () => {
+    const renter = await newRenter();
+    const { regions: _, ...noRegions } = body();
+    const from = (latitude: string, longitude: string) =>
+      call(
+        new Request('http://gridplane.test/v1/endpoints', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${renter.apiKey}`, 'content-type': 'application/json', 'Idempotency-Key': 'edge-retry' },
+          body: JSON.stringify(noRegions),
+          cf: { latitude, longitude },
+        } as RequestInit),
+      );
+    const first = await json(await from('48.86', '2.34'), 201);
+    expect(first.regions).toEqual([{ lat: 48.86, lon: 2.34 }]);
+    const retry = await from('50.11', '8.68');
+    expect(retry.status).toBe(200);
+    expect((await retry.json<{ id: string; regions: unknown }>())).toMatchObject({ id: first.id, regions: [{ lat: 48.86, lon: 2.34 }] });
+    expect(await rowsOf(renter.accountId)).toHaveLength(1);
+  });
+
   it('creates keys shown once and stored hashed, lists and revokes them; the URL refuses a revoked key', async () => {
     const renter = await newRenter();
     // A price cap no node meets: a request with a good key finds nothing to start (503), a bad one is 401.
