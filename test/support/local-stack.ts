@@ -14,6 +14,8 @@ export interface LocalStack {
   /** Runs the cron handler once, as the Cron Trigger would. */
   runCron(): Promise<void>;
   logs(): string;
+  /** wrangler dev's --persist-to folder (its local D1 lives under it), for tests that read rows no route shows. */
+  stateDir: string;
 }
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -70,6 +72,7 @@ export async function startLocalStack(vars: Record<string, string> = {}): Promis
   return {
     url,
     adminToken,
+    stateDir: state,
     logs: () => output,
     runCron: async () => {
       const res = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
