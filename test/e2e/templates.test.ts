@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase58 } from '../../protocol/base58.ts';
+import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import startTelegramApi, { type RecordedCall } from '../worker/setup/telegram-api.ts';
+import { waitFor } from './agent-process.ts';
+import { PARIS, tickUntil } from './endpoints-helpers.ts';
+import { readyAgent, type ReadyAgent } from './jobs-helpers.ts';
+
+// Template rentals on the real local stack (issue 15): a person links a wallet and rents a
+// notebook, then a shell, by Telegram taps — the webhook exactly as Telegram calls it, the Bot
+// API a local stand-in (test/worker/setup/telegram-api.ts) — and opens what the "Rented" message
+// gives: the notebook's page through the endpoint URL (gateway → the node's tunnel → the agent's
+// replica), and a command run in the shell. The agent uses the process runtime, so each template
+// runs its SIMULATED stand-in server (workers/templates/simulated-server.ts), for real.
+
+const SECRET = 'e2e-telegram-webhook-secret';
+let stack: LocalStack;
+let stopTelegram: () => Promise<void>;
+let telegramPort = 0;
+let agent: ReadyAgent | undefined;
+let updateId = 1;
+const previousCron = process.env.LOCAL_CRON_INTERVAL_S;
+
+beforeAll(async () => {
+  stopTelegram = await startTelegramApi({ provide: (_name: string, port: number) => (telegramPort = port) } as never);
+  process.env.LOCAL_CRON_INTERVAL_S = '0';
+  stack = await startLocalStack({
+    HEARTBEAT_INTERVAL_S: '2',
+    TELEGRAM_BOT_TOKEN: '123456789:E2E-token_abcdefghijklmnopqrstuv',
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+    TELEGRAM_API_ROOT: `http://127.0.0.1:${telegramPort}`,
+  });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await stack?.stop();
+  await stopTelegram?.();
+  if (previousCron === undefined) delete process.env.LOCAL_CRON_INTERVAL_S;
+  else process.env.LOCAL_CRON_INTERVAL_S = previousCron;
+});
+
+type Button = { text: string; callback_data?: string; url?: string };
+const buttonsOf = (c: RecordedCall) => ((c.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+const plain = (html: unknown) => String(html).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+async function screens(chatId: number): Promise<RecordedCall[]> {
+  const res = await fetch(`http://127.0.0.1:${telegramPort}/__requests?chatId=${chatId}`);
+  return ((await res.json()) as RecordedCall[]).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
+}
+
+async function post(update: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${stack.url}/telegram/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+    body: JSON.stringify({ update_id: ++updateId, ...update }),
+  });
+  expect(res.status).toBe(200);
+}
+
+const from = (chatId: number) => ({ id: chatId, is_bot: false, first_name: 'Ada' });
+const chat = (chatId: number) => ({ id: chatId, type: 'private', first_name: 'Ada' });
+
+async function send(chatId: number, text: string): Promise<RecordedCall> {
+  const before = (await screens(chatId)).length;
+  await post({ message: { message_id: updateId, date: Math.floor(Date.now() / 1000), chat: chat(chatId), from: from(chatId), text, entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } });
+  return waitFor(`an answer to ${text}`, async () => (await screens(chatId)).slice(before).at(-1));
+}
+
+async function tap(chatId: number, screen: RecordedCall, label: string): Promise<RecordedCall> {
+  const button = buttonsOf(screen).find((b) => b.text === label);
+  expect(button, `no button ${label} in ${buttonsOf(screen).map((b) => b.text).join(', ')}`).toBeDefined();
+  const before = (await screens(chatId)).length;
+  await post({ callback_query: { id: `cq${updateId}`, from: from(chatId), chat_instance: `ci${chatId}`, data: button!.callback_data, message: { message_id: screen.seq, date: 0, chat: chat(chatId), text: '…' } } });
+  return waitFor(`something after ${label}`, async () => (await screens(chatId)).slice(before).at(-1));
+}
+
+/** /link, then the wallet's sign-in (SIWS, as the wallet page does it) and the chat's Confirm. */
+async function linkedChat(): Promise<{ chatId: number; apiKey: string }> {
+  const chatId = 2_000_000 + Math.floor(Math.random() * 1e6);
+  const link = await send(chatId, '/link');
+  const linkToken = new URL(buttonsOf(link).find((b) => b.url)!.url!).searchParams.get('token')!;
+  const keys = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const address = encodeBase58(new Uint8Array(await crypto.subtle.exportKey('raw', keys.publicKey)));
+  const postJson = (path: string, body: unknown) => fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const { message } = (await (await postJson('/v1/auth/siws/challenge', { address, linkToken })).json()) as { message: string };
+  const signature = encodeBase58(new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(message))));
+  const verified = await postJson('/v1/auth/siws/verify', { message, signature });
+  expect(verified.status).toBe(200);
+  const { accountId, apiKey } = (await verified.json()) as { accountId: string; apiKey: string };
+  const notice = await waitFor('the sign-in notice', async () => (await screens(chatId)).find((c) => plain(c.body.text).startsWith('🔗 Wallet')));
+  expect(plain((await tap(chatId, notice, 'Confirm')).body.text)).toContain('is now linked');
+  const funded = await postJson('/v1/dev/faucet', { accountId, amount: '50.000000' });
+  expect(funded.status).toBe(201);
+  return { chatId, apiKey };
+}
+
+/** /rent by taps to the quote, then the template's button: the "Rented" message, as read. */
+async function rentByTaps(chatId: number, template: string): Promise<string> {
+  let screen = await send(chatId, '/rent');
+  for (const label of ['RTX 4090', '1', '1 h', 'Europe (west)']) screen = await tap(chatId, screen, label);
+  return plain((await tap(chatId, screen, template)).body.text);
+}
+
+async function readyEndpoint(apiKey: string, endpointId: string): Promise<void> {
+  await tickUntil(stack, `${endpointId} ready`, async () => {
+    const res = await fetch(`${stack.url}/v1/endpoints/${endpointId}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const ep = (await res.json()) as { replicaSet: { ready: boolean }[] };
+    return ep.replicaSet.some((r) => r.ready) ? true : undefined;
+  }, 90_000);
+}
+
+describe('template rentals end to end', () => {
+  it('rents a notebook by Telegram taps and opens its page through the endpoint URL; rents a shell and runs a command in it', { timeout: 300_000 }, async () => {
+    agent = await readyAgent(stack, { name: 'paris-templates', ...PARIS, country: 'FR', simulateGpus: 'RTX 4090x2' });
+    await waitFor('the tunnel', async () => (agent!.output().includes('"tunnel_open"') ? true : undefined));
+    const { chatId, apiKey } = await linkedChat();
+
+    const notebook = await rentByTaps(chatId, 'Jupyter notebook (PyTorch)');
+    expect(notebook).toMatch(/^✅ Rented/);
+    const page = /Open in your browser: (\S+)/.exec(notebook)?.[1];
+    expect(page, notebook).toMatch(new RegExp(`^${stack.url}/e/ep_[0-9a-f]{32}/lab\\?token=[A-Za-z0-9_-]{32}$`));
+    await readyEndpoint(apiKey, /\/e\/(ep_[0-9a-f]{32})\//.exec(page!)![1]!);
+    const opened = await fetch(page!);
+    expect(opened.status).toBe(200);
+    expect(opened.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await opened.text()).toContain('<h1>SIMULATED notebook</h1>');
+    // The token is the door: the same URL without it is refused by the notebook's server.
+    expect((await fetch(page!.replace(/\?token=.*$/, ''))).status).toBe(403);
+
+    const shell = await rentByTaps(chatId, 'Shell (web terminal)');
+    const run = /Run a command: curl -X POST --data '[^']*' '(\S+)'/.exec(shell)?.[1];
+    expect(run, shell).toMatch(/\/run\?token=/);
+    await readyEndpoint(apiKey, /\/e\/(ep_[0-9a-f]{32})\//.exec(run!)![1]!);
+    const output = await fetch(run!, { method: 'POST', body: 'echo hello from the shell; echo $((6*7))' });
+    expect(output.status).toBe(200);
+    expect(await output.text()).toBe('hello from the shell\n42\n');
+  });
+});
