@@ -4,6 +4,7 @@ export const TELEGRAM_MENU: { command: string; description: string }[] = [
   { command: 'jobs', description: 'Your recent jobs' },
   { command: 'job', description: 'A job: status and last log lines' },
   { command: 'cancel', description: 'Cancel a job' },
+  { command: 'endpoints', description: 'Your endpoints and rentals: URL, replicas, traffic; scale or stop' },
   { command: 'balance', description: 'Your token balance' },
   { command: 'deposit', description: 'Deposit tokens from your wallet' },
   { command: 'link', description: 'Link your Solana wallet' },

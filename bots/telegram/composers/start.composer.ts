@@ -5,7 +5,7 @@ const HELP = [
   'gridplane: rent GPUs near you, run a node, stake and vote — from this chat.',
   '',
   'Anywhere: /nodes, /status <node>, /proposals, /help',
-  'Private chat: /link (connect your wallet), /balance, /deposit, /rent, /jobs, /job <id>, /cancel <id>, /mynodes, /stake, /unstake, /rewards, /vote',
+  'Private chat: /link (connect your wallet), /balance, /deposit, /rent (GPUs, a notebook, a chat model, a shell), /endpoints, /jobs, /job <id>, /cancel <id>, /mynodes, /stake, /unstake, /rewards, /vote',
   'Operators: /alerts — node offline, failed jobs, slashes, payouts, quiet hours.',
 ].join('\n');
 
