@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerChallenge, issueChallenge, pollChallenges } from '../../workers/verification/challenges.repo.ts';
+import { answerChallenge, issueChallenge, pollChallenges } from '../../workers/verification/challenges.service.ts';
 import { solveChallenge } from '../../protocol/matmul-challenge.ts';
 import { api, errorOf } from './helpers/agent.ts';
 import { testDb } from './helpers/ledger.ts';

@@ -9,7 +9,7 @@ import type { NodeShard } from '../live/node-shard.do.ts';
 import { shardFor, shardPlan } from '../live/shard-stub.ts';
 import { heartbeatSchema, listNodesQuerySchema, nodeIdSchema, registerNodeSchema } from './node-input.schema.ts';
 import type { HeartbeatAnswer } from '../../protocol/node-messages.ts';
-import { afterNodeRegistered, registrationVerificationStatements } from '../verification/challenges.repo.ts';
+import { afterNodeRegistered, registrationVerificationStatements } from '../verification/challenges.service.ts';
 import { inventoryHash } from '../verification/inventory.ts';
 import { nodeView } from './node-view.ts';
 import { claimedGpus, findNode, gpusOf, upsertNode } from './nodes.repo.ts';

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { requireSignedAgent } from '../auth/agent-auth.ts';
 import { parseJsonBytes, validate } from '../http/body.ts';
-import { answerChallenge, challengeWire, pollChallenges } from './challenges.repo.ts';
+import { answerChallenge, pollChallenges } from './challenges.service.ts';
+import { challengeWire } from './challenge-view.ts';
 import { ChallengeAnswerSchema, challengeIdSchema, type ChallengeOutcome } from '../../protocol/challenge-messages.ts';
 import { emitAlert } from '../alerts/emit-alert.ts';
 

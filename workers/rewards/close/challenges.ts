@@ -1,4 +1,4 @@
-import { expireChallenges, issueRandomChallenges } from '../../verification/challenges.repo.ts';
+import { expireChallenges, issueRandomChallenges } from '../../verification/challenges.service.ts';
 import type { CloseStep } from './close-exec.ts';
 import { advance, guarded } from './close-steps.ts';
 

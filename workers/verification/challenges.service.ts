@@ -10,10 +10,10 @@ import { refreshEligibility } from '../staking/eligibility.ts';
 import { failedVerificationOffences } from '../slashing/offences.ts';
 import { challengeShape, randomSeed, secretSample } from './challenge-policy.ts';
 import { inventoryHash } from './inventory.ts';
-import { CHALLENGE_KIND, checkAnswer } from '../../protocol/matmul-challenge.ts';
-import type { ChallengeWire } from '../../protocol/challenge-messages.ts';
+import { checkAnswer } from '../../protocol/matmul-challenge.ts';
 
-// Challenge lifecycle (workers/verification/README.md):
+// Verification's operations (a service: it decides, refreshes eligibility, records offences and
+// alerts; its few queries are its own). Challenge lifecycle (workers/verification/README.md):
 //   issued → delivered (first signed poll; the deadline runs from here) → passed | failed
 // A pass sets nodes.verified_at and remembers the inventory that passed; a failure clears
 // verified_at; both refresh nodes.eligible in the same batch. Failures within the window become
@@ -84,20 +84,6 @@ export async function pollChallenges(db: Db, config: Config, nodeId: string, now
     open = delivered ?? (await db.select().from(challenges).where(eq(challenges.id, open.id)).get())!;
   }
   return [open];
-}
-
-export function challengeWire(row: ChallengeRow) {
-  return {
-    id: row.id,
-    kind: CHALLENGE_KIND,
-    seed: row.seed,
-    n: row.n,
-    products: row.products,
-    simulated: row.simulated,
-    deliveredAt: new Date(row.deliveredAt ?? row.issuedAt).toISOString(),
-    deadlineMs: row.deadlineMs,
-    expiresAt: new Date(row.expiresAt).toISOString(),
-  } satisfies ChallengeWire;
 }
 
 export interface AnswerOutcome {
