@@ -1,10 +1,19 @@
-import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import type * as schema from '../db/schema.ts';
+import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
+import * as schema from '../db/schema.ts';
 import type { Config } from './config.ts';
 import type { Env } from './env.ts';
 
 /** The drizzle client; `$client` is the D1 binding underneath, for raw batches (workers/ledger/d1-batch.ts). */
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
+
+/**
+ * The one way to reach D1 (CONTRIBUTING.md, "Reaching D1"): routes get this as `c.var.db` (made
+ * by workers/app.ts), crons, queue consumers and Durable Objects make it here from their env.
+ * Queries use its builders; raw SQL goes through `db.$client`, in repos and data steps, never in routes.
+ */
+export function dbOf(env: Pick<Env, 'DB'>): Db {
+  return drizzle(env.DB, { schema });
+}
 
 /** Hono's typing for every sub-app: bindings plus what middleware puts on the context. */
 export interface AppEnv {

@@ -1,8 +1,6 @@
-import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import * as schema from '../db/schema.ts';
-import type { AppEnv } from './app-env.ts';
+import { dbOf, type AppEnv } from './app-env.ts';
 import { getConfig } from './config.ts';
 import { AppError, errorBody, noRoute } from './errors.ts';
 import { limitUnauthenticated } from './limits/rate-limit.ts';
@@ -42,7 +40,7 @@ import { botPorts } from '../bots/ports.ts';
 export const app = new Hono<AppEnv>()
   .use(async (c, next) => {
     c.set('config', getConfig(c.env));
-    c.set('db', drizzle(c.env.DB, { schema }));
+    c.set('db', dbOf(c.env));
     await next();
   })
   .use(limitUnauthenticated)

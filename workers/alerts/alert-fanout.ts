@@ -1,3 +1,4 @@
+import { dbOf } from '../app-env.ts';
 import type { Env } from '../env.ts';
 import { alertEventSchema, type ChatAlert, type ChatPrefs, type ParsedAlertEvent } from './alert-event.ts';
 import { alertChatFor } from './alert-chat.do.ts';
@@ -11,6 +12,8 @@ import { nodeNames, recipientsOf } from './recipients.repo.ts';
  * and dropped: retrying cannot fix them.
  */
 export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = dbOf(env);
+  const d1 = db.$client;
   const now = Date.now();
   const work: { message: Message<unknown>; event: ParsedAlertEvent }[] = [];
   for (const message of batch.messages) {
@@ -24,8 +27,8 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): 
   }
   if (work.length === 0) return;
 
-  const fresh = await recordEvents(env.DB, work.map((w) => w.event), now);
-  const names = await nodeNames(env.DB, work.flatMap((w) => (w.event.nodeId ? [w.event.nodeId] : [])));
+  const fresh = await recordEvents(d1, work.map((w) => w.event), now);
+  const names = await nodeNames(db, work.flatMap((w) => (w.event.nodeId ? [w.event.nodeId] : [])));
   const perChat = new Map<string, { prefs: ChatPrefs; alerts: ChatAlert[]; messages: Set<Message<unknown>> }>();
   const counts = new Map<string, number>();
   for (const { message, event } of work) {
@@ -33,7 +36,7 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): 
       message.ack(); // already delivered to every recipient by an earlier run
       continue;
     }
-    const recipients = await recipientsOf(env.DB, event);
+    const recipients = await recipientsOf(db, event);
     let reached = 0;
     for (const r of recipients) {
       if (r.prefs.mutedKinds.includes(event.kind)) continue;
@@ -67,7 +70,7 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): 
 
   const done = work.filter((w) => fresh.has(w.event.eventId) && !failed.has(w.message));
   if (done.length > 0) {
-    await env.DB.prepare(
+    await d1.prepare(
       `UPDATE alert_events SET fanned_out_at = ?1, recipients = v.n
        FROM (SELECT value ->> 'id' AS id, value ->> 'n' AS n FROM json_each(?2)) AS v
        WHERE alert_events.event_id = v.id`,

@@ -1,3 +1,4 @@
+import { dbOf } from '../app-env.ts';
 import type { Env } from '../env.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { emitAlerts } from './emit-alert.ts';
@@ -15,13 +16,14 @@ const FIRST_RUN_LOOKBACK_MS = 10 * 60_000;
  * drops the repeats by event id) rather than losing anything.
  */
 export async function pumpNodeAlerts(env: Env, nowMs: number): Promise<{ emitted: number }> {
-  let cursor = await readCursor(env.DB, nowMs);
+  const d1 = dbOf(env).$client;
+  let cursor = await readCursor(d1, nowMs);
   let emitted = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
     // The upper bound first: an event written while this page is read waits for the next run.
-    const upper = (await env.DB.prepare('SELECT coalesce(max(id), 0) AS id FROM node_events').first<{ id: number }>())?.id ?? 0;
+    const upper = (await d1.prepare('SELECT coalesce(max(id), 0) AS id FROM node_events').first<{ id: number }>())?.id ?? 0;
     if (upper <= cursor) break;
-    const { results } = await env.DB.prepare(
+    const { results } = await d1.prepare(
       `SELECT e.id, e.node_id, e.kind, e.at, e.detail FROM node_events e
        WHERE e.id > ?1 AND e.id <= ?3 AND e.kind IN ('offline', 'online')
          AND (EXISTS (SELECT 1 FROM alert_subscriptions s WHERE s.scope = e.node_id)
@@ -42,7 +44,7 @@ export async function pumpNodeAlerts(env: Env, nowMs: number): Promise<{ emitted
     emitted += events.length;
     // A full page stops at its last row; a short page has seen everything up to the bound.
     const next = results.length === PAGE ? results.at(-1)!.id : upper;
-    if (next !== cursor) await writeCursor(env.DB, next, nowMs);
+    if (next !== cursor) await writeCursor(d1, next, nowMs);
     cursor = next;
     if (results.length < PAGE) break;
   }

@@ -1,5 +1,6 @@
 import { ALERT_KINDS, type AlertKind } from '../../db/schema/alerts.ts';
 import { isRenterKind, privateChatId, type ChatPrefs, type ParsedAlertEvent } from './alert-event.ts';
+import type { Db } from '../app-env.ts';
 
 export interface Recipient {
   chatId: string;
@@ -11,9 +12,9 @@ export interface Recipient {
  * subscriptions of the node's owner (nodes.owner is the owner's wallet), and every subscription
  * of the event's account. One statement; a chat appears once however many ways it matches.
  */
-export async function recipientsOf(db: D1Database, event: ParsedAlertEvent): Promise<Recipient[]> {
+export async function recipientsOf(db: Db, event: ParsedAlertEvent): Promise<Recipient[]> {
   if (isRenterKind(event.kind)) return renterRecipients(db, event);
-  const { results } = await db
+  const { results } = await db.$client
     .prepare(
       `SELECT s.chat_id, p.muted_kinds, p.quiet_start_min, p.quiet_end_min, p.time_zone
        FROM alert_subscriptions s LEFT JOIN alert_prefs p ON p.chat_id = s.chat_id
@@ -33,15 +34,15 @@ type PrefsRow = { chat_id: string; muted_kinds: string | null; quiet_start_min: 
  * A renter's own news goes to the private chat of every chat user linked to the account (and to
  * the one chat user an event names), each with that chat's preferences.
  */
-async function renterRecipients(db: D1Database, event: ParsedAlertEvent): Promise<Recipient[]> {
-  const { results: links } = await db
+async function renterRecipients(db: Db, event: ParsedAlertEvent): Promise<Recipient[]> {
+  const { results: links } = await db.$client
     .prepare('SELECT platform, platform_user_id FROM account_links WHERE account_id = ?')
     .bind(event.accountId ?? null)
     .all<{ platform: 'telegram' | 'discord'; platform_user_id: string }>();
   const chats = new Set(links.map((l) => privateChatId(l.platform, l.platform_user_id)));
   if (event.chatUser) chats.add(privateChatId(event.chatUser.platform, event.chatUser.userId));
   if (chats.size === 0) return [];
-  const { results } = await db
+  const { results } = await db.$client
     .prepare(
       `SELECT c.value AS chat_id, p.muted_kinds, p.quiet_start_min, p.quiet_end_min, p.time_zone
        FROM json_each(?) c LEFT JOIN alert_prefs p ON p.chat_id = c.value`,
@@ -74,9 +75,9 @@ export function parseKinds(json: string | null): AlertKind[] {
 }
 
 /** Node names for the message text, in one statement. */
-export async function nodeNames(db: D1Database, nodeIds: string[]): Promise<Map<string, string>> {
+export async function nodeNames(db: Db, nodeIds: string[]): Promise<Map<string, string>> {
   if (nodeIds.length === 0) return new Map();
-  const { results } = await db
+  const { results } = await db.$client
     .prepare('SELECT id, name FROM nodes WHERE id IN (SELECT value FROM json_each(?))')
     .bind(JSON.stringify([...new Set(nodeIds)]))
     .all<{ id: string; name: string }>();

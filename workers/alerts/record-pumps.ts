@@ -1,3 +1,4 @@
+import { dbOf } from '../app-env.ts';
 import type { Env } from '../env.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { emitAlerts } from './emit-alert.ts';
@@ -76,16 +77,17 @@ const PUMPS: Pump[] = [
 ];
 
 export async function pumpRecordAlerts(env: Env, nowMs: number): Promise<{ emitted: number }> {
+  const d1 = dbOf(env).$client;
   let emitted = 0;
   for (const pump of PUMPS) {
-    const cursorRow = await env.DB.prepare('SELECT value FROM alert_cursors WHERE name = ?').bind(pump.name).first<{ value: number }>();
+    const cursorRow = await d1.prepare('SELECT value FROM alert_cursors WHERE name = ?').bind(pump.name).first<{ value: number }>();
     // First run: only what happened in the last ten minutes is news.
     const cursor = cursorRow?.value ?? nowMs - 10 * 60_000;
-    const { results } = await env.DB.prepare(pump.sql).bind(cursor, PAGE).all<Record<string, unknown>>();
+    const { results } = await d1.prepare(pump.sql).bind(cursor, PAGE).all<Record<string, unknown>>();
     if (results.length > 0) await emitAlerts(env, results.map(pump.toEvent));
     emitted += results.length;
     const next = results.length > 0 ? Number(results.at(-1)!.t) : cursor;
-    await env.DB.prepare(
+    await d1.prepare(
       `INSERT INTO alert_cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
        ON CONFLICT (name) DO UPDATE SET value = max(value, ?2), updated_at = ?3`,
     )

@@ -1,4 +1,5 @@
 import { canonicalGpuModel } from '../../protocol/gpu-catalog.ts';
+import { dbOf } from '../app-env.ts';
 import type { Env } from '../env.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { emitAlerts } from './emit-alert.ts';
@@ -42,13 +43,14 @@ interface TransitionRow {
 }
 
 async function pumpJobTransitions(env: Env, nowMs: number): Promise<number> {
-  let cursor = await readCursor(env.DB, nowMs);
+  const d1 = dbOf(env).$client;
+  let cursor = await readCursor(d1, nowMs);
   let emitted = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
     // The upper bound first: a row written while this page is read waits for the next run.
-    const upper = (await env.DB.prepare('SELECT coalesce(max(id), 0) AS id FROM job_transitions').first<{ id: number }>())?.id ?? 0;
+    const upper = (await d1.prepare('SELECT coalesce(max(id), 0) AS id FROM job_transitions').first<{ id: number }>())?.id ?? 0;
     if (upper <= cursor) break;
-    const { results } = await env.DB.prepare(
+    const { results } = await d1.prepare(
       `SELECT t.id, t.job_id, t.to_status, t.reason, t.node_id, t.at, j.account_id, j.gpu_count, j.allocation, j.started_at,
               j.duration_s, j.captured, j.refunded, j.billed_gpu_seconds, j.exit_code
        FROM job_transitions t JOIN jobs j ON j.id = t.job_id
@@ -62,7 +64,7 @@ async function pumpJobTransitions(env: Env, nowMs: number): Promise<number> {
     if (events.length > 0) await emitAlerts(env, events);
     emitted += events.length;
     const next = results.length === PAGE ? results.at(-1)!.id : upper;
-    if (next !== cursor) await writeCursor(env.DB, next, nowMs);
+    if (next !== cursor) await writeCursor(d1, next, nowMs);
     cursor = next;
     if (results.length < PAGE) break;
   }
@@ -113,7 +115,8 @@ export function endingNoticeAt(endsAt: number, durationS: number): number {
  * every run in the window emits the same event id (the end time is in it), the consumer keeps one.
  */
 async function emitEndingSoon(env: Env, nowMs: number): Promise<number> {
-  const { results } = await env.DB.prepare(
+  const d1 = dbOf(env).$client;
+  const { results } = await d1.prepare(
     `SELECT j.id, j.account_id, j.node_id, j.started_at, j.duration_s FROM jobs j
      WHERE j.status = 'running' AND j.started_at IS NOT NULL
        AND j.started_at + j.duration_s * 1000 > ?1 AND j.started_at + j.duration_s * 1000 - ?2 <= ?1

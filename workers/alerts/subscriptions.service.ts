@@ -11,12 +11,12 @@ import { ALL_NODES, prefsOf, savePrefs, subscribe, subscriptionsOf, unsubscribe,
 export { ALL_NODES, withKindMuted, type Subscription };
 
 export async function chatAlertSettings(db: Db, chatId: string): Promise<{ subscriptions: Subscription[]; prefs: ChatPrefs }> {
-  const [subscriptions, prefs] = await Promise.all([subscriptionsOf(db.$client, chatId), prefsOf(db.$client, chatId)]);
+  const [subscriptions, prefs] = await Promise.all([subscriptionsOf(db, chatId), prefsOf(db, chatId)]);
   return { subscriptions, prefs };
 }
 
 export function chatPrefs(db: Db, chatId: string): Promise<ChatPrefs> {
-  return prefsOf(db.$client, chatId);
+  return prefsOf(db, chatId);
 }
 
 /**
@@ -26,10 +26,10 @@ export function chatPrefs(db: Db, chatId: string): Promise<ChatPrefs> {
 export async function followNodes(db: Db, chatId: string, accountId: string, nodeRef: string | null, nowMs: number): Promise<{ node: OwnedNode | null; ownedCount?: number }> {
   if (nodeRef) {
     const node = await ownedNode(db, accountId, nodeRef);
-    if (node) await subscribe(db.$client, chatId, accountId, node.id, nowMs);
+    if (node) await subscribe(db, chatId, accountId, node.id, nowMs);
     return { node };
   }
-  await subscribe(db.$client, chatId, accountId, ALL_NODES, nowMs);
+  await subscribe(db, chatId, accountId, ALL_NODES, nowMs);
   return { node: null, ownedCount: await ownedNodeCount(db, accountId) };
 }
 
@@ -40,11 +40,11 @@ export async function followNodes(db: Db, chatId: string, accountId: string, nod
 export async function unfollowNodes(db: Db, chatId: string, accountId: string, nodeRef: string | null): Promise<{ found: boolean; node: OwnedNode | null; removed: number }> {
   const node = nodeRef ? await ownedNode(db, accountId, nodeRef) : null;
   if (nodeRef && !node) return { found: false, node: null, removed: 0 };
-  return { found: true, node, removed: await unsubscribe(db.$client, chatId, node ? node.id : null) };
+  return { found: true, node, removed: await unsubscribe(db, chatId, node ? node.id : null) };
 }
 
 /** D1 is the record; the chat's delivery object is told at once, so waiting alerts follow too. */
 export async function setChatPrefs(db: Db, env: Env, chatId: string, prefs: ChatPrefs, nowMs: number): Promise<void> {
-  await savePrefs(db.$client, chatId, prefs, nowMs);
+  await savePrefs(db, chatId, prefs, nowMs);
   await alertChatFor(env, chatId).setPrefs(chatId, prefs);
 }

@@ -1,6 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
-import type { Db } from '../app-env.ts';
+import { dbOf } from '../app-env.ts';
 import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { closeDueEpochs } from '../rewards/close-epoch.ts';
@@ -10,7 +8,7 @@ import { closeDueEpochs } from '../rewards/close-epoch.ts';
  * invocation's D1 budget. A tick with nothing due costs one query.
  */
 export async function closeEpochs(env: Env, nowMs: number) {
-  const db = drizzle(env.DB, { schema }) as Db;
+  const db = dbOf(env);
   try {
     return await closeDueEpochs(db, getConfig(env), { nowMs, alerts: env });
   } catch (error) {

@@ -1,6 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
-import type { Db } from '../app-env.ts';
+import { dbOf } from '../app-env.ts';
 import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import type { GovernanceDeps } from '../governance/governance-deps.ts';
@@ -12,7 +10,7 @@ import { refreshEligibility } from '../staking/eligibility.ts';
 /** Scheduled entry for governance; failures are logged so the other cron steps still run. */
 export async function runGovernanceCron(env: Env, scheduledTime: number, ctx: ExecutionContext, ports: Pick<Ports, 'announceProposal'>): Promise<void> {
   try {
-    const db = drizzle(env.DB, { schema }) as Db;
+    const db = dbOf(env);
     await governanceStep({ db, config: getConfig(env), env, defer: (p) => ctx.waitUntil(p), announce: ports.announceProposal }, scheduledTime);
   } catch (error) {
     console.error('governance cron failed', error);

@@ -1,6 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
-import type { Db } from '../app-env.ts';
+import { dbOf } from '../app-env.ts';
 import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { assignedPastDeadline, jobsInStatus, jobsOnOfflineNodes, type JobRow } from '../jobs/jobs.repo.ts';
@@ -18,7 +16,7 @@ const BATCH = 100;
  */
 export async function sweepJobs(env: Env, nowMs: number) {
   const config = getConfig(env);
-  const ctx: JobsContext = { db: drizzle(env.DB, { schema }) as Db, env, config };
+  const ctx: JobsContext = { db: dbOf(env), env, config };
   const counts = { acceptTimeouts: 0, offline: 0, suspended: 0, overdue: 0, placed: 0, expired: 0, reoffered: 0, failed: 0 };
   const each = async (jobs: JobRow[], work: (job: JobRow) => Promise<unknown>) => {
     for (const r of await Promise.allSettled(jobs.map(work))) {

@@ -23,8 +23,8 @@ const HISTORY_EVENTS = 50;
 export async function explorerHome(c: Context<AppEnv>): Promise<Response> {
   const ctx = panelContext(c);
   const [summary, recent, panels] = await Promise.all([
-    networkSummary(c.env, c.var.config, ctx.nowMs),
-    recentNodes(c.env.DB, RECENT_NODES),
+    networkSummary(c.var.db, c.var.config, ctx.nowMs),
+    recentNodes(c.var.db, RECENT_NODES),
     runPanels(homePanels, ctx, undefined),
   ]);
   return send(c, homePage({ summary, recent, panels }), 200);
@@ -44,7 +44,7 @@ export const explorerApp = new Hono<AppEnv>()
   const [gpus, live, events, panels] = await Promise.all([
     gpusOf(c.var.db, [nodeId]),
     shardFor(c.env, nodeId).live(nodeId),
-    nodeEvents(c.env.DB, nodeId, HISTORY_EVENTS),
+    nodeEvents(c.var.db, nodeId, HISTORY_EVENTS),
     runPanels(nodePanels, ctx, nodeId),
   ]);
   const node = nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, ctx.nowMs, live);

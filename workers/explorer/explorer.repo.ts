@@ -1,3 +1,4 @@
+import type { Db } from '../app-env.ts';
 import type { NodeStatus } from '../live/liveness.ts';
 
 // Reads the pages need beyond the summary; each is bounded by a LIMIT on an index.
@@ -12,8 +13,8 @@ export interface RecentNodeRow {
 }
 
 /** The newest registrations: rowid order is insertion order, so this reads `limit` rows. */
-export async function recentNodes(db: D1Database, limit: number): Promise<RecentNodeRow[]> {
-  const { results } = await db
+export async function recentNodes(db: Db, limit: number): Promise<RecentNodeRow[]> {
+  const { results } = await db.$client
     .prepare(
       `SELECT n.id, n.name, n.status, n.simulated, n.country,
               (SELECT coalesce(sum(count), 0) FROM node_gpus g WHERE g.node_id = n.id) AS gpus
@@ -31,8 +32,8 @@ export interface NodeEventRow {
 }
 
 /** The node's latest status events, newest first (node_events_node_idx). */
-export async function nodeEvents(db: D1Database, nodeId: string, limit: number): Promise<NodeEventRow[]> {
-  const { results } = await db
+export async function nodeEvents(db: Db, nodeId: string, limit: number): Promise<NodeEventRow[]> {
+  const { results } = await db.$client
     .prepare('SELECT kind, at, detail FROM node_events WHERE node_id = ? ORDER BY at DESC, id DESC LIMIT ?')
     .bind(nodeId, limit)
     .all<NodeEventRow>();

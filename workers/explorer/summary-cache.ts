@@ -1,5 +1,5 @@
+import type { Db } from '../app-env.ts';
 import type { Config } from '../config.ts';
-import type { Env } from '../env.ts';
 import { buildSummary, type NetworkSummary } from './summary.ts';
 import { readSummaryRows } from './summary.repo.ts';
 
@@ -12,9 +12,9 @@ const CACHE_KEY = 'https://gridplane.internal/explorer/network-summary';
 
 let memo: { expiresAt: number; value: Promise<NetworkSummary> } | undefined;
 
-export function networkSummary(env: Env, config: Config, nowMs = Date.now()): Promise<NetworkSummary> {
+export function networkSummary(db: Db, config: Config, nowMs = Date.now()): Promise<NetworkSummary> {
   const ttlS = config.EXPLORER_CACHE_S;
-  const compute = () => readSummaryRows(env.DB).then((rows) => buildSummary(rows, config.TOKEN_DECIMALS, nowMs));
+  const compute = () => readSummaryRows(db).then((rows) => buildSummary(rows, config.TOKEN_DECIMALS, nowMs));
   if (ttlS === 0) return compute();
   if (memo && memo.expiresAt > nowMs) return memo.value;
   const value = fromEdgeCache(ttlS, compute);

@@ -1,3 +1,5 @@
+import type { Db } from '../app-env.ts';
+
 // The set-based reads behind the network summary. Three statements in one D1 batch (one round
 // trip), each a single pass over online nodes: their cost grows with the number of nodes, never
 // with the number of requests, because the result is cached (summary-cache.ts).
@@ -62,11 +64,12 @@ const MODELS_SQL = `
 // Counted from the (status, id) index alone.
 const STATUS_SQL = `SELECT status, count(*) AS nodes FROM nodes GROUP BY status`;
 
-export async function readSummaryRows(db: D1Database): Promise<{ cells: CellRow[]; models: ModelRow[]; statuses: StatusRow[] }> {
-  const [cells, models, statuses] = await db.batch<Record<string, unknown>>([
-    db.prepare(CELLS_SQL),
-    db.prepare(MODELS_SQL),
-    db.prepare(STATUS_SQL),
+export async function readSummaryRows(db: Db): Promise<{ cells: CellRow[]; models: ModelRow[]; statuses: StatusRow[] }> {
+  const d1 = db.$client;
+  const [cells, models, statuses] = await d1.batch<Record<string, unknown>>([
+    d1.prepare(CELLS_SQL),
+    d1.prepare(MODELS_SQL),
+    d1.prepare(STATUS_SQL),
   ]);
   return {
     cells: cells!.results as unknown as CellRow[],

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { dbOf, type Db } from '../app-env.ts';
 import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { applyHeartbeat, isOverdue, offlineTransition, type LiveRecord, type NodeStatus, type Transition } from './liveness.ts';
@@ -56,6 +57,8 @@ export class NodeShard extends DurableObject<Env> {
   private readonly jobs: ShardJobs;
   /** Which nodes run hot: a temperature alert on each crossing, not on every heartbeat. */
   private readonly heat: GpuHeatTracker;
+  /** D1, reached as everywhere (app-env.ts dbOf): the fold and the registry seed use its raw handle. */
+  private readonly db: Db;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +67,7 @@ export class NodeShard extends DurableObject<Env> {
     createShardTables(this.sql);
     this.jobs = new ShardJobs(ctx);
     this.heat = new GpuHeatTracker(this.sql);
+    this.db = dbOf(env);
   }
 
   private get offlineAfterMs(): number {
@@ -271,7 +275,7 @@ export class NodeShard extends DurableObject<Env> {
       onlineMs: d.online_ms,
       probes: d.probes,
     }));
-    const written = await flushToD1(this.env.DB, foldRows, eventRows);
+    const written = await flushToD1(this.db.$client, foldRows, eventRows);
     this.count('d1_rows_written', written.rowsWritten);
     this.count('d1_queries', written.queries);
     // Only what was flushed is cleared: anything that arrived during the await stays pending.
@@ -357,7 +361,7 @@ export class NodeShard extends DurableObject<Env> {
 
   /** A node this shard has not seen (new shard layout, lost storage): trust D1's registry. */
   private async seedFromD1(nodeId: string): Promise<LiveRecord | null> {
-    const row = await this.env.DB.prepare('SELECT status, last_seen_at, online_ms FROM nodes WHERE id = ?')
+    const row = await this.db.$client.prepare('SELECT status, last_seen_at, online_ms FROM nodes WHERE id = ?')
       .bind(nodeId)
       .first<{ status: NodeStatus; last_seen_at: number; online_ms: number }>();
     if (!row) return null;

@@ -1,6 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
-import type { Db } from '../app-env.ts';
+import { dbOf } from '../app-env.ts';
 import type { Env } from '../env.ts';
 import { scanOutstandingReferences } from './deposit-scan.ts';
 import { runPayouts } from './payout-run.ts';
@@ -13,7 +11,7 @@ import { loadSettlement } from './settlement-env.ts';
  */
 export async function runSettlement(env: Env, scheduledTime: number): Promise<void> {
   const s = await loadSettlement(env);
-  const db = drizzle(env.DB, { schema }) as Db;
+  const db = dbOf(env);
   try {
     const deposits = await scanOutstandingReferences(db, s, scheduledTime, s.config.deposits.scanReferencesPerRun);
     if (deposits.scanned > 0) console.log('settlement: deposits', JSON.stringify(deposits));

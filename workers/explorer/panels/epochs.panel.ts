@@ -20,7 +20,7 @@ const EPOCHS_SQL = `
 export const epochsPanel = definePanel<EpochsData>({
   id: 'epochs',
   load: async (ctx) => {
-    const found = await rows<{ epoch: number; burned: number; minted: number; credited: number }>(ctx.env.DB, EPOCHS_SQL, EPOCHS_SHOWN);
+    const found = await rows<{ epoch: number; burned: number; minted: number; credited: number }>(ctx.db, EPOCHS_SQL, EPOCHS_SHOWN);
     const d = ctx.config.TOKEN_DECIMALS;
     return {
       epochs: found.reverse().map((r) => ({ epoch: r.epoch, rewards: formatAmount(r.credited, d), burn: formatAmount(r.burned, d), emission: formatAmount(r.minted, d) })),

@@ -26,7 +26,7 @@ export const nodeVerificationPanel = definePanel<{ checks: Check[] }, string>({
   id: 'verification',
   load: async (ctx, nodeId) => ({
     checks: await rows<Check>(
-      ctx.env.DB,
+      ctx.db,
       `SELECT reason, status, issued_at, answered_at, failure FROM challenges WHERE node_id = ?1 ORDER BY issued_at DESC LIMIT ?2`,
       nodeId,
       CHECKS_SHOWN,
@@ -59,9 +59,9 @@ export const nodeStakePanel = definePanel<StakeData, string>({
   id: 'stake',
   load: async (ctx, nodeId) => {
     const d = ctx.config.TOKEN_DECIMALS;
-    const [totals, top] = await ctx.env.DB.batch<Record<string, number | string>>([
-      ctx.env.DB.prepare(`SELECT coalesce(sum(amount), 0) AS total, count(*) AS stakers FROM stakes WHERE node_id = ?1 AND amount > 0`).bind(nodeId),
-      ctx.env.DB.prepare(`SELECT account_id, amount FROM stakes WHERE node_id = ?1 AND amount > 0 ORDER BY amount DESC, account_id LIMIT ?2`).bind(nodeId, STAKERS_SHOWN),
+    const [totals, top] = await ctx.db.$client.batch<Record<string, number | string>>([
+      ctx.db.$client.prepare(`SELECT coalesce(sum(amount), 0) AS total, count(*) AS stakers FROM stakes WHERE node_id = ?1 AND amount > 0`).bind(nodeId),
+      ctx.db.$client.prepare(`SELECT account_id, amount FROM stakes WHERE node_id = ?1 AND amount > 0 ORDER BY amount DESC, account_id LIMIT ?2`).bind(nodeId, STAKERS_SHOWN),
     ]);
     const t = (totals?.results[0] ?? { total: 0, stakers: 0 }) as { total: number; stakers: number };
     return {
@@ -97,7 +97,7 @@ export const nodeJobsPanel = definePanel<{ jobs: JobRow[]; nowMs: number }, stri
   load: async (ctx, nodeId) => ({
     // Public columns only; the (node_id, status) index narrows to this node's jobs.
     jobs: await rows<JobRow>(
-      ctx.env.DB,
+      ctx.db,
       `SELECT id, status, gpu_count, started_at, finished_at FROM jobs WHERE node_id = ?1 ORDER BY updated_at DESC LIMIT ?2`,
       nodeId,
       JOBS_SHOWN,
@@ -136,7 +136,7 @@ export const nodeRewardsPanel = definePanel<{ epochs: RewardPoint[] }, string>({
   load: async (ctx, nodeId) => {
     const d = ctx.config.TOKEN_DECIMALS;
     const found = await rows<{ epoch: number; capacity_reward: number; work_reward: number; slashed_reward: number; net_reward: number }>(
-      ctx.env.DB,
+      ctx.db,
       `SELECT n.epoch, n.capacity_reward, n.work_reward, n.slashed_reward, n.net_reward FROM epoch_nodes n JOIN epochs e ON e.epoch = n.epoch
        WHERE n.node_id = ?1 AND e.status = 'closed' ORDER BY n.epoch DESC LIMIT ?2`,
       nodeId,

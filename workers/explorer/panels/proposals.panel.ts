@@ -43,7 +43,7 @@ export const proposalsPanel = definePanel<ProposalsData>({
   id: 'proposals',
   load: async (ctx) => {
     const d = ctx.config.TOKEN_DECIMALS;
-    const found = await rows<Row>(ctx.env.DB, OPEN_SQL, PROPOSALS_SHOWN);
+    const found = await rows<Row>(ctx.db, OPEN_SQL, PROPOSALS_SHOWN);
     return {
       open: found.map((r) => ({
         number: r.number,

@@ -16,7 +16,7 @@ const UTILISATION_SQL = `
 export const utilisationPanel = definePanel<UtilisationData>({
   id: 'utilisation',
   load: async (ctx) => {
-    const row = (await rows<{ online: number; committed: number }>(ctx.env.DB, UTILISATION_SQL))[0];
+    const row = (await rows<{ online: number; committed: number }>(ctx.db, UTILISATION_SQL))[0];
     return { ratio: row && row.online > 0 ? Math.min(1, row.committed / row.online) : null };
   },
   stats: (d) => [
