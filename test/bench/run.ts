@@ -14,6 +14,7 @@ import { simBench } from './sim/sim-bench.ts';
 import { mutateBench } from './mutate/mutate-bench.ts';
 import { bundleBench } from './deploy/bundle-bench.ts';
 import { endpointRouteBench } from './endpoints/route-bench.ts';
+import { endpointBench } from './endpoints/endpoint-bench.ts';
 
 type Section = { title: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
@@ -23,6 +24,7 @@ const sections: Section[] = [
   { title: 'Ledger (local stack)', run: () => ledgerBench(stack) },
   { title: 'Routing quality and quote time (synthetic world, pure code)', run: () => runRoutingEval() },
   { title: 'Endpoints: routing decision CPU per request (pure code, Node)', run: () => endpointRouteBench() },
+  { title: 'Endpoints: gateway overhead, failover, cold start (local stack, real agents, process runtime)', run: () => endpointBench(stack) },
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
   { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Fault simulator: fixed seeds (workerd, real D1, litesvm)', run: () => simBench() },
@@ -35,9 +37,14 @@ const sections: Section[] = [
   { title: 'Mutation testing (npm run mutate: each breaking edit must fail its tests)', run: () => mutateBench() },
 ];
 
+// `npm run bench -- --only <text>`: only the sections whose title contains it (case-insensitive).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1]?.toLowerCase() : undefined;
+
 let failed = false;
 try {
   for (const section of sections) {
+    if (only && !section.title.toLowerCase().includes(only)) continue;
     try {
       printTable(section.title, await section.run());
     } catch (err) {
