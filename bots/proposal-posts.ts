@@ -1,5 +1,5 @@
 import type { GovernanceDeps, ProposalAnnouncement } from '../workers/governance/governance-deps.ts';
-import { showProposal } from '../workers/governance/governance.ops.ts';
+import { showProposal } from '../workers/governance/governance.service.ts';
 import { claimOutcome, claimProposalPost, proposalPost, recordPostedMessage } from './proposal-posts.repo.ts';
 
 // The platform-neutral half of a governance announcement. `proposal_posts` remembers, per

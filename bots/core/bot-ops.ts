@@ -6,7 +6,7 @@ import type { Config } from '../../workers/config.ts';
 import type { Env } from '../../workers/env.ts';
 import { governanceStep } from '../../workers/cron/governance.ts';
 import type { GovernanceDeps } from '../../workers/governance/governance-deps.ts';
-import { createProposal, findOpenProposals, listProposalViews, showProposal, voteOnProposal } from '../../workers/governance/governance.ops.ts';
+import { createProposal, findOpenProposals, listProposalViews, showProposal, voteOnProposal } from '../../workers/governance/governance.service.ts';
 import { accountJobs, jobLogTail, jobOfAccount, jobOfAccountByKey, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';

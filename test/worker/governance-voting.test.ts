@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { castVote } from '../../workers/governance/governance.ops.ts';
+import { castVote } from '../../workers/governance/governance.service.ts';
 import { errorOf } from './helpers/agent.ts';
 import { apiAs, bond, cronAt, propose, show, staker, TOKEN, vote } from './helpers/governance.ts';
 import { testDb } from './helpers/ledger.ts';

@@ -8,7 +8,7 @@ import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
 import { readParams, storedParams } from './params.repo.ts';
 import { formatAmount } from '../lib/amounts.ts';
 import type { AnnounceProposal } from './governance-deps.ts';
-import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.ops.ts';
+import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.service.ts';
 import { listQuerySchema, proposalRefSchema, voteSchema } from './proposal-input.schema.ts';
 
 function deps(c: Context<AppEnv>, announce: AnnounceProposal): GovernanceDeps {

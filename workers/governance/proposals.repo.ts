@@ -26,7 +26,7 @@ export interface NewProposal {
  *   2. proposal_power: every account's bonded stake, one INSERT … SELECT … GROUP BY;
  *   3. total_power = Σ of the snapshot.
  * False when no row was inserted (stake below the minimum, or the key already used); the
- * service decides which (governance.ops.ts).
+ * service decides which (governance.service.ts).
  */
 export async function insertProposal(
   db: Db,
