@@ -12,6 +12,7 @@ import { adminShardsApp } from './live/shards.app.ts';
 import { adminNodesApp } from './nodes/suspension.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
 import { linkApp } from './link/link.app.ts';
+import { payPageApp } from './settlement/pay-page.app.ts';
 import { networkApp } from './explorer/network.app.ts';
 import { agentJobsApp } from './jobs/agent-jobs.app.ts';
 import { tunnelApp } from './tunnel/tunnel.app.ts';
@@ -74,6 +75,7 @@ export const app = new Hono<AppEnv>()
   .route('/discord', discordApp)
   .route('/telegram', telegramApp)
   .route('/link', linkApp)
+  .route('/pay', payPageApp) // the chats' deposit links: a page that opens the wallet, and its QR code
   .route('/e', gatewayApp) // endpoint URLs: any method and path pass through to a replica
   .route('/', explorerApp);
 

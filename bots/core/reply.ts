@@ -48,6 +48,8 @@ export interface ReplyImage {
   png: Uint8Array;
   filename: string;
   caption: string;
+  /** Where the same picture is served, for platforms that show images by URL (a Discord embed). */
+  url?: string;
 }
 
 export interface Choice {

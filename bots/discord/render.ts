@@ -30,6 +30,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
       ? { fields: reply.fields.slice(0, 25).map((f) => ({ name: cut(f.name, 256), value: cut(f.value || '—', 1024), inline: f.inline ?? false })) }
       : {}),
     ...(reply.footer ? { footer: { text: cut(reply.footer, 2048) } } : {}),
+    ...(reply.image?.url ? { image: { url: reply.image.url } } : {}),
   };
   const message: DiscordMessage = {
     embeds: [embed],

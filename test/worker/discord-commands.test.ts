@@ -136,6 +136,9 @@ describe('discord: /deposit', () => {
     expect(embed.description).toContain(`solana:${world.treasury}?amount=3&spl-token=${world.mint}&reference=${reference}&`);
     const stored = await env.DB.prepare('SELECT account_id, expected_amount FROM deposit_references WHERE reference = ?').bind(reference).first();
     expect(stored).toEqual({ account_id: account.accountId, expected_amount: 3_000_000 });
+    // The QR code as the embed's image, and a link button to the request's page (it opens the wallet).
+    expect((embed as { image?: { url: string } }).image?.url).toMatch(new RegExp(`/pay/${reference}/qr\\.png$`));
+    expect(JSON.stringify(res.data.components)).toMatch(new RegExp(`"label":"Open in wallet","url":"[^"]+/pay/${reference}"`));
   });
 
   it('says so plainly when settlement is not configured, and stores nothing', async () => {

@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { linkTelegram, say } from './helpers/operator.ts';
 import { chainWorld, devAccount, newChainWallet, pay, runCron } from './helpers/solana.ts';
@@ -34,6 +34,21 @@ describe('/deposit in Telegram', () => {
     expect(file).toMatchObject({ filename: 'deposit.png' });
     expect(photo!.seq).toBeLessThan((await sentTo(chatId)).at(-1)!.seq);
     expect(await scanQrPng(Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0)))).toBe(url);
+    // The tappable link: a web page (buttons take only web URLs) whose link opens the wallet.
+    const markup = (await sentTo(chatId)).at(-1)!.body.reply_markup as { inline_keyboard: { text: string; url?: string }[][] };
+    const open = markup.inline_keyboard.flat().find((b) => b.text === 'Open in wallet')!;
+    expect(new URL(open.url!).pathname).toBe(`/pay/${reference}`);
+    const pagePath = new URL(open.url!).pathname;
+    const page = await exports.default.fetch(new Request(`https://gridplane.test${pagePath}`));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain(`<a href="${url!.replace(/&/g, '&amp;')}">Open in your wallet</a>`);
+    expect(html).toContain('<h1>Deposit 2.500000 tokens to gridplane</h1>');
+    const image = await exports.default.fetch(new Request(`https://gridplane.test${pagePath}/qr.png`));
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(await scanQrPng(new Uint8Array(await image.arrayBuffer()))).toBe(url);
+    expect((await exports.default.fetch(new Request('https://gridplane.test/pay/11111111111111111111111111111111'))).status).toBe(404);
     const stored = await env.DB.prepare('SELECT account_id, expected_amount, status FROM deposit_references WHERE reference = ?')
       .bind(reference)
       .first<{ account_id: string; expected_amount: number; status: string }>();
@@ -46,6 +61,10 @@ describe('/deposit in Telegram', () => {
     const balance = (await (await getWithKey('/v1/accounts/me/balance', account.apiKey)).json()) as { balance: string };
     expect(balance.balance).toBe('2.500000');
     expect(unescape(await say({ chatId }, '/balance'))).toContain('2.500000 tokens available.');
+    // Paid: the page says so, and points to a new request.
+    const used = await exports.default.fetch(new Request(`https://gridplane.test/pay/${reference}`));
+    expect(used.status).toBe(410);
+    expect(await used.text()).toContain('This deposit request was paid. Send /deposit in the chat for a new one.');
   });
 
   it('explains bad amounts, asks to link first, and stays out of groups', async () => {

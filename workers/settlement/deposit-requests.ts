@@ -16,16 +16,38 @@ export interface DepositRequest {
   instructions: DepositInstructions;
 }
 
-/** `expectedAmount` in base units (already validated as > 0), or null to let the payer choose. */
-export async function createDepositRequest(db: Db, s: Settlement, accountId: string, expectedAmount: number | null, nowMs: number): Promise<DepositRequest> {
-  const instructions = await depositInstructions({
+/** The same request parameters for a new reference and for one read back (depositRequestOf). */
+function requestParams(s: Settlement, expectedAmount: number | null) {
+  return {
     recipient: s.treasuryAddress,
     mint: s.config.mint,
     decimals: s.config.decimals,
     amount: expectedAmount === null ? undefined : BigInt(expectedAmount),
     label: 'gridplane',
     message: 'Deposit to your gridplane balance',
-  });
+  };
+}
+
+export type StoredDepositRequest =
+  | { state: 'open'; instructions: DepositInstructions; expectedAmount: number | null; expiresAt: number | null }
+  | { state: 'unknown' | 'used' | 'expired' };
+
+/**
+ * A request handed out before, by its reference: the same Solana Pay URL again while the
+ * reference is open (the pay page behind the chats' "Open in wallet" link, GET /pay/{reference}).
+ */
+export async function depositRequestOf(db: Db, s: Settlement, reference: string, nowMs: number): Promise<StoredDepositRequest> {
+  const row = await db.select().from(depositReferences).where(eq(depositReferences.reference, reference)).get();
+  if (!row) return { state: 'unknown' };
+  if (row.status === 'used') return { state: 'used' };
+  if (row.status === 'expired' || (row.expiresAt !== null && row.expiresAt <= nowMs)) return { state: 'expired' };
+  const instructions = await depositInstructions({ ...requestParams(s, row.expectedAmount), reference: row.reference as DepositInstructions['reference'] });
+  return { state: 'open', instructions, expectedAmount: row.expectedAmount, expiresAt: row.expiresAt };
+}
+
+/** `expectedAmount` in base units (already validated as > 0), or null to let the payer choose. */
+export async function createDepositRequest(db: Db, s: Settlement, accountId: string, expectedAmount: number | null, nowMs: number): Promise<DepositRequest> {
+  const instructions = await depositInstructions(requestParams(s, expectedAmount));
   // Stored before it is handed out: a payment can never arrive under a reference we do not know.
   // One statement inserts only while the account holds fewer than the cap of open, unexpired
   // references (open ones are listed by the cron until used or expired), so concurrent requests

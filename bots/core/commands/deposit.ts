@@ -7,7 +7,9 @@ import { privateReply } from '../reply.ts';
 // /deposit: a Solana Pay transfer request for the linked account, made by the same function as
 // POST /v1/accounts/me/deposits, so the cron credits it the same way. The request goes out as a
 // QR code (a PNG: a wallet on another device scans it) and as the `solana:` URL (a wallet on this
-// device opens it). No link button: Discord and Telegram buttons take only web URLs.
+// device opens it), and an "Open in wallet" button: buttons take only web URLs, so it opens the
+// request's page (GET /pay/{reference}, workers/settlement/pay-page.app.ts), whose link opens the
+// wallet. Discord shows the page's QR image in the embed.
 
 export const depositCommand: CommandSpec = {
   name: 'deposit',
@@ -40,7 +42,13 @@ export const depositCommand: CommandSpec = {
         ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: `${dayTime(reference.expiresAt, ctx.nowMs)} (${relativeTime(reference.expiresAt, ctx.nowMs)})` }]),
       ],
       footer: 'Credited to your balance once the transfer is finalized; /balance shows it.',
-      image: { png: await qrPng(instructions.url), filename: 'deposit.png', caption: 'Scan with your wallet to pay this deposit request (Solana Pay).' },
+      image: {
+        png: await qrPng(instructions.url),
+        filename: 'deposit.png',
+        caption: 'Scan with your wallet to pay this deposit request (Solana Pay).',
+        url: `${ctx.origin}/pay/${instructions.reference}/qr.png`,
+      },
+      buttons: [{ kind: 'link', label: 'Open in wallet', url: `${ctx.origin}/pay/${instructions.reference}` }],
     });
   },
 };
