@@ -9,7 +9,7 @@ import { adminProbesApp, probesApp } from './probes/probes.app.ts';
 import { homeApp } from './home/home.app.ts';
 import { openApiApp } from './openapi/openapi.app.ts';
 import { adminShardsApp } from './live/shards.app.ts';
-import { adminNodesApp } from './nodes/suspension.ts';
+import { adminNodesApp } from './nodes/suspension.app.ts';
 import { explorerApp } from './explorer/explorer.app.ts';
 import { linkApp } from './link/link.app.ts';
 import { payPageApp } from './settlement/pay-page.app.ts';

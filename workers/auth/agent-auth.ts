@@ -52,7 +52,7 @@ export const requireSignedAgent = (options: AgentAuthOptions) =>
     await next();
   }));
 
-/** An admin suspended the node (workers/nodes/suspension.ts): every signed request of it gets this. */
+/** An admin suspended the node (workers/nodes/suspension.service.ts): every signed request of it gets this. */
 export const nodeSuspended = () =>
   new AppError(403, 'node_suspended', 'This node is suspended by gridplane: it gets no jobs or rewards and its requests are refused. Its operator was told why; contact the gridplane admins.');
 

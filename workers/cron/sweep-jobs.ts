@@ -3,7 +3,7 @@ import { getConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { assignedPastDeadline, jobsInStatus, jobsOnOfflineNodes, type JobRow } from '../jobs/jobs.repo.ts';
 import { handleFault, offer, placeQueuedJob, type JobsContext } from '../jobs/jobs.service.ts';
-import { jobsOnSuspendedNodes } from '../nodes/suspension.ts';
+import { jobsOnSuspendedNodes } from '../nodes/suspension.repo.ts';
 
 /** Per run and per kind of work, so one minute's sweep stays well inside a Worker's limits. */
 const BATCH = 100;

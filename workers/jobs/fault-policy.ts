@@ -3,7 +3,7 @@ import type { JobStatus } from '../../db/schema/jobs.ts';
 // What the control plane does when a node fails a job. Pure; the sweeper and the event route
 // apply the decision. A requeue happens only before anything ran, so it never bills; a running
 // job that dies is failed and billed for what ran until the node's last sign of life.
-// A node an admin suspends (workers/nodes/suspension.ts) loses its jobs the same way, except that
+// A node an admin suspends (workers/nodes/suspension.service.ts) loses its jobs the same way, except that
 // a running job is failed and refunded in full: the suspension says its work cannot be trusted.
 
 export type Fault = 'accept_timeout' | 'node_offline' | 'rejected' | 'overdue' | 'node_suspended';

@@ -103,7 +103,7 @@ export class NodeShard extends DurableObject<Env> {
   }
 
   /**
-   * The admin's suspension (workers/nodes/suspension.ts), kept at the node's nonce home: every
+   * The admin's suspension (workers/nodes/suspension.service.ts), kept at the node's nonce home: every
    * signed request of the node is admitted there, whatever HEARTBEAT_SHARDS says. D1's
    * `nodes.suspended` is the record; this copy is what the hot path reads.
    */

@@ -1,0 +1,27 @@
+import { Hono } from 'hono';
+import * as z from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { requireAdmin } from '../auth/admin-auth.ts';
+import { jsonBody, validate } from '../http/body.ts';
+import { nodeIdSchema } from './node-input.schema.ts';
+import { suspendNode, unsuspendNode } from './suspension.service.ts';
+
+// The admin's suspension routes (README.md, "Suspension"): POST /v1/admin/nodes/{id}/suspend
+// with { reason }, and …/unsuspend. What suspending does is suspension.service.ts.
+
+const suspendSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'must say why').max(500, 'must be at most 500 characters'),
+});
+
+export const adminNodesApp = new Hono<AppEnv>()
+  .use(requireAdmin)
+  .post('/:nodeId/suspend', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    const { reason } = await jsonBody(c, suspendSchema);
+    const result = await suspendNode({ db: c.var.db, env: c.env, config: c.var.config }, nodeId, reason, Date.now());
+    return c.json(result);
+  })
+  .post('/:nodeId/unsuspend', async (c) => {
+    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
+    return c.json(await unsuspendNode({ db: c.var.db, env: c.env, config: c.var.config }, nodeId, Date.now()));
+  });
