@@ -22,6 +22,8 @@ export const FRAME = {
   reset: 5,
   /** Either way: the receiver consumed bytes; the sender may send this many more. Payload: u32. */
   window: 6,
+  /** Either way, on a WebSocket stream after its HEAD 101: a piece of one message. Payload: flags byte + bytes (protocol/tunnel-ws.ts). */
+  message: 7,
 } as const;
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
@@ -81,6 +83,11 @@ export const tunnelOpenSchema = z.object({
   /** Path and query as the caller sent them after the endpoint prefix, always starting with `/`. */
   path: z.string().startsWith('/').max(8192),
   headers: HEADER_LIST,
+  /**
+   * `websocket`: the caller asked to upgrade; the agent opens a WebSocket to the replica and the
+   * stream carries MESSAGE frames after HEAD 101 (protocol/tunnel-ws.ts). Absent: plain HTTP.
+   */
+  upgrade: z.literal('websocket').optional(),
 });
 export type TunnelOpen = z.infer<typeof tunnelOpenSchema>;
 
@@ -93,6 +100,9 @@ export type TunnelHead = z.infer<typeof tunnelHeadSchema>;
 export const tunnelResetSchema = z.object({
   code: z.string().min(1).max(64),
   message: z.string().max(512),
+  /** On a WebSocket stream: the close code and reason the other side's socket is closed with. */
+  wsCode: z.number().int().min(1000).max(4999).optional(),
+  wsReason: z.string().max(123).optional(),
 });
 export type TunnelReset = z.infer<typeof tunnelResetSchema>;
 
@@ -172,8 +182,12 @@ export const STRIPPED_REQUEST_HEADERS = new Set([
   'content-length',
   'authorization',
   'x-gridplane-key',
+  // A WebSocket's handshake is per hop: the edge ends the caller's, the agent makes its own to the replica.
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
 ]);
-export const STRIPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
+export const STRIPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'sec-websocket-accept', 'sec-websocket-extensions']);
 
 // ---- Control messages (text frames, JSON) ----
 

@@ -139,6 +139,12 @@ export async function forward(
     const code = res.headers.get(TUNNEL_HEADERS.error);
     if (code === null) {
       seen.measured(caller.cell, replica.replicaId, now - sentAt, rttMs);
+      // A WebSocket the replica accepted: the caller gets its end as it is. It may stay open for
+      // hours, so it is not counted as a request open on the replica in this isolate's ranking.
+      if (res.status === 101) {
+        seen.finished(replica.replicaId);
+        return { kind: 'answered', response: res, replicaId: replica.replicaId, ttfbMs: now - sentAt };
+      }
       return { kind: 'answered', response: streamed(res, () => seen.finished(replica.replicaId), waitUntil), replicaId: replica.replicaId, ttfbMs: now - sentAt };
     }
     seen.finished(replica.replicaId);

@@ -23,7 +23,8 @@ import {
   tunnelErrorResponse,
   type TunnelFailure,
 } from './tunnel-http.ts';
-import { TunnelStream, type StreamOutcome } from './tunnel-stream.ts';
+import { TunnelStream, type ProxiedStream, type StreamOutcome } from './tunnel-stream.ts';
+import { TunnelWebSocketStream } from './tunnel-websocket.ts';
 
 export type { ReplicaLoad } from './replica-load.ts';
 
@@ -44,7 +45,7 @@ interface SocketAttachment {
 
 interface TunnelSocket extends SocketAttachment {
   ws: WebSocket;
-  streams: Map<number, TunnelStream>;
+  streams: Map<number, ProxiedStream>;
 }
 
 /** Close codes the object uses (RFC 6455 §7.4 and the 4000-4999 private range). */
@@ -160,7 +161,9 @@ export class NodeTunnel extends DurableObject<Env> {
       return tunnelErrorResponse({ code: 'body_too_large', message: `The request body is over ${TUNNEL_LIMITS.maxRequestBody} bytes.`, sent: false });
     }
     const url = new URL(request.url);
-    const open = tunnelOpenSchema.safeParse({ replicaId, method: request.method, path: url.pathname + url.search, headers: requestHeadersForReplica(request.headers) });
+    // A caller's WebSocket (a notebook's kernel, a terminal): the agent opens one to the replica.
+    const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket' && request.method === 'GET' ? ('websocket' as const) : undefined;
+    const open = tunnelOpenSchema.safeParse({ replicaId, method: request.method, path: url.pathname + url.search, headers: requestHeadersForReplica(request.headers), upgrade });
     if (!open.success) return tunnelErrorResponse({ code: 'bad_request', message: 'The method or path cannot be carried to a replica.', sent: false });
     let payload: Uint8Array;
     try {
@@ -174,8 +177,16 @@ export class NodeTunnel extends DurableObject<Env> {
       headMs: timeoutFrom(request.headers, TUNNEL_HEADERS.headTimeout, TUNNEL_TIMEOUTS.headMs),
       idleMs: timeoutFrom(request.headers, TUNNEL_HEADERS.idleTimeout, TUNNEL_TIMEOUTS.idleMs),
     };
+    const host = { send: (frame: Uint8Array) => socket.ws.send(frame), finished: (s: ProxiedStream, outcome: StreamOutcome) => this.finished(socket, s, outcome) };
+    if (upgrade) {
+      const ws = new TunnelWebSocketStream(host, id, replicaId, timeouts.headMs);
+      socket.streams.set(id, ws);
+      this.loadTable.started(replicaId);
+      ws.start(payload);
+      return ws.response;
+    }
     const stream = new TunnelStream(
-      { send: (frame) => socket.ws.send(frame), finished: (s, outcome) => this.finished(socket, s, outcome) },
+      host,
       id,
       replicaId,
       request.method,
@@ -187,7 +198,7 @@ export class NodeTunnel extends DurableObject<Env> {
     return stream.response;
   }
 
-  private finished(socket: TunnelSocket, stream: TunnelStream, outcome: StreamOutcome): void {
+  private finished(socket: TunnelSocket, stream: ProxiedStream, outcome: StreamOutcome): void {
     socket.streams.delete(stream.id);
     this.loadTable.ended(stream.replicaId, outcome);
   }

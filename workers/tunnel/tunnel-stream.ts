@@ -24,7 +24,15 @@ export interface StreamHost {
   /** Sends a frame on the stream's socket; throws when the socket is gone. */
   send(frame: Uint8Array): void;
   /** Called once, when the stream is over as far as the tunnel is concerned. */
-  finished(stream: TunnelStream, outcome: StreamOutcome): void;
+  finished(stream: ProxiedStream, outcome: StreamOutcome): void;
+}
+
+/** What the tunnel object holds per open stream: an HTTP request (below) or a WebSocket (tunnel-websocket.ts). */
+export interface ProxiedStream {
+  readonly id: number;
+  readonly replicaId: string;
+  onFrame(frame: Frame): void;
+  socketGone(failure: TunnelFailure): void;
 }
 
 export interface StreamTimeouts {
@@ -37,7 +45,7 @@ const GRANT_EVERY = TUNNEL_LIMITS.initialWindow / 4;
 /** Statuses whose responses have no body (the Fetch API refuses one). */
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
 
-export class TunnelStream {
+export class TunnelStream implements ProxiedStream {
   readonly response: Promise<Response>;
   private resolveResponse!: (response: Response) => void;
   private phase: 'awaiting_head' | 'streaming' | 'ended' | 'done' = 'awaiting_head';

@@ -146,6 +146,11 @@ export class TunnelPeer {
     return this.until(() => this.closed, 'the socket to close');
   }
 
+  /** Re-checks what `until` waits for (for events the peer does not see itself, like a caller's socket). */
+  poke(): void {
+    this.notify();
+  }
+
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
