@@ -6,7 +6,9 @@ import { desiredSetOf } from '../../workers/endpoints/node-replicas.ts';
 import { tendEndpoint } from '../../workers/endpoints/tend.ts';
 import { api, call, errorOf } from './helpers/agent.ts';
 import { json, newRenter, nodeAt, type Renter } from './helpers/jobs.ts';
-import { balanceOf, expectLedgerReconciles } from './helpers/ledger.ts';
+import { balanceOf, expectLedgerReconciles, mintTo } from './helpers/ledger.ts';
+import { getConfig } from '../../workers/config.ts';
+import { formatAmount } from '../../workers/lib/amounts.ts';
 
 // /v1/endpoints end to end in workerd against real D1: the routes, their validation at the
 // boundary, idempotent create, keys (and the gateway refusing a revoked one), and a PATCH that
@@ -138,6 +140,46 @@ describe('/v1/endpoints', () => {
     }
     expect(await errorOf(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/not-a-key`))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await rowsOf(renter.accountId)).toEqual(before);
+  });
+
+  it('refuses a create the balance cannot fund the first hold for (402 insufficient_funds) and changes nothing', async () => {
+    await nodeAt(48.86, 2.34, 'FR');
+    const { ENDPOINT_HOLD_AHEAD_S: holdAhead, TOKEN_DECIMALS: decimals } = getConfig(env);
+    const price = 2 * 10 ** decimals; // maxPricePerGpuHour '2.0'
+    // The first tick places max(min, 1) replicas and holds ENDPOINT_HOLD_AHEAD_S of their price
+    // cap: 2 replicas × 2 GPUs × 2 tokens per GPU-hour here, rounded up to the base unit.
+    const twoByTwo = { gpu: { model: 'RTX 4090', count: 2 }, replicas: { min: 2, max: 3 } };
+    const firstHold = Math.ceil((2 * 2 * price * holdAhead) / 3600);
+    const renter = await newRenter(formatAmount(firstHold - 1, decimals));
+    // min 0 still places one replica at the first tick (scaling.ts): its hold is asked for too.
+    const oneReplica = Math.ceil((price * holdAhead) / 3600);
+    const poor = await newRenter(formatAmount(oneReplica - 1, decimals));
+    const headers = { 'Idempotency-Key': 'short-1' };
+    const ledgerRows = async () => (await env.DB.prepare('SELECT count(*) AS n FROM ledger_transactions').first<{ n: number }>())!.n;
+    const txsBefore = await ledgerRows();
+    const refused = await errorOf(await renter.call('POST', '/v1/endpoints', body(twoByTwo), headers));
+    expect(refused).toMatchObject({ status: 402, code: 'insufficient_funds' });
+    expect(refused.message).toContain(formatAmount(firstHold, decimals));
+    expect(await errorOf(await poor.call('POST', '/v1/endpoints', body({ replicas: { min: 0, max: 3 } })))).toMatchObject({ status: 402, code: 'insufficient_funds' });
+    expect(await rowsOf(renter.accountId)).toEqual([]);
+    expect(await rowsOf(poor.accountId)).toEqual([]);
+    expect(await balanceOf(renter.accountId)).toBe(firstHold - 1);
+    expect(await ledgerRows()).toBe(txsBefore);
+
+    // One base unit more funds it; the first tick holds it all, and a retry under the same key
+    // still answers the endpoint it made (a replay is not a new create), not 402.
+    await mintTo(renter.accountId, 1);
+    const created = await json<Record<string, any>>(await renter.call('POST', '/v1/endpoints', body(twoByTwo), headers), 201);
+    await tendEndpoint(endpointsContext(env), created.id, Date.now());
+    expect(await balanceOf(`escrow:${created.id}`)).toBe(firstHold);
+    expect(await balanceOf(renter.accountId)).toBe(0);
+    const again = await renter.call('POST', '/v1/endpoints', body(twoByTwo), headers);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    // A new create with nothing left is refused.
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body(twoByTwo)))).toMatchObject({ status: 402, code: 'insufficient_funds' });
+    expect(await rowsOf(renter.accountId)).toHaveLength(1);
+    await expectLedgerReconciles();
   });
 
   it('answers 404 for another account\'s endpoint, on every route, and changes nothing', async () => {

@@ -189,6 +189,10 @@ describe('answers match the documented schemas', () => {
     const endpoint = await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
     await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
     await conforms('createEndpoint', await call('createEndpoint', { body: { ...body, port: 0 } }));
+    // A first hold (15 minutes at up to 1000 per GPU-hour) the renter's 100 cannot fund.
+    const unfunded = await call('createEndpoint', { body: { ...body, maxPricePerGpuHour: '1000' } });
+    expect(unfunded.status).toBe(402);
+    await conforms('createEndpoint', unfunded);
     await conforms('listEndpoints', await call('listEndpoints', { query: { limit: '1' } }));
     const params = { id: endpoint.id };
     await tendEndpoint(endpointsContext(env), endpoint.id, Date.now());

@@ -41,6 +41,7 @@ export const endpointsApp = new Hono<AppEnv>()
         regions: input.regions ?? (edge ? [edge] : []),
         maxPrice,
         idempotencyKey: idem.fromClient ? idem.key : null,
+        requireFirstHold: true,
       },
       Date.now(),
     );

@@ -7,6 +7,10 @@ import { modelsFor } from '../jobs/jobs.service.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
 import { getEndpoint, getEndpointByIdempotencyKey, liveEndpointCount, replicaSetOf, trafficSince, type EndpointRow, type NewEndpoint, type ReplicaWithNode, type TrafficSums } from './endpoints.repo.ts';
 import { balances } from './endpoint-hold.ts';
+import { balanceOf } from '../ledger/ledger.service.ts';
+import { formatAmount } from '../lib/amounts.ts';
+import { costOfSeconds } from './replica-billing.ts';
+import { desiredReplicas } from './scaling.ts';
 import type { EndpointCreate, EndpointPatch } from './endpoint-input.schema.ts';
 
 // Creating, changing and deleting endpoints. Placement, billing and replicas are the cron's and
@@ -32,6 +36,11 @@ export interface CreateInput {
   idempotencyKey: string | null;
   /** A template rental's end (Unix ms): the cron stops the endpoint then (tend.ts). Absent: runs until stopped. */
   stopAt?: number | null;
+  /**
+   * POST /v1/endpoints: refuse (402) when the balance cannot fund the first tick's hold
+   * (firstHoldOf). Template rentals check their whole cost instead (template-rental.ts).
+   */
+  requireFirstHold?: boolean;
 }
 
 export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, nowMs: number): Promise<{ endpoint: EndpointRow; replayed: boolean }> {
@@ -46,6 +55,7 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     throw new AppError(409, 'too_many_endpoints', `This account has ${MAX_ENDPOINTS_PER_ACCOUNT} endpoints, the most it may have; delete one first.`);
   }
   const r = input.request;
+  if (input.requireFirstHold) await assertFirstHoldFunded(ctx, input, nowMs);
   const row: NewEndpoint = {
     id: randomId('ep'),
     accountId: input.accountId,
@@ -86,6 +96,44 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     throw error;
   }
   return { endpoint: (await getEndpoint(ctx.db, row.id))!, replayed: false };
+}
+
+/**
+ * What the first cron tick will move into the hold: it places the replicas scaling.ts wants of a
+ * fresh endpoint (max(min, 1): it was just used) and holds ENDPOINT_HOLD_AHEAD_S of their price
+ * cap × GPUs (tend.ts, endpoint-hold.ts), rounded up to the base unit as there.
+ */
+export function firstHoldOf(ctx: EndpointsContext, request: EndpointCreate, maxPrice: bigint, nowMs: number): { replicas: number; amount: bigint } {
+  const { desired } = desiredReplicas({
+    minReplicas: request.replicas.min,
+    maxReplicas: request.replicas.max,
+    targetInflight: request.scaling.targetInflight,
+    idleS: request.scaling.idleS,
+    lastActiveAt: nowMs,
+    nowMs,
+    current: 0,
+    inflight: 0,
+    poorlyServedTraffic: false,
+  });
+  return { replicas: desired, amount: costOfSeconds(BigInt(desired) * maxPrice * BigInt(request.gpu.count), ctx.config.ENDPOINT_HOLD_AHEAD_S) };
+}
+
+/**
+ * Without this the renter learns a minute later that the endpoint was stopped for lack of funds
+ * (the first tick cannot hold its price). A check, not a reservation: two creates racing may
+ * both pass it; the tick's hold is what keeps anything from running unpaid.
+ */
+async function assertFirstHoldFunded(ctx: EndpointsContext, input: CreateInput, nowMs: number): Promise<void> {
+  const hold = firstHoldOf(ctx, input.request, input.maxPrice, nowMs);
+  if (hold.amount <= 0n) return;
+  const balance = BigInt(await balanceOf(ctx.db, input.accountId));
+  if (balance >= hold.amount) return;
+  const d = ctx.config.TOKEN_DECIMALS;
+  throw new AppError(
+    402,
+    'insufficient_funds',
+    `The endpoint's first hold is ${formatAmount(hold.amount, d)} tokens (${hold.replicas} replica(s) × ${input.request.gpu.count} GPU(s) at up to ${formatAmount(input.maxPrice, d)} per GPU-hour, ${ctx.config.ENDPOINT_HOLD_AHEAD_S} s ahead); the balance is ${formatAmount(balance, d)}. Deposit, or ask for fewer replicas or a lower price cap; nothing was created.`,
+  );
 }
 
 function sameRequest(existing: EndpointRow, requestHash: string): { endpoint: EndpointRow; replayed: boolean } {

@@ -94,10 +94,10 @@ export const catalogue: Operation[] = [
   // Inference endpoints (workers/endpoints/README.md); callers reach them at /e/{id}/… (PROTOCOL.md "Endpoint URL")
   {
     operationId: 'createEndpoint', method: 'post', path: '/v1/endpoints', tag: 'endpoints', summary: 'Deploy an HTTP server as replicas on GPU nodes, at one URL',
-    description: 'Records what the renter wants; the next cron tick (or the first request to the URL) places replicas and holds their price from the balance.',
+    description: 'Records what the renter wants; the next cron tick (or the first request to the URL) places replicas and holds their price from the balance. Refused (402) when the balance cannot fund that first hold.',
     auth: 'apiKey', body: endpointCreateSchema, idempotent: true,
     responses: [created(endpointViewSchema, 'The endpoint, recorded'), replayed(endpointViewSchema)],
-    errors: [err(409, 'too_many_endpoints', 'the account has the most endpoints it may have'), notJson],
+    errors: [err(402, 'insufficient_funds', 'the balance cannot fund the first hold: max(min, 1) replicas × GPUs × the price cap for ENDPOINT_HOLD_AHEAD_S'), err(409, 'too_many_endpoints', 'the account has the most endpoints it may have'), notJson],
   },
   { operationId: 'listEndpoints', method: 'get', path: '/v1/endpoints', tag: 'endpoints', summary: 'The account\'s endpoints (deleted ones left out), newest first', auth: 'apiKey', query: endpointListQuerySchema, responses: [ok(endpointListSchema)], errors: [] },
   {
