@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandArgs, usage } from '../../../bots/telegram/command-args.ts';
-import { COMMANDS } from '../../../bots/core/commands/index.ts';
-import type { CommandSpec } from '../../../bots/core/command.ts';
+import { parseCommandArgs, usage } from '../../bots/telegram/command-args.ts';
+import { COMMANDS } from '../../bots/core/commands/index.ts';
+import type { CommandSpec } from '../../bots/core/command.ts';
 
 // Telegram's `/name args` against the shared specs: what a person types in one message.
 
