@@ -26,6 +26,10 @@ import type { Logger } from '../log.ts';
 import { randomNonce, signatureHeaders } from '../signed-fetch.ts';
 import { sleep as realSleep, type Sleep } from '../sleep.ts';
 import { ReplicaStream, type StreamPeer } from './tunnel-proxy.ts';
+import { ReplicaSocketStream } from './tunnel-websocket.ts';
+
+/** One stream the agent serves: an HTTP request (tunnel-proxy.ts) or a WebSocket (tunnel-websocket.ts). */
+type AgentStream = { onFrame(frame: Frame): void; abort(): void };
 
 export interface TunnelOptions {
   identity: Identity;
@@ -81,7 +85,7 @@ export function runTunnel(options: TunnelOptions): Tunnel {
       let opened = false;
       let lastHeard = now();
       let ping: ReturnType<typeof setInterval> | undefined;
-      const streams = new Map<number, ReplicaStream>();
+      const streams = new Map<number, AgentStream>();
       const peer: StreamPeer = {
         send: (frame) => {
           if (ws.readyState !== WsWebSocket.OPEN) return false;
@@ -125,7 +129,7 @@ export function runTunnel(options: TunnelOptions): Tunnel {
       });
     });
 
-  const onFrame = (ws: WsWebSocket, bytes: Uint8Array, streams: Map<number, ReplicaStream>, peer: StreamPeer): void => {
+  const onFrame = (ws: WsWebSocket, bytes: Uint8Array, streams: Map<number, AgentStream>, peer: StreamPeer): void => {
     const frame = decodeFrame(bytes);
     if ('error' in frame) {
       options.log.warn('tunnel_protocol', `endpoints tunnel: ${frame.error}; reconnecting`);
@@ -136,7 +140,7 @@ export function runTunnel(options: TunnelOptions): Tunnel {
     streams.get(frame.streamId)?.onFrame(frame);
   };
 
-  const openStream = (frame: Frame, streams: Map<number, ReplicaStream>, peer: StreamPeer): void => {
+  const openStream = (frame: Frame, streams: Map<number, AgentStream>, peer: StreamPeer): void => {
     const refuse = (code: string, message: string) => peer.send(encodeFrame(FRAME.reset, frame.streamId, jsonPayload({ code, message })));
     const open = parseJsonPayload(tunnelOpenSchema, frame.payload);
     if (!open) return void refuse(RESET_CODES.protocolError, 'a malformed open frame');
@@ -148,7 +152,7 @@ export function runTunnel(options: TunnelOptions): Tunnel {
     if (streams.size >= TUNNEL_LIMITS.maxStreams) return void refuse(RESET_CODES.protocolError, `over ${TUNNEL_LIMITS.maxStreams} streams at once`);
     const port = options.portOf(open.replicaId);
     if (port === null) return void refuse(RESET_CODES.replicaUnknown, `this node runs no replica ${open.replicaId}`);
-    streams.set(frame.streamId, new ReplicaStream(frame.streamId, open, port, peer));
+    streams.set(frame.streamId, open.upgrade === 'websocket' ? new ReplicaSocketStream(frame.streamId, open, port, peer) : new ReplicaStream(frame.streamId, open, port, peer));
   };
 
   const onText = (text: string): void => {
