@@ -11,7 +11,7 @@ export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
  * by workers/app.ts), crons, queue consumers and Durable Objects make it here from their env.
  * Queries use its builders; raw SQL goes through `db.$client`, in repos and data steps, never in routes.
  */
-export function dbOf(env: Pick<Env, 'DB'>): Db {
+export function dbOf(env: { DB: D1Database }): Db {
   return drizzle(env.DB, { schema });
 }
 
