@@ -12,6 +12,7 @@ export interface Undocumented {
 export const undocumentedPrefixes: { prefix: string; why: string }[] = [
   { prefix: '/v1/admin/', why: 'operators only (Authorization: Bearer <ADMIN_TOKEN>); workers/README.md lists them' },
   { prefix: '/v1/dev/', why: 'development and test only: 404 in production (PROTOCOL.md "Development mode")' },
+  { prefix: '/pay/', why: 'HTML page and its QR code PNG for the chats\' deposit links (a wallet opens the solana: request from there; bots/README.md)' },
   { prefix: '/e/', why: 'endpoint URLs: every method and path is the renter\'s own server\'s API, passed through (PROTOCOL.md "Endpoint URL")' },
 ];
 
