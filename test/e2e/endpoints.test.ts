@@ -126,7 +126,7 @@ describe('inference endpoints end to end', () => {
     // on the way (gateway, tunnel object, agent) held the stream back.
     for (let i = 0; i + 1 < result.chunks.length; i++) expect(result.chunks[i]!.receivedAt).toBeLessThan(result.chunks[i + 1]!.sentAt);
 
-    // Without a key, or with a wrong one: 401, and the replica never sees it.
+    // Without a key, or with a wrong one: 401.
     expect((await fetch(endpointUrl(stack, endpointId, '/v1/ping'))).status).toBe(401);
     expect((await fetch(endpointUrl(stack, endpointId, '/v1/ping'), { headers: { authorization: 'Bearer gpk_wrong' } })).status).toBe(401);
   });
