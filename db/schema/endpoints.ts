@@ -13,6 +13,15 @@ export const ENDPOINT_STATUSES = [
 ] as const;
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
+/**
+ * What the gateway does with `/e/{endpointId}` before the replica: `strip` it (the replica sees
+ * `/v1/…`, as an OpenAI-style server expects), or `keep` the full path (apps that build their
+ * links and WebSocket URLs under a base URL, as Jupyter does; the replica gets
+ * GRIDPLANE_BASE_PATH=/e/{endpointId}/ to configure it with).
+ */
+export const ENDPOINT_PATH_PREFIXES = ['strip', 'keep'] as const;
+export type EndpointPathPrefix = (typeof ENDPOINT_PATH_PREFIXES)[number];
+
 export const endpoints = sqliteTable(
   'endpoints',
   {
@@ -45,6 +54,8 @@ export const endpoints = sqliteTable(
     /** Seconds without requests before scaling to zero; null: never. */
     idleS: integer('idle_s'),
     public: integer('public', { mode: 'boolean' }).notNull().default(false),
+    /** `strip` or `keep` the `/e/{id}` prefix on the way to the replica (ENDPOINT_PATH_PREFIXES). */
+    pathPrefix: text('path_prefix', { enum: ENDPOINT_PATH_PREFIXES }).notNull().default('strip'),
     status: text('status', { enum: ENDPOINT_STATUSES }).notNull(),
     statusReason: text('status_reason'),
     /** Bumped by an image roll-out: replicas of older generations are replaced one by one. */

@@ -1,0 +1,1 @@
+ALTER TABLE `endpoints` ADD `path_prefix` text DEFAULT 'strip' NOT NULL;
