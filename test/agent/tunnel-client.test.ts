@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FRAME, RESET_CODES, TUNNEL_LIMITS, encodeFrame, type TunnelControlToAgent } from '../../protocol/tunnel.ts';
 import { identityFromPkcs8, type Identity } from '../../edge-agent/src/identity.ts';
 import { createMemoryLogger } from '../../edge-agent/src/log.ts';
+import type { Sleep } from '../../edge-agent/src/sleep.ts';
 import { runTunnel, type Tunnel } from '../../edge-agent/src/endpoints/tunnel-client.ts';
 import { TunnelPeerServer } from './helpers/tunnel-peer.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -30,7 +31,27 @@ async function replica(handler: http.RequestListener): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function setup(ports: Record<string, number>, extra: { onControl?: (m: TunnelControlToAgent) => void } = {}) {
+/**
+ * A reconnect backoff the test ends: `slept` resolves when the agent starts waiting to reconnect
+ * (so it has seen the close), and the agent reconnects only after `wake()`. With a backoff that
+ * returns at once the agent is back within milliseconds and a test cannot act while it is down.
+ */
+function gatedSleep(): { sleep: Sleep; slept: Promise<void>; wake: () => void } {
+  let noticed!: () => void;
+  let wake!: () => void;
+  const slept = new Promise<void>((r) => (noticed = r));
+  const woken = new Promise<void>((r) => (wake = r));
+  const sleep: Sleep = (_ms, signal) => {
+    noticed();
+    return new Promise<void>((r) => {
+      void woken.then(() => r());
+      signal?.addEventListener('abort', () => r(), { once: true });
+    });
+  };
+  return { sleep, slept, wake };
+}
+
+async function setup(ports: Record<string, number>, extra: { onControl?: (m: TunnelControlToAgent) => void; sleep?: Sleep } = {}) {
   const identity = await newIdentity();
   const peer = await TunnelPeerServer.start(identity.nodeId);
   const controller = new AbortController();
@@ -42,7 +63,7 @@ async function setup(ports: Record<string, number>, extra: { onControl?: (m: Tun
     signal: controller.signal,
     onControl: extra.onControl ?? (() => {}),
     portOf: (id) => ports[id] ?? null,
-    sleep: async () => {},
+    sleep: extra.sleep ?? (async () => {}),
   });
   cleanups.push(async () => {
     controller.abort();
@@ -56,7 +77,8 @@ async function setup(ports: Record<string, number>, extra: { onControl?: (m: Tun
 describe('the tunnel connection', () => {
   it('upgrades with a valid signature, hands control messages over, and keeps reports while down', async () => {
     const controls: TunnelControlToAgent[] = [];
-    const { peer, tunnel } = await setup({}, { onControl: (m) => controls.push(m) });
+    const backoff = gatedSleep();
+    const { peer, tunnel } = await setup({}, { onControl: (m) => controls.push(m), sleep: backoff.sleep });
     expect(peer.verdicts).toEqual([true]);
     peer.socket.send(JSON.stringify({ type: 'replicas', replicas: [] }));
     peer.socket.send(JSON.stringify({ type: 'ping', at: 5 }));
@@ -66,10 +88,13 @@ describe('the tunnel connection', () => {
     await waitFor(() => peer.texts.some((t) => t.includes('"starting"')), 'the state report');
 
     // The Worker side closes: reports made while down are kept (the latest per replica) and sent on reconnect.
+    // The agent stays down until the test wakes its backoff, so both reports are made while down.
     peer.socket.close(1012, 'restart');
-    await waitFor(() => !tunnel.connected(), 'the tunnel to notice');
-    tunnel.send({ type: 'replica_state', replicaId: 'rep_1', state: 'ready', at: 2 });
-    tunnel.send({ type: 'replica_state', replicaId: 'rep_1', state: 'unhealthy', at: 3 });
+    await backoff.slept;
+    expect(tunnel.connected()).toBe(false);
+    expect(tunnel.send({ type: 'replica_state', replicaId: 'rep_1', state: 'ready', at: 2 })).toBe(false);
+    expect(tunnel.send({ type: 'replica_state', replicaId: 'rep_1', state: 'unhealthy', at: 3 })).toBe(false);
+    backoff.wake();
     await peer.connected(2);
     await waitFor(() => peer.texts.some((t) => t.includes('"unhealthy"')), 'the held report');
     expect(peer.texts.filter((t) => t.includes('"ready"'))).toEqual([]);
