@@ -9,7 +9,7 @@ import { parseProbes } from '../routing/quote-rank.ts';
 import { randomId } from '../lib/ids.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
 import type { EndpointRow } from './endpoints.repo.ts';
-import { choosePlacements, poorlyServedTraffic, type DemandPoint, type PointCandidates } from './placement.ts';
+import { choosePlacements, poorlyServedTraffic, type DemandPoint, type PointCandidates, type ReplicaReach } from './placement.ts';
 
 // The I/O side of placement: demand points (asked regions, then traffic cells), the quote's
 // eligible nodes around each (online, verified and staked, not suspended, GPU model/count/VRAM
@@ -77,6 +77,8 @@ export interface PlacementView {
   prices: Map<string, number>;
   usedNodes: Set<string>;
   usedOwners: Set<string>;
+  /** Each live replica's estimated RTT from each point (the scale-down's hysteresis, placement.ts). */
+  reach: ReplicaReach[];
 }
 
 /** Demand points with their candidates and how well the live replicas serve them. */
@@ -84,9 +86,11 @@ export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow
   const demand = [...regionPoints(endpoint), ...(await trafficPoints(ctx, endpoint.id, nowMs))];
   const probes = await probePointMap(ctx.db.$client, nowMs);
   const index = probeIndexFor(probes.points);
-  const liveProfiles = live
-    .filter((r) => r.lat !== null && r.lon !== null)
-    .map((r) => profileNode({ lat: r.lat!, lon: r.lon!, probes: parseProbes(r.probes ?? '[]') }, index, DEFAULT_RTT_PARAMS));
+  const profileOf = (n: { lat: number | null; lon: number | null; probes: string | null }) =>
+    n.lat === null || n.lon === null ? null : profileNode({ lat: n.lat, lon: n.lon, probes: parseProbes(n.probes ?? '[]') }, index, DEFAULT_RTT_PARAMS);
+  const liveProfiles = live.map(profileOf);
+  const reach: ReplicaReach[] = live.map((r) => ({ id: r.id, rttMs: [] as number[] }));
+  const views: ReturnType<typeof clientView>[] = [];
   const usedNodes = new Set(live.map((r) => r.nodeId));
   const usedOwners = new Set(live.flatMap((r) => (r.owner ? [r.owner] : [])));
   const gpus = new Map<string, CandidateGpu[]>();
@@ -104,17 +108,32 @@ export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow
     for (const [id, g] of quote.gpusOf) gpus.set(id, g);
     for (const c of quote.candidates) prices.set(c.nodeId, Number(c.pricePerGpuHour));
     const view = clientView(point, index, DEFAULT_RTT_PARAMS);
-    const servedRttMs = liveProfiles.reduce((best, p) => Math.min(best, estimateFromProfile(view, p, DEFAULT_RTT_PARAMS)), Number.POSITIVE_INFINITY);
+    views.push(view);
+    const rtts = liveProfiles.map((p) => (p ? estimateFromProfile(view, p, DEFAULT_RTT_PARAMS) : Number.POSITIVE_INFINITY));
+    rtts.forEach((rtt, i) => (reach[i]!.rttMs as number[]).push(rtt));
+    const servedRttMs = Math.min(Number.POSITIVE_INFINITY, ...rtts);
     points.push({ point, servedRttMs, candidates: quote.candidates.map((c) => ({ nodeId: c.nodeId, owner: '', estRttMs: c.estRttMs })) });
   }
-  // Owners of every candidate, in one read.
+  // Owners of every candidate, in one read. A candidate's RTT is re-estimated with the model that
+  // estimates the live replicas' (servedRttMs, reach): the quote's estimate may differ a little,
+  // and the add rule (poorlyServedTraffic) and the scale-down's hysteresis (stopsKeepingTraffic)
+  // must see the same number for a node whether it is a candidate or holds the replica, or a
+  // replica could be stopped as "no better" and placed again as "better". The quote's order stays.
   const ids = [...new Set(points.flatMap((p) => p.candidates.map((c) => c.nodeId)))];
   if (ids.length > 0) {
-    const owners = await ctx.db.$client.prepare('SELECT id, owner FROM nodes WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(ids)).all<{ id: string; owner: string }>();
-    const ownerOf = new Map(owners.results.map((o) => [o.id, o.owner]));
-    for (const p of points) p.candidates = p.candidates.map((c) => ({ ...c, owner: ownerOf.get(c.nodeId) ?? c.nodeId }));
+    const nodes = await ctx.db.$client
+      .prepare('SELECT id, owner, lat, lon, probes FROM nodes WHERE id IN (SELECT value FROM json_each(?1))')
+      .bind(JSON.stringify(ids))
+      .all<{ id: string; owner: string; lat: number | null; lon: number | null; probes: string | null }>();
+    const byId = new Map(nodes.results.map((n) => [n.id, { owner: n.owner, profile: profileOf(n) }]));
+    points.forEach((p, i) => {
+      p.candidates = p.candidates.map((c) => {
+        const n = byId.get(c.nodeId);
+        return { ...c, owner: n?.owner ?? c.nodeId, estRttMs: n?.profile ? estimateFromProfile(views[i]!, n.profile, DEFAULT_RTT_PARAMS) : c.estRttMs };
+      });
+    });
   }
-  return { points, gpus, prices, usedNodes, usedOwners };
+  return { points, gpus, prices, usedNodes, usedOwners, reach };
 }
 
 export function trafficIsPoorlyServed(view: PlacementView, goodRttMs: number): boolean {

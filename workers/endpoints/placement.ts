@@ -91,3 +91,47 @@ export function poorlyServedTraffic(points: readonly PointCandidates[], goodRttM
     (p) => p.point.source === 'traffic' && p.point.requests > 0 && p.servedRttMs > goodRttMs && p.candidates.some((c) => !usedNodes.has(c.nodeId) && c.estRttMs < p.servedRttMs),
   );
 }
+
+/** A live replica and its estimated RTT from each demand point (same order as the points). */
+export interface ReplicaReach {
+  id: string;
+  rttMs: readonly number[];
+}
+
+/**
+ * The scale-down's side of `poorlyServedTraffic` (hysteresis, so adding and stopping cannot undo
+ * each other): up to `count` of `order` (best to stop first) that may stop one after the other.
+ * A replica may not stop when, without it (and those picked before it), some traffic point would
+ * be served worse than `goodRttMs` and it serves that point better than the rest: exactly the
+ * case in which `poorlyServedTraffic` would ask for a replica again (its node freed is a candidate
+ * at the same RTT), so the next tick would place it back (the e2e run: 11–14 replicas placed and
+ * stopped in a row, each a cold start billed to the renter). Why this cannot oscillate: a stop
+ * leaves every traffic point either served well or served exactly as before, so it never makes
+ * `poorlyServedTraffic` true where it was false; and a replica placed for a poorly served point is
+ * by construction better there than the rest, so it is kept while that traffic lasts. It goes when
+ * the traffic does (the point leaves the 15-minute window) or when the RTTs change.
+ * Needs the same RTT estimate for a node as candidate and as replica (endpoint-placement.ts).
+ */
+export function stopsKeepingTraffic(points: readonly DemandPoint[], reach: readonly ReplicaReach[], order: readonly string[], count: number, goodRttMs: number): string[] {
+  const left = new Map(reach.map((r) => [r.id, r.rttMs]));
+  const out: string[] = [];
+  for (const id of order) {
+    if (out.length >= count) break;
+    const mine = left.get(id);
+    if (mine) {
+      left.delete(id);
+      const needed = points.some((p, i) => {
+        if (p.source !== 'traffic' || p.requests <= 0) return false;
+        let rest = Number.POSITIVE_INFINITY;
+        for (const rtt of left.values()) rest = Math.min(rest, rtt[i] ?? Number.POSITIVE_INFINITY);
+        return rest > goodRttMs && (mine[i] ?? Number.POSITIVE_INFINITY) < rest;
+      });
+      if (needed) {
+        left.set(id, mine);
+        continue;
+      }
+    }
+    out.push(id);
+  }
+  return out;
+}

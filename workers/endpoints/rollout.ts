@@ -9,6 +9,10 @@
 //              all that is missing once none remain
 // So capacity never drops below min(desired, ready replicas) during a roll-out, and a new image
 // that never becomes ready never takes the old ones down.
+// Scaling down never stops a replica that traffic needs (`stopsKeepingTraffic`, placement.ts: the
+// hysteresis against place-then-stop cycles); `keptForTraffic` tells the scaler how many those are.
+
+import { stopsKeepingTraffic, type DemandPoint, type ReplicaReach } from './placement.ts';
 
 export interface RolloutReplica {
   id: string;
@@ -22,16 +26,34 @@ export interface RolloutPlan {
   stop: string[];
 }
 
-export function rolloutPlan(generation: number, desired: number, live: readonly RolloutReplica[]): RolloutPlan {
-  const byAge = (a: RolloutReplica, b: RolloutReplica) => b.placedAt - a.placedAt || (a.id < b.id ? 1 : -1);
+/** Where the demand is and how far each live replica is from it (placementView). */
+export interface TrafficReach {
+  points: readonly DemandPoint[];
+  reach: readonly ReplicaReach[];
+  goodRttMs: number;
+}
+
+const byAge = (a: RolloutReplica, b: RolloutReplica) => b.placedAt - a.placedAt || (a.id < b.id ? 1 : -1);
+/** The current generation's scale-down order: not-ready ones first, then the newest. */
+const stopOrder = (current: readonly RolloutReplica[]) => [...current].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || byAge(a, b)).map((r) => r.id);
+
+/** How many of the current generation cannot stop without leaving traffic poorly served (the scaler's floor). */
+export function keptForTraffic(generation: number, live: readonly RolloutReplica[], traffic: TrafficReach): number {
+  const current = live.filter((r) => r.generation === generation);
+  return current.length - stopsKeepingTraffic(traffic.points, traffic.reach, stopOrder(current), current.length, traffic.goodRttMs).length;
+}
+
+export function rolloutPlan(generation: number, desired: number, live: readonly RolloutReplica[], traffic?: TrafficReach): RolloutPlan {
   const current = live.filter((r) => r.generation === generation);
   const old = live.filter((r) => r.generation !== generation).sort(byAge);
   const ready = current.filter((r) => r.state === 'ready');
   const stop: string[] = [];
-  // Current generation above desired: stop not-ready ones first, then the newest.
+  // Current generation above desired: stop not-ready ones first, then the newest, skipping those
+  // traffic needs (with the scaler's floor from keptForTraffic, enough others are left to stop).
   if (current.length > desired) {
-    const order = [...current].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || byAge(a, b));
-    stop.push(...order.slice(0, current.length - desired).map((r) => r.id));
+    const order = stopOrder(current);
+    const n = current.length - desired;
+    stop.push(...(traffic ? stopsKeepingTraffic(traffic.points, traffic.reach, order, n, traffic.goodRttMs) : order.slice(0, n)));
   }
   const readyKept = Math.min(ready.length, desired);
   const keepOld = Math.max(0, desired - readyKept);

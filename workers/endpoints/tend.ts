@@ -9,7 +9,7 @@ import { pushNodes, tunnelOf } from './node-replicas.ts';
 import { changeReplica, type ReplicaRow } from './replica-change.ts';
 import { burnPerHour, costOfSeconds } from './replica-billing.ts';
 import { desiredReplicas } from './scaling.ts';
-import { rolloutPlan } from './rollout.ts';
+import { keptForTraffic, rolloutPlan } from './rollout.ts';
 
 // One endpoint's cron tick (workers/cron/endpoints.ts runs it for each endpoint to tend):
 //   1. bill every replica's ready time up to now (and note which saw requests);
@@ -123,6 +123,8 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   // 3. How many, and which to add or stop.
   const current = [...rows.values()];
   const view = await placementView(ctx, endpoint, await liveReplicasOf(ctx, endpointId), nowMs);
+  // Scale-down hysteresis: replicas that traffic needs are neither counted down nor stopped (rollout.ts).
+  const traffic = { points: view.points.map((p) => p.point), reach: view.reach, goodRttMs: ctx.config.ENDPOINT_GOOD_RTT_MS };
   const decision = desiredReplicas({
     minReplicas: endpoint.minReplicas,
     maxReplicas: endpoint.maxReplicas,
@@ -133,8 +135,9 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
     current: current.filter((r) => r.generation === endpoint!.generation).length,
     inflight,
     poorlyServedTraffic: trafficIsPoorlyServed(view, ctx.config.ENDPOINT_GOOD_RTT_MS),
+    keptForTraffic: keptForTraffic(endpoint.generation, current, traffic),
   });
-  const plan = rolloutPlan(endpoint.generation, decision.desired, current);
+  const plan = rolloutPlan(endpoint.generation, decision.desired, current, traffic);
   for (const id of plan.stop) {
     const r = rows.get(id);
     if (r) await stop(r, r.generation !== endpoint.generation ? 'rolled_out' : 'scaled_down');
