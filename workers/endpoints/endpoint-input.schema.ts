@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_GPUS } from '../../protocol/job-rules.ts';
+import { ENDPOINT_PATH_PREFIXES } from '../../db/schema/endpoints.ts';
+import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_ENV_VARS, MAX_GPUS } from '../../protocol/job-rules.ts';
 
 // What a renter may send to /v1/endpoints. The image, command and env follow the job rules
 // (protocol/job-rules.ts), which the agent checks again before it starts a replica.
@@ -8,6 +9,18 @@ import { jobCommandSchema, jobEnvSchema, jobImageSchema, MAX_GPUS } from '../../
 export const MAX_REPLICAS = 32;
 /** Regions to start in: a few points, placed in order. */
 export const MAX_REGIONS = 8;
+
+/**
+ * The job rules' env, less what the control plane adds to every replica (node-replicas.ts:
+ * GRIDPLANE_BASE_PATH): `GRIDPLANE_` names are ours, and one of the agent's MAX_ENV_VARS slots is
+ * kept for them, so a spec with ours added still passes the agent's check.
+ */
+const endpointEnvSchema = jobEnvSchema
+  .refine((env) => Object.keys(env).every((name) => !name.startsWith('GRIDPLANE_')), 'names starting GRIDPLANE_ are set by gridplane (GRIDPLANE_BASE_PATH)')
+  .refine((env) => Object.keys(env).length <= MAX_ENV_VARS - 1, `at most ${MAX_ENV_VARS - 1} variables (one is gridplane's)`);
+
+/** `strip` (default): the replica sees the path after `/e/{id}`; `keep`: the full path, for apps served under a base URL (GRIDPLANE_BASE_PATH). */
+export const endpointPathPrefixSchema = z.enum(ENDPOINT_PATH_PREFIXES);
 
 const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
@@ -23,7 +36,7 @@ export const endpointCreateSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, space, . _ -, starting with a letter or digit'),
     image: jobImageSchema,
     command: jobCommandSchema.default([]),
-    env: jobEnvSchema.default({}),
+    env: endpointEnvSchema.default({}),
     port: z.number().int().min(1).max(65535),
     healthPath: z.string().startsWith('/').max(512).regex(/^\/[\x21-\x7e]*$/, 'must be a path of printable ASCII without spaces').default('/health'),
     gpu: z.strictObject({
@@ -36,6 +49,7 @@ export const endpointCreateSchema = z
     maxPricePerGpuHour: z.string().min(1).max(40),
     scaling: endpointScalingSchema.default({ targetInflight: 4, idleS: null }),
     public: z.boolean().default(false),
+    pathPrefix: endpointPathPrefixSchema.default('strip'),
   })
   .refine((v) => v.replicas.min <= v.replicas.max, { message: 'replicas.min must be at most replicas.max', path: ['replicas'] });
 export type EndpointCreate = z.infer<typeof endpointCreateSchema>;
@@ -45,11 +59,13 @@ export const endpointPatchSchema = z
   .strictObject({
     image: jobImageSchema.optional(),
     command: jobCommandSchema.optional(),
-    env: jobEnvSchema.optional(),
+    env: endpointEnvSchema.optional(),
     replicas: z.strictObject({ min: z.number().int().min(0).max(MAX_REPLICAS).optional(), max: z.number().int().min(1).max(MAX_REPLICAS).optional() }).optional(),
     scaling: z.strictObject({ targetInflight: z.number().int().min(1).max(10_000).optional(), idleS: z.number().int().min(60).max(30 * 86_400).nullable().optional() }).optional(),
     maxPricePerGpuHour: z.string().min(1).max(40).optional(),
     public: z.boolean().optional(),
+    /** Takes effect at the gateway within seconds; replicas get the base path env at their next start (a roll-out). */
+    pathPrefix: endpointPathPrefixSchema.optional(),
     /** `active` restarts an endpoint stopped for lack of funds. */
     status: z.literal('active').optional(),
   })

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ENDPOINT_STATUSES, REPLICA_ROW_STATES } from '../../db/schema/endpoints.ts';
+import { ENDPOINT_PATH_PREFIXES, ENDPOINT_STATUSES, REPLICA_ROW_STATES } from '../../db/schema/endpoints.ts';
 import { amountText, isoTime } from '../lib/wire-schemas.ts';
 
 // Response schemas of /v1/endpoints: what endpoint-view.ts returns, for the OpenAPI document
@@ -25,6 +25,7 @@ export const endpointViewSchema = z.object({
   maxPricePerGpuHour: amountText,
   scaling: z.object({ targetInflight: z.number().int(), idleS: z.number().int().nullable() }),
   public: z.boolean().describe('Callers need no endpoint key.'),
+  pathPrefix: z.enum(ENDPOINT_PATH_PREFIXES).describe('`strip`: the replica sees the path after /e/{id}; `keep`: the full /e/{id}/… path (apps served under a base URL; replicas get GRIDPLANE_BASE_PATH=/e/{id}/).'),
   generation: z.number().int().describe('Bumped by every image/command/env change; replicas of older generations are rolled over.'),
   createdAt: isoTime,
   updatedAt: isoTime,

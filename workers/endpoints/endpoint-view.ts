@@ -28,6 +28,7 @@ export function endpointView(e: EndpointRow, decimals: number): z.output<typeof 
     maxPricePerGpuHour: formatAmount(e.maxPricePerGpuHour, decimals),
     scaling: { targetInflight: e.targetInflight, idleS: e.idleS },
     public: e.public,
+    pathPrefix: e.pathPrefix,
     generation: e.generation,
     createdAt: iso(e.createdAt),
     updatedAt: iso(e.updatedAt),

@@ -77,6 +77,7 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     targetInflight: r.scaling.targetInflight,
     idleS: r.scaling.idleS,
     public: r.public,
+    pathPrefix: r.pathPrefix,
     status: 'active',
     generation: 1,
     desiredReplicas: r.replicas.min,
@@ -151,7 +152,8 @@ export async function patchEndpoint(ctx: EndpointsContext, endpoint: EndpointRow
   const min = patch.replicas?.min ?? endpoint.minReplicas;
   const max = patch.replicas?.max ?? endpoint.maxReplicas;
   if (min > max) throw new AppError(400, 'invalid_request', 'replicas: min must be at most max.');
-  const rollout = patch.image !== undefined || patch.command !== undefined || patch.env !== undefined;
+  // A new path prefix changes what the replica serves under (its health path, GRIDPLANE_BASE_PATH's use): a roll-out too.
+  const rollout = patch.image !== undefined || patch.command !== undefined || patch.env !== undefined || (patch.pathPrefix !== undefined && patch.pathPrefix !== endpoint.pathPrefix);
   const set: Partial<NewEndpoint> = {
     minReplicas: min,
     maxReplicas: max,
@@ -162,6 +164,7 @@ export async function patchEndpoint(ctx: EndpointsContext, endpoint: EndpointRow
     idleS: patch.scaling && patch.scaling.idleS !== undefined ? patch.scaling.idleS : endpoint.idleS,
     maxPricePerGpuHour: maxPrice === null ? endpoint.maxPricePerGpuHour : Number(maxPrice),
     public: patch.public ?? endpoint.public,
+    pathPrefix: patch.pathPrefix ?? endpoint.pathPrefix,
     generation: endpoint.generation + (rollout ? 1 : 0),
     version: endpoint.version + 1,
     updatedAt: nowMs,

@@ -14,14 +14,25 @@ interface SpecRow {
   env: string;
   port: number;
   health_path: string;
+  path_prefix: string;
   gpu_count: number;
   model: string | null;
 }
 
+/**
+ * Every replica gets its public base path, `/e/{endpointId}/`, in this env variable: an app that
+ * builds links or WebSocket URLs (Jupyter's `base_url`) is configured with it. With the
+ * endpoint's `pathPrefix: keep` it is also where the replica's paths begin; with `strip` the
+ * replica serves at `/` and the name only says where callers find it. The renter cannot set it
+ * (endpoint-input.schema.ts reserves `GRIDPLANE_` names and one of the env slots).
+ */
+export const BASE_PATH_ENV = 'GRIDPLANE_BASE_PATH';
+export const basePathOf = (endpointId: string) => `/e/${endpointId}/`;
+
 export async function desiredSetOf(ctx: EndpointsContext, nodeId: string): Promise<ReplicaSpec[]> {
   const rows = await ctx.db.$client
     .prepare(
-      `SELECT r.id, r.endpoint_id, e.image, e.command, e.env, e.port, e.health_path, r.gpu_count,
+      `SELECT r.id, r.endpoint_id, e.image, e.command, e.env, e.port, e.health_path, e.path_prefix, r.gpu_count,
          (SELECT c.model FROM gpu_commitments c WHERE c.job_id = r.id ORDER BY c.count DESC, c.model LIMIT 1) AS model
        FROM endpoint_replicas r JOIN endpoints e ON e.id = r.endpoint_id
        WHERE r.node_id = ?1 AND r.stopped_at IS NULL ORDER BY r.placed_at, r.id`,
@@ -33,9 +44,10 @@ export async function desiredSetOf(ctx: EndpointsContext, nodeId: string): Promi
     endpointId: r.endpoint_id,
     image: r.image,
     command: JSON.parse(r.command) as string[],
-    env: JSON.parse(r.env) as Record<string, string>,
+    env: { ...(JSON.parse(r.env) as Record<string, string>), [BASE_PATH_ENV]: basePathOf(r.endpoint_id) },
     port: r.port,
-    healthPath: r.health_path,
+    // The health path is written as callers write paths (after /e/{id}); a replica that keeps the prefix serves it under its base path.
+    healthPath: r.path_prefix === 'keep' ? basePathOf(r.endpoint_id) + r.health_path.slice(1) : r.health_path,
     gpus: { count: r.gpu_count, model: r.model },
   }));
 }

@@ -1,6 +1,6 @@
 import { parseProbes } from '../routing/quote-rank.ts';
 import type { ProbeSample } from '../routing/rtt-model.ts';
-import type { EndpointStatus, ReplicaRowState } from '../../db/schema.ts';
+import type { EndpointPathPrefix, EndpointStatus, ReplicaRowState } from '../../db/schema.ts';
 
 // The gateway's view of one endpoint (helper G caches it in the isolate for ~2 s): who owns it,
 // whether callers need a key and which key hashes are live, and where its live replicas run.
@@ -24,6 +24,8 @@ export interface RoutingEntry {
   endpointId: string;
   accountId: string;
   public: boolean;
+  /** `keep`: the replica gets the full `/e/{id}/…` path; `strip`: the path after it. */
+  pathPrefix: EndpointPathPrefix;
   status: EndpointStatus;
   generation: number;
   /** SHA-256 hex of each live (not revoked) endpoint key (`hashEndpointKey` in endpoint-keys.ts). */
@@ -36,6 +38,7 @@ interface EndpointRow {
   id: string;
   account_id: string;
   public: number;
+  path_prefix: EndpointPathPrefix;
   status: EndpointStatus;
   generation: number;
 }
@@ -54,7 +57,7 @@ interface ReplicaJoinRow {
 /** The routing entry, or null when there is no such endpoint. Deleted endpoints come back with `status: 'deleted'` and no replicas. */
 export async function routingEntry(db: D1Database, endpointId: string): Promise<RoutingEntry | null> {
   const [endpoint, keys, replicas] = await db.batch<unknown>([
-    db.prepare('SELECT id, account_id, public, status, generation FROM endpoints WHERE id = ?1').bind(endpointId),
+    db.prepare('SELECT id, account_id, public, path_prefix, status, generation FROM endpoints WHERE id = ?1').bind(endpointId),
     db.prepare('SELECT hash FROM endpoint_keys WHERE endpoint_id = ?1 AND revoked_at IS NULL').bind(endpointId),
     db
       .prepare(
@@ -70,6 +73,7 @@ export async function routingEntry(db: D1Database, endpointId: string): Promise<
     endpointId: row.id,
     accountId: row.account_id,
     public: row.public === 1,
+    pathPrefix: row.path_prefix,
     status: row.status,
     generation: row.generation,
     keyHashes: (keys!.results as { hash: string }[]).map((k) => k.hash),

@@ -27,6 +27,8 @@ export interface RoutingSource {
   endpointId: string;
   accountId: string;
   public: boolean;
+  /** `keep`: the replica gets the full `/e/{id}/…` path; anything else (absent, `strip`): the path after it. */
+  pathPrefix?: string;
   status: EndpointStatus | string;
   /** SHA-256 (hex) of every key not revoked. */
   keyHashes: readonly string[];
@@ -45,6 +47,8 @@ export interface RoutingSource {
 export interface GatewayEntry {
   endpointId: string;
   public: boolean;
+  /** Forward the full `/e/{id}/…` path (the endpoint's `pathPrefix` is `keep`). */
+  keepPrefix: boolean;
   status: string;
   keyHashes: ReadonlySet<string>;
   /** Replicas the table says are ready, with their nodes' RTT profiles. */
@@ -88,7 +92,7 @@ export function toEntry(source: RoutingSource, index: ProbeIndex, nowMs: number)
     if (r.state === 'ready' && r.nodeOnline !== false) ready.push({ replicaId: r.replicaId, nodeId: r.nodeId, profile: profileOf(r.nodeId, r.lat, r.lon, r.probes, index) });
     else if (LIVE_NOT_READY.has(r.state)) starting++;
   }
-  return { endpointId: source.endpointId, public: source.public, status: source.status, keyHashes: new Set(source.keyHashes), ready, starting, loadedAt: nowMs };
+  return { endpointId: source.endpointId, public: source.public, keepPrefix: source.pathPrefix === 'keep', status: source.status, keyHashes: new Set(source.keyHashes), ready, starting, loadedAt: nowMs };
 }
 
 export class EndpointCache {

@@ -26,7 +26,7 @@ export type ForwardOutcome =
 
 export interface ForwardRequest {
   method: string;
-  /** Path and query after `/e/{id}`. */
+  /** Path and query after `/e/{id}`, or the whole `/e/{id}/…` when the endpoint keeps its prefix. */
   pathAndQuery: string;
   headers: Headers;
   body: RequestBody;

@@ -117,7 +117,8 @@ const handle = authenticating(async (c: Context<AppEnv>) => {
     const outcome = await forward(
       c.env,
       ranked,
-      { method: c.req.method, pathAndQuery: parts.rest + url.search, headers: c.req.raw.headers, body },
+      // `keep`: the replica serves under its public base path (GRIDPLANE_BASE_PATH), so it gets the whole path.
+      { method: c.req.method, pathAndQuery: (entry.keepPrefix ? url.pathname : parts.rest) + url.search, headers: c.req.raw.headers, body },
       caller,
       g.seen,
       bg,
