@@ -143,6 +143,22 @@ describe('requests to a replica', () => {
     expect(seenBody).toBe('{"prompt":"hi"}');
   });
 
+  it('joins repeated cookie headers into one with "; " (RFC 6265), other repeated headers stay apart', async () => {
+    // An HTTP/2 caller sends each cookie pair as its own header (RFC 9113 §8.2.3); an HTTP/1.1
+    // replica must get one Cookie header, and a "," there would make the pairs one cookie's value.
+    let raw: string[] = [];
+    const port = await replica((req, res) => {
+      raw = req.rawHeaders;
+      res.end('ok');
+    });
+    const { peer } = await setup({ rep_a: port });
+    const id = peer.open({ replicaId: 'rep_a', method: 'GET', path: '/', headers: [['cookie', 'a=1'], ['accept', 'text/html'], ['Cookie', 'b=2'], ['accept', 'text/plain']] });
+    expect(await peer.body(id)).toBe('ok');
+    const pairs = Array.from({ length: raw.length / 2 }, (_, i) => [raw[2 * i]!.toLowerCase(), raw[2 * i + 1]!]);
+    expect(pairs.filter(([n]) => n === 'cookie')).toEqual([['cookie', 'a=1; b=2']]);
+    expect(pairs.filter(([n]) => n === 'accept')).toEqual([['accept', 'text/html'], ['accept', 'text/plain']]);
+  });
+
   it('serves many streams at once', async () => {
     const port = await replica((req, res) => {
       let body = '';

@@ -23,7 +23,7 @@ async function replica(options: { refuse?: boolean } = {}) {
   const sockets: WebSocket[] = [];
   const received: { data: string | Buffer; binary: boolean }[] = [];
   const closes: { code: number; reason: string }[] = [];
-  const seen: { url: string; protocol: string; cookie: string | undefined }[] = [];
+  const seen: { url: string; protocol: string; cookie: string | undefined; acceptLanguage: string | undefined }[] = [];
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
@@ -32,7 +32,7 @@ async function replica(options: { refuse?: boolean } = {}) {
   });
   server.on('connection', (socket, req) => {
     sockets.push(socket);
-    seen.push({ url: req.url ?? '', protocol: socket.protocol, cookie: req.headers.cookie });
+    seen.push({ url: req.url ?? '', protocol: socket.protocol, cookie: req.headers.cookie, acceptLanguage: req.headers['accept-language'] });
     socket.on('message', (data, binary) => received.push({ data: binary ? Buffer.from(data as Buffer) : String(data), binary }));
     socket.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
   });
@@ -115,6 +115,17 @@ describe('WebSocket streams to a replica', () => {
     expect((await peer2.head(id2)).status).toBe(403);
     await peer2.until(() => peer2.framesOf(FRAME.end, id2)[0], 'END of the refusal');
     expect(refusing.sockets).toEqual([]);
+  });
+
+  it('joins repeated cookie headers into one with "; " (RFC 6265), other repeated headers with ", "', async () => {
+    const rep = await replica();
+    const peer = await setup(rep.port);
+    const headers: [string, string][] = [['cookie', 'a=1'], ['Cookie', 'b=2'], ['accept-language', 'de'], ['accept-language', 'en']];
+    const id = peer.open({ replicaId: 'rep_ws', method: 'GET', path: '/ws', upgrade: 'websocket', headers }, undefined, true);
+    expect((await peer.head(id)).status).toBe(101);
+    await waitFor(() => rep.seen.length === 1, 'the replica connection');
+    expect(rep.seen[0]!.cookie).toBe('a=1; b=2');
+    expect(rep.seen[0]!.acceptLanguage).toBe('de, en');
   });
 
   it("pauses the replica while the Worker's window is full and goes on when it grants", async () => {

@@ -177,10 +177,16 @@ export class ReplicaStream {
 function replicaHeaders(pairs: readonly (readonly [string, string])[], port: number): string[] {
   // Raw headers (repeated names kept apart) get no Host from Node: the replica's own address is it.
   const flat: string[] = ['host', `127.0.0.1:${port}`];
+  const cookies: string[] = [];
   for (const [name, value] of pairs) {
-    if (STRIPPED_REQUEST_HEADERS.has(name.toLowerCase())) continue;
-    flat.push(name, value);
+    const lower = name.toLowerCase();
+    if (STRIPPED_REQUEST_HEADERS.has(lower)) continue;
+    // An HTTP/2 caller sends each cookie pair apart (RFC 9113 §8.2.3); an HTTP/1.1 server wants one
+    // Cookie header with the pairs joined by "; " (RFC 6265 §5.4), not "," like other headers.
+    if (lower === 'cookie') cookies.push(value);
+    else flat.push(name, value);
   }
+  if (cookies.length > 0) flat.push('cookie', cookies.join('; '));
   return flat;
 }
 

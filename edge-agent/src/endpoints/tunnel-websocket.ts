@@ -175,7 +175,8 @@ function replicaHandshake(pairs: readonly (readonly [string, string])[]): { head
   for (const [rawName, value] of pairs) {
     const name = rawName.toLowerCase();
     if (name === 'sec-websocket-protocol') protocols.push(...value.split(',').map((p) => p.trim()).filter((p) => p.length > 0));
-    else if (!STRIPPED_REQUEST_HEADERS.has(name)) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    // Repeated cookie headers (HTTP/2 sends each pair apart) join with "; " (RFC 6265 §5.4), others with ", ".
+    else if (!STRIPPED_REQUEST_HEADERS.has(name)) headers[name] = name in headers ? `${headers[name]}${name === 'cookie' ? '; ' : ', '}${value}` : value;
   }
   return { headers, protocols };
 }
