@@ -61,7 +61,7 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
     throw new AppError(402, 'insufficient_funds', `This rental costs up to ${formatAmount(maxCost, decimals)} tokens; your balance is ${formatAmount(balance, decimals)}. /deposit adds funds.`);
   }
   const token = t.access === 'token' ? randomSecret(24) : null;
-  const env = Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, token === null ? v : v.replaceAll('{token}', token)]));
+  const env = Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, (token === null ? v : v.replaceAll('{token}', token)).replaceAll('{origin}', origin)]));
   const simulated = ctx.config.templateRuntime === 'process';
   // The same schema as POST /v1/endpoints: the catalogue and a renter's image meet the API's rules.
   const request = validate(endpointCreateSchema, {
@@ -78,6 +78,7 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
     scaling: { targetInflight: 4, idleS: null },
     // A browser cannot send the endpoint key's header: token templates check their own token.
     public: t.access === 'token',
+    pathPrefix: t.pathPrefix,
   });
   let created: EndpointRow;
   try {

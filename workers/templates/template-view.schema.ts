@@ -13,9 +13,10 @@ export const templateViewSchema = z.object({
   command: z.array(z.string()),
   port: z.number().int(),
   healthPath: z.string(),
-  env: z.record(z.string(), z.string()).describe('{token} is replaced by a fresh random token per rental.'),
+  env: z.record(z.string(), z.string()).describe('{token} is replaced by a fresh random token per rental, {origin} by the public origin.'),
   access: z.enum(['token', 'key']).describe('token: the server checks its own generated token (open at the gateway, for browsers); key: callers send the endpoint key.'),
   minVramMb: z.number().int(),
+  pathPrefix: z.enum(['strip', 'keep']).describe('keep: the server gets the whole /e/{id}/… path and serves under GRIDPLANE_BASE_PATH (Jupyter\'s base_url).'),
   connect: z.array(connectLine).describe('What the renter is shown; the first line is the one command to connect.'),
 });
 

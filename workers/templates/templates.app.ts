@@ -19,6 +19,7 @@ const list: z.output<typeof templateListSchema> = {
     env: t.env,
     access: t.access,
     minVramMb: t.minVramMb,
+    pathPrefix: t.pathPrefix,
     connect: t.connect,
   })),
 };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ENDPOINT_PATH_PREFIXES } from '../../db/schema/endpoints.ts';
 import { jobCommandSchema, jobEnvSchema, jobImageSchema } from '../../protocol/job-rules.ts';
 import { SIMULATED_SERVER } from './simulated-server.ts';
 
@@ -17,7 +18,15 @@ import { SIMULATED_SERVER } from './simulated-server.ts';
 // templates are private endpoints and callers send the endpoint key (Authorization: Bearer, so
 // OpenAI clients work unchanged).
 //
-// Placeholders: `{token}` in env values is a fresh random token per rental; in `connect` texts
+// Base path: Jupyter builds its links and WebSocket URLs under its `base_url`, so the notebook and
+// shell are `pathPrefix: keep` endpoints (the gateway sends the whole /e/{id}/… path) and their
+// commands pass GRIDPLANE_BASE_PATH (every replica gets it, workers/endpoints/node-replicas.ts)
+// as `--ServerApp.base_url`, through `sh -c` since a command is not run by a shell otherwise.
+// Jupyter also checks a WebSocket's Origin against its Host, which the agent sets to
+// 127.0.0.1:<port>: `--ServerApp.allow_origin` is the public origin, `{origin}` in env.
+//
+// Placeholders: `{token}` in env values is a fresh random token per rental, `{origin}` this
+// control plane's public origin (`https://host`, no path); in `connect` texts
 // `{url}` is the endpoint URL (ends with /), `{token}` the token and `{key}` the endpoint key.
 
 const placeholderText = z.string().min(1).max(400);
@@ -34,6 +43,8 @@ export const templateSchema = z.strictObject({
   healthPath: z.string().regex(/^\/[\x21-\x7e]*$/, 'a path of printable ASCII').max(512),
   env: jobEnvSchema,
   access: z.enum(['token', 'key']),
+  /** What the gateway does with /e/{id} (the endpoint's `pathPrefix`): `keep` for apps served under a base URL. */
+  pathPrefix: z.enum(ENDPOINT_PATH_PREFIXES),
   /** Fewest MiB of GPU memory it is useful with (the chat model's weights). */
   minVramMb: z.number().int().min(0),
   /** What the renter is shown: one line each, the first is "the one command". */
@@ -53,6 +64,10 @@ export const templateCatalogueSchema = z
 /** Under the process runtime every template runs the stand-in; GP_TEMPLATE in its env says which. */
 const SIMULATED = ['node', '-e', SIMULATED_SERVER];
 
+/** The Jupyter images' start script under their base path, with the public origin allowed on WebSockets. */
+const jupyter = (extra: string) =>
+  ['sh', '-c', `exec start-notebook.py --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.allow_remote_access=True --ServerApp.base_url="$GRIDPLANE_BASE_PATH" --ServerApp.allow_origin="$GP_PUBLIC_ORIGIN"${extra}`];
+
 /** The catalogue, in the order chats list it. */
 export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
   {
@@ -60,12 +75,13 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     name: 'Jupyter notebook (PyTorch)',
     summary: 'JupyterLab with PyTorch and CUDA, in your browser.',
     image: 'quay.io/jupyter/pytorch-notebook:cuda12-python-3.11',
-    command: ['start-notebook.py', '--ServerApp.ip=0.0.0.0', '--ServerApp.port=8888', '--ServerApp.allow_remote_access=True'],
+    command: jupyter(''),
     simulatedCommand: SIMULATED,
     port: 8888,
     healthPath: '/api',
-    env: { JUPYTER_TOKEN: '{token}', GP_TOKEN: '{token}', GP_TEMPLATE: 'notebook' },
+    env: { JUPYTER_TOKEN: '{token}', GP_TOKEN: '{token}', GP_TEMPLATE: 'notebook', GP_PUBLIC_ORIGIN: '{origin}' },
     access: 'token',
+    pathPrefix: 'keep',
     minVramMb: 0,
     connect: [{ label: 'Open in your browser', text: '{url}lab?token={token}' }],
   },
@@ -80,6 +96,7 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     healthPath: '/health',
     env: { GP_TEMPLATE: 'chat' },
     access: 'key',
+    pathPrefix: 'strip',
     minVramMb: 8192,
     connect: [
       { label: 'OpenAI client', text: 'OPENAI_BASE_URL={url}v1 OPENAI_API_KEY={key}' },
@@ -91,12 +108,14 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     name: 'Shell (web terminal)',
     summary: 'A terminal on the GPU machine, in your browser (Jupyter\'s terminal).',
     image: 'quay.io/jupyter/base-notebook:python-3.11',
-    command: ['start-notebook.py', '--ServerApp.ip=0.0.0.0', '--ServerApp.port=8888', '--ServerApp.default_url=/terminals/1', '--ServerApp.allow_remote_access=True'],
+    // default_url is joined to base_url by Jupyter.
+    command: jupyter(' --ServerApp.default_url=/terminals/1'),
     simulatedCommand: SIMULATED,
     port: 8888,
     healthPath: '/api',
-    env: { JUPYTER_TOKEN: '{token}', GP_TOKEN: '{token}', GP_TEMPLATE: 'shell' },
+    env: { JUPYTER_TOKEN: '{token}', GP_TOKEN: '{token}', GP_TEMPLATE: 'shell', GP_PUBLIC_ORIGIN: '{origin}' },
     access: 'token',
+    pathPrefix: 'keep',
     minVramMb: 0,
     connect: [{ label: 'Open the terminal', text: '{url}terminals/1?token={token}' }],
     simulatedConnect: [{ label: 'Run a command', text: `curl -X POST --data 'nvidia-smi || uname -a' '{url}run?token={token}'` }],
@@ -112,6 +131,7 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     healthPath: '/',
     env: { GP_TEMPLATE: 'custom' },
     access: 'key',
+    pathPrefix: 'strip',
     minVramMb: 0,
     connect: [{ label: 'Call it', text: `curl {url} -H 'Authorization: Bearer {key}'` }],
   },

@@ -18,6 +18,17 @@ describe('the template catalogue', () => {
     }
   });
 
+  it('serves the notebook and shell under their base path: keep endpoints whose Jupyter gets base_url and allow_origin', () => {
+    for (const id of ['notebook', 'shell']) {
+      const t = TEMPLATES.find((x) => x.id === id)!;
+      expect(t.pathPrefix).toBe('keep');
+      expect(t.command.join(' ')).toContain('--ServerApp.base_url="$GRIDPLANE_BASE_PATH"');
+      expect(t.command.join(' ')).toContain('--ServerApp.allow_origin="$GP_PUBLIC_ORIGIN"');
+      expect(t.env.GP_PUBLIC_ORIGIN).toBe('{origin}');
+    }
+    expect(TEMPLATES.filter((t) => t.pathPrefix === 'strip').map((t) => t.id)).toEqual(['chat', 'custom']);
+  });
+
   it('refuses duplicate ids, a token template that never passes its token, and a bad image', () => {
     const notebook = TEMPLATES[0]!;
     const issue = (list: unknown[]) => {
@@ -55,15 +66,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the template's simulated command as the process runtime would and waits for the template's health path (what the agent polls). */
-async function startSimulated(t: Template, token: string): Promise<string> {
+async function startSimulated(t: Template, token: string, basePath?: string): Promise<string> {
   const port = await freePort();
-  const env = Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, v.replaceAll('{token}', token)]));
+  const env = { ...Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, v.replaceAll('{token}', token)])), ...(basePath ? { GRIDPLANE_BASE_PATH: basePath } : {}) };
   const [file, ...args] = t.simulatedCommand;
   const child = spawn(file === 'node' ? process.execPath : file!, args, { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    const res = await fetch(`${base}${t.healthPath}`).catch(() => null);
+    const res = await fetch(`${base}${basePath ? basePath.slice(0, -1) : ''}${t.healthPath}`).catch(() => null);
     if (res?.ok) return base;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -81,6 +92,17 @@ describe('the SIMULATED stand-in server', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('<h1>SIMULATED notebook</h1>');
+  });
+
+  it('serves under GRIDPLANE_BASE_PATH as Jupyter does under base_url: the path after it, links under it', async () => {
+    const base = await startSimulated(byId('notebook'), 'tok', '/e/ep_abc/');
+    expect((await fetch(`${base}/e/ep_abc/api`)).status).toBe(200);
+    const page = await (await fetch(`${base}/e/ep_abc/lab?token=tok`)).text();
+    expect(page).toContain('Path: /e/ep_abc/lab');
+    expect(page).toContain('<a href="/e/ep_abc/lab">');
+    expect((await fetch(`${base}/e/ep_abc/lab`)).status).toBe(403);
+    const shell = await startSimulated(byId('shell'), 'sh', '/e/ep_abc/');
+    expect(await (await fetch(`${shell}/e/ep_abc/run?token=sh`, { method: 'POST', body: 'echo under base' })).text()).toBe('under base\n');
   });
 
   it('chat: OpenAI-shaped models and chat completions', async () => {
