@@ -10,7 +10,8 @@ import { readyAgent, type ReadyAgent } from './jobs-helpers.ts';
 // notebook, then a shell, by Telegram taps — the webhook exactly as Telegram calls it, the Bot
 // API a local stand-in (test/worker/setup/telegram-api.ts) — and opens what the "Rented" message
 // gives: the notebook's page through the endpoint URL (gateway → the node's tunnel → the agent's
-// replica), and a command run in the shell. The agent uses the process runtime, so each template
+// replica; the notebook keeps its /e/<id>/ prefix and serves under it), and a command run in the
+// shell (over HTTP: the stand-in has no WebSocket). The agent uses the process runtime, so each template
 // runs its SIMULATED stand-in server (workers/templates/simulated-server.ts), for real.
 
 const SECRET = 'e2e-telegram-webhook-secret';
@@ -120,11 +121,17 @@ describe('template rentals end to end', () => {
     expect(notebook).toMatch(/^✅ Rented/);
     const page = /Open in your browser: (\S+)/.exec(notebook)?.[1];
     expect(page, notebook).toMatch(new RegExp(`^${stack.url}/e/ep_[0-9a-f]{32}/lab\\?token=[A-Za-z0-9_-]{32}$`));
-    await readyEndpoint(apiKey, /\/e\/(ep_[0-9a-f]{32})\//.exec(page!)![1]!);
+    const notebookId = /\/e\/(ep_[0-9a-f]{32})\//.exec(page!)![1]!;
+    await readyEndpoint(apiKey, notebookId);
     const opened = await fetch(page!);
     expect(opened.status).toBe(200);
     expect(opened.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await opened.text()).toContain('<h1>SIMULATED notebook</h1>');
+    const html = await opened.text();
+    expect(html).toContain('<h1>SIMULATED notebook</h1>');
+    // Served under its base path, as Jupyter under base_url: the server got the whole /e/<id>/ path
+    // (the endpoint keeps its prefix) and its links point under it.
+    expect(html).toContain(`Path: /e/${notebookId}/lab`);
+    expect(html).toContain(`<a href="/e/${notebookId}/lab">`);
     // The token is the door: the same URL without it is refused by the notebook's server.
     expect((await fetch(page!.replace(/\?token=.*$/, ''))).status).toBe(403);
 
