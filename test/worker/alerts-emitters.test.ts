@@ -35,7 +35,7 @@ describe('stake below the minimum', () => {
     // 500 → 450: still above the minimum, no alert.
     expect((await authed(operator, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '50' })).status).toBe(201);
     // 450 → 350 from the chat: the crossing.
-    expect(await say({ chatId }, `/unstake ${node.nodeId} 100`)).toContain('100.000000 tokens stop earning');
+    expect(await say({ chatId }, `/unstake ${node.nodeId} 100`)).toMatch(/100\.000000 tokens on \S+ stop earning/);
     // 350 → 340: already below, no second alert.
     expect((await authed(operator, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '10' })).status).toBe(201);
 
