@@ -11,5 +11,11 @@ export type { ProposalAnnouncement };
 export const announceProposal: AnnounceProposal = async (deps, announcement) => {
   const results = await Promise.allSettled([announceOnDiscord(deps, announcement), announceOnTelegram(deps, announcement)]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed.length > 0) throw failed.length === 1 ? failed[0]!.reason : new AggregateError(failed.map((f) => f.reason), 'governance announcements failed');
+  if (failed.length > 0)
+    throw failed.length === 1
+      ? failed[0]!.reason
+      : new AggregateError(
+          failed.map((f) => f.reason),
+          'governance announcements failed',
+        );
 };

@@ -12,7 +12,14 @@ export interface ProposalPost {
 }
 
 /** Claims the post of a new proposal; false when it is already posted (or being posted). */
-export async function claimProposalPost(db: D1Database, proposalId: string, platform: ChatPlatform, channelId: string, status: string, nowMs: number): Promise<boolean> {
+export async function claimProposalPost(
+  db: D1Database,
+  proposalId: string,
+  platform: ChatPlatform,
+  channelId: string,
+  status: string,
+  nowMs: number,
+): Promise<boolean> {
   const claimed = await db
     .prepare(
       `INSERT INTO proposal_posts (proposal_id, platform, channel_id, message_id, announced_status, updated_at)
@@ -23,7 +30,13 @@ export async function claimProposalPost(db: D1Database, proposalId: string, plat
   return claimed.meta.changes === 1;
 }
 
-export async function recordPostedMessage(db: D1Database, proposalId: string, platform: ChatPlatform, messageId: string, nowMs: number): Promise<void> {
+export async function recordPostedMessage(
+  db: D1Database,
+  proposalId: string,
+  platform: ChatPlatform,
+  messageId: string,
+  nowMs: number,
+): Promise<void> {
   await db
     .prepare(`UPDATE proposal_posts SET message_id = ?3, updated_at = ?4 WHERE proposal_id = ?1 AND platform = ?2`)
     .bind(proposalId, platform, messageId, nowMs)
@@ -41,7 +54,13 @@ export async function proposalPost(db: D1Database, proposalId: string, platform:
 }
 
 /** Claims the announcement of `status`; false when it was already announced. */
-export async function claimOutcome(db: D1Database, proposalId: string, platform: ChatPlatform, status: string, nowMs: number): Promise<boolean> {
+export async function claimOutcome(
+  db: D1Database,
+  proposalId: string,
+  platform: ChatPlatform,
+  status: string,
+  nowMs: number,
+): Promise<boolean> {
   const claimed = await db
     .prepare(
       `UPDATE proposal_posts SET announced_status = ?3, updated_at = ?4

@@ -13,8 +13,16 @@ export const ChallengeWireSchema = z.object({
   id: z.string(),
   kind: z.string(),
   seed: z.string().regex(/^[0-9a-f]{64}$/),
-  n: z.number().int().min(1).max(1 << 16),
-  products: z.number().int().min(1).max(1 << 12),
+  n: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 16),
+  products: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 12),
   simulated: z.boolean(),
   deadlineMs: z.number().int().nonnegative(),
   /** ISO times, for people reading the answer; the agent does not need them. */

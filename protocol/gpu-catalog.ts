@@ -53,9 +53,34 @@ export const GPU_CATALOG: readonly CanonicalGpu[] = [
  * memory technologies. "H100 SXM", "H100 PCIe" and "NVIDIA H100 80GB HBM3" are one model here.
  */
 const NOISE = new Set([
-  'nvidia', 'amd', 'geforce', 'radeon', 'instinct', 'tesla', 'quadro', 'rtx', 'gpu', 'graphics',
-  'card', 'accelerator', 'tensor', 'core', 'sxm', 'sxm2', 'sxm4', 'sxm5', 'pcie', 'nvl', 'oam',
-  'hbm2', 'hbm2e', 'hbm3', 'hbm3e', 'gddr6', 'gddr6x', 'gddr7',
+  'nvidia',
+  'amd',
+  'geforce',
+  'radeon',
+  'instinct',
+  'tesla',
+  'quadro',
+  'rtx',
+  'gpu',
+  'graphics',
+  'card',
+  'accelerator',
+  'tensor',
+  'core',
+  'sxm',
+  'sxm2',
+  'sxm4',
+  'sxm5',
+  'pcie',
+  'nvl',
+  'oam',
+  'hbm2',
+  'hbm2e',
+  'hbm3',
+  'hbm3e',
+  'gddr6',
+  'gddr6x',
+  'gddr7',
 ]);
 
 const MEMORY_TOKEN = /^(\d+)gb?$/;

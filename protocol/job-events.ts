@@ -27,9 +27,15 @@ export const agentEventSchema = z.discriminatedUnion('kind', [
     exitCode: z.number().int().min(-1).max(255).nullable(),
     reason: z.enum(['exited', 'timeout', 'error', 'stopped']),
     /** The receipt: GPU-seconds the job used, as the agent measured them. */
-    receipt: z.strictObject({ gpuSeconds: z.number().int().min(0).max(64 * MAX_DURATION_S), runSeconds: z.number().min(0) }),
+    receipt: z.strictObject({
+      gpuSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(64 * MAX_DURATION_S),
+      runSeconds: z.number().min(0),
+    }),
     message: z.string().max(500).optional(),
   }),
 ]);
 export type AgentEvent = z.infer<typeof agentEventSchema>;
-

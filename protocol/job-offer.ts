@@ -19,11 +19,15 @@ export const AgentJobSchema = z.object({
   gpus: z
     .object({
       count: z.number().int().min(1).max(MAX_GPUS),
-      allocation: z.array(z.tuple([z.string().min(1).max(96), z.number().int().min(1).max(MAX_GPUS)])).min(1).max(MAX_GPUS),
+      allocation: z
+        .array(z.tuple([z.string().min(1).max(96), z.number().int().min(1).max(MAX_GPUS)]))
+        .min(1)
+        .max(MAX_GPUS),
     })
     .superRefine((gpus, ctx) => {
       const sum = gpus.allocation.reduce((total, [, n]) => total + n, 0);
-      if (sum !== gpus.count) ctx.addIssue({ code: 'custom', message: `the allocation adds up to ${sum} GPU${sum === 1 ? '' : 's'}, not ${gpus.count}` });
+      if (sum !== gpus.count)
+        ctx.addIssue({ code: 'custom', message: `the allocation adds up to ${sum} GPU${sum === 1 ? '' : 's'}, not ${gpus.count}` });
     }),
   durationS: z.number().int().min(1).max(MAX_DURATION_S),
   /** Unix ms: accept before this or lose the job. */

@@ -23,7 +23,8 @@ export const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 export const ENV_NAME_RULE = 'names are upper-case letters, digits and _ and do not start with a digit ([A-Z_][A-Z0-9_]*, at most 128)';
 export const ENV_VALUE_RULE = 'values are one line without NUL (no \\n, \\r or \\0)';
 export const IMAGE_RULE = 'must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)';
-export const REGISTRY_RULE = 'the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network';
+export const REGISTRY_RULE =
+  'the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network';
 export const ARGUMENT_RULE = 'arguments cannot hold NUL';
 
 // docker/distribution's reference grammar (reference/regexp.go), anchored.

@@ -77,7 +77,11 @@ function chainInput(previous: Uint8Array, row: Int32Array): Uint8Array<ArrayBuff
 }
 
 /** Digests of the given rows (the control plane's check). */
-export async function rowDigests(challenge: MatmulChallenge, rows: readonly number[], sha256: Sha256 = webCryptoSha256): Promise<Map<number, Uint8Array>> {
+export async function rowDigests(
+  challenge: MatmulChallenge,
+  rows: readonly number[],
+  sha256: Sha256 = webCryptoSha256,
+): Promise<Map<number, Uint8Array>> {
   const { n, products } = challenge;
   const words = seedWords(challenge.seed);
   const state = new Map<number, Uint8Array>(rows.map((r) => [r, new Uint8Array(32)]));
@@ -94,7 +98,11 @@ export async function rowDigests(challenge: MatmulChallenge, rows: readonly numb
 
 /** Every row's digest, concatenated (the agent's reference CPU solver). */
 export async function solveChallenge(challenge: MatmulChallenge, sha256: Sha256 = webCryptoSha256): Promise<Uint8Array> {
-  const all = await rowDigests(challenge, Array.from({ length: challenge.n }, (_, i) => i), sha256);
+  const all = await rowDigests(
+    challenge,
+    Array.from({ length: challenge.n }, (_, i) => i),
+    sha256,
+  );
   const out = new Uint8Array(challenge.n * DIGEST_BYTES);
   for (const [i, d] of all) out.set(d, i * DIGEST_BYTES);
   return out;
@@ -103,7 +111,12 @@ export async function solveChallenge(challenge: MatmulChallenge, sha256: Sha256 
 export type AnswerCheck = { ok: true } | { ok: false; reason: 'malformed_answer' | 'wrong_answer'; rows?: number[] };
 
 /** Checks the answer's digests of the sampled rows against a recomputation. */
-export async function checkAnswer(challenge: MatmulChallenge, sample: readonly number[], answer: Uint8Array, sha256: Sha256 = webCryptoSha256): Promise<AnswerCheck> {
+export async function checkAnswer(
+  challenge: MatmulChallenge,
+  sample: readonly number[],
+  answer: Uint8Array,
+  sha256: Sha256 = webCryptoSha256,
+): Promise<AnswerCheck> {
   if (answer.length !== challenge.n * DIGEST_BYTES) return { ok: false, reason: 'malformed_answer' };
   const expected = await rowDigests(challenge, sample, sha256);
   const wrong: number[] = [];

@@ -70,7 +70,10 @@ export function closeReason(reason: string): string {
   return out;
 }
 
-export type AssembleResult = { kind: 'partial' } | { kind: 'message'; message: WsMessage } | { kind: 'error'; closeCode: number; reason: string };
+export type AssembleResult =
+  | { kind: 'partial' }
+  | { kind: 'message'; message: WsMessage }
+  | { kind: 'error'; closeCode: number; reason: string };
 
 /** Puts MESSAGE payloads back into messages, refusing one over `WS_LIMITS.maxMessage` or text that is not UTF-8. */
 export class MessageAssembler {
@@ -79,9 +82,11 @@ export class MessageAssembler {
   private binary: boolean | null = null;
 
   push(payload: Uint8Array): AssembleResult {
-    if (payload.byteLength < 1 || (payload[0]! & ~(WS_FLAG.binary | WS_FLAG.final)) !== 0) return { kind: 'error', closeCode: 1002, reason: 'a malformed message frame' };
+    if (payload.byteLength < 1 || (payload[0]! & ~(WS_FLAG.binary | WS_FLAG.final)) !== 0)
+      return { kind: 'error', closeCode: 1002, reason: 'a malformed message frame' };
     const binary = (payload[0]! & WS_FLAG.binary) !== 0;
-    if (this.binary !== null && this.binary !== binary) return { kind: 'error', closeCode: 1002, reason: 'a message that changed kind mid-way' };
+    if (this.binary !== null && this.binary !== binary)
+      return { kind: 'error', closeCode: 1002, reason: 'a message that changed kind mid-way' };
     this.binary = binary;
     this.size += payload.byteLength - 1;
     if (this.size > WS_LIMITS.maxMessage) return { kind: 'error', closeCode: 1009, reason: `a message over ${WS_LIMITS.maxMessage} bytes` };

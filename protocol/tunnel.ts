@@ -187,7 +187,18 @@ export const STRIPPED_REQUEST_HEADERS = new Set([
   'sec-websocket-version',
   'sec-websocket-extensions',
 ]);
-export const STRIPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'sec-websocket-accept', 'sec-websocket-extensions']);
+export const STRIPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+  'sec-websocket-accept',
+  'sec-websocket-extensions',
+]);
 
 // ---- Control messages (text frames, JSON) ----
 

@@ -40,10 +40,14 @@ const projectOf = (file: string) => PROJECTS.find((p) => file.startsWith(`test/$
 function runVitest(args: string[], reportPath: string): number {
   rmSync(reportPath, { force: true });
   const vitest = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-  const run = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportPath}`, ...args], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  const run = spawnSync(
+    process.execPath,
+    [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportPath}`, ...args],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   return run.status ?? 1;
 }
 

@@ -3,8 +3,7 @@ import type { Env } from './env.ts';
 import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema, type RoutingWeights } from './routing/routing-weights.ts';
 import { economyConfigShape } from './rewards/economy-config.ts';
 
-const intFromString = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const intFromString = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 // An empty value in .dev.vars (`DISCORD_BOT_TOKEN=`) means "not set", not "invalid".
 const unsetIfEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -43,7 +42,13 @@ const configSchema = z.object({
     .regex(/^[a-z0-9.-]+(:[0-9]{1,5})?$/i, 'must be a host name, optionally with a port')
     .optional(),
   /** Public origin of this Worker, for the links bots send (`/link?token=…`); unset: the origin the bot's webhook was called on. */
-  PUBLIC_BASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional()),
+  PUBLIC_BASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => new URL(u).origin)
+      .optional(),
+  ),
   /** Chain ID in SIWS messages; unset: mainnet in production, devnet elsewhere. */
   SOLANA_CLUSTER: z.enum(['mainnet', 'devnet', 'testnet', 'localnet']).optional(),
   /** Live API keys one account may hold; a sign-in past it revokes the least recently used (workers/accounts/README.md). */
@@ -65,15 +70,36 @@ const configSchema = z.object({
   /** Where new proposals, their live tally and their outcomes are posted. */
   DISCORD_GOVERNANCE_CHANNEL_ID: unsetIfEmpty(z.string().regex(/^[0-9]{5,25}$/, 'must be a Discord snowflake')),
   /** Comma-separated Discord user ids allowed to run admin commands (guild permissions are not enough). */
-  DISCORD_ADMIN_IDS: z.string().regex(/^\s*([0-9]{5,25}\s*(,\s*[0-9]{5,25}\s*)*)?$/, 'must be comma-separated Discord user ids').default(''),
+  DISCORD_ADMIN_IDS: z
+    .string()
+    .regex(/^\s*([0-9]{5,25}\s*(,\s*[0-9]{5,25}\s*)*)?$/, 'must be comma-separated Discord user ids')
+    .default(''),
   // Telegram bot and operator alerts (bots/README.md, "Telegram"). Blank values mean unset.
-  TELEGRAM_BOT_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA…').optional()),
-  TELEGRAM_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 characters of A-Z a-z 0-9 _ -').optional()),
+  TELEGRAM_BOT_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[0-9]{3,20}:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA…')
+      .optional(),
+  ),
+  TELEGRAM_WEBHOOK_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16–256 characters of A-Z a-z 0-9 _ -')
+      .optional(),
+  ),
   TELEGRAM_API_ROOT: z.preprocess((v) => (v === '' ? undefined : v), z.url().default('https://api.telegram.org')),
   /** Numeric id of the Telegram chat (group or channel, the bot a member) where proposals, their live tally and outcomes are posted. */
   TELEGRAM_GOVERNANCE_CHAT_ID: unsetIfEmpty(z.string().regex(/^-?[0-9]{1,20}$/, 'must be a numeric Telegram chat id')),
   /** The bot's @username: commands in groups are addressed to it, and no request costs a getMe. */
-  TELEGRAM_BOT_USERNAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a bot username').default('gridplane_bot')),
+  TELEGRAM_BOT_USERNAME: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a bot username')
+      .default('gridplane_bot'),
+  ),
   /** A webhook update still running after this answers 500 and gives its claim back, so Telegram retries it (bots/README.md). */
   TELEGRAM_HANDLER_TIMEOUT_MS: intFromString(100, 55_000, 25_000),
   /** Alerts for one chat arriving within this window go out as one message. */
@@ -133,7 +159,14 @@ function parseRoutingWeights(json: string | undefined): RoutingWeights {
   } catch {
     throw new Error('gridplane configuration is invalid: ROUTING_WEIGHTS: not JSON');
   }
-  const parsed = RoutingWeightsSchema.safeParse({ ...DEFAULT_ROUTING_WEIGHTS, stakeHalfBaseUnits: String(DEFAULT_ROUTING_WEIGHTS.stakeHalfBaseUnits), ...(value as object) });
-  if (!parsed.success) throw new Error(`gridplane configuration is invalid: ROUTING_WEIGHTS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const parsed = RoutingWeightsSchema.safeParse({
+    ...DEFAULT_ROUTING_WEIGHTS,
+    stakeHalfBaseUnits: String(DEFAULT_ROUTING_WEIGHTS.stakeHalfBaseUnits),
+    ...(value as object),
+  });
+  if (!parsed.success)
+    throw new Error(
+      `gridplane configuration is invalid: ROUTING_WEIGHTS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

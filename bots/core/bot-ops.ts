@@ -6,19 +6,46 @@ import type { Config } from '../../workers/config.ts';
 import type { Env } from '../../workers/env.ts';
 import { governanceStep } from '../../workers/cron/governance.ts';
 import type { GovernanceDeps } from '../../workers/governance/governance-deps.ts';
-import { createProposal, findOpenProposals, listProposalViews, showProposal, voteOnProposal } from '../../workers/governance/governance.service.ts';
+import {
+  createProposal,
+  findOpenProposals,
+  listProposalViews,
+  showProposal,
+  voteOnProposal,
+} from '../../workers/governance/governance.service.ts';
 import { accountJobs, jobLogTail, jobOfAccount, jobOfAccountByKey, type JobRow } from '../../workers/jobs/account-jobs.service.ts';
 import { cancelJob, runQuote, submitJob, type SubmitInput } from '../../workers/jobs/jobs.service.ts';
 import { balanceOf } from '../../workers/ledger/ledger.service.ts';
-import { availableGpuModels, listNodesWithGpus, nodeNameChoices, nodeNames, nodesByRef, nodeWithGpus, ownedNodes, rentableNow } from '../../workers/nodes/nodes.service.ts';
+import {
+  availableGpuModels,
+  listNodesWithGpus,
+  nodeNameChoices,
+  nodeNames,
+  nodesByRef,
+  nodeWithGpus,
+  ownedNodes,
+  rentableNow,
+} from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
 import { deleteEndpoint, endpointOfAccount, patchEndpoint } from '../../workers/endpoints/endpoints.service.ts';
-import { accountEndpointSummaries, endpointByKey, endpointSummary, replicasServedBy, type EndpointRow } from '../../workers/endpoints/endpoint-summaries.ts';
+import {
+  accountEndpointSummaries,
+  endpointByKey,
+  endpointSummary,
+  replicasServedBy,
+  type EndpointRow,
+} from '../../workers/endpoints/endpoint-summaries.ts';
 import { rentTemplate, type TemplateRentalInput } from '../../workers/templates/template-rental.ts';
 import { missingSettlementNames, requireSettlement } from '../../workers/settlement/settlement-env.ts';
 import { announceProposal } from '../announce.ts';
-import { accountRewardsPerEpoch, accountStakes, bondOnNode, unbondFromNode, type BondRequest } from '../../workers/staking/account-staking.service.ts';
+import {
+  accountRewardsPerEpoch,
+  accountStakes,
+  bondOnNode,
+  unbondFromNode,
+  type BondRequest,
+} from '../../workers/staking/account-staking.service.ts';
 
 // The bots' one door into the domain. Commands see only these operations (BotContext.ops), never
 // D1 or the env: each is the function the HTTP route for the same thing calls (the service and
@@ -47,7 +74,8 @@ export function botOps(d: DomainDeps) {
   return {
     // accounts and chat links (workers/accounts/links.ts, GET /v1/accounts/me/balance)
     linkedAccount: (platform: LinkPlatform, userId: string) => linkedAccountOf(d.db, platform, userId),
-    createLinkToken: (platform: LinkPlatform, userId: string, options: { nowMs: number; userName: string }) => createLinkToken(d.db, platform, userId, options),
+    createLinkToken: (platform: LinkPlatform, userId: string, options: { nowMs: number; userName: string }) =>
+      createLinkToken(d.db, platform, userId, options),
     pendingLink: (platform: LinkPlatform, userId: string, ref: string, nowMs: number) => pendingLink(d.db, platform, userId, ref, nowMs),
     confirmLink: (platform: LinkPlatform, userId: string, ref: string, nowMs: number) => confirmLink(d.db, platform, userId, ref, nowMs),
     cancelLink: (platform: LinkPlatform, userId: string, ref: string, nowMs: number) => cancelLink(d.db, platform, userId, ref, nowMs),
@@ -87,7 +115,8 @@ export function botOps(d: DomainDeps) {
     rewardsPerEpoch: (accountId: string, limit: number) => accountRewardsPerEpoch(d.db, accountId, limit),
 
     // governance (/v1/governance/proposals…; the cron's tick)
-    createProposal: (proposer: string, raw: unknown, nowMs: number, idempotencyKey: string) => createProposal(governance, proposer, raw, nowMs, idempotencyKey),
+    createProposal: (proposer: string, raw: unknown, nowMs: number, idempotencyKey: string) =>
+      createProposal(governance, proposer, raw, nowMs, idempotencyKey),
     listProposals: (options: ProposalList, nowMs: number) => listProposalViews(governance, options, nowMs),
     showProposal: (ref: string, nowMs: number) => showProposal(governance, ref, nowMs),
     findOpenProposals: (typed: string, nowMs: number) => findOpenProposals(governance, typed, nowMs),
@@ -99,17 +128,20 @@ export function botOps(d: DomainDeps) {
     endpoint: (accountId: string, endpointId: string) => endpointOfAccount({ db: d.db }, accountId, endpointId),
     endpointSummary: (endpoint: EndpointRow, nowMs: number) => endpointSummary(endpointsContext(d.env, d.db), endpoint, nowMs),
     /** The replicas the endpoint keeps at least (PATCH replicas.min); the scaler adds more up to max on load. */
-    scaleEndpoint: (endpoint: EndpointRow, min: number, nowMs: number) => patchEndpoint(endpointsContext(d.env, d.db), endpoint, { replicas: { min } }, null, nowMs),
+    scaleEndpoint: (endpoint: EndpointRow, min: number, nowMs: number) =>
+      patchEndpoint(endpointsContext(d.env, d.db), endpoint, { replicas: { min } }, null, nowMs),
     stopEndpoint: (endpoint: EndpointRow, nowMs: number) => deleteEndpoint(endpointsContext(d.env, d.db), endpoint, nowMs),
     nodeReplicas: (nodeId: string) => replicasServedBy(d.db, nodeId),
     endpointByKey: (idempotencyKey: string) => endpointByKey(d.db, idempotencyKey),
-    rentTemplate: (input: TemplateRentalInput, origin: string, nowMs: number) => rentTemplate(endpointsContext(d.env, d.db), input, origin, nowMs),
+    rentTemplate: (input: TemplateRentalInput, origin: string, nowMs: number) =>
+      rentTemplate(endpointsContext(d.env, d.db), input, origin, nowMs),
 
     // operator alerts (Telegram's /alerts)
     alerts: {
       settings: (chatId: string) => chatAlertSettings(d.db, chatId),
       prefs: (chatId: string) => chatPrefs(d.db, chatId),
-      follow: (chatId: string, accountId: string, nodeRef: string | null, nowMs: number) => followNodes(d.db, chatId, accountId, nodeRef, nowMs),
+      follow: (chatId: string, accountId: string, nodeRef: string | null, nowMs: number) =>
+        followNodes(d.db, chatId, accountId, nodeRef, nowMs),
       unfollow: (chatId: string, accountId: string, nodeRef: string | null) => unfollowNodes(d.db, chatId, accountId, nodeRef),
       setPrefs: (chatId: string, prefs: ChatPrefs, nowMs: number) => setChatPrefs(d.db, d.env, chatId, prefs, nowMs),
     },

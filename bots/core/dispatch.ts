@@ -1,6 +1,15 @@
 import { AppError } from '../../workers/errors.ts';
 import { ACTIONS, COMMANDS } from './commands/index.ts';
-import { BotError, type ActionResult, type BotContext, type BotDeps, type BotUser, type CommandSpec, type OptionValue, type Platform } from './command.ts';
+import {
+  BotError,
+  type ActionResult,
+  type BotContext,
+  type BotDeps,
+  type BotUser,
+  type CommandSpec,
+  type OptionValue,
+  type Platform,
+} from './command.ts';
 import { errorReply, parseAction, type Choice, type Reply, type ReplyButton } from './reply.ts';
 
 // Runs commands, button actions and autocomplete for any platform, with one error boundary:
@@ -31,7 +40,11 @@ export function makeContext(deps: BotDeps, inv: Invocation): BotContext {
     linkedAccount,
     async requireLinked() {
       const account = await linkedAccount();
-      if (!account) throw new BotError('not_linked', 'Link your wallet first: press Link my wallet (or send /link) and sign in with the wallet you stake and pay with.');
+      if (!account)
+        throw new BotError(
+          'not_linked',
+          'Link your wallet first: press Link my wallet (or send /link) and sign in with the wallet you stake and pay with.',
+        );
       return account;
     },
   };
@@ -62,14 +75,20 @@ export async function runCommand(path: readonly string[], ctx: BotContext): Prom
   const spec = findCommand(path);
   if (!spec?.run) return errorReply(`There is no command /${path.join(' ')}.`);
   if (isAdminCommand(path) && !ctx.isAdmin) return errorReply('Only gridplane admins can run this command.', 'Not allowed');
-  return guard(() => spec.run!(ctx), (message, buttons) => ({ ...errorReply(message), ...(buttons ? { buttons } : {}) }));
+  return guard(
+    () => spec.run!(ctx),
+    (message, buttons) => ({ ...errorReply(message), ...(buttons ? { buttons } : {}) }),
+  );
 }
 
 export async function runAction(id: string, ctx: BotContext): Promise<ActionResult> {
   const { name, args } = parseAction(id);
   const spec = ACTIONS.find((a) => a.name === name);
   if (!spec) return { reply: errorReply('This button is no longer supported.') };
-  return guard(() => spec.run(ctx, args), (message, buttons) => ({ reply: { ...errorReply(message), ...(buttons ? { buttons } : {}) } }));
+  return guard(
+    () => spec.run(ctx, args),
+    (message, buttons) => ({ reply: { ...errorReply(message), ...(buttons ? { buttons } : {}) } }),
+  );
 }
 
 export function actionSpec(id: string) {

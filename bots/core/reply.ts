@@ -61,7 +61,12 @@ export const reply = (parts: Omit<Reply, 'ephemeral'> & { ephemeral?: boolean })
 
 export const privateReply = (parts: Omit<Reply, 'ephemeral'>): Reply => ({ ...parts, ephemeral: true });
 
-export const errorReply = (message: string, title = 'That did not work'): Reply => ({ title, blocks: [message], ephemeral: true, tone: 'error' });
+export const errorReply = (message: string, title = 'That did not work'): Reply => ({
+  title,
+  blocks: [message],
+  ephemeral: true,
+  tone: 'error',
+});
 
 export const MAX_ACTION_BYTES = 64;
 

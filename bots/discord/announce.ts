@@ -17,7 +17,8 @@ export async function announceOnDiscord(deps: GovernanceDeps, a: ProposalAnnounc
   await announceInChannel(deps, a, {
     platform: 'discord',
     channelId,
-    post: async (view) => ((await rest.post(Routes.channelMessages(channelId), { body: renderDiscord(proposalReply(view)) })) as { id: string }).id,
+    post: async (view) =>
+      ((await rest.post(Routes.channelMessages(channelId), { body: renderDiscord(proposalReply(view)) })) as { id: string }).id,
     edit: async (m, view) => {
       await rest.patch(Routes.channelMessage(m.channelId, m.messageId), { body: renderDiscord(proposalReply(view)) });
     },

@@ -1,6 +1,6 @@
 import {
   SlashCommandBuilder,
-  SlashCommandSubcommandBuilder,
+  type SlashCommandSubcommandBuilder,
   type SlashCommandBooleanOption,
   type SlashCommandIntegerOption,
   type SlashCommandNumberOption,
@@ -27,7 +27,10 @@ function addOptions(host: OptionHost, options: readonly OptionSpec[] = []): void
   const sorted = [...options].sort((a, b) => Number(b.required ?? false) - Number(a.required ?? false));
   for (const o of sorted) {
     const base = <T extends { setName(n: string): T; setDescription(d: string): T; setRequired(r: boolean): T }>(b: T) =>
-      b.setName(o.name).setDescription(o.description.slice(0, 100)).setRequired(o.required ?? false);
+      b
+        .setName(o.name)
+        .setDescription(o.description.slice(0, 100))
+        .setRequired(o.required ?? false);
     switch (o.type) {
       case 'string':
         host.addStringOption((b: SlashCommandStringOption) => {

@@ -26,10 +26,17 @@ const SIGNATURE_ERRORS = {
 
 export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => {
   const config = c.var.config;
-  if (!config.DISCORD_PUBLIC_KEY) throw new AppError(503, 'discord_not_configured', 'The Discord bot is not configured on this deployment.');
+  if (!config.DISCORD_PUBLIC_KEY)
+    throw new AppError(503, 'discord_not_configured', 'The Discord bot is not configured on this deployment.');
   const raw = await readRawBody(c);
   const nowMs = Date.now();
-  const verdict = await verifyDiscordRequest(config.DISCORD_PUBLIC_KEY, c.req.header('x-signature-ed25519'), c.req.header('x-signature-timestamp'), raw, nowMs);
+  const verdict = await verifyDiscordRequest(
+    config.DISCORD_PUBLIC_KEY,
+    c.req.header('x-signature-ed25519'),
+    c.req.header('x-signature-timestamp'),
+    raw,
+    nowMs,
+  );
   if (!verdict.ok) {
     const [code, message] = SIGNATURE_ERRORS[verdict.reason];
     throw new AppError(401, code, message);
@@ -37,13 +44,22 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
   const interaction = validate(interactionSchema, parseJsonBytes(raw));
   if (interaction.type === InteractionType.Ping) return c.json({ type: InteractionResponseType.Pong });
 
-  if (!(await claimInteraction(c.env.DB, interaction.id, nowMs))) throw new AppError(401, 'replayed_request', 'This interaction was already handled.');
+  if (!(await claimInteraction(c.env.DB, interaction.id, nowMs)))
+    throw new AppError(401, 'replayed_request', 'This interaction was already handled.');
 
   const user = interaction.member?.user ?? interaction.user;
   if (!user) throw new AppError(400, 'invalid_request', 'The interaction names no user.');
-  const adminIds = config.DISCORD_ADMIN_IDS.split(',').map((s) => s.trim()).filter(Boolean);
+  const adminIds = config.DISCORD_ADMIN_IDS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const deps = botDeps(c);
-  const base = { platform: 'discord' as const, user: { id: user.id, name: user.global_name ?? user.username }, isAdmin: adminIds.includes(user.id), nowMs, eventId: `d${BigInt(interaction.id).toString(36)}` };
+  const base = {
+    platform: 'discord' as const,
+    user: { id: user.id, name: user.global_name ?? user.username },
+    isAdmin: adminIds.includes(user.id),
+    nowMs,
+    eventId: `d${BigInt(interaction.id).toString(36)}`,
+  };
 
   switch (interaction.type) {
     case InteractionType.ApplicationCommand: {
@@ -53,7 +69,10 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
       if (spec?.slow) {
         const ephemeral = spec.personal ?? false;
         deps.defer(complete(c, interaction, ephemeral, () => runCommand(path, ctx)));
-        return c.json({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 } });
+        return c.json({
+          type: InteractionResponseType.DeferredChannelMessageWithSource,
+          data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 },
+        });
       }
       return c.json({ type: InteractionResponseType.ChannelMessageWithSource, data: renderDiscord(await runCommand(path, ctx)) });
     }
@@ -64,7 +83,10 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
       if (spec?.slow) {
         const ephemeral = spec.personal ?? true;
         deps.defer(complete(c, interaction, ephemeral, async () => (await runAction(id, ctx)).reply));
-        return c.json({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 } });
+        return c.json({
+          type: InteractionResponseType.DeferredChannelMessageWithSource,
+          data: { flags: ephemeral ? MessageFlags.Ephemeral : 0 },
+        });
       }
       return c.json({ type: InteractionResponseType.ChannelMessageWithSource, data: renderDiscord((await runAction(id, ctx)).reply) });
     }
@@ -80,7 +102,8 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
 });
 
 function botDeps(c: Context<AppEnv>): BotDeps {
-  const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error)));
+  const defer = (promise: Promise<unknown>) =>
+    c.executionCtx.waitUntil(promise.catch((error) => console.error('discord: deferred work failed', error)));
   return {
     ops: botOps({ db: c.var.db, config: c.var.config, env: c.env, defer }),
     config: c.var.config,
@@ -94,7 +117,12 @@ function botDeps(c: Context<AppEnv>): BotDeps {
  * to a public deferral is not left in the channel: the placeholder is deleted and the error is
  * sent to the person alone.
  */
-async function complete(c: Context<AppEnv>, interaction: Interaction, deferredEphemeral: boolean, work: () => Promise<Reply>): Promise<void> {
+async function complete(
+  c: Context<AppEnv>,
+  interaction: Interaction,
+  deferredEphemeral: boolean,
+  work: () => Promise<Reply>,
+): Promise<void> {
   const rest = discordRest(c.var.config);
   const appId = c.var.config.DISCORD_APPLICATION_ID ?? interaction.application_id;
   let result: Reply;

@@ -7,11 +7,17 @@ export const INTERACTION_CLAIM_TTL_MS = 24 * 3600_000;
 
 /** True for the first request that claims this interaction id, false for a replay. */
 export async function claimInteraction(db: D1Database, interactionId: string, nowMs: number): Promise<boolean> {
-  const claim = await db.prepare('INSERT INTO discord_interactions (id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING').bind(interactionId, nowMs).run();
+  const claim = await db
+    .prepare('INSERT INTO discord_interactions (id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING')
+    .bind(interactionId, nowMs)
+    .run();
   return claim.meta.changes === 1;
 }
 
 /** Claims older than a day go (the minute cron, through the chat-state port: bots/ports.ts). */
 export async function pruneDiscordState(db: D1Database, nowMs: number): Promise<void> {
-  await db.prepare('DELETE FROM discord_interactions WHERE received_at < ?1').bind(nowMs - INTERACTION_CLAIM_TTL_MS).run();
+  await db
+    .prepare('DELETE FROM discord_interactions WHERE received_at < ?1')
+    .bind(nowMs - INTERACTION_CLAIM_TTL_MS)
+    .run();
 }

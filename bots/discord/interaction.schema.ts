@@ -3,7 +3,11 @@ import * as z from 'zod';
 // The parts of a Discord interaction the router reads, validated after the signature check.
 // Unknown fields pass through untouched (Discord adds fields freely).
 
-const user = z.object({ id: z.string().regex(/^[0-9]{5,25}$/), username: z.string().max(64).default(''), global_name: z.string().max(64).nullish() });
+const user = z.object({
+  id: z.string().regex(/^[0-9]{5,25}$/),
+  username: z.string().max(64).default(''),
+  global_name: z.string().max(64).nullish(),
+});
 
 type RawOption = { name: string; type: number; value?: string | number | boolean; focused?: boolean; options?: RawOption[] };
 const option: z.ZodType<RawOption> = z.lazy(() =>

@@ -21,4 +21,6 @@ const rest = new REST({ api, version }).setToken(token);
 const body = discordCommandDefinitions();
 const route = guildId ? Routes.applicationGuildCommands(appId, guildId) : Routes.applicationCommands(appId);
 const result = (await rest.put(route, { body })) as { name: string }[];
-console.log(`Registered ${result.length} commands ${guildId ? `in guild ${guildId}` : 'globally'}: ${result.map((c) => `/${c.name}`).join(' ')}`);
+console.log(
+  `Registered ${result.length} commands ${guildId ? `in guild ${guildId}` : 'globally'}: ${result.map((c) => `/${c.name}`).join(' ')}`,
+);

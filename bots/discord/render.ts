@@ -13,7 +13,12 @@ import type { Reply, ReplyButton, Tone } from '../core/reply.ts';
 // action rows of five, the ephemeral flag. Texts are cut to Discord's limits rather than refused.
 
 const COLORS: Record<Tone, number> = { info: 0x3b82f6, success: 0x16a34a, warning: 0xd97706, error: 0xdc2626 };
-const STYLES = { primary: ButtonStyle.Primary, secondary: ButtonStyle.Secondary, success: ButtonStyle.Success, danger: ButtonStyle.Danger } as const;
+const STYLES = {
+  primary: ButtonStyle.Primary,
+  secondary: ButtonStyle.Secondary,
+  success: ButtonStyle.Success,
+  danger: ButtonStyle.Danger,
+} as const;
 
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -27,7 +32,11 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     description: cut(reply.blocks.join('\n\n') || '\u200b', 4096),
     color: COLORS[reply.tone ?? 'info'],
     ...(reply.fields?.length
-      ? { fields: reply.fields.slice(0, 25).map((f) => ({ name: cut(f.name, 256), value: cut(f.value || '—', 1024), inline: f.inline ?? false })) }
+      ? {
+          fields: reply.fields
+            .slice(0, 25)
+            .map((f) => ({ name: cut(f.name, 256), value: cut(f.value || '—', 1024), inline: f.inline ?? false })),
+        }
       : {}),
     ...(reply.footer ? { footer: { text: cut(reply.footer, 2048) } } : {}),
     ...(reply.image?.url ? { image: { url: reply.image.url } } : {}),
@@ -52,5 +61,11 @@ function rows(buttons: readonly ReplyButton[]): APIActionRowComponent<APIButtonC
 
 function button(b: ReplyButton): APIButtonComponent {
   if (b.kind === 'link') return { type: ComponentType.Button, style: ButtonStyle.Link, label: cut(b.label, 80), url: b.url };
-  return { type: ComponentType.Button, style: STYLES[b.style ?? 'secondary'], label: cut(b.label, 80), custom_id: b.action, disabled: b.disabled ?? false };
+  return {
+    type: ComponentType.Button,
+    style: STYLES[b.style ?? 'secondary'],
+    label: cut(b.label, 80),
+    custom_id: b.action,
+    disabled: b.disabled ?? false,
+  };
 }

@@ -27,7 +27,7 @@ export async function verifyDiscordRequest(
 ): Promise<VerifyResult> {
   if (!signatureHex || !timestamp) return { ok: false, reason: 'missing_signature' };
   const signature = hexBytes(signatureHex);
-  if (!signature || signature.length !== 64 || !/^[0-9]{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad_signature' };
+  if (signature?.length !== 64 || !/^[0-9]{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad_signature' };
   const stamp = new TextEncoder().encode(timestamp);
   const message = new Uint8Array(stamp.length + body.length);
   message.set(stamp, 0);

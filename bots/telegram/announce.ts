@@ -19,7 +19,11 @@ export async function announceOnTelegram(deps: GovernanceDeps, a: ProposalAnnoun
     channelId: chat,
     post: async (view) => {
       const m = renderReply(proposalReply(view));
-      const sent = await api.sendMessage(chat, m.text, { parse_mode: m.parse_mode, reply_markup: m.reply_markup, link_preview_options: m.link_preview_options });
+      const sent = await api.sendMessage(chat, m.text, {
+        parse_mode: m.parse_mode,
+        reply_markup: m.reply_markup,
+        link_preview_options: m.link_preview_options,
+      });
       return String(sent.message_id);
     },
     edit: async (posted, view) => {

@@ -11,9 +11,7 @@ import type { CommandSpec, OptionSpec, OptionValue } from '../core/command.ts';
 //   `/proposal create text Fund the Lagos meetup` keeps its spaces and a description fits below;
 // - the last string option takes the rest of the line (`/status my rig`).
 
-export type ParsedArgs =
-  | { ok: true; path: string[]; options: Record<string, OptionValue | undefined> }
-  | { ok: false; message: string };
+export type ParsedArgs = { ok: true; path: string[]; options: Record<string, OptionValue | undefined> } | { ok: false; message: string };
 
 export function parseCommandArgs(spec: CommandSpec, text: string): ParsedArgs {
   const path = [spec.name];
@@ -68,7 +66,11 @@ export function parseCommandArgs(spec: CommandSpec, text: string): ParsedArgs {
       continue;
     }
     const value = coerce(opt.type, word);
-    if (value === undefined) return { ok: false, message: `${opt.name} must be ${opt.type === 'boolean' ? 'yes or no' : `a ${opt.type}`}. Usage: ${usage(path, leaf)}` };
+    if (value === undefined)
+      return {
+        ok: false,
+        message: `${opt.name} must be ${opt.type === 'boolean' ? 'yes or no' : `a ${opt.type}`}. Usage: ${usage(path, leaf)}`,
+      };
     if (opt.choices && !opt.choices.some((c) => c.value === String(value))) {
       return { ok: false, message: `${opt.name} is one of: ${opt.choices.map((c) => c.value).join(', ')}.` };
     }

@@ -8,8 +8,18 @@ import type { TelegramContext } from './context.ts';
  * `eventId` defaults to the update id (Telegram re-sends an update with the same id), so keys
  * built from it survive a retry; a guided flow passes its own id instead.
  */
-export function coreContext(ctx: TelegramContext, options: Record<string, OptionValue | undefined> = {}, eventId = updateEventId(ctx)): BotContext {
-  return makeContext(ctx.deps, { platform: 'telegram', user: { id: String(ctx.from?.id ?? ''), name: displayName(ctx) }, isAdmin: false, options, eventId });
+export function coreContext(
+  ctx: TelegramContext,
+  options: Record<string, OptionValue | undefined> = {},
+  eventId = updateEventId(ctx),
+): BotContext {
+  return makeContext(ctx.deps, {
+    platform: 'telegram',
+    user: { id: String(ctx.from?.id ?? ''), name: displayName(ctx) },
+    isAdmin: false,
+    options,
+    eventId,
+  });
 }
 
 export const updateEventId = (ctx: Context) => `u${ctx.update.update_id.toString(36)}`;

@@ -17,9 +17,19 @@ export function telegramSettings(config: Config): TelegramSettings {
   const token = config.TELEGRAM_BOT_TOKEN;
   const webhookSecret = config.TELEGRAM_WEBHOOK_SECRET;
   if (!token || !webhookSecret) {
-    throw new AppError(503, 'telegram_not_configured', 'The Telegram bot is not configured on this deployment.', 'TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is unset');
+    throw new AppError(
+      503,
+      'telegram_not_configured',
+      'The Telegram bot is not configured on this deployment.',
+      'TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is unset',
+    );
   }
-  return { token, webhookSecret, apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, ''), botInfo: botInfoFor(token, config.TELEGRAM_BOT_USERNAME) };
+  return {
+    token,
+    webhookSecret,
+    apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+    botInfo: botInfoFor(token, config.TELEGRAM_BOT_USERNAME),
+  };
 }
 
 export function botInfoFor(token: string, username: string): UserFromGetMe {

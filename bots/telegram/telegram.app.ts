@@ -41,7 +41,11 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
     defer,
   };
   const bot = createBot(settings.token, deps);
-  const handle = webhookCallback(bot, 'hono', { secretToken: settings.webhookSecret, onTimeout: 'throw', timeoutMilliseconds: c.var.config.TELEGRAM_HANDLER_TIMEOUT_MS });
+  const handle = webhookCallback(bot, 'hono', {
+    secretToken: settings.webhookSecret,
+    onTimeout: 'throw',
+    timeoutMilliseconds: c.var.config.TELEGRAM_HANDLER_TIMEOUT_MS,
+  });
   try {
     return await handle(c);
   } catch (error) {

@@ -57,7 +57,16 @@ export function telegramRepo(db: D1Database) {
         .prepare('SELECT id, chat_id, user_id, step, state, version FROM telegram_flows WHERE id = ? AND expires_at > ?')
         .bind(id, nowMs)
         .first<{ id: string; chat_id: string; user_id: string; step: RentStep; state: string; version: number }>();
-      return row ? { id: row.id, chatId: row.chat_id, userId: row.user_id, step: row.step, state: JSON.parse(row.state) as RentState, version: row.version } : null;
+      return row
+        ? {
+            id: row.id,
+            chatId: row.chat_id,
+            userId: row.user_id,
+            step: row.step,
+            state: JSON.parse(row.state) as RentState,
+            version: row.version,
+          }
+        : null;
     },
 
     /** Moves the flow on only from the version the button was drawn for: a stale or doubled tap loses. */

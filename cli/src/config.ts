@@ -28,7 +28,10 @@ export async function readConfig(path: string): Promise<StoredConfig> {
   }
   try {
     const parsed = JSON.parse(text) as StoredConfig;
-    return { url: typeof parsed.url === 'string' ? parsed.url : undefined, apiKey: typeof parsed.apiKey === 'string' ? parsed.apiKey : undefined };
+    return {
+      url: typeof parsed.url === 'string' ? parsed.url : undefined,
+      apiKey: typeof parsed.apiKey === 'string' ? parsed.apiKey : undefined,
+    };
   } catch {
     throw new Error(`${path} is not valid JSON; fix it or delete it and log in again.`);
   }

@@ -1,3 +1,4 @@
+// Over 300 lines: the renters' CLI: one command table and its dispatch, each command a few lines over the typed client (follow-up: one file per command group, as the agent's cli does).
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { GridplaneClient, GridplaneError, type Operations } from '../../clients/typescript/gridplane-client.ts';
@@ -79,7 +80,7 @@ interface Io {
 const stdio: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
@@ -110,7 +111,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         const me = await new GridplaneClient({ baseUrl: settings.url, apiKey: key }).call('getMe');
         await writeConfig(path, { url: settings.url, apiKey: key });
         if (json) print({ accountId: me.id, wallet: me.wallet, url: settings.url, configPath: path });
-        else io.out(`Logged in to ${settings.url} as ${me.id} (wallet ${me.wallet}); balance ${me.balance} tokens.\nThe key is saved in ${path} (readable only by you).`);
+        else
+          io.out(
+            `Logged in to ${settings.url} as ${me.id} (wallet ${me.wallet}); balance ${me.balance} tokens.\nThe key is saved in ${path} (readable only by you).`,
+          );
         return 0;
       }
       case 'logout': {
@@ -133,7 +137,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           if (!reference) throw new UsageError('deposit check: give the reference that deposit printed.');
           const result = await client.call('checkDeposit', { params: { reference } });
           if (json) print(result);
-          else io.out(`Reference ${result.reference}: ${result.status}; credited now ${result.creditedNow} tokens; ${result.deposits.length} deposit(s) recorded under it.`);
+          else
+            io.out(
+              `Reference ${result.reference}: ${result.status}; credited now ${result.creditedNow} tokens; ${result.deposits.length} deposit(s) recorded under it.`,
+            );
           return 0;
         }
         const request = await client.call('createDeposit', { body: values.amount === undefined ? {} : { amount: values.amount } });
@@ -141,7 +148,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           print(request);
           return 0;
         }
-        io.out(`Pay ${request.amount === null ? 'any amount of tokens' : `${request.amount} tokens`} with a Solana Pay wallet:\n\n  ${request.url}\n`);
+        io.out(
+          `Pay ${request.amount === null ? 'any amount of tokens' : `${request.amount} tokens`} with a Solana Pay wallet:\n\n  ${request.url}\n`,
+        );
         if (!values['no-qr']) io.out(`${qrText(request.url)}\n`);
         io.out(
           `Reference ${request.reference}${request.expiresAt ? `, open until ${request.expiresAt}` : ''}.\n` +
@@ -150,11 +159,24 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return 0;
       }
       case 'quote': {
-        const quote = await client.call('createQuote', { body: { ...jobShape(values), limit: parseIntOption(values.limit, '--limit', 1) } });
+        const quote = await client.call('createQuote', {
+          body: { ...jobShape(values), limit: parseIntOption(values.limit, '--limit', 1) },
+        });
         if (json) print(quote);
-        else if (quote.candidates.length === 0) io.out('No node can take this job now. Try another GPU model, fewer GPUs or a higher --max-price.');
+        else if (quote.candidates.length === 0)
+          io.out('No node can take this job now. Try another GPU model, fewer GPUs or a higher --max-price.');
         else {
-          io.out(table(['node', 'price/GPU-hour', 'est. RTT', 'where'], quote.candidates.map((c) => [c.nodeId, c.pricePerGpuHour, `${Math.round(c.estRttMs)} ms`, `${c.location.country} (${c.location.lat}, ${c.location.lon})`])));
+          io.out(
+            table(
+              ['node', 'price/GPU-hour', 'est. RTT', 'where'],
+              quote.candidates.map((c) => [
+                c.nodeId,
+                c.pricePerGpuHour,
+                `${Math.round(c.estRttMs)} ms`,
+                `${c.location.country} (${c.location.lat}, ${c.location.lon})`,
+              ]),
+            ),
+          );
         }
         return 0;
       }
@@ -204,7 +226,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         const page = await client.call('listJobs', { query: { status, limit: parseIntOption(values.limit, '--limit', 1) } });
         if (json) print(page);
         else if (page.jobs.length === 0) io.out('No jobs yet.');
-        else io.out(table(['job', 'status', 'GPUs', 'image', 'created', 'paid'], page.jobs.map((j) => [j.id, j.status, String(j.gpu.count), j.image, j.createdAt ?? '', j.billing?.captured ?? '-'])));
+        else
+          io.out(
+            table(
+              ['job', 'status', 'GPUs', 'image', 'created', 'paid'],
+              page.jobs.map((j) => [j.id, j.status, String(j.gpu.count), j.image, j.createdAt ?? '', j.billing?.captured ?? '-']),
+            ),
+          );
         return 0;
       }
       default:
@@ -245,7 +273,11 @@ function jobShape(values: Values) {
   const lon = parseCoordinate(values.lon, '--lon', 180);
   if ((lat === undefined) !== (lon === undefined)) throw new UsageError('--lat and --lon go together.');
   return {
-    gpu: { ...(values.gpu ? { model: values.gpu } : {}), ...(values['min-vram'] ? { minVramMb: parseIntOption(values['min-vram'], '--min-vram', 0) } : {}), count: parseIntOption(values.count, '--count', 1) ?? 1 },
+    gpu: {
+      ...(values.gpu ? { model: values.gpu } : {}),
+      ...(values['min-vram'] ? { minVramMb: parseIntOption(values['min-vram'], '--min-vram', 0) } : {}),
+      count: parseIntOption(values.count, '--count', 1) ?? 1,
+    },
     durationS: parseDuration(values.duration ?? '10m'),
     ...(values['max-price'] ? { maxPricePerGpuHour: values['max-price'] } : {}),
     ...(lat !== undefined && lon !== undefined ? { client: { lat, lon } } : {}),
@@ -289,7 +321,14 @@ async function follow(client: GridplaneClient, id: string, io: Io, json: boolean
       if (page.logs.length === 1000) continue;
       const waited = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(true), POLL_MS);
-        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
+        stop.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve(false);
+          },
+          { once: true },
+        );
       });
       if (!waited) break;
     }
@@ -318,7 +357,11 @@ export function billText(job: Job): string {
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 

@@ -22,7 +22,8 @@ export function parseIntOption(text: string | undefined, option: string, min: nu
 export function parseCoordinate(text: string | undefined, option: string, limit: number): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || Math.abs(value) > limit) throw new UsageError(`${option}: "${text}" is not a number between -${limit} and ${limit}.`);
+  if (text.trim() === '' || !Number.isFinite(value) || Math.abs(value) > limit)
+    throw new UsageError(`${option}: "${text}" is not a number between -${limit} and ${limit}.`);
   return value;
 }
 

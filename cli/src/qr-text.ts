@@ -36,7 +36,10 @@ export function parseQrText(drawing: string): boolean[][] {
   const rows: boolean[][] = [];
   for (const line of drawing.split('\n')) {
     const pairs = [...line].map((ch) => reverse[ch] ?? '00');
-    rows.push(pairs.map((p) => p[0] === '1'), pairs.map((p) => p[1] === '1'));
+    rows.push(
+      pairs.map((p) => p[0] === '1'),
+      pairs.map((p) => p[1] === '1'),
+    );
   }
   const size = rows[0]!.length;
   return rows.slice(QUIET_ZONE, size - QUIET_ZONE).map((r) => r.slice(QUIET_ZONE, size - QUIET_ZONE));

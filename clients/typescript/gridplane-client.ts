@@ -1,12 +1,47 @@
 import type { z } from 'zod';
-import type { apiKeyListSchema, apiKeyRevokedSchema, balanceResponseSchema, entriesResponseSchema, meResponseSchema, siwsChallengeResponseSchema, siwsVerifyResponseSchema } from '../../workers/accounts/account-view.schema.ts';
-import type { challengeSchema, entriesQuerySchema, quoteQuerySchema, verifySchema, withdrawalSchema } from '../../workers/accounts/account-input.schema.ts';
-import type { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
+import type {
+  apiKeyListSchema,
+  apiKeyRevokedSchema,
+  balanceResponseSchema,
+  entriesResponseSchema,
+  meResponseSchema,
+  siwsChallengeResponseSchema,
+  siwsVerifyResponseSchema,
+} from '../../workers/accounts/account-view.schema.ts';
+import type {
+  challengeSchema,
+  entriesQuerySchema,
+  quoteQuerySchema,
+  verifySchema,
+  withdrawalSchema,
+} from '../../workers/accounts/account-input.schema.ts';
+import type {
+  endpointCreateSchema,
+  endpointKeyCreateSchema,
+  endpointListQuerySchema,
+  endpointPatchSchema,
+} from '../../workers/endpoints/endpoint-input.schema.ts';
 import type { templateListSchema } from '../../workers/templates/template-view.schema.ts';
-import type { endpointDetailSchema, endpointKeyCreatedSchema, endpointKeyListSchema, endpointKeyViewSchema, endpointListSchema, endpointViewSchema } from '../../workers/endpoints/endpoint-view.schema.ts';
+import type {
+  endpointDetailSchema,
+  endpointKeyCreatedSchema,
+  endpointKeyListSchema,
+  endpointKeyViewSchema,
+  endpointListSchema,
+  endpointViewSchema,
+} from '../../workers/endpoints/endpoint-view.schema.ts';
 import type { networkSummarySchema } from '../../workers/explorer/summary.schema.ts';
-import type { paramListSchema, proposalListSchema, proposalViewSchema, voteResponseSchema } from '../../workers/governance/governance-view.schema.ts';
-import type { createProposalSchema, listQuerySchema as proposalListQuerySchema, voteSchema } from '../../workers/governance/proposal-input.schema.ts';
+import type {
+  paramListSchema,
+  proposalListSchema,
+  proposalViewSchema,
+  voteResponseSchema,
+} from '../../workers/governance/governance-view.schema.ts';
+import type {
+  createProposalSchema,
+  listQuerySchema as proposalListQuerySchema,
+  voteSchema,
+} from '../../workers/governance/proposal-input.schema.ts';
 import type { indexSchema } from '../../workers/home/index.schema.ts';
 import type { jobRequestSchema, listJobsQuerySchema, logsQuerySchema, quoteRequestSchema } from '../../workers/jobs/job-input.schema.ts';
 import type { jobListSchema, jobLogsSchema, jobViewSchema, quoteResponseSchema } from '../../workers/jobs/job-view.schema.ts';
@@ -15,7 +50,12 @@ import type { listNodesQuerySchema } from '../../workers/nodes/node-input.schema
 import type { nodeListSchema, nodeViewSchema, probePointsSchema } from '../../workers/nodes/node-view.schema.ts';
 import type { depositCheckSchema, depositListSchema, depositRequestSchema } from '../../workers/settlement/deposit-view.schema.ts';
 import type { newDepositSchema } from '../../workers/settlement/deposit-input.schema.ts';
-import type { commissionBodySchema, pageQuerySchema, slashQuerySchema, stakeBodySchema } from '../../workers/staking/staking-input.schema.ts';
+import type {
+  commissionBodySchema,
+  pageQuerySchema,
+  slashQuerySchema,
+  stakeBodySchema,
+} from '../../workers/staking/staking-input.schema.ts';
 import type {
   accountRewardsSchema,
   commissionSchema,
@@ -165,6 +205,7 @@ export class GridplaneError extends Error {
   }
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` marks an operation without params/query/body in the generated table; the check is on purpose
 type Field<T, K extends string> = [T] extends [void] ? { [P in K]?: undefined } : { [P in K]: T };
 export type RequestOf<K extends OperationId> = Field<Operations[K]['params'], 'params'> &
   Field<Operations[K]['query'], 'query'> &
@@ -199,7 +240,11 @@ export class GridplaneClient {
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  async call<K extends OperationId>(id: K, ...args: [Operations[K]['params'] | Operations[K]['query'] | Operations[K]['body']] extends [void] ? [RequestOf<K>?] : [RequestOf<K>]): Promise<Operations[K]['response']> {
+  async call<K extends OperationId>(
+    id: K,
+    // biome-ignore lint/suspicious/noConfusingVoidType: as for Field above
+    ...args: [Operations[K]['params'] | Operations[K]['query'] | Operations[K]['body']] extends [void] ? [RequestOf<K>?] : [RequestOf<K>]
+  ): Promise<Operations[K]['response']> {
     const request = (args[0] ?? {}) as { params?: unknown; query?: unknown; body?: unknown; idempotencyKey?: string; signal?: AbortSignal };
     const [method] = operations[id];
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -229,7 +274,8 @@ export class GridplaneClient {
     }
     if (!res.ok) {
       const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      if (typeof error?.code === 'string' && typeof error.message === 'string') throw new GridplaneError(res.status, error.code, error.message);
+      if (typeof error?.code === 'string' && typeof error.message === 'string')
+        throw new GridplaneError(res.status, error.code, error.message);
       throw new GridplaneError(res.status, `http_${res.status}`, `${method} ${url} answered ${res.status}.`);
     }
     return body as Operations[K]['response'];

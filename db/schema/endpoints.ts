@@ -135,7 +135,10 @@ export const endpointReplicas = sqliteTable(
     index('endpoint_replicas_node_idx').on(t.nodeId, t.stoppedAt),
     index('endpoint_replicas_live_idx').on(t.stoppedAt, t.state),
     check('endpoint_replicas_billed_le_receipt', sql`${t.billedMs} <= ${t.receiptReadyMs}`),
-    check('endpoint_replicas_billed_non_negative', sql`${t.billedMs} >= 0 AND ${t.billedAmount} >= 0 AND ${t.billedFee} >= 0 AND ${t.billedFee} <= ${t.billedAmount}`),
+    check(
+      'endpoint_replicas_billed_non_negative',
+      sql`${t.billedMs} >= 0 AND ${t.billedAmount} >= 0 AND ${t.billedFee} >= 0 AND ${t.billedFee} <= ${t.billedAmount}`,
+    ),
   ],
 );
 
@@ -151,7 +154,10 @@ export const endpointKeys = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [index('endpoint_keys_endpoint_idx').on(t.endpointId, t.revokedAt), uniqueIndex('endpoint_keys_prefix_unique').on(t.endpointId, t.prefix)],
+  (t) => [
+    index('endpoint_keys_endpoint_idx').on(t.endpointId, t.revokedAt),
+    uniqueIndex('endpoint_keys_prefix_unique').on(t.endpointId, t.prefix),
+  ],
 );
 
 /**

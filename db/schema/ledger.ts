@@ -103,7 +103,9 @@ export const depositReferences = sqliteTable(
       .notNull()
       .references(() => accounts.id),
     expectedAmount: integer('expected_amount'),
-    status: text('status', { enum: ['open', 'used', 'expired'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'used', 'expired'] })
+      .notNull()
+      .default('open'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at'),
     /** The newest signature of the last complete scan: the next scan's `until`. */
@@ -167,7 +169,9 @@ export const payoutBatches = sqliteTable(
   'payout_batches',
   {
     id: text('id').primaryKey(),
-    state: text('state', { enum: ['queued', 'signed', 'sent', 'paid', 'failed'] }).notNull().default('queued'),
+    state: text('state', { enum: ['queued', 'signed', 'sent', 'paid', 'failed'] })
+      .notNull()
+      .default('queued'),
     /** Transactions signed so far; the compare-and-swap version. */
     attempt: integer('attempt').notNull().default(0),
     signature: text('signature'),
@@ -201,7 +205,9 @@ export const payoutLookupTables = sqliteTable(
     id: text('id').primaryKey(),
     address: text('address').notNull().unique(),
     recentSlot: integer('recent_slot').notNull(),
-    status: text('status', { enum: ['active', 'retired', 'closed'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'retired', 'closed'] })
+      .notNull()
+      .default('active'),
     version: integer('version').notNull().default(0),
     /** JSON `{ kind, lastValidBlockHeight, transactions: [{ signature, wire }] }` or null. */
     pending: text('pending'),

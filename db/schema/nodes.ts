@@ -106,7 +106,5 @@ export const probePoints = sqliteTable('probe_points', {
   lat: real('lat').notNull(),
   lon: real('lon').notNull(),
   url: text('url'),
-  updatedAt: integer('updated_at')
-    .notNull()
-    .default(sql`(unixepoch() * 1000)`),
+  updatedAt: integer('updated_at').notNull().default(sql`(unixepoch() * 1000)`),
 });

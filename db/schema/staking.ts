@@ -16,7 +16,11 @@ export const stakes = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.nodeId] }), index('stakes_node_idx').on(t.nodeId), check('stakes_amount_non_negative', sql`${t.amount} >= 0`)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.nodeId] }),
+    index('stakes_node_idx').on(t.nodeId),
+    check('stakes_amount_non_negative', sql`${t.amount} >= 0`),
+  ],
 );
 
 /** Stake on its way out: still slashable, no longer earning or voting; released at `releaseAt`. */
@@ -29,7 +33,9 @@ export const unbondings = sqliteTable(
     amount: integer('amount').notNull(),
     requestedAt: integer('requested_at').notNull(),
     releaseAt: integer('release_at').notNull(),
-    status: text('status', { enum: ['unbonding', 'released'] }).notNull().default('unbonding'),
+    status: text('status', { enum: ['unbonding', 'released'] })
+      .notNull()
+      .default('unbonding'),
     releasedAt: integer('released_at'),
     /** The `unstake` ledger transaction that returned it. */
     ledgerTxId: text('ledger_tx_id'),
@@ -202,7 +208,9 @@ export const slashes = sqliteTable(
     amount: integer('amount').notNull(),
     /** JSON: what proves it (failed challenge ids, the two signed reports …). */
     evidence: text('evidence').notNull(),
-    status: text('status', { enum: ['pending', 'applied'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'applied'] })
+      .notNull()
+      .default('pending'),
     /** The epoch whose close applies it. */
     epoch: integer('epoch'),
     fromReward: integer('from_reward').notNull().default(0),

@@ -41,7 +41,8 @@ async function checkPins(pkg: PackageJson): Promise<void> {
 export async function buildAgent(outdir = join(AGENT_DIR, 'dist')): Promise<string> {
   const pkg = await readJson<PackageJson>(join(AGENT_DIR, 'package.json'));
   const { AGENT_VERSION } = await import('../src/version.ts');
-  if (pkg.version !== AGENT_VERSION) throw new Error(`agent build: edge-agent/package.json is ${pkg.version} but src/version.ts says ${AGENT_VERSION}`);
+  if (pkg.version !== AGENT_VERSION)
+    throw new Error(`agent build: edge-agent/package.json is ${pkg.version} but src/version.ts says ${AGENT_VERSION}`);
   await checkPins(pkg);
   await mkdir(outdir, { recursive: true });
   const outfile = join(outdir, BUNDLE_NAME);
@@ -98,5 +99,7 @@ async function licences(inputs: string[]): Promise<string> {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
   const outfile = await buildAgent(values.outdir === undefined ? undefined : resolve(values.outdir));
-  console.log(`built ${relative(process.cwd(), outfile)} (${relative(process.cwd(), dirname(outfile))}/THIRD-PARTY-LICENSES.txt beside it)`);
+  console.log(
+    `built ${relative(process.cwd(), outfile)} (${relative(process.cwd(), dirname(outfile))}/THIRD-PARTY-LICENSES.txt beside it)`,
+  );
 }

@@ -1,3 +1,4 @@
+// Over 300 lines: one table of flags with their help lines, the agent's whole CLI surface in one place; the actions are in commands/.
 // Option wiring only: parse flags with node:util parseArgs, turn them into typed inputs, dispatch
 // to the command's action in commands/. Actions never see raw flags.
 import { hostname } from 'node:os';
@@ -44,7 +45,11 @@ export const COMMON_FLAGS: Flags = {
 
 const OVERRIDES: Flags = {
   url: { type: 'string', value: 'URL', help: "use this control-plane URL instead of config.json's, for this run" },
-  'simulate-gpus': { type: 'string', value: 'SPEC', help: "declare GPUs instead of reading nvidia-smi, for this run (development only), e.g. \"RTX 4090x2\"" },
+  'simulate-gpus': {
+    type: 'string',
+    value: 'SPEC',
+    help: 'declare GPUs instead of reading nvidia-smi, for this run (development only), e.g. "RTX 4090x2"',
+  },
 };
 
 export const COMMANDS: Record<string, Command> = {
@@ -57,12 +62,28 @@ export const COMMANDS: Record<string, Command> = {
       lat: { type: 'string', value: 'N', help: 'latitude in degrees (required); negative values need =, e.g. --lat=-33.9' },
       lon: { type: 'string', value: 'N', help: 'longitude in degrees (required); negative values need =, e.g. --lon=-122.42' },
       country: { type: 'string', value: 'CC', help: 'ISO 3166-1 alpha-2 country code, e.g. JP (required)' },
-      'price-per-gpu-hour': { type: 'string', value: 'DECIMAL', help: 'price per GPU-hour in whole tokens as a decimal string, e.g. 1.250000 (required)' },
+      'price-per-gpu-hour': {
+        type: 'string',
+        value: 'DECIMAL',
+        help: 'price per GPU-hour in whole tokens as a decimal string, e.g. 1.250000 (required)',
+      },
       name: { type: 'string', value: 'NAME', help: 'node name (letters, digits, . _ -); default: the host name' },
-      url: { type: 'string', value: 'URL', help: `control-plane URL, https:// (http:// only to this machine); default ${DEFAULT_CONTROL_PLANE_URL}` },
-      'simulate-gpus': { type: 'string', value: 'SPEC', help: 'declare GPUs instead of reading nvidia-smi (development only), MODELxCOUNT,…: "RTX 4090x2"' },
+      url: {
+        type: 'string',
+        value: 'URL',
+        help: `control-plane URL, https:// (http:// only to this machine); default ${DEFAULT_CONTROL_PLANE_URL}`,
+      },
+      'simulate-gpus': {
+        type: 'string',
+        value: 'SPEC',
+        help: 'declare GPUs instead of reading nvidia-smi (development only), MODELxCOUNT,…: "RTX 4090x2"',
+      },
       'nvidia-smi': { type: 'string', value: 'PATH', help: `the nvidia-smi executable; default ${DEFAULT_NVIDIA_SMI_PATH} on PATH` },
-      'job-network': { type: 'string', value: 'NAME', help: 'docker network for job containers; default gridplane-jobs (created by the agent); none for no network' },
+      'job-network': {
+        type: 'string',
+        value: 'NAME',
+        help: 'docker network for job containers; default gridplane-jobs (created by the agent); none for no network',
+      },
       force: { type: 'boolean', default: false, help: 'overwrite an existing config.json (the device key is always kept)' },
     },
     action: (v, io) =>
@@ -93,16 +114,19 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'register this node (or update its details) with the control plane',
     usage: 'register [--url URL] [--simulate-gpus SPEC]',
     flags: OVERRIDES,
-    action: (v, io) =>
-      registerCommand(
-        { home: resolveHome(str(v, 'home')), overrides: overrides(v), json: v.json === true },
-        io,
-      ),
+    action: (v, io) => registerCommand({ home: resolveHome(str(v, 'home')), overrides: overrides(v), json: v.json === true }, io),
   },
   run: {
     summary: 'run the daemon: register if needed, then send heartbeats until SIGINT/SIGTERM',
     usage: 'run [--url URL] [--simulate-gpus SPEC] [--interval-ms N]',
-    flags: { ...OVERRIDES, 'interval-ms': { type: 'string', value: 'N', help: "a fixed heartbeat interval in ms instead of the control plane's (tests, debugging)" } },
+    flags: {
+      ...OVERRIDES,
+      'interval-ms': {
+        type: 'string',
+        value: 'N',
+        help: "a fixed heartbeat interval in ms instead of the control plane's (tests, debugging)",
+      },
+    },
     action: (v) => {
       const interval = str(v, 'interval-ms');
       return runCommand({
@@ -120,21 +144,39 @@ export const COMMANDS: Record<string, Command> = {
     action: (v, io) => statusCommand({ home: resolveHome(str(v, 'home')), json: v.json === true }, io),
   },
   doctor: {
-    summary: 'check this host and node (driver, Docker, NVIDIA toolkit, clock, key, registration, eligibility) and say how to fix each problem',
+    summary:
+      'check this host and node (driver, Docker, NVIDIA toolkit, clock, key, registration, eligibility) and say how to fix each problem',
     usage: 'doctor [--url URL]',
     flags: { url: OVERRIDES.url! },
-    action: (v, io) => doctorCommand({ home: resolveHome(str(v, 'home')), overrides: { controlPlaneUrl: str(v, 'url') }, json: v.json === true }, io),
+    action: (v, io) =>
+      doctorCommand({ home: resolveHome(str(v, 'home')), overrides: { controlPlaneUrl: str(v, 'url') }, json: v.json === true }, io),
   },
   service: {
     summary: 'install the systemd unit that runs this agent (logs: journalctl -u gridplane-agent)',
     usage: 'service install [--user] [--run-as USER] [--dry-run] [--enable] [--unit-dir DIR]',
     positionals: ['install'],
     flags: {
-      user: { type: 'boolean', default: false, help: "a user unit (~/.config/systemd/user, runs as you, WantedBy=default.target) instead of a system unit" },
-      'run-as': { type: 'string', value: 'USER', help: 'the account a system unit runs as (in the docker group, owning the home); default: the user who ran sudo, else you; never root' },
+      user: {
+        type: 'boolean',
+        default: false,
+        help: 'a user unit (~/.config/systemd/user, runs as you, WantedBy=default.target) instead of a system unit',
+      },
+      'run-as': {
+        type: 'string',
+        value: 'USER',
+        help: 'the account a system unit runs as (in the docker group, owning the home); default: the user who ran sudo, else you; never root',
+      },
       'dry-run': { type: 'boolean', default: false, help: 'print the unit and where it would go; write nothing' },
-      enable: { type: 'boolean', default: false, help: 'after writing it: systemctl daemon-reload, then systemctl enable --now gridplane-agent' },
-      'unit-dir': { type: 'string', value: 'DIR', help: 'write the unit here instead of /etc/systemd/system (or ~/.config/systemd/user with --user)' },
+      enable: {
+        type: 'boolean',
+        default: false,
+        help: 'after writing it: systemctl daemon-reload, then systemctl enable --now gridplane-agent',
+      },
+      'unit-dir': {
+        type: 'string',
+        value: 'DIR',
+        help: 'write the unit here instead of /etc/systemd/system (or ~/.config/systemd/user with --user)',
+      },
     },
     action: (v, io) =>
       serviceInstallCommand(
@@ -171,7 +213,12 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   let values: Values;
   let positionals: string[];
   try {
-    const parsed = parseArgs({ args: rest, options: parseArgsOptions({ ...COMMON_FLAGS, ...command.flags }), strict: true, allowPositionals: command.positionals !== undefined });
+    const parsed = parseArgs({
+      args: rest,
+      options: parseArgsOptions({ ...COMMON_FLAGS, ...command.flags }),
+      strict: true,
+      allowPositionals: command.positionals !== undefined,
+    });
     values = parsed.values as Values;
     positionals = parsed.positionals;
   } catch (err) {
@@ -183,7 +230,9 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return 0;
   }
   if (command.positionals && (positionals.length !== 1 || !command.positionals.includes(positionals[0]!))) {
-    io.err(`gridplane-agent ${name}: expected ${command.positionals.join(' or ')}${positionals.length ? `, got "${positionals.join(' ')}"` : ''}\nusage: gridplane-agent ${command.usage}`);
+    io.err(
+      `gridplane-agent ${name}: expected ${command.positionals.join(' or ')}${positionals.length ? `, got "${positionals.join(' ')}"` : ''}\nusage: gridplane-agent ${command.usage}`,
+    );
     return 2;
   }
   try {
@@ -199,7 +248,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
 
 function parseArgsOptions(flags: Flags): NonNullable<ParseArgsConfig['options']> {
   return Object.fromEntries(
-    Object.entries(flags).map(([key, f]) => [key, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) }]),
+    Object.entries(flags).map(([key, f]) => [
+      key,
+      { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) },
+    ]),
   ) as NonNullable<ParseArgsConfig['options']>;
 }
 
@@ -210,9 +262,17 @@ function flagLines(flags: Flags): string[] {
 }
 
 /** `gridplane-agent <command> --help`: the usage, the summary, and one line for every flag. */
-export function commandHelp(name: string, command: Command): string {
+export function commandHelp(_name: string, command: Command): string {
   const own = flagLines(command.flags);
-  return [`usage: gridplane-agent ${command.usage}`, '', command.summary, '', ...(own.length ? ['options:', ...own, ''] : []), 'common options:', ...flagLines(COMMON_FLAGS)].join('\n');
+  return [
+    `usage: gridplane-agent ${command.usage}`,
+    '',
+    command.summary,
+    '',
+    ...(own.length ? ['options:', ...own, ''] : []),
+    'common options:',
+    ...flagLines(COMMON_FLAGS),
+  ].join('\n');
 }
 
 function usage(): string {
@@ -258,6 +318,9 @@ function overrides(v: Values) {
 }
 
 function defaultNodeName(): string {
-  const name = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return name || 'gpu-node';
 }

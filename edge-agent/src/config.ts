@@ -19,9 +19,7 @@ export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = p
   return chosen ? resolve(chosen) : join(homedir(), '.gridplane-agent');
 }
 
-export const OwnerAddressSchema = z
-  .string()
-  .refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address (32 bytes)');
+export const OwnerAddressSchema = z.string().refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address (32 bytes)');
 
 /** Whole tokens as a decimal string, like "1.250000"; never a float. */
 export const PriceSchema = z
@@ -127,7 +125,7 @@ export async function loadConfig(home: string): Promise<AgentConfig> {
 export async function saveConfig(home: string, config: AgentConfig): Promise<string> {
   await ensureHome(home);
   const path = configPath(home);
-  await writeFile(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return path;
 }
 

@@ -77,7 +77,16 @@ export class ControlPlaneClient {
     } catch (err) {
       if (err instanceof ControlPlaneError && (err.serverCode === 'job_not_assigned' || err.serverCode === 'job_not_found')) return 'gone';
       // Other refusals will not change on a retry: a malformed event is a bug, not a reason to loop.
-      if (err instanceof ControlPlaneError && err.failure === 'rejected' && err.status !== 408 && err.status !== 429 && err.serverCode !== 'job_busy' && err.serverCode !== 'stale_request' && err.serverCode !== 'replayed_request') return 'gone';
+      if (
+        err instanceof ControlPlaneError &&
+        err.failure === 'rejected' &&
+        err.status !== 408 &&
+        err.status !== 429 &&
+        err.serverCode !== 'job_busy' &&
+        err.serverCode !== 'stale_request' &&
+        err.serverCode !== 'replayed_request'
+      )
+        return 'gone';
       throw err;
     }
   }
@@ -107,7 +116,7 @@ export class ControlPlaneClient {
       const why = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : describeNetworkError(err);
       throw new ControlPlaneError('unreachable', `control plane unreachable (${method} ${path}): ${why}`, null, null, { cause: err });
     }
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = text === '' ? undefined : JSON.parse(text);
     } catch {
@@ -138,7 +147,7 @@ function describeNetworkError(err: unknown): string {
 
 function snippet(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine === '' ? '(empty body)' : oneLine.length > 200 ? oneLine.slice(0, 200) + '…' : oneLine;
+  return oneLine === '' ? '(empty body)' : oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 
 /**

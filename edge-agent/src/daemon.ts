@@ -1,3 +1,4 @@
+// Over 300 lines: the node's lifecycle in order (identity, GPUs, register, heartbeat, stream, tunnel, jobs, replicas, shutdown); each part is in its own module, and this file is the order they run in.
 // The node's lifecycle: load identity and config → detect GPUs → register → heartbeat loop.
 // It runs until `signal` aborts (SIGINT/SIGTERM in the CLI, a test's AbortController in tests);
 // in-flight requests are aborted with it. Clock, randomness, sleep and fetch are injectable so a
@@ -88,7 +89,10 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
   const tag = gpus.simulated ? 'SIMULATED ' : '';
   let snapshot: GpuSnapshot | null = await gpus.read(signal);
   if (gpus.simulated) {
-    log.warn('simulated', `SIMULATED GPUs: ${describeInventory(snapshot.inventory)} — declared for development, not real hardware; reported to the network as simulated`);
+    log.warn(
+      'simulated',
+      `SIMULATED GPUs: ${describeInventory(snapshot.inventory)} — declared for development, not real hardware; reported to the network as simulated`,
+    );
   } else {
     log.info('gpus', `GPUs: ${gpus.describe(snapshot)}`);
   }
@@ -98,15 +102,31 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
     timeoutMs: options.requestTimeoutMs,
   });
   // A real host pulls the verification image now, with progress, so the first challenge does not wait on it.
-  const verifyImage = gpus.simulated ? null : createImagePuller({ image: options.verifyImage ?? DEFAULT_VERIFY_IMAGE, dockerPath: options.dockerPath, log, signal, now });
+  const verifyImage = gpus.simulated
+    ? null
+    : createImagePuller({ image: options.verifyImage ?? DEFAULT_VERIFY_IMAGE, dockerPath: options.dockerPath, log, signal, now });
   verifyImage?.ensure().catch(() => undefined); // logged by the puller; retried before each challenge poll
-  const challenges = createChallengeLoop({ identity, controlPlaneUrl: config.controlPlaneUrl, simulated: gpus.simulated, log, signal, fetch: options.fetch, now, prepare: verifyImage?.ensure, gpuSolver: dockerSolver({ dockerPath: options.dockerPath, image: options.verifyImage }) });
+  const challenges = createChallengeLoop({
+    identity,
+    controlPlaneUrl: config.controlPlaneUrl,
+    simulated: gpus.simulated,
+    log,
+    signal,
+    fetch: options.fetch,
+    now,
+    prepare: verifyImage?.ensure,
+    gpuSolver: dockerSolver({ dockerPath: options.dockerPath, image: options.verifyImage }),
+  });
 
   // Jobs: a runner over the container runtime, fed by the stream and by heartbeat answers.
   // Endpoint replicas run on the same runtime and take their GPUs from the same pool.
   const jobGpus = hostGpus(snapshot.inventory);
   const gpuPool = new GpuPool(jobGpus);
-  const runtime = options.runtime ?? (gpus.simulated ? createProcessRuntime() : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length, dockerPath: options.dockerPath }));
+  const runtime =
+    options.runtime ??
+    (gpus.simulated
+      ? createProcessRuntime()
+      : createDockerRuntime({ network: config.jobNetwork, hostGpuCount: jobGpus.length, dockerPath: options.dockerPath }));
   if (runtime.simulated) log.warn('simulated_runtime', 'SIMULATED job runtime: jobs run as local processes, without containers or GPUs');
   const runner = new JobRunner({
     runtime,
@@ -118,7 +138,15 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
   });
   let stream: Promise<boolean> | null = null;
   let tunnel: Tunnel | null = null;
-  const replicas = new ReplicaManager({ runtime, gpus: gpuPool, identity, send: (m) => tunnel?.send(m), log, now, timing: options.replicaTiming });
+  const replicas = new ReplicaManager({
+    runtime,
+    gpus: gpuPool,
+    identity,
+    send: (m) => tunnel?.send(m),
+    log,
+    now,
+    timing: options.replicaTiming,
+  });
   // The tunnel outlives `signal` until the replicas are stopped, so their last states and
   // receipts still reach the control plane.
   const tunnelStop = new AbortController();
@@ -141,7 +169,10 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
         snapshot = null;
         registered = true;
         summary.registrations++;
-        log.info('registered', `${tag}node ${created ? 'registered' : 're-registered (details updated)'}`, { node: identity.nodeId, status: node.status });
+        log.info('registered', `${tag}node ${created ? 'registered' : 're-registered (details updated)'}`, {
+          node: identity.nodeId,
+          status: node.status,
+        });
       }
       stage = 'heartbeat';
       if (now() >= nextProbeFetchAt) {
@@ -158,7 +189,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       const probeResults = await measureProbes(probes, { fetch: options.fetch, signal, timeoutMs: options.probeTimeoutMs });
       const metrics = await readMetrics(gpus.read.bind(gpus), signal, log);
       if (signal.aborted) break;
-      const answer = await client.heartbeat(identity.nodeId, { gpus: metrics, probes: probeResults, runningJobs: runner.runningJobs() }, signal);
+      const answer = await client.heartbeat(
+        identity.nodeId,
+        { gpus: metrics, probes: probeResults, runningJobs: runner.runningJobs() },
+        signal,
+      );
       summary.heartbeats++;
       if (failures > 0) log.info('recovered', `control plane is back after ${failures} failed attempt${failures === 1 ? '' : 's'}`);
       failures = 0;
@@ -218,7 +253,10 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonSummary
       const delay = backoffDelayMs(failures, { baseMs: intervalMs, capMs }, random);
       failures++;
       const what = err.failure === 'unreachable' ? 'unreachable' : err.failure === 'server' ? 'failing' : 'refusing';
-      log.warn('backoff', `control plane ${what}; retry ${failures} in ${(delay / 1000).toFixed(1)}s`, { cause: err.message, delayMs: delay });
+      log.warn('backoff', `control plane ${what}; retry ${failures} in ${(delay / 1000).toFixed(1)}s`, {
+        cause: err.message,
+        delayMs: delay,
+      });
       await sleep(delay, signal);
     }
   }

@@ -15,10 +15,7 @@ export const NVIDIA_SMI_FIELDS = [
   'power.draw',
 ] as const;
 
-export const NVIDIA_SMI_ARGS: readonly string[] = [
-  `--query-gpu=${NVIDIA_SMI_FIELDS.join(',')}`,
-  '--format=csv,noheader,nounits',
-];
+export const NVIDIA_SMI_ARGS: readonly string[] = [`--query-gpu=${NVIDIA_SMI_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
 
 /** One parsed nvidia-smi line. */
 export interface GpuReading {
@@ -130,7 +127,13 @@ export function runNvidiaSmi(options: NvidiaSmiOptions): Promise<GpuReading[]> {
       if (err) {
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean };
         if (e.code === 'ENOENT') {
-          reject(new AgentError('nvidia_smi_not_found', `nvidia-smi not found (${path}): is the NVIDIA driver installed? For development use --simulate-gpus`, { cause: err }));
+          reject(
+            new AgentError(
+              'nvidia_smi_not_found',
+              `nvidia-smi not found (${path}): is the NVIDIA driver installed? For development use --simulate-gpus`,
+              { cause: err },
+            ),
+          );
           return;
         }
         if (e.name === 'AbortError') {
@@ -138,7 +141,8 @@ export function runNvidiaSmi(options: NvidiaSmiOptions): Promise<GpuReading[]> {
           return;
         }
         const said = firstLine(stdout) || firstLine(stderr) || e.message;
-        const how = typeof e.code === 'number' ? `exited with code ${e.code}` : e.killed ? 'timed out' : `failed (${String(e.code ?? e.message)})`;
+        const how =
+          typeof e.code === 'number' ? `exited with code ${e.code}` : e.killed ? 'timed out' : `failed (${String(e.code ?? e.message)})`;
         reject(new AgentError('nvidia_smi_failed', `nvidia-smi ${how}: ${said}`, { cause: err }));
         return;
       }
@@ -152,7 +156,12 @@ export function runNvidiaSmi(options: NvidiaSmiOptions): Promise<GpuReading[]> {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
+  );
 }
 
 export function createNvidiaSmiSource(path: string, timeoutMs?: number): GpuSource {

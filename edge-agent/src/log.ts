@@ -21,7 +21,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write =
     options.write ??
     ((level: LogLevel, line: string) => {
-      (level === 'info' ? process.stdout : process.stderr).write(line + '\n');
+      (level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);
     });
   const emit = (level: LogLevel, event: string, message: string, fields: LogFields = {}) => {
     const ts = new Date(now()).toISOString();
@@ -33,7 +33,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
       .join(' ');
-    write(level, `${ts} ${level.toUpperCase().padEnd(5)} ${message}${extra ? ' ' + extra : ''}`);
+    write(level, `${ts} ${level.toUpperCase().padEnd(5)} ${message}${extra ? ` ${extra}` : ''}`);
   };
   return {
     info: (e, m, f) => emit('info', e, m, f),
@@ -47,8 +47,10 @@ export function createMemoryLogger(): Logger & {
   records: { level: LogLevel; event: string; message: string; fields: LogFields }[];
 } {
   const records: { level: LogLevel; event: string; message: string; fields: LogFields }[] = [];
-  const push = (level: LogLevel) => (event: string, message: string, fields: LogFields = {}) => {
-    records.push({ level, event, message, fields });
-  };
+  const push =
+    (level: LogLevel) =>
+    (event: string, message: string, fields: LogFields = {}) => {
+      records.push({ level, event, message, fields });
+    };
   return { records, info: push('info'), warn: push('warn'), error: push('error') };
 }

@@ -1,13 +1,7 @@
 // Every request the agent makes is signed as PROTOCOL.md "Signed agent requests" says. The signed
 // bytes come from the shared protocol module so agent and Worker can never disagree on them.
 import { randomBytes } from 'node:crypto';
-import {
-  AGENT_HEADERS,
-  NONCE_PATTERN,
-  bytesToBase64,
-  sha256Hex,
-  signingString,
-} from '../../protocol/signed-request.ts';
+import { AGENT_HEADERS, NONCE_PATTERN, bytesToBase64, sha256Hex, signingString } from '../../protocol/signed-request.ts';
 import type { Identity } from './identity.ts';
 
 export interface SignedFetchDeps {

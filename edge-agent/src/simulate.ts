@@ -25,10 +25,10 @@ const BOARDS: Record<string, { model: string; vramMb: number; idleW: number; max
   'A100 80GB': { model: 'NVIDIA A100 80GB PCIe', vramMb: 81920, idleW: 45, maxW: 300 },
   'A100 40GB': { model: 'NVIDIA A100-PCIE-40GB', vramMb: 40960, idleW: 35, maxW: 250 },
   'H100 80GB': { model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, idleW: 70, maxW: 700 },
-  'L40S': { model: 'NVIDIA L40S', vramMb: 46068, idleW: 35, maxW: 350 },
-  'A10': { model: 'NVIDIA A10', vramMb: 23028, idleW: 15, maxW: 150 },
-  'L4': { model: 'NVIDIA L4', vramMb: 23034, idleW: 12, maxW: 72 },
-  'T4': { model: 'Tesla T4', vramMb: 15360, idleW: 10, maxW: 70 },
+  L40S: { model: 'NVIDIA L40S', vramMb: 46068, idleW: 35, maxW: 350 },
+  A10: { model: 'NVIDIA A10', vramMb: 23028, idleW: 15, maxW: 150 },
+  L4: { model: 'NVIDIA L4', vramMb: 23034, idleW: 12, maxW: 72 },
+  T4: { model: 'Tesla T4', vramMb: 15360, idleW: 10, maxW: 70 },
 };
 
 function simulatedModel(gpu: CanonicalGpu): SimulatedModel {
@@ -49,12 +49,14 @@ export interface SimulatedGpuGroup {
   count: number;
 }
 
-
 /** Parses "RTX 4090x2" or "H100x8,A100 80GBx1"; a missing count means one. */
 export function parseSimulateSpec(spec: string): SimulatedGpuGroup[] {
   const parts = spec.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.every((p) => p === '')) {
-    throw new AgentError('bad_simulate_spec', `--simulate-gpus is empty; expected e.g. "RTX 4090x2". Known models: ${knownSimulatedModels()}`);
+    throw new AgentError(
+      'bad_simulate_spec',
+      `--simulate-gpus is empty; expected e.g. "RTX 4090x2". Known models: ${knownSimulatedModels()}`,
+    );
   }
   const groups: SimulatedGpuGroup[] = [];
   for (const part of parts) {
@@ -64,7 +66,10 @@ export function parseSimulateSpec(spec: string): SimulatedGpuGroup[] {
     const count = match[2] === undefined ? 1 : Number(match[2]);
     const gpu = canonicalGpuModel(name);
     if (!gpu) {
-      throw new AgentError('unknown_simulated_gpu', `unknown or ambiguous GPU model "${name}" in --simulate-gpus; known models: ${knownSimulatedModels()}`);
+      throw new AgentError(
+        'unknown_simulated_gpu',
+        `unknown or ambiguous GPU model "${name}" in --simulate-gpus; known models: ${knownSimulatedModels()}`,
+      );
     }
     const model = simulatedModel(gpu);
     if (!Number.isInteger(count) || count < 1 || count > MAX_SIMULATED_PER_MODEL) {

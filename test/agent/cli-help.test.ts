@@ -11,7 +11,7 @@ async function run(argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('help', () => {
   it('lists every command', async () => {
@@ -29,11 +29,14 @@ describe('help', () => {
       expect(Object.keys(flags).length).toBeGreaterThanOrEqual(3);
       for (const [flag, def] of Object.entries(flags)) {
         expect(def.help.trim().length, `--${flag} of ${name}`).toBeGreaterThan(10);
-        const line = new RegExp(`^  (-${def.short ?? '.'}, )?--${escape(flag)}${def.value ? ` ${escape(def.value)}` : ''} +${escape(def.help)}$`, 'm');
+        const line = new RegExp(
+          `^  (-${def.short ?? '.'}, )?--${escapeRegex(flag)}${def.value ? ` ${escapeRegex(def.value)}` : ''} +${escapeRegex(def.help)}$`,
+          'm',
+        );
         expect(out, `--${flag} of ${name}`).toMatch(line);
       }
       // Nothing in the help that the parser would refuse.
-      const listed = [...out.matchAll(/^  (?:-\w, )?--([a-z-]+)/gm)].map((m) => m[1]);
+      const listed = [...out.matchAll(/^ {2}(?:-\w, )?--([a-z-]+)/gm)].map((m) => m[1]);
       expect(listed.sort()).toEqual(Object.keys(flags).sort());
     });
   }

@@ -18,12 +18,18 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
   });
 }
 
-function spawnRun(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function spawnRun(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
   const child = spawn(process.execPath, [BIN, 'run', ...args], { cwd: ROOT, env: process.env });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   children.push(child);
   return { child, output: () => output, exited };
 }
@@ -44,9 +50,25 @@ afterEach(async () => {
 
 async function init(extra: string[] = []) {
   const result = await cli([
-    'init', '--home', home, '--url', cp.url, '--owner', OWNER, '--name', 'rig-1',
-    '--lat', '35.68', '--lon=139.69', '--country', 'jp', '--price-per-gpu-hour', '1.250000',
-    '--simulate-gpus', 'RTX 4090x2', ...extra,
+    'init',
+    '--home',
+    home,
+    '--url',
+    cp.url,
+    '--owner',
+    OWNER,
+    '--name',
+    'rig-1',
+    '--lat',
+    '35.68',
+    '--lon=139.69',
+    '--country',
+    'jp',
+    '--price-per-gpu-hour',
+    '1.250000',
+    '--simulate-gpus',
+    'RTX 4090x2',
+    ...extra,
   ]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
@@ -62,17 +84,60 @@ describe('gridplane-agent CLI', () => {
     expect(stdout).toContain('SIMULATED RTX 4090x2');
     expect((await stat(join(home, 'device-key.pem'))).mode & 0o777).toBe(0o600);
 
-    const again = await cli(['init', '--home', home, '--owner', OWNER, '--lat', '1', '--lon', '2', '--country', 'SG', '--price-per-gpu-hour', '2']);
+    const again = await cli([
+      'init',
+      '--home',
+      home,
+      '--owner',
+      OWNER,
+      '--lat',
+      '1',
+      '--lon',
+      '2',
+      '--country',
+      'SG',
+      '--price-per-gpu-hour',
+      '2',
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already exists; pass --force');
-    const forced = await cli(['init', '--home', home, '--owner', OWNER, '--lat', '1', '--lon', '2', '--country', 'SG', '--price-per-gpu-hour', '2', '--force']);
+    const forced = await cli([
+      'init',
+      '--home',
+      home,
+      '--owner',
+      OWNER,
+      '--lat',
+      '1',
+      '--lon',
+      '2',
+      '--country',
+      'SG',
+      '--price-per-gpu-hour',
+      '2',
+      '--force',
+    ]);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain(`node id:      ${nodeId}`);
     expect(forced.stdout).toContain('existing key kept');
   });
 
   it('init rejects bad flags with every problem listed and writes nothing', async () => {
-    const result = await cli(['init', '--home', home, '--owner', 'not-a-wallet', '--lat', '91', '--lon', '0', '--country', 'JP', '--price-per-gpu-hour', '1.5.0']);
+    const result = await cli([
+      'init',
+      '--home',
+      home,
+      '--owner',
+      'not-a-wallet',
+      '--lat',
+      '91',
+      '--lon',
+      '0',
+      '--country',
+      'JP',
+      '--price-per-gpu-hour',
+      '1.5.0',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/base58 Solana address[\s\S]*at owner/);
     expect(result.stderr).toMatch(/at pricePerGpuHour/);
@@ -113,7 +178,7 @@ describe('gridplane-agent CLI', () => {
     await cp.close();
     const down = await cli(['status', '--home', home]);
     expect(down.code).toBe(1);
-    expect(down.stdout).toMatch(/remote status:  unreachable: .*ECONNREFUSED/);
+    expect(down.stdout).toMatch(/remote status: {2}unreachable: .*ECONNREFUSED/);
     await cp.listen();
   });
 
@@ -131,7 +196,10 @@ describe('gridplane-agent CLI', () => {
     expect(out.trimEnd().split('\n').at(-1)).toMatch(/ stopped /);
     expect(cp.heartbeats().every((r) => r.signatureValid === true)).toBe(true);
     // Heartbeats ~100 ms apart, as --interval-ms asked (not the server's 30 s).
-    const [a, b] = cp.heartbeats().slice(1, 3).map((r) => r.at);
+    const [a, b] = cp
+      .heartbeats()
+      .slice(1, 3)
+      .map((r) => r.at);
     expect(b! - a!).toBeGreaterThanOrEqual(90);
     expect(b! - a!).toBeLessThan(5000);
   });
@@ -145,8 +213,14 @@ describe('gridplane-agent CLI', () => {
     await waitFor(() => cp.heartbeats().length >= 2, 'the hanging heartbeat');
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    const events = run.output().trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string });
-    expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'simulated', 'registered', 'heartbeat', 'signal', 'stopped']));
+    const events = run
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; level: string });
+    expect(events.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['start', 'simulated', 'registered', 'heartbeat', 'signal', 'stopped']),
+    );
     expect(events.at(-1)!.event).toBe('stopped');
   });
 

@@ -31,7 +31,14 @@ const problem = (input: Partial<AgentConfigInput>) => {
 
 describe('control-plane URL', () => {
   it('allows https anywhere and plain http only to a loopback address', () => {
-    for (const url of ['https://api.gridplane.example', 'https://203.0.113.9:8443/base', 'http://127.0.0.1:8787', 'http://127.3.2.1', 'http://localhost:8787', 'http://[::1]:8787']) {
+    for (const url of [
+      'https://api.gridplane.example',
+      'https://203.0.113.9:8443/base',
+      'http://127.0.0.1:8787',
+      'http://127.3.2.1',
+      'http://localhost:8787',
+      'http://[::1]:8787',
+    ]) {
       expect(problem({ controlPlaneUrl: url }), url).toBe('ok');
     }
     for (const url of [
@@ -46,19 +53,41 @@ describe('control-plane URL', () => {
     ]) {
       expect(problem({ controlPlaneUrl: url }), url).toMatch(/controlPlaneUrl/);
     }
-    expect(problem({ controlPlaneUrl: 'http://api.gridplane.example' })).toContain('must be https:// (plain http:// only to this machine: 127.0.0.1, localhost or [::1])');
+    expect(problem({ controlPlaneUrl: 'http://api.gridplane.example' })).toContain(
+      'must be https:// (plain http:// only to this machine: 127.0.0.1, localhost or [::1])',
+    );
   });
 
   it('init refuses a plain-http control plane elsewhere and writes nothing', async () => {
     const home = join(await tempDir(), 'home');
-    await expect(initCommand({ home, force: false, json: false, config: { ...base, controlPlaneUrl: 'http://api.gridplane.example' } }, silentIo)).rejects.toMatchObject({
+    await expect(
+      initCommand({ home, force: false, json: false, config: { ...base, controlPlaneUrl: 'http://api.gridplane.example' } }, silentIo),
+    ).rejects.toMatchObject({
       code: 'bad_config',
     });
     expect(existsSync(home)).toBe(false);
 
     const err: string[] = [];
     const code = await main(
-      ['init', '--home', home, '--url', 'http://api.gridplane.example', '--owner', OWNER, '--lat', '1', '--lon', '2', '--country', 'JP', '--price-per-gpu-hour', '1', '--simulate-gpus', 'T4'],
+      [
+        'init',
+        '--home',
+        home,
+        '--url',
+        'http://api.gridplane.example',
+        '--owner',
+        OWNER,
+        '--lat',
+        '1',
+        '--lon',
+        '2',
+        '--country',
+        'JP',
+        '--price-per-gpu-hour',
+        '1',
+        '--simulate-gpus',
+        'T4',
+      ],
       { out: () => {}, err: (line) => err.push(line) },
     );
     expect(code).toBe(1);
@@ -74,7 +103,9 @@ describe('control-plane URL', () => {
       throw new Error('no network in this test');
     }) as typeof globalThis.fetch;
     const signal = new AbortController().signal;
-    await expect(startDaemon({ home, signal, logger: createMemoryLogger(), fetch, overrides: { controlPlaneUrl: 'http://api.gridplane.example' } })).rejects.toMatchObject({
+    await expect(
+      startDaemon({ home, signal, logger: createMemoryLogger(), fetch, overrides: { controlPlaneUrl: 'http://api.gridplane.example' } }),
+    ).rejects.toMatchObject({
       code: 'bad_config',
     });
     const path = join(home, 'config.json');

@@ -42,13 +42,22 @@ describe('daemon: endpoint replicas over the tunnel', () => {
       type: 'replicas',
       replicas: [
         {
-          replicaId: 'rep_d1', endpointId: 'ep_1', image: 'ghcr.io/acme/serve:1', command: [process.execPath, SERVER],
-          env: { PID_FILE: pidFile }, port: 8000, healthPath: '/health', gpus: { count: 1, model: 'RTX 4090' },
+          replicaId: 'rep_d1',
+          endpointId: 'ep_1',
+          image: 'ghcr.io/acme/serve:1',
+          command: [process.execPath, SERVER],
+          env: { PID_FILE: pidFile },
+          port: 8000,
+          healthPath: '/health',
+          gpus: { count: 1, model: 'RTX 4090' },
         },
       ],
     };
     const cp: FakeControlPlane = new FakeControlPlane({
-      onHeartbeat: (_n, req) => ({ status: 200, body: { nextHeartbeatS: 30, jobs: [], stream: { path: req.url.replace(/\/heartbeat$/, '/stream') } } }),
+      onHeartbeat: (_n, req) => ({
+        status: 200,
+        body: { nextHeartbeatS: 30, jobs: [], stream: { path: req.url.replace(/\/heartbeat$/, '/stream') } },
+      }),
       onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         upgrades.push({ url: req.url ?? '', signed: cp.upgradeSigned(req) });
         if (!req.url?.endsWith('/tunnel') || !cp.upgradeSigned(req)) return socket.destroy();

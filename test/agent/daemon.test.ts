@@ -172,7 +172,9 @@ describe('daemon against a stand-in control plane', () => {
 
     expect(cp.registrations()).toHaveLength(2);
     expect(delays.slice(0, 3)).toEqual([7000, 7000, 7000]);
-    expect(logger.records.find((r) => r.event === 'node_not_found')!.message).toContain('404 node_not_found: No node with this id is registered.');
+    expect(logger.records.find((r) => r.event === 'node_not_found')!.message).toContain(
+      '404 node_not_found: No node with this id is registered.',
+    );
     const order = cp.requests.filter((r) => r.method === 'POST').map((r) => (r.url === '/v1/nodes' ? 'register' : 'heartbeat'));
     expect(order.slice(0, 5)).toEqual(['register', 'heartbeat', 'heartbeat', 'heartbeat', 'register']);
   });
@@ -189,7 +191,10 @@ describe('daemon against a stand-in control plane', () => {
   });
 
   it('prints the error body of a rejected heartbeat and keeps going', async () => {
-    const stale = { status: 401, body: { error: { code: 'stale_request', message: 'Timestamp is more than 300 s from the server clock.' } } };
+    const stale = {
+      status: 401,
+      body: { error: { code: 'stale_request', message: 'Timestamp is more than 300 s from the server clock.' } },
+    };
     const { home } = await setup({ onHeartbeat: (n) => (n === 2 ? stale : undefined) });
     const { sleep, delays } = recordingSleep();
     const { logger } = start({ home, sleep });
@@ -204,7 +209,10 @@ describe('daemon against a stand-in control plane', () => {
     const invalid = { status: 400, body: { error: { code: 'validation_failed', message: 'owner is not a wallet we accept.' } } };
     const { home } = await setup({ onRegister: () => invalid });
     const { done, logger } = start({ home, sleep: recordingSleep().sleep });
-    await expect(done).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('400 validation_failed: owner is not a wallet we accept.') });
+    await expect(done).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('400 validation_failed: owner is not a wallet we accept.'),
+    });
     expect(logger.records.some((r) => r.event === 'register_rejected')).toBe(true);
   });
 

@@ -18,7 +18,10 @@ interface Instruction {
 
 /** Instructions of the final stage, continuation lines joined, comments dropped. */
 function finalStage(text: string): { stages: number; instructions: Instruction[]; args: Record<string, string> } {
-  const joined = text.replace(/\\\n/g, ' ').split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const joined = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   const args: Record<string, string> = {};
   let stages = 0;
   let instructions: Instruction[] = [];
@@ -82,27 +85,33 @@ describe('the agent image', () => {
 
   const docker = dockerDaemon();
   if (!docker.ok) console.log(`SKIPPED: building edge-agent/Dockerfile needs a Docker daemon, and here: ${docker.why}`);
-  it.skipIf(!docker.ok)('builds, and the image runs the agent and the docker CLI', async () => {
-    const context = await tempDir('gridplane-agent-image-');
-    await copyFile(DOCKERFILE, join(context, 'Dockerfile'));
-    await copyFile(join(ROOT, 'edge-agent/.dockerignore'), join(context, '.dockerignore'));
-    await mkdir(join(context, 'dist'));
-    execFileSync(process.execPath, ['edge-agent/scripts/build.ts', '--outdir', join(context, 'dist')], { cwd: ROOT });
-    const tag = `gridplane-agent-test:${process.pid}`;
-    const run = (args: string[]) =>
-      new Promise<{ code: number; out: string }>((resolve) =>
-        execFile('docker', args, { timeout: 600_000, maxBuffer: 16 << 20 }, (e, stdout, stderr) => resolve({ code: e ? 1 : 0, out: `${stdout}${stderr}` })),
-      );
-    const build = await run(['build', '-t', tag, context]);
-    expect(build.code, build.out).toBe(0);
-    try {
-      expect((await run(['run', '--rm', tag, '--version'])).out.trim()).toBe(AGENT_VERSION);
-      const help = await run(['run', '--rm', tag, 'doctor', '--help']);
-      expect(help.out).toContain('usage: gridplane-agent doctor');
-      expect((await run(['run', '--rm', '--entrypoint', 'docker', tag, '--version'])).out).toMatch(/^Docker version \d+/);
-      expect((await run(['run', '--rm', '--entrypoint', 'id', tag, '-u'])).out.trim()).not.toBe('0');
-    } finally {
-      await run(['image', 'rm', '-f', tag]);
-    }
-  }, 900_000);
+  it.skipIf(!docker.ok)(
+    'builds, and the image runs the agent and the docker CLI',
+    async () => {
+      const context = await tempDir('gridplane-agent-image-');
+      await copyFile(DOCKERFILE, join(context, 'Dockerfile'));
+      await copyFile(join(ROOT, 'edge-agent/.dockerignore'), join(context, '.dockerignore'));
+      await mkdir(join(context, 'dist'));
+      execFileSync(process.execPath, ['edge-agent/scripts/build.ts', '--outdir', join(context, 'dist')], { cwd: ROOT });
+      const tag = `gridplane-agent-test:${process.pid}`;
+      const run = (args: string[]) =>
+        new Promise<{ code: number; out: string }>((resolve) =>
+          execFile('docker', args, { timeout: 600_000, maxBuffer: 16 << 20 }, (e, stdout, stderr) =>
+            resolve({ code: e ? 1 : 0, out: `${stdout}${stderr}` }),
+          ),
+        );
+      const build = await run(['build', '-t', tag, context]);
+      expect(build.code, build.out).toBe(0);
+      try {
+        expect((await run(['run', '--rm', tag, '--version'])).out.trim()).toBe(AGENT_VERSION);
+        const help = await run(['run', '--rm', tag, 'doctor', '--help']);
+        expect(help.out).toContain('usage: gridplane-agent doctor');
+        expect((await run(['run', '--rm', '--entrypoint', 'docker', tag, '--version'])).out).toMatch(/^Docker version \d+/);
+        expect((await run(['run', '--rm', '--entrypoint', 'id', tag, '-u'])).out.trim()).not.toBe('0');
+      } finally {
+        await run(['image', 'rm', '-f', tag]);
+      }
+    },
+    900_000,
+  );
 });

@@ -9,7 +9,7 @@ import { readPublicKey, tempDir } from './helpers/index.ts';
 describe('device identity', () => {
   it('creates an ed25519 key file with mode 0600 in a new 0700 home', async () => {
     const home = join(await tempDir(), 'agent');
-    const { identity, created, path } = await initIdentity(home);
+    const { created, path } = await initIdentity(home);
     expect(created).toBe(true);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(home)).mode & 0o777).toBe(0o700);

@@ -64,7 +64,10 @@ describe('the API and the agent agree on what a job may carry', () => {
 
   it.each(REFUSED)('refused by the API, and by the agent if it ever arrived: %s', (_label, body) => {
     expect(jobRequestSchema.safeParse(body).success).toBe(false);
-    const offer = { ...offerFrom(jobRequestSchema.parse(request({}))), ...(({ gpu, durationS, ...rest }) => rest)(body as Record<string, unknown>) };
+    const offer = {
+      ...offerFrom(jobRequestSchema.parse(request({}))),
+      ...(({ gpu, durationS, ...rest }) => rest)(body as Record<string, unknown>),
+    };
     expect(checkJobSpec(offer)).toMatchObject({ ok: false });
   });
 });

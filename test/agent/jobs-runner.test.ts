@@ -53,7 +53,13 @@ const finishedOf = (events: { jobId: string; event: JobEvent }[], id: string) =>
 describe('job runner', () => {
   it('accepts, starts, streams redacted logs in order and finishes with a receipt', async () => {
     const { runner, events, kinds } = setup();
-    runner.offer(job('job_ok', [NODE, '-e', 'console.log("hello"); console.error("key=" + process.env.API_SECRET); console.log("GPU " + process.env.CUDA_VISIBLE_DEVICES)']));
+    runner.offer(
+      job('job_ok', [
+        NODE,
+        '-e',
+        'console.log("hello"); console.error("key=" + process.env.API_SECRET); console.log("GPU " + process.env.CUDA_VISIBLE_DEVICES)',
+      ]),
+    );
     runner.offer(job('job_ok', [NODE, '-e', '0'])); // a duplicate offer (stream and heartbeat both deliver)
     await expect.poll(() => finishedOf(events, 'job_ok'), { timeout: 10_000 }).toBeDefined();
     const k = kinds('job_ok');
@@ -68,7 +74,12 @@ describe('job runner', () => {
     expect(text).toContain('key=[redacted]');
     expect(text).toContain('GPU 0');
     expect(JSON.stringify(events)).not.toContain('sk-live-0123456789');
-    expect(finishedOf(events, 'job_ok')).toMatchObject({ exitCode: 0, reason: 'exited', eventId: 'job_ok:finished', receipt: { gpuSeconds: 1 } });
+    expect(finishedOf(events, 'job_ok')).toMatchObject({
+      exitCode: 0,
+      reason: 'exited',
+      eventId: 'job_ok:finished',
+      receipt: { gpuSeconds: 1 },
+    });
     expect(runner.runningJobs()).toEqual([]);
   });
 
@@ -100,12 +111,18 @@ describe('job runner', () => {
       ['job_env_name', { env: { 'A=B': 'x' } }, 'env.A=B: names are'],
       ['job_env_line', { env: { TOKEN: 'sk-live-0123456789\nLD_PRELOAD=/x.so' } }, 'env.TOKEN: values are one line'],
     ] as const;
-    for (const [id, overrides] of hostile) runner.offer(job(id, [NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`], overrides));
+    for (const [id, overrides] of hostile)
+      runner.offer(job(id, [NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`], overrides));
     for (const [id, , reason] of hostile) {
       await expect.poll(() => finishedOf(events, id), { timeout: 5000 }).toBeDefined();
       expect(kinds(id)).toEqual(['accepted', 'finished']);
       const finished = finishedOf(events, id)!;
-      expect(finished).toMatchObject({ eventId: `${id}:finished`, exitCode: null, reason: 'error', receipt: { gpuSeconds: 0, runSeconds: 0 } });
+      expect(finished).toMatchObject({
+        eventId: `${id}:finished`,
+        exitCode: null,
+        reason: 'error',
+        receipt: { gpuSeconds: 0, runSeconds: 0 },
+      });
       expect(finished.message).toMatch(new RegExp(`^refused by the agent: ${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     }
     expect(existsSync(marker)).toBe(false);

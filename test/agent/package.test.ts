@@ -25,19 +25,28 @@ interface Result {
 
 function exec(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, timeout: 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
 /** npm with no way to reach a registry and no cache to fall back on. */
 function npm(args: string[], cwd: string, work: string): Promise<Result> {
-  return exec('npm', [...args, '--offline', '--no-audit', '--no-fund', '--registry', 'http://127.0.0.1:9/', '--cache', join(work, 'npm-cache')], {
-    cwd,
-    env: { PATH, HOME: work, npm_config_update_notifier: 'false' },
-  });
+  return exec(
+    'npm',
+    [...args, '--offline', '--no-audit', '--no-fund', '--registry', 'http://127.0.0.1:9/', '--cache', join(work, 'npm-cache')],
+    {
+      cwd,
+      env: { PATH, HOME: work, npm_config_update_notifier: 'false' },
+    },
+  );
 }
 
 let work: string;
@@ -65,7 +74,12 @@ describe('the gridplane-agent package', () => {
   it('holds the bundle, its licences, the README and a package.json with no dependencies', async () => {
     expect(packed.name).toBe('gridplane-agent');
     expect(packed.version).toBe(AGENT_VERSION);
-    expect(packed.files.map((f) => f.path).sort()).toEqual(['README.md', 'dist/THIRD-PARTY-LICENSES.txt', 'dist/gridplane-agent.mjs', 'package.json']);
+    expect(packed.files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'dist/THIRD-PARTY-LICENSES.txt',
+      'dist/gridplane-agent.mjs',
+      'package.json',
+    ]);
     const pkg = JSON.parse(await readFile(join(ROOT, 'edge-agent/package.json'), 'utf8')) as Record<string, any>;
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.bin).toEqual({ 'gridplane-agent': 'dist/gridplane-agent.mjs' });
@@ -91,27 +105,64 @@ describe('the gridplane-agent package', () => {
     const help = await exec(bin, ['--help'], { cwd: app, env });
     expect(help.stderr).toBe('');
     expect(help.code).toBe(0);
-    for (const command of ['init', 'register', 'run', 'status', 'doctor', 'service']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['init', 'register', 'run', 'status', 'doctor', 'service'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
 
     const home = join(work, 'operator-home');
-    const init = await exec(bin, ['init', '--home', home, '--url', 'http://127.0.0.1:9', '--owner', OWNER, '--lat', '35.68', '--lon', '139.69', '--country', 'JP', '--price-per-gpu-hour', '1.250000', '--simulate-gpus', 'RTX 4090x1', '--json'], { cwd: app, env });
+    const init = await exec(
+      bin,
+      [
+        'init',
+        '--home',
+        home,
+        '--url',
+        'http://127.0.0.1:9',
+        '--owner',
+        OWNER,
+        '--lat',
+        '35.68',
+        '--lon',
+        '139.69',
+        '--country',
+        'JP',
+        '--price-per-gpu-hour',
+        '1.250000',
+        '--simulate-gpus',
+        'RTX 4090x1',
+        '--json',
+      ],
+      { cwd: app, env },
+    );
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
-    expect(JSON.parse(init.stdout.trim().split('\n')[0]!)).toMatchObject({ nodeId: expect.stringMatching(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/) });
+    expect(JSON.parse(init.stdout.trim().split('\n')[0]!)).toMatchObject({
+      nodeId: expect.stringMatching(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/),
+    });
     expect((await stat(join(home, 'device-key.pem'))).mode & 0o777).toBe(0o600);
 
     // doctor from the package, on this Node: the key is fine, the control plane is not there.
     const doctor = await exec(bin, ['doctor', '--home', home, '--json'], { cwd: app, env });
     expect(doctor.code).toBe(1);
     const checks = Object.fromEntries(
-      doctor.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; status?: string; detail?: string }).filter((c) => c.id).map((c) => [c.id, c]),
+      doctor.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id?: string; status?: string; detail?: string })
+        .filter((c) => c.id)
+        .map((c) => [c.id, c]),
     );
-    expect(checks.node).toMatchObject({ status: 'ok', detail: `Node.js ${(await exec(NODE, ['--version'])).stdout.trim().replace(/^v/, '')}` });
+    expect(checks.node).toMatchObject({
+      status: 'ok',
+      detail: `Node.js ${(await exec(NODE, ['--version'])).stdout.trim().replace(/^v/, '')}`,
+    });
     expect(checks.key).toMatchObject({ status: 'ok' });
     expect(checks.reach).toMatchObject({ status: 'fail', detail: expect.stringContaining('127.0.0.1:9') });
 
     // npx finds the installed copy without a registry.
-    const npx = await exec('npx', ['--offline', '--no', '--', 'gridplane-agent', '--version'], { cwd: app, env: { ...env, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' } });
+    const npx = await exec('npx', ['--offline', '--no', '--', 'gridplane-agent', '--version'], {
+      cwd: app,
+      env: { ...env, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' },
+    });
     expect(npx.stderr).toBe('');
     expect(npx.stdout.trim()).toBe(AGENT_VERSION);
   });

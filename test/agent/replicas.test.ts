@@ -1,3 +1,4 @@
+// Over 300 lines: the replica manager's cases share the fixture server and the manager's setup; each case is one life of a replica.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,8 @@ async function setup(timing: Partial<ReplicaTiming> = {}, gpus = 2) {
   const stateNames = (id: string) => states(id).map((m) => m.state);
   const lastState = (id: string) => states(id).at(-1);
   const receipts = (id: string) => messages.filter((m): m is ReceiptMessage => m.type === 'replica_receipt' && m.replicaId === id);
-  const until = (id: string, state: ReplicaState, timeoutMs = 10_000) => waitFor(() => lastState(id)?.state === state, `${id} ${state} (now ${stateNames(id).join(' → ')})`, timeoutMs);
+  const until = (id: string, state: ReplicaState, timeoutMs = 10_000) =>
+    waitFor(() => lastState(id)?.state === state, `${id} ${state} (now ${stateNames(id).join(' → ')})`, timeoutMs);
   return { identity, messages, log, pool, manager, states, stateNames, lastState, receipts, until };
 }
 
@@ -81,7 +83,14 @@ const spec = (replicaId: string, env: Record<string, string> = {}, overrides: Re
 async function get(port: number, path: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${path}`);
 }
-async function stats(port: number): Promise<{ pid: number; childPid: number | null; healthChecks: number; healthFailures: number; firstOkAt: number | null; env: Record<string, string | null> }> {
+async function stats(port: number): Promise<{
+  pid: number;
+  childPid: number | null;
+  healthChecks: number;
+  healthFailures: number;
+  firstOkAt: number | null;
+  env: Record<string, string | null>;
+}> {
   return (await (await get(port, '/stats')).json()) as never;
 }
 const control = (port: number, what: string) => fetch(`http://127.0.0.1:${port}/control/${what}`, { method: 'POST' });
@@ -155,7 +164,9 @@ describe('replica manager (process runtime, real servers)', () => {
     await t.until('rep_crash', 'failed');
     expect(t.stateNames('rep_crash')).toEqual(['starting', 'starting', 'starting', 'failed']);
     const reason = t.lastState('rep_crash')!.reason!;
-    expect(reason).toMatch(/^exited with code 7; last output: boom: could not load the model \(token \[redacted\]\); 2 restarts within 600 s, not restarting again$/);
+    expect(reason).toMatch(
+      /^exited with code 7; last output: boom: could not load the model \(token \[redacted\]\); 2 restarts within 600 s, not restarting again$/,
+    );
     expect(JSON.stringify(t.messages)).not.toContain('sk-live-abcdef123456');
     // rep_exit never stopped serving on its GPU; rep_crash gave its back.
     expect(t.pool.busy()).toEqual([0]);
@@ -224,10 +235,15 @@ describe('replica manager (process runtime, real servers)', () => {
     ]);
     await t.until('rep_good', 'ready');
     const reasons = Object.fromEntries(
-      ['rep_flag', 'rep_envname', 'rep_envvalue', 'rep_nul', 'rep_path', 'rep_registry', 'rep_gpus', 'rep_model'].map((id) => [id, t.states(id).map((s) => `${s.state}: ${s.reason}`)]),
+      ['rep_flag', 'rep_envname', 'rep_envvalue', 'rep_nul', 'rep_path', 'rep_registry', 'rep_gpus', 'rep_model'].map((id) => [
+        id,
+        t.states(id).map((s) => `${s.state}: ${s.reason}`),
+      ]),
     );
     expect(reasons).toEqual({
-      rep_flag: ['failed: refused by the agent: image: must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)'],
+      rep_flag: [
+        'failed: refused by the agent: image: must be a container image reference such as "python:3.12-slim" (lower-case name, optional :tag and @digest)',
+      ],
       rep_envname: [expect.stringMatching(/^failed: refused by the agent: env\.A=B: names are upper-case letters/)],
       rep_envvalue: ['failed: refused by the agent: env.A: values are one line without NUL (no \\n, \\r or \\0)'],
       rep_nul: ['failed: refused by the agent: command.1: arguments cannot hold NUL'],
@@ -241,7 +257,12 @@ describe('replica manager (process runtime, real servers)', () => {
     expect(t.states('../etc')).toEqual([]);
     expect(t.log.records.some((r) => r.event === 'replica_unreadable' && r.message.includes('replicaId: must be 1-64 letters'))).toBe(true);
     expect(t.pool.busy()).toEqual([0]);
-    expect(t.manager.list().filter((r) => r.port !== null).map((r) => r.replicaId)).toEqual(['rep_good']);
+    expect(
+      t.manager
+        .list()
+        .filter((r) => r.port !== null)
+        .map((r) => r.replicaId),
+    ).toEqual(['rep_good']);
   });
 
   it('replicas and jobs share the GPU pool: a job finds the GPUs a replica holds busy', async () => {
@@ -260,7 +281,16 @@ describe('replica manager (process runtime, real servers)', () => {
       signal: new AbortController().signal,
     });
     const now = Date.now();
-    runner.offer({ id: 'job_1', image: 'python:3.12-slim', command: ['true'], env: {}, gpus: { count: 1, allocation: [[GPU, 1]] }, durationS: 60, acceptBy: now + 30_000, assignedAt: now });
+    runner.offer({
+      id: 'job_1',
+      image: 'python:3.12-slim',
+      command: ['true'],
+      env: {},
+      gpus: { count: 1, allocation: [[GPU, 1]] },
+      durationS: 60,
+      acceptBy: now + 30_000,
+      assignedAt: now,
+    });
     await waitFor(() => events.length > 0, 'the job answered');
     expect(events).toEqual([{ eventId: 'job_1:rejected', kind: 'rejected', reason: 'the GPUs are busy' }]);
   });

@@ -16,7 +16,14 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
 }
 
-const base = { scope: 'system' as const, nodePath: '/usr/bin/node', entryPath: '/usr/lib/node_modules/gridplane-agent/dist/gridplane-agent.mjs', home: '/var/lib/gridplane-agent', user: 'gridplane', version: '0.1.0' };
+const base = {
+  scope: 'system' as const,
+  nodePath: '/usr/bin/node',
+  entryPath: '/usr/lib/node_modules/gridplane-agent/dist/gridplane-agent.mjs',
+  home: '/var/lib/gridplane-agent',
+  user: 'gridplane',
+  version: '0.1.0',
+};
 
 /** The unit's `Key=Value` lines by section, comments left out. */
 function sections(text: string): Record<string, string[]> {
@@ -123,7 +130,9 @@ describe('gridplane-agent service install', () => {
     expect(sections(unit).Install).toEqual(['WantedBy=multi-user.target']);
     if (existsSync('/usr/bin/systemd-analyze') || existsSync('/bin/systemd-analyze')) {
       const verify = await new Promise<{ code: number; stderr: string }>((resolve) =>
-        execFile('systemd-analyze', ['verify', path], { env: { ...process.env, PATH: savedPath } }, (e, _o, stderr) => resolve({ code: e ? 1 : 0, stderr })),
+        execFile('systemd-analyze', ['verify', path], { env: { ...process.env, PATH: savedPath } }, (e, _o, stderr) =>
+          resolve({ code: e ? 1 : 0, stderr }),
+        ),
       );
       // verify exits 0 on warnings too; it prints them, so nothing on stderr is the pass.
       expect(verify.stderr.split('\n').filter((l) => l.includes(path) || l.includes('gridplane-agent.service'))).toEqual([]);

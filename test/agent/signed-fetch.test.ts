@@ -26,7 +26,12 @@ describe('signed requests (PROTOCOL.md, "Signed agent requests")', () => {
   it('signs the six lines over the exact bytes sent, verifiable with node:crypto', async () => {
     const { signedFetch, publicKey, nodeId } = await signer();
     const before = Date.now();
-    const body = { gpus: [{ index: 0, utilPct: 12, memUsedMb: 1200, tempC: 54, powerW: 120 }], probes: [], runningJobs: [], note: 'ünïcödé' };
+    const body = {
+      gpus: [{ index: 0, utilPct: 12, memUsedMb: 1200, tempC: 54, powerW: 120 }],
+      probes: [],
+      runningJobs: [],
+      note: 'ünïcödé',
+    };
     await signedFetch({ method: 'POST', path: `/v1/nodes/${nodeId}/heartbeat?debug=1&x=%20y`, body });
     const req = cp.requests.at(-1)!;
 
@@ -46,8 +51,17 @@ describe('signed requests (PROTOCOL.md, "Signed agent requests")', () => {
     expect(message.split('\n')).toHaveLength(6);
     expect(verify(null, Buffer.from(message), publicKey, signature)).toBe(true);
     // The same signature must not verify for another path or body.
-    expect(verify(null, Buffer.from(expectedSigningString('POST', `/v1/nodes/${nodeId}/heartbeat`, timestamp, nonce, req.rawBody)), publicKey, signature)).toBe(false);
-    expect(verify(null, Buffer.from(expectedSigningString('POST', req.url, timestamp, nonce, Buffer.from('{}'))), publicKey, signature)).toBe(false);
+    expect(
+      verify(
+        null,
+        Buffer.from(expectedSigningString('POST', `/v1/nodes/${nodeId}/heartbeat`, timestamp, nonce, req.rawBody)),
+        publicKey,
+        signature,
+      ),
+    ).toBe(false);
+    expect(
+      verify(null, Buffer.from(expectedSigningString('POST', req.url, timestamp, nonce, Buffer.from('{}'))), publicKey, signature),
+    ).toBe(false);
     expect(req.signatureValid).toBe(true);
   });
 
@@ -56,7 +70,13 @@ describe('signed requests (PROTOCOL.md, "Signed agent requests")', () => {
     await signedFetch({ method: 'GET', path: '/v1/probes' });
     const req = cp.requests.at(-1)!;
     expect(req.rawBody).toHaveLength(0);
-    const message = expectedSigningString('GET', '/v1/probes', req.headers['x-gridplane-timestamp'] as string, req.headers['x-gridplane-nonce'] as string, Buffer.alloc(0));
+    const message = expectedSigningString(
+      'GET',
+      '/v1/probes',
+      req.headers['x-gridplane-timestamp'] as string,
+      req.headers['x-gridplane-nonce'] as string,
+      Buffer.alloc(0),
+    );
     expect(message.endsWith('\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')).toBe(true);
     expect(verify(null, Buffer.from(message), publicKey, Buffer.from(req.headers['x-gridplane-signature'] as string, 'base64'))).toBe(true);
   });

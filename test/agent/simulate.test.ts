@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentError } from '../../edge-agent/src/errors.ts';
-import {
-  createSimulatedSource,
-  parseSimulateSpec,
-  simulatedInventory,
-  simulatedMetrics,
-} from '../../edge-agent/src/simulate.ts';
+import { createSimulatedSource, parseSimulateSpec, simulatedInventory, simulatedMetrics } from '../../edge-agent/src/simulate.ts';
 
 const inventoryOf = (spec: string) => simulatedInventory(parseSimulateSpec(spec));
 

@@ -1,3 +1,4 @@
+// Over 300 lines: the tunnel client's cases share the protocol peer and the replica server; each case is one stream or socket event.
 // The agent's end of the endpoints tunnel against the protocol's peer (a loopback `ws` server that
 // speaks protocol/tunnel.ts and checks the upgrade's signature) and a real HTTP server on loopback
 // as the replica: requests and streamed responses, flow control both ways, cancellation, a
@@ -9,7 +10,7 @@ import { FRAME, RESET_CODES, TUNNEL_LIMITS, encodeFrame, type TunnelControlToAge
 import { identityFromPkcs8, type Identity } from '../../edge-agent/src/identity.ts';
 import { createMemoryLogger } from '../../edge-agent/src/log.ts';
 import type { Sleep } from '../../edge-agent/src/sleep.ts';
-import { runTunnel, type Tunnel } from '../../edge-agent/src/endpoints/tunnel-client.ts';
+import { runTunnel } from '../../edge-agent/src/endpoints/tunnel-client.ts';
 import { TunnelPeerServer } from './helpers/tunnel-peer.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -27,7 +28,13 @@ async function newIdentity(): Promise<Identity> {
 async function replica(handler: http.RequestListener): Promise<number> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
@@ -126,7 +133,16 @@ describe('requests to a replica', () => {
     });
     const { peer } = await setup({ rep_a: port });
     const id = peer.open(
-      { replicaId: 'rep_a', method: 'POST', path: '/v1/chat/completions?stream=true', headers: [['content-type', 'application/json'], ['cookie', 's=1'], ['authorization', 'Bearer leaked']] },
+      {
+        replicaId: 'rep_a',
+        method: 'POST',
+        path: '/v1/chat/completions?stream=true',
+        headers: [
+          ['content-type', 'application/json'],
+          ['cookie', 's=1'],
+          ['authorization', 'Bearer leaked'],
+        ],
+      },
       new TextEncoder().encode('{"prompt":"hi"}'),
     );
     const head = await peer.head(id);
@@ -152,11 +168,24 @@ describe('requests to a replica', () => {
       res.end('ok');
     });
     const { peer } = await setup({ rep_a: port });
-    const id = peer.open({ replicaId: 'rep_a', method: 'GET', path: '/', headers: [['cookie', 'a=1'], ['accept', 'text/html'], ['Cookie', 'b=2'], ['accept', 'text/plain']] });
+    const id = peer.open({
+      replicaId: 'rep_a',
+      method: 'GET',
+      path: '/',
+      headers: [
+        ['cookie', 'a=1'],
+        ['accept', 'text/html'],
+        ['Cookie', 'b=2'],
+        ['accept', 'text/plain'],
+      ],
+    });
     expect(await peer.body(id)).toBe('ok');
     const pairs = Array.from({ length: raw.length / 2 }, (_, i) => [raw[2 * i]!.toLowerCase(), raw[2 * i + 1]!]);
     expect(pairs.filter(([n]) => n === 'cookie')).toEqual([['cookie', 'a=1; b=2']]);
-    expect(pairs.filter(([n]) => n === 'accept')).toEqual([['accept', 'text/html'], ['accept', 'text/plain']]);
+    expect(pairs.filter(([n]) => n === 'accept')).toEqual([
+      ['accept', 'text/html'],
+      ['accept', 'text/plain'],
+    ]);
   });
 
   it('serves many streams at once', async () => {
@@ -166,7 +195,9 @@ describe('requests to a replica', () => {
       req.on('end', () => res.end(`${req.url} ${body}`));
     });
     const { peer } = await setup({ rep_a: port });
-    const ids = Array.from({ length: 30 }, (_, i) => peer.open({ replicaId: 'rep_a', method: 'PUT', path: `/n/${i}` }, new TextEncoder().encode(`b${i}`)));
+    const ids = Array.from({ length: 30 }, (_, i) =>
+      peer.open({ replicaId: 'rep_a', method: 'PUT', path: `/n/${i}` }, new TextEncoder().encode(`b${i}`)),
+    );
     const bodies = await Promise.all(ids.map((id) => peer.body(id)));
     expect(bodies).toEqual(ids.map((_, i) => `/n/${i} b${i}`));
   });
@@ -224,7 +255,7 @@ describe('requests to a replica', () => {
 
   it('drops the replica request when the caller goes away', async () => {
     let replicaSawClose = false;
-    const port = await replica((req, res) => {
+    const port = await replica((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
       res.on('close', () => (replicaSawClose = true));
@@ -269,7 +300,9 @@ describe('requests to a replica', () => {
     peer.socket.send(encodeFrame(FRAME.open, 77, new TextEncoder().encode('{"replicaId":1}')));
     expect((await peer.resetOf(77)).code).toBe(RESET_CODES.protocolError);
     const id = peer.open({ replicaId: 'rep_a', method: 'POST', path: '/' }, undefined, true);
-    peer.socket.send(encodeFrame(FRAME.open, id, new TextEncoder().encode(JSON.stringify({ replicaId: 'rep_a', method: 'GET', path: '/', headers: [] }))));
+    peer.socket.send(
+      encodeFrame(FRAME.open, id, new TextEncoder().encode(JSON.stringify({ replicaId: 'rep_a', method: 'GET', path: '/', headers: [] }))),
+    );
     expect((await peer.resetOf(id)).code).toBe(RESET_CODES.protocolError);
   });
 });

@@ -32,12 +32,23 @@ async function replica(options: { refuse?: boolean } = {}) {
   });
   server.on('connection', (socket, req) => {
     sockets.push(socket);
-    seen.push({ url: req.url ?? '', protocol: socket.protocol, cookie: req.headers.cookie, acceptLanguage: req.headers['accept-language'] });
+    seen.push({
+      url: req.url ?? '',
+      protocol: socket.protocol,
+      cookie: req.headers.cookie,
+      acceptLanguage: req.headers['accept-language'],
+    });
     socket.on('message', (data, binary) => received.push({ data: binary ? Buffer.from(data as Buffer) : String(data), binary }));
     socket.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
   });
   await new Promise<void>((r) => server.once('listening', () => r()));
-  cleanups.push(() => new Promise<void>((r) => { for (const s of server.clients) s.terminate(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of server.clients) s.terminate();
+        server.close(() => r());
+      }),
+  );
   return { port: (server.address() as AddressInfo).port, sockets, received, closes, seen };
 }
 
@@ -46,7 +57,15 @@ async function setup(port: number) {
   const identity = await identityFromPkcs8(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)));
   const peer = await TunnelPeerServer.start(identity.nodeId);
   const controller = new AbortController();
-  const tunnel = runTunnel({ identity, controlPlaneUrl: peer.url, log: createMemoryLogger(), signal: controller.signal, onControl: () => {}, portOf: (id) => (id === 'rep_ws' ? port : null), sleep: async () => {} });
+  const tunnel = runTunnel({
+    identity,
+    controlPlaneUrl: peer.url,
+    log: createMemoryLogger(),
+    signal: controller.signal,
+    onControl: () => {},
+    portOf: (id) => (id === 'rep_ws' ? port : null),
+    sleep: async () => {},
+  });
   cleanups.push(async () => {
     controller.abort();
     await tunnel.done;
@@ -69,7 +88,22 @@ function sendMessage(peer: TunnelPeerServer, id: number, message: WsMessage): vo
   for (const payload of messagePayloads(message)) peer.socket.send(encodeFrame(FRAME.message, id, payload));
 }
 function upgrade(peer: TunnelPeerServer, path = '/terminals/websocket/1?token=t'): number {
-  return peer.open({ replicaId: 'rep_ws', method: 'GET', path, upgrade: 'websocket', headers: [['sec-websocket-protocol', 'terminado'], ['cookie', 'a=1'], ['sec-websocket-key', 'caller-key'], ['authorization', 'Bearer leaked']] }, undefined, true);
+  return peer.open(
+    {
+      replicaId: 'rep_ws',
+      method: 'GET',
+      path,
+      upgrade: 'websocket',
+      headers: [
+        ['sec-websocket-protocol', 'terminado'],
+        ['cookie', 'a=1'],
+        ['sec-websocket-key', 'caller-key'],
+        ['authorization', 'Bearer leaked'],
+      ],
+    },
+    undefined,
+    true,
+  );
 }
 
 describe('WebSocket streams to a replica', () => {
@@ -95,7 +129,13 @@ describe('WebSocket streams to a replica', () => {
     expect(messagesOn(peer, id)[0]).toBe('["stdout","file\\r\\n"]');
     expect(Buffer.compare(Buffer.from(messagesOn(peer, id)[1] as Uint8Array), big)).toBe(0);
 
-    peer.socket.send(encodeFrame(FRAME.reset, id, new TextEncoder().encode(JSON.stringify({ code: WS_CLOSED, message: '', wsCode: 4000, wsReason: 'tab closed' }))));
+    peer.socket.send(
+      encodeFrame(
+        FRAME.reset,
+        id,
+        new TextEncoder().encode(JSON.stringify({ code: WS_CLOSED, message: '', wsCode: 4000, wsReason: 'tab closed' })),
+      ),
+    );
     await waitFor(() => rep.closes.length === 1, 'the replica socket to close');
     expect(rep.closes).toEqual([{ code: 4000, reason: 'tab closed' }]);
   });
@@ -120,7 +160,12 @@ describe('WebSocket streams to a replica', () => {
   it('joins repeated cookie headers into one with "; " (RFC 6265), other repeated headers with ", "', async () => {
     const rep = await replica();
     const peer = await setup(rep.port);
-    const headers: [string, string][] = [['cookie', 'a=1'], ['Cookie', 'b=2'], ['accept-language', 'de'], ['accept-language', 'en']];
+    const headers: [string, string][] = [
+      ['cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+      ['accept-language', 'de'],
+      ['accept-language', 'en'],
+    ];
     const id = peer.open({ replicaId: 'rep_ws', method: 'GET', path: '/ws', upgrade: 'websocket', headers }, undefined, true);
     expect((await peer.head(id)).status).toBe(101);
     await waitFor(() => rep.seen.length === 1, 'the replica connection');

@@ -22,8 +22,12 @@ const sourceDir = fileURLToPath(new URL('../../edge-agent/verify-cuda/', import.
 // Shapes as the control plane issues them (workers/verification/challenge-policy.ts), with the
 // real-host shape scaled down through configuration so the CPU run stays small: a simulated
 // node's default, and two real-host shapes whose products cover every (p & 3, p >>> 2) key case.
-const config = getConfig({ ENVIRONMENT: 'test', VERIFY_MATRIX_N: '48', VERIFY_PRODUCTS: '6' } as unknown as Parameters<typeof getConfig>[0]);
-const smallConfig = getConfig({ ENVIRONMENT: 'test', VERIFY_MATRIX_N: '17', VERIFY_PRODUCTS: '9' } as unknown as Parameters<typeof getConfig>[0]);
+const config = getConfig({ ENVIRONMENT: 'test', VERIFY_MATRIX_N: '48', VERIFY_PRODUCTS: '6' } as unknown as Parameters<
+  typeof getConfig
+>[0]);
+const smallConfig = getConfig({ ENVIRONMENT: 'test', VERIFY_MATRIX_N: '17', VERIFY_PRODUCTS: '9' } as unknown as Parameters<
+  typeof getConfig
+>[0]);
 function issued(cfg: typeof config, simulated: boolean): MatmulChallenge & { sample: number[] } {
   const shape = challengeShape(cfg, [{ model: 'H100', count: 1 }], simulated);
   return { seed: randomSeed(), n: shape.n, products: shape.products, sample: secretSample(shape.n, cfg.VERIFY_SAMPLE_ROWS) };
@@ -36,7 +40,9 @@ let binary = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'verify-cuda-'));
   binary = join(dir, 'verify-host');
-  await run('g++', ['-O2', '-std=c++17', '-Wall', '-Wextra', '-Werror', '-o', binary, join(sourceDir, 'verify-host.cpp')], { timeout: 120_000 });
+  await run('g++', ['-O2', '-std=c++17', '-Wall', '-Wextra', '-Werror', '-o', binary, join(sourceDir, 'verify-host.cpp')], {
+    timeout: 120_000,
+  });
 }, 120_000);
 
 /** The arguments the agent passes after the image name, i.e. what the image's ENTRYPOINT receives. */
@@ -61,7 +67,11 @@ async function onPath(name: string): Promise<string | null> {
 
 describe('verify-cuda source (challenge.h through the verify-host.cpp reference build)', () => {
   it('prints exactly the TypeScript solver answer in the docker-solver output format, for issued challenges', async () => {
-    expect(challenges.map((c) => [c.n, c.products])).toEqual([[64, 1], [48, 6], [17, 9]]);
+    expect(challenges.map((c) => [c.n, c.products])).toEqual([
+      [64, 1],
+      [48, 6],
+      [17, 9],
+    ]);
     for (const challenge of challenges) {
       const { stdout, stderr } = await run(binary, imageArgs(challenge), { encoding: 'utf8' });
       const expected = Buffer.from(await solveChallenge(challenge)).toString('base64');

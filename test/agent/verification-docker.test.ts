@@ -16,7 +16,13 @@ async function standInDocker(output: string, exitCode = 0): Promise<{ dir: strin
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   await writeFile(
     join(dir, 'docker'),
-    ['#!/bin/sh', `printf '%s\\n' "$@" > ${quote(argsFile)}`, exitCode === 0 ? `printf '%s\\n' ${quote(output)}` : `echo ${quote(output)} >&2`, `exit ${exitCode}`, ''].join('\n'),
+    [
+      '#!/bin/sh',
+      `printf '%s\\n' "$@" > ${quote(argsFile)}`,
+      exitCode === 0 ? `printf '%s\\n' ${quote(output)}` : `echo ${quote(output)} >&2`,
+      `exit ${exitCode}`,
+      '',
+    ].join('\n'),
   );
   await chmod(join(dir, 'docker'), 0o755);
   return { dir, argsFile };
@@ -29,8 +35,23 @@ describe('docker challenge solver', () => {
     const answer = await solveWithDocker(challenge, { dockerPath: join(fake.dir, 'docker') });
     const args = (await readFile(fake.argsFile, 'utf8')).trim().split('\n');
     expect(args).toEqual([
-      'run', '--rm', '--gpus', 'all', '--network', 'none', '--read-only', DEFAULT_VERIFY_IMAGE,
-      'solve', '--kind', 'matmul-int8-v1', '--seed', challenge.seed, '--n', '32', '--products', '2',
+      'run',
+      '--rm',
+      '--gpus',
+      'all',
+      '--network',
+      'none',
+      '--read-only',
+      DEFAULT_VERIFY_IMAGE,
+      'solve',
+      '--kind',
+      'matmul-int8-v1',
+      '--seed',
+      challenge.seed,
+      '--n',
+      '32',
+      '--products',
+      '2',
     ]);
     expect(args).toEqual(dockerArgs(challenge));
     expect(await checkAnswer(challenge, [0, 7, 31], answer)).toEqual({ ok: true });

@@ -61,7 +61,9 @@ describe('challenge runner', () => {
       used.push('gpu');
       return honest(c);
     };
-    expect((await answerChallenges({ send: createSignedFetch(id, cp.url), nodeId: id.nodeId, simulated: false, gpuSolver: tracked }))[0]).toMatchObject({ device: 'gpu', status: 'passed' });
+    expect(
+      (await answerChallenges({ send: createSignedFetch(id, cp.url), nodeId: id.nodeId, simulated: false, gpuSolver: tracked }))[0],
+    ).toMatchObject({ device: 'gpu', status: 'passed' });
     expect(used).toEqual(['gpu']);
     // Computes only the first half of the rows and makes up the rest.
     const lazy: Solver = async (c) => {
@@ -69,7 +71,9 @@ describe('challenge runner', () => {
       out.fill(0, (c.n / 2) * 8);
       return out;
     };
-    expect((await answerChallenges({ send: createSignedFetch(id, cp.url), nodeId: id.nodeId, simulated: false, gpuSolver: lazy }))[0]).toMatchObject({ status: 'failed', failure: 'wrong_answer' });
+    expect(
+      (await answerChallenges({ send: createSignedFetch(id, cp.url), nodeId: id.nodeId, simulated: false, gpuSolver: lazy }))[0],
+    ).toMatchObject({ status: 'failed', failure: 'wrong_answer' });
     expect(cpuSolver).toBeTypeOf('function');
   });
 });

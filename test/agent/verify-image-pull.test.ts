@@ -49,7 +49,10 @@ async function standInDocker(options: { pullExit?: number; gate?: string } = {})
     ...PULL_OUTPUT.slice(0, 5).map((l) => `    echo ${q(l)}`),
     ...(options.gate ? [`    while [ ! -f ${q(options.gate)} ]; do sleep 0.05; done`] : []),
     ...(options.pullExit
-      ? ['    echo "Error response from daemon: Get \\"https://ghcr.io/v2/\\": net/http: TLS handshake timeout" >&2', `    exit ${options.pullExit}`]
+      ? [
+          '    echo "Error response from daemon: Get \\"https://ghcr.io/v2/\\": net/http: TLS handshake timeout" >&2',
+          `    exit ${options.pullExit}`,
+        ]
       : [...PULL_OUTPUT.slice(5).map((l) => `    echo ${q(l)}`), `    touch ${q(present)}`, '    exit 0']),
     '    ;;',
     '  *) echo "stand-in docker: unexpected $*" >&2; exit 2 ;;',

@@ -52,11 +52,21 @@ describe("agent signatures against the Worker's verifier", () => {
     await cp.listen();
     try {
       const { identity } = await initIdentity(await tempDir());
-      await createSignedFetch(identity, cp.url)({ method: 'POST', path: `/v1/nodes/${identity.nodeId}/heartbeat?x=1`, body: { gpus: [], probes: [], runningJobs: [] } });
+      await createSignedFetch(
+        identity,
+        cp.url,
+      )({ method: 'POST', path: `/v1/nodes/${identity.nodeId}/heartbeat?x=1`, body: { gpus: [], probes: [], runningJobs: [] } });
       const sent = cp.requests[0]!;
       const headers = new Headers(Object.entries(sent.headers).map(([k, v]) => [k, String(v)] as [string, string]));
       const check = (over: Partial<{ pathWithQuery: string; body: Uint8Array<ArrayBuffer> }>) =>
-        verifyAgentSignature({ method: sent.method, pathWithQuery: sent.url, headers, body: new Uint8Array(sent.rawBody), nowMs: Date.now(), ...over });
+        verifyAgentSignature({
+          method: sent.method,
+          pathWithQuery: sent.url,
+          headers,
+          body: new Uint8Array(sent.rawBody),
+          nowMs: Date.now(),
+          ...over,
+        });
       await expect(check({})).resolves.toMatchObject({ ok: true, nodeId: identity.nodeId });
       await expect(check({ pathWithQuery: sent.url.replace('?x=1', '?x=2') })).resolves.toEqual({ ok: false, reason: 'bad_signature' });
       await expect(check({ body: new TextEncoder().encode('{}') })).resolves.toEqual({ ok: false, reason: 'bad_signature' });

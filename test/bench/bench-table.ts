@@ -12,10 +12,10 @@ export function printTable(title: string, rows: BenchRow[]): void {
   const cells = rows.map((r) => [r.name, typeof r.value === 'number' ? formatNumber(r.value) : r.value, r.unit, r.note ?? '']);
   const header = ['measure', 'value', 'unit', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => '| ' + c.map((x, i) => (i === 1 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join(' | ') + ' |';
+  const line = (c: string[]) => `| ${c.map((x, i) => (i === 1 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join(' | ')} |`;
   console.log(`\n## ${title}\n`);
   console.log(line(header));
-  console.log('|' + widths.map((w, i) => (i === 1 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|');
+  console.log(`|${widths.map((w, i) => (i === 1 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`);
   for (const c of cells) console.log(line(c));
 }
 

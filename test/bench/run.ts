@@ -24,7 +24,10 @@ const sections: Section[] = [
   { title: 'Ledger (local stack)', run: () => ledgerBench(stack) },
   { title: 'Routing quality and quote time (synthetic world, pure code)', run: () => runRoutingEval() },
   { title: 'Endpoints: routing decision CPU per request (pure code, Node)', run: () => endpointRouteBench() },
-  { title: 'Endpoints: gateway overhead, failover, cold start (local stack, real agents, process runtime)', run: () => endpointBench(stack) },
+  {
+    title: 'Endpoints: gateway overhead, failover, cold start (local stack, real agents, process runtime)',
+    run: () => endpointBench(stack),
+  },
   { title: 'Solana payouts (litesvm)', run: () => measurePayoutCapacity() },
   { title: 'Epoch close at 1k / 10k / 100k nodes (local D1, its own platform proxy)', run: () => epochCloseBench() },
   { title: 'Fault simulator: fixed seeds (workerd, real D1, litesvm)', run: () => simBench() },

@@ -14,15 +14,71 @@ import { seedAgent, type SeedAgent, type SeedNode } from './helpers/seed-agent.t
 const SHOTS = join(repoRoot, 'test-output/screenshots');
 
 const NODES: SeedNode[] = [
-  { name: 'tokyo-a100', lat: 35.68, lon: 139.69, country: 'JP', gpus: [{ model: 'NVIDIA A100-SXM4-80GB', vramMb: 81920, count: 8 }], price: '2.10' },
-  { name: 'frankfurt-4090', lat: 50.11, lon: 8.68, country: 'DE', gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 4 }], price: '1.20' },
-  { name: 'virginia-h100', lat: 38.9, lon: -77.0, country: 'US', gpus: [{ model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, count: 8 }], price: '3.50' },
-  { name: 'saopaulo-3090', lat: -23.55, lon: -46.63, country: 'BR', gpus: [{ model: 'NVIDIA GeForce RTX 3090', vramMb: 24576, count: 2 }], price: '0.60' },
-  { name: 'lagos-sim', lat: 6.52, lon: 3.38, country: 'NG', gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }], price: '0.90' },
-  { name: 'sydney-sim', lat: -33.87, lon: 151.21, country: 'AU', gpus: [{ model: 'NVIDIA L4', vramMb: 23034, count: 1, simulated: true }], price: '0.40' },
+  {
+    name: 'tokyo-a100',
+    lat: 35.68,
+    lon: 139.69,
+    country: 'JP',
+    gpus: [{ model: 'NVIDIA A100-SXM4-80GB', vramMb: 81920, count: 8 }],
+    price: '2.10',
+  },
+  {
+    name: 'frankfurt-4090',
+    lat: 50.11,
+    lon: 8.68,
+    country: 'DE',
+    gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 4 }],
+    price: '1.20',
+  },
+  {
+    name: 'virginia-h100',
+    lat: 38.9,
+    lon: -77.0,
+    country: 'US',
+    gpus: [{ model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, count: 8 }],
+    price: '3.50',
+  },
+  {
+    name: 'saopaulo-3090',
+    lat: -23.55,
+    lon: -46.63,
+    country: 'BR',
+    gpus: [{ model: 'NVIDIA GeForce RTX 3090', vramMb: 24576, count: 2 }],
+    price: '0.60',
+  },
+  {
+    name: 'lagos-sim',
+    lat: 6.52,
+    lon: 3.38,
+    country: 'NG',
+    gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }],
+    price: '0.90',
+  },
+  {
+    name: 'sydney-sim',
+    lat: -33.87,
+    lon: 151.21,
+    country: 'AU',
+    gpus: [{ model: 'NVIDIA L4', vramMb: 23034, count: 1, simulated: true }],
+    price: '0.40',
+  },
 ];
-const GOES_OFFLINE: SeedNode = { name: 'mumbai-t4', lat: 19.07, lon: 72.88, country: 'IN', gpus: [{ model: 'Tesla T4', vramMb: 15360, count: 1 }], price: '0.30' };
-const LATE: SeedNode = { name: 'nairobi-late', lat: -1.29, lon: 36.82, country: 'KE', gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }], price: '1.10' };
+const GOES_OFFLINE: SeedNode = {
+  name: 'mumbai-t4',
+  lat: 19.07,
+  lon: 72.88,
+  country: 'IN',
+  gpus: [{ model: 'Tesla T4', vramMb: 15360, count: 1 }],
+  price: '0.30',
+};
+const LATE: SeedNode = {
+  name: 'nairobi-late',
+  lat: -1.29,
+  lon: 36.82,
+  country: 'KE',
+  gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }],
+  price: '1.10',
+};
 
 let stack: LocalStack;
 let browser: Browser;
@@ -85,8 +141,16 @@ describe('the explorer at /', () => {
   });
 
   it('fits a phone and reads in dark mode', async () => {
-    const { context, page, problems } = await open('/', { viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
-    const colours = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
+    const { context, page, problems } = await open('/', {
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+      isMobile: true,
+      hasTouch: true,
+    });
+    const colours = await page.evaluate(() => ({
+      bg: getComputedStyle(document.body).backgroundColor,
+      fg: getComputedStyle(document.body).color,
+    }));
     expect(colours).toEqual({ bg: 'rgb(15, 18, 22)', fg: 'rgb(232, 234, 237)' });
     // Nothing wider than the screen: tables scroll inside their own regions.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -105,7 +169,11 @@ describe('the explorer at /', () => {
       const next = await page.evaluate(() => {
         const el = document.activeElement as HTMLElement;
         if (el === document.body) return null;
-        return { text: el.textContent?.trim().slice(0, 40) ?? '', href: el.getAttribute('href'), outline: getComputedStyle(el).outlineStyle };
+        return {
+          text: el.textContent?.trim().slice(0, 40) ?? '',
+          href: el.getAttribute('href'),
+          outline: getComputedStyle(el).outlineStyle,
+        };
       });
       if (!next) break;
       focused.push(next);
@@ -115,7 +183,7 @@ describe('the explorer at /', () => {
     expect(focused.map((f) => f.text)).toContain('tokyo-a100');
     // Enter on the focused node link opens its page.
     const index = focused.findIndex((f) => f.text === 'tokyo-a100');
-    await page.goto(stack.url + '/');
+    await page.goto(`${stack.url}/`);
     for (let i = 0; i <= index; i++) await page.keyboard.press('Tab');
     await page.screenshot({ path: join(SHOTS, 'explorer-focus.png') });
     await Promise.all([page.waitForURL(/\/nodes\//), page.keyboard.press('Enter')]);
@@ -136,13 +204,25 @@ describe('the explorer at /', () => {
     const late = await seedAgent(stack.url, LATE);
     await late.register();
     online.push(late);
-    await page.waitForFunction(() => document.querySelector('[data-stat="nodesOnline"]')?.textContent === '7', undefined, { timeout: 25_000 });
+    await page.waitForFunction(() => document.querySelector('[data-stat="nodesOnline"]')?.textContent === '7', undefined, {
+      timeout: 25_000,
+    });
     expect(await page.locator('#dots circle').count()).toBe(7);
     // The script rebuilt the tables with the same text the server renders.
     const models = page.getByRole('table', { name: /GPUs by model/ });
-    expect(await models.getByRole('row', { name: /RTX 4090/ }).locator('th').textContent()).toBe('RTX 4090 (2 simulated)');
+    expect(
+      await models
+        .getByRole('row', { name: /RTX 4090/ })
+        .locator('th')
+        .textContent(),
+    ).toBe('RTX 4090 (2 simulated)');
     // RTX 4090 GPUs at 0.90, 0.90, 1.10, 1.20, 1.20, 1.20, 1.20: the 4th of 7 is the median.
-    expect(await models.getByRole('row', { name: /RTX 4090/ }).locator('td').allTextContents()).toEqual(['7', '3', '1.20']);
+    expect(
+      await models
+        .getByRole('row', { name: /RTX 4090/ })
+        .locator('td')
+        .allTextContents(),
+    ).toEqual(['7', '3', '1.20']);
     expect(await page.getByRole('table', { name: 'Online nodes by country' }).getByText('Kenya').count()).toBe(1);
     expect(problems).toEqual([]);
     await context.close();
@@ -157,9 +237,19 @@ describe('the node page', () => {
     expect(await page.locator('h1 + p .tag').textContent()).toBe('online');
     const gpuRow = page.getByRole('table', { name: 'GPUs the agent reported' }).getByRole('row', { name: /A100/ });
     expect(await gpuRow.locator('td').allTextContents()).toEqual(['A100 80GB', '80 GiB', '8']);
-    expect(await page.getByRole('table', { name: /latest heartbeat/ }).locator('tbody tr').count()).toBe(8);
+    expect(
+      await page
+        .getByRole('table', { name: /latest heartbeat/ })
+        .locator('tbody tr')
+        .count(),
+    ).toBe(8);
     expect(await page.locator('dt:text-is("Uptime") + dd').textContent()).toMatch(/^\d+\.\d% \(/);
-    expect(await page.getByRole('table', { name: /status changes/ }).locator('tbody td').allTextContents()).toContain('Registered');
+    expect(
+      await page
+        .getByRole('table', { name: /status changes/ })
+        .locator('tbody td')
+        .allTextContents(),
+    ).toContain('Registered');
     await expect(page.getByText('No stake is bonded on this node.').isVisible()).resolves.toBe(true);
     await page.screenshot({ path: join(SHOTS, 'node-light-desktop.png'), fullPage: true });
     expect(problems).toEqual([]);
@@ -167,9 +257,16 @@ describe('the node page', () => {
   });
 
   it('shows an offline node with its outage in the history, in dark mode on a phone', async () => {
-    const { context, page } = await open(`/nodes/${offline.nodeId}`, { viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true });
+    const { context, page } = await open(`/nodes/${offline.nodeId}`, {
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+      isMobile: true,
+    });
     expect(await page.locator('h1 + p .tag').textContent()).toBe('offline');
-    const events = await page.getByRole('table', { name: /status changes/ }).locator('tbody td:nth-child(2)').allTextContents();
+    const events = await page
+      .getByRole('table', { name: /status changes/ })
+      .locator('tbody td:nth-child(2)')
+      .allTextContents();
     expect(events).toEqual(['Went offline', 'Registered']);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'node-offline-dark-phone.png'), fullPage: true });

@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 async function linkToken(platform: 'telegram' | 'discord', userId: string): Promise<{ token: string; url: string }> {
-  const res = await fetch(`${stack.url}/v1/dev/link-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform, userId }) });
+  const res = await fetch(`${stack.url}/v1/dev/link-tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ platform, userId }),
+  });
   if (res.status !== 201) throw new Error(`link token: ${res.status} ${await res.text()}`);
   return (await res.json()) as { token: string; url: string };
 }
@@ -63,14 +67,21 @@ describe('linking a chat user with a browser wallet', () => {
     await button.click();
     const response: Response = await verified;
     expect(response.status()).toBe(200);
-    const result = (await response.json()) as { accountId: string; wallet: string; apiKey: string; linked: { platform: string; platformUserId: string } };
+    const result = (await response.json()) as {
+      accountId: string;
+      wallet: string;
+      apiKey: string;
+      linked: { platform: string; platformUserId: string };
+    };
     // Signed in; the link waits for the Telegram user's Confirm in chat (test/worker/link-confirmation.test.ts).
     expect(result.linked).toEqual({ platform: 'telegram', platformUserId: '424242', platformUserName: null, confirmed: false });
     expect(result.wallet).toBe(key.address);
 
     await page.locator('#done').waitFor({ state: 'visible' });
     expect(await page.locator('#done-h').textContent()).toBe('Now confirm in Telegram');
-    expect(await page.locator('#done-text').textContent()).toBe(`Wallet ${key.address} signed in. Go back to Telegram and press Confirm link under the bot’s message: the link takes effect when you confirm it there.`);
+    expect(await page.locator('#done-text').textContent()).toBe(
+      `Wallet ${key.address} signed in. Go back to Telegram and press Confirm link under the bot’s message: the link takes effect when you confirm it there.`,
+    );
     expect(await page.locator('#key-value').textContent()).toBe(result.apiKey);
     expect(await page.locator('#choose').isHidden()).toBe(true);
     expect(await page.locator('#link-expiry').isHidden()).toBe(true);
@@ -81,7 +92,10 @@ describe('linking a chat user with a browser wallet', () => {
     expect(log.connects).toBe(1);
     expect(log.signed).toHaveLength(1);
     const signed = log.signed[0]!;
-    expect(signed.split('\n').slice(0, 2)).toEqual([`${new URL(stack.url).host} wants you to sign in with your Solana account:`, key.address]);
+    expect(signed.split('\n').slice(0, 2)).toEqual([
+      `${new URL(stack.url).host} wants you to sign in with your Solana account:`,
+      key.address,
+    ]);
     expect(signed).toContain('Sign in to gridplane and link Telegram user id 424242 to this wallet (confirmed in chat).');
     expect(signed).toContain(`- urn:gridplane:link:${token}`);
     expect(await page.locator('#message').textContent()).toBe(signed);
@@ -129,7 +143,12 @@ describe('linking a chat user with a browser wallet', () => {
 
   it('lists only Solana wallets, including one that registers after the page is ready', async () => {
     const key = await newTestKey();
-    const { context, page, problems } = await open('/link', { key, name: 'Stand-in Wallet', lateWalletName: 'Late Wallet', ethereumOnlyName: 'Ether Only' });
+    const { context, page, problems } = await open('/link', {
+      key,
+      name: 'Stand-in Wallet',
+      lateWalletName: 'Late Wallet',
+      ethereumOnlyName: 'Ether Only',
+    });
     await page.getByRole('button', { name: 'Late Wallet' }).waitFor();
     const names = await page.locator('#wallet-list button').allTextContents();
     expect(names).toEqual(['Stand-in Wallet', 'Late Wallet']);
@@ -144,7 +163,11 @@ describe('linking a chat user with a browser wallet', () => {
     await page.locator('#no-wallet').waitFor({ state: 'visible' });
     const links = page.locator('#no-wallet a');
     expect(await links.allTextContents()).toEqual(['Phantom', 'Solflare', 'Backpack']);
-    expect(await links.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))).toEqual(['https://phantom.com/', 'https://solflare.com/', 'https://backpack.app/']);
+    expect(await links.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))).toEqual([
+      'https://phantom.com/',
+      'https://solflare.com/',
+      'https://backpack.app/',
+    ]);
     expect(await page.locator('#wallet-list').isHidden()).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'link-no-wallet-light-phone.png'), fullPage: true });
     expect(problems).toEqual([]);

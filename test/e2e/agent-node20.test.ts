@@ -12,14 +12,20 @@ import { newRenter, readyAgent, waitForStatus } from './jobs-helpers.ts';
 // is pushed over the stream and accepted before the next heartbeat; `doctor` then finds the node
 // registered and eligible and the clock in step.
 
-const NODE20 = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && execFileSync(p, ['--version'], { encoding: 'utf8' }).startsWith('v20.'));
+const NODE20 = ['/usr/bin/node', '/usr/local/bin/node'].find(
+  (p) => existsSync(p) && execFileSync(p, ['--version'], { encoding: 'utf8' }).startsWith('v20.'),
+);
 const node = NODE20 ?? process.execPath;
 let stack: LocalStack;
 let launcher: AgentLauncher;
 const agents: AgentProcess[] = [];
 
 beforeAll(async () => {
-  console.log(NODE20 ? `agent on ${NODE20} (${execFileSync(NODE20, ['--version'], { encoding: 'utf8' }).trim()})` : `no Node 20 on this machine: the bundle runs on ${process.execPath} (${process.version})`);
+  console.log(
+    NODE20
+      ? `agent on ${NODE20} (${execFileSync(NODE20, ['--version'], { encoding: 'utf8' }).trim()})`
+      : `no Node 20 on this machine: the bundle runs on ${process.execPath} (${process.version})`,
+  );
   const outdir = join(mkdtempSync(join(tmpdir(), 'gridplane-agent-bundle-')), 'dist');
   execFileSync(process.execPath, ['edge-agent/scripts/build.ts', '--outdir', outdir], { cwd: repoRoot });
   launcher = { node, entry: join(outdir, 'gridplane-agent.mjs') };
@@ -61,7 +67,11 @@ describe('the bundled agent on Node 20', () => {
     expect(res.status).toBe(201);
     const job = (await res.json()) as { id: string; nodeId: string };
     expect(job.nodeId).toBe(agent.nodeId);
-    await waitFor('the job accepted', async () => (logLines(agent).some((l) => l.event === 'job_accepted' && l.job === job.id) ? true : undefined), 15_000);
+    await waitFor(
+      'the job accepted',
+      async () => (logLines(agent).some((l) => l.event === 'job_accepted' && l.job === job.id) ? true : undefined),
+      15_000,
+    );
     const lines = logLines(agent);
     const accepted = lines.findIndex((l) => l.event === 'job_accepted' && l.job === job.id);
     expect(lines.slice(0, accepted).filter((l) => l.event === 'heartbeat').length).toBe(seen + 1);
@@ -69,20 +79,36 @@ describe('the bundled agent on Node 20', () => {
 
     const doctor = (() => {
       try {
-        return { code: 0, out: execFileSync(launcher.node, [launcher.entry, 'doctor', '--home', agent.home, '--json'], { encoding: 'utf8' }) };
+        return {
+          code: 0,
+          out: execFileSync(launcher.node, [launcher.entry, 'doctor', '--home', agent.home, '--json'], { encoding: 'utf8' }),
+        };
       } catch (err) {
         return { code: (err as { status: number }).status, out: String((err as { stdout: string }).stdout) };
       }
     })();
     const checks = Object.fromEntries(
-      doctor.out.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; status: string; detail: string }).filter((c) => c.id).map((c) => [c.id, c]),
+      doctor.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id?: string; status: string; detail: string })
+        .filter((c) => c.id)
+        .map((c) => [c.id, c]),
     );
     expect(checks.node!.detail).toBe(`Node.js ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().slice(1)}`);
     expect(checks.reach).toMatchObject({ status: 'ok' });
     // A local `wrangler dev` sends no Date header; the signed request stamped with this clock decides.
-    expect(checks.clock).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^(this clock is \d+\.\d s ± \d+\.\d s |within 300 s of the control plane's: it accepted a request signed)/) });
+    expect(checks.clock).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(
+        /^(this clock is \d+\.\d s ± \d+\.\d s |within 300 s of the control plane's: it accepted a request signed)/,
+      ),
+    });
     expect(checks.registration).toMatchObject({ status: 'ok', detail: 'registered, online, 1 GPU' });
-    expect(checks.eligibility).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^eligible for jobs: verified \S+, stake 200\.000000$/) });
+    expect(checks.eligibility).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^eligible for jobs: verified \S+, stake 200\.000000$/),
+    });
     expect(checks.gpus).toMatchObject({ status: 'warn' });
     expect(doctor.code).toBe(0);
   });

@@ -13,7 +13,9 @@ import { baseUnits, readyAgent, reconciled, waitForStatus, type E2eRenter } from
 // Solana Pay link and its QR code), run (logs streamed, the bill printed), logs, jobs, cancel,
 // --json, and a bad key's error. The machine's Node 20 runs it where there is one.
 
-const NODE20 = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && execFileSync(p, ['--version'], { encoding: 'utf8' }).startsWith('v20.'));
+const NODE20 = ['/usr/bin/node', '/usr/local/bin/node'].find(
+  (p) => existsSync(p) && execFileSync(p, ['--version'], { encoding: 'utf8' }).startsWith('v20.'),
+);
 const NODE = NODE20 ?? process.execPath;
 const BIN = join(repoRoot, 'bin/gridplane.mjs');
 const PARIS = ['--lat', '48.85', '--lon', '2.35'];
@@ -58,11 +60,23 @@ beforeAll(async () => {
   // The renter's account, as the e2e helpers make one (a dev account and the faucet); its key is the CLI's.
   const created = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as { accountId: string; apiKey: string };
   apiKey = created.apiKey;
-  const funded = await fetch(`${stack.url}/v1/dev/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: created.accountId, amount: '100.000000' }) });
+  const funded = await fetch(`${stack.url}/v1/dev/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: created.accountId, amount: '100.000000' }),
+  });
   expect(funded.status).toBe(201);
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  renter = { accountId: created.accountId, call, balance: async () => baseUnits(((await (await call('GET', '/v1/accounts/me/balance')).json()) as { balance: string }).balance) };
+    fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  renter = {
+    accountId: created.accountId,
+    call,
+    balance: async () => baseUnits(((await (await call('GET', '/v1/accounts/me/balance')).json()) as { balance: string }).balance),
+  };
 });
 
 afterAll(async () => {
@@ -94,7 +108,7 @@ describe('gridplane CLI', () => {
     expect(asJson).toMatchObject({ balance: '100.000000', baseUnits: '100000000' });
   });
 
-  it('quotes, and passes the control plane\'s refusal on clearly', async () => {
+  it("quotes, and passes the control plane's refusal on clearly", async () => {
     const quote = await cli(['quote', '--gpu', '4090', '--duration', '60s', ...PARIS]);
     expect(quote.code).toBe(0);
     expect(quote.stdout).toContain(agent.nodeId);
@@ -120,9 +134,24 @@ describe('gridplane CLI', () => {
     expect(json.amount).toBeNull();
   });
 
-  it('run streams the job\'s logs until it ends and prints the bill; logs and jobs show it after', async () => {
+  it("run streams the job's logs until it ends and prints the bill; logs and jobs show it after", async () => {
     const script = "console.log('hello from the cli job'); console.log('token ' + process.env.SECRET_TOKEN); setTimeout(() => {}, 1500)";
-    const run = await cli(['run', '--gpu', 'RTX 4090', '--duration', '60s', ...PARIS, '--image', 'python:3.12-slim', '--env', 'SECRET_TOKEN=s3cr3t-cli-value', '--', process.execPath, '-e', script]);
+    const run = await cli([
+      'run',
+      '--gpu',
+      'RTX 4090',
+      '--duration',
+      '60s',
+      ...PARIS,
+      '--image',
+      'python:3.12-slim',
+      '--env',
+      'SECRET_TOKEN=s3cr3t-cli-value',
+      '--',
+      process.execPath,
+      '-e',
+      script,
+    ]);
     expect(run.stderr).toMatch(/Job job_\w+ placed on node /);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('hello from the cli job');
@@ -131,7 +160,9 @@ describe('gridplane CLI', () => {
     expect(run.stderr).toContain('· running');
     const jobId = /Job (job_\w+)/.exec(run.stderr)![1]!;
     const job = await waitForStatus(renter, jobId, ['succeeded']);
-    expect(run.stderr).toContain(`Bill for ${jobId} (succeeded, exit code 0): ${job.billing.billedGpuSeconds} GPU-seconds at 1.250000 per GPU-hour: paid ${job.billing.captured} tokens`);
+    expect(run.stderr).toContain(
+      `Bill for ${jobId} (succeeded, exit code 0): ${job.billing.billedGpuSeconds} GPU-seconds at 1.250000 per GPU-hour: paid ${job.billing.captured} tokens`,
+    );
     expect(run.stderr).toContain(`refunded ${job.billing.refunded} of the ${job.escrow} held`);
 
     const logs = await cli(['logs', jobId]);
@@ -142,9 +173,24 @@ describe('gridplane CLI', () => {
   });
 
   it('run --json prints one JSON event per line, ending with the billed job; a failing job exits with its code', async () => {
-    const run = await cli(['run', '--json', '--duration', '60s', ...PARIS, '--image', 'python:3.12-slim', '--', process.execPath, '-e', "console.log('out'); process.exit(3)"]);
+    const run = await cli([
+      'run',
+      '--json',
+      '--duration',
+      '60s',
+      ...PARIS,
+      '--image',
+      'python:3.12-slim',
+      '--',
+      process.execPath,
+      '-e',
+      "console.log('out'); process.exit(3)",
+    ]);
     expect(run.code).toBe(3);
-    const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; [k: string]: any });
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; [k: string]: any });
     expect(events[0]!.event).toBe('submitted');
     expect(events.filter((e) => e.event === 'log').map((e) => e.data)).toContain('out\n');
     const last = events.at(-1)!;
@@ -154,7 +200,13 @@ describe('gridplane CLI', () => {
   });
 
   it('cancel stops a running job and prints what it cost', async () => {
-    const res = await renter.call('POST', '/v1/jobs', { gpu: { count: 1 }, durationS: 120, client: { lat: 48.85, lon: 2.35 }, image: 'python:3.12-slim', command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'] });
+    const res = await renter.call('POST', '/v1/jobs', {
+      gpu: { count: 1 },
+      durationS: 120,
+      client: { lat: 48.85, lon: 2.35 },
+      image: 'python:3.12-slim',
+      command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'],
+    });
     expect(res.status).toBe(201);
     const { id, escrow } = (await res.json()) as { id: string; escrow: string };
     await waitForStatus(renter, id, ['running']);

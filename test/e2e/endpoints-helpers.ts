@@ -174,7 +174,9 @@ export interface BilledReplica {
 
 export function replicaRows(db: DatabaseSync, endpointId: string): BilledReplica[] {
   return db
-    .prepare('SELECT id, node_id, state, reason, price_per_gpu_hour, gpu_count, ready_ms, receipt_ready_ms, billed_ms, billed_amount, billed_fee, stopped_at FROM endpoint_replicas WHERE endpoint_id = ? ORDER BY placed_at')
+    .prepare(
+      'SELECT id, node_id, state, reason, price_per_gpu_hour, gpu_count, ready_ms, receipt_ready_ms, billed_ms, billed_amount, billed_fee, stopped_at FROM endpoint_replicas WHERE endpoint_id = ? ORDER BY placed_at',
+    )
     .all(endpointId) as unknown as BilledReplica[];
 }
 

@@ -1,3 +1,4 @@
+// Over 300 lines: one scenario on one local stack with four real agents (start costs a minute): streaming, failover, replacement, scale to zero, the bill; split, each file would start its own stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
 import { waitFor, type AgentProcess } from './agent-process.ts';
@@ -71,7 +72,8 @@ async function startFleet(): Promise<Fleet> {
     readyAgent(stack, { name: 'london', ...LONDON, country: 'GB', simulateGpus: 'RTX 4090x2' }),
   ]);
   agents.push(paris, tokyo, newYork, london);
-  for (const a of [paris, tokyo, newYork, london]) await waitFor(`${a.nodeId} tunnel`, async () => (a.output().includes('"tunnel_open"') ? true : undefined));
+  for (const a of [paris, tokyo, newYork, london])
+    await waitFor(`${a.nodeId} tunnel`, async () => (a.output().includes('"tunnel_open"') ? true : undefined));
   return { paris, tokyo, newYork, london };
 }
 
@@ -84,7 +86,8 @@ function portOn(agent: AgentProcess, replicaIds: string[]): number | undefined {
 
 /** The status, or a failure that shows the body and the stack's last log lines. */
 async function expectStatus(res: Response, status: number): Promise<void> {
-  if (res.status !== status) expect.fail(`${res.status} ${await res.text()}\n--- stack log ---\n${stack.logs().split('\n').slice(-40).join('\n')}`);
+  if (res.status !== status)
+    expect.fail(`${res.status} ${await res.text()}\n--- stack log ---\n${stack.logs().split('\n').slice(-40).join('\n')}`);
 }
 
 const streamPath = (n: number, delayMs: number) => `/v1/stream?n=${n}&delayMs=${delayMs}`;
@@ -97,9 +100,14 @@ describe('inference endpoints end to end', () => {
   it('creates an endpoint through the API and runs a replica in Paris, Tokyo and New York', { timeout: 180_000 }, async () => {
     fleet = await startFleet();
     renter = await newRenter(stack, '100.000000');
-    const created = await renter.call('POST', '/v1/endpoints', endpointRequest({ replicas: { min: 3, max: 3 }, regions: [PARIS, TOKYO, NEW_YORK], scaling: { targetInflight: 50 } }), {
-      'Idempotency-Key': 'e2e-endpoint-1',
-    });
+    const created = await renter.call(
+      'POST',
+      '/v1/endpoints',
+      endpointRequest({ replicas: { min: 3, max: 3 }, regions: [PARIS, TOKYO, NEW_YORK], scaling: { targetInflight: 50 } }),
+      {
+        'Idempotency-Key': 'e2e-endpoint-1',
+      },
+    );
     await expectStatus(created, 201);
     endpointId = ((await created.json()) as { id: string }).id;
     const issued = await renter.call('POST', `/v1/endpoints/${endpointId}/keys`, { name: 'e2e' });
@@ -111,7 +119,10 @@ describe('inference endpoints end to end', () => {
       return ep.replicaSet.filter((r) => r.ready).length === 3 ? ep.replicaSet : undefined;
     });
     expect(new Set(ready.map((r) => r.nodeId))).toEqual(new Set([fleet.paris.nodeId, fleet.tokyo.nodeId, fleet.newYork.nodeId]));
-    parisPort = portOn(fleet.paris, ready.map((r) => r.id))!;
+    parisPort = portOn(
+      fleet.paris,
+      ready.map((r) => r.id),
+    )!;
     expect(parisPort).toBeGreaterThan(0);
   });
 
@@ -154,7 +165,9 @@ describe('inference endpoints end to end', () => {
     expect(after.started).toBe(before.started + 1);
   });
 
-  it('keeps serving when the Paris agent dies under load: new requests go elsewhere, in-flight ones end with an error, a replacement is placed', { timeout: 180_000 }, async () => {
+  it('keeps serving when the Paris agent dies under load: new requests go elsewhere, in-flight ones end with an error, a replacement is placed', {
+    timeout: 180_000,
+  }, async () => {
     const results: StreamResult[] = [];
     const openOnParis = new Set<object>();
     let killedAt = Number.POSITIVE_INFINITY;
@@ -225,7 +238,12 @@ describe('inference endpoints end to end', () => {
     const patched = await renter.call('PATCH', `/v1/endpoints/${endpointId}`, { replicas: { min: 0 }, scaling: { idleS: 60 } });
     await expectStatus(patched, 200);
     // No request for 60 s: the cron stops every replica (it steps down to one first, then to zero).
-    await tickUntil(stack, 'no replica left', async () => ((await endpointOf(renter, endpointId)).replicaSet.length === 0 ? true : undefined), 150_000);
+    await tickUntil(
+      stack,
+      'no replica left',
+      async () => ((await endpointOf(renter, endpointId)).replicaSet.length === 0 ? true : undefined),
+      150_000,
+    );
     const woken = await streamTokens(endpointUrl(stack, endpointId, streamPath(3, 10)), { key, location: PARIS });
     expect(woken.error).toBeNull();
     expect(woken.status).toBe(200);
@@ -234,7 +252,9 @@ describe('inference endpoints end to end', () => {
     expect(ep.replicaSet.filter((r) => r.ready).length).toBe(1);
   });
 
-  it('bills every replica exactly to the base unit: billed ready time × price, operator + fee = charge, never past a receipt', { timeout: 180_000 }, async () => {
+  it('bills every replica exactly to the base unit: billed ready time × price, operator + fee = charge, never past a receipt', {
+    timeout: 180_000,
+  }, async () => {
     await expectStatus(await renter.call('DELETE', `/v1/endpoints/${endpointId}`), 200);
     const db = openStackDb(stack);
     try {
@@ -242,7 +262,9 @@ describe('inference endpoints end to end', () => {
       // replicas' last receipts come after the stop; the crashed Paris agent sent none).
       // A replica's final receipt comes once its server has stopped, after the row is stopped.
       const settled = (x: ReturnType<typeof replicaRows>[number]) =>
-        x.stopped_at !== null && x.billed_ms === Math.min(x.ready_ms, x.receipt_ready_ms) && (x.node_id === fleet.paris.nodeId || x.ready_ms === 0 || x.receipt_ready_ms > 0);
+        x.stopped_at !== null &&
+        x.billed_ms === Math.min(x.ready_ms, x.receipt_ready_ms) &&
+        (x.node_id === fleet.paris.nodeId || x.ready_ms === 0 || x.receipt_ready_ms > 0);
       const rows = await tickUntil(stack, 'every replica stopped and billed', async () => {
         const r = replicaRows(db, endpointId);
         return r.every(settled) ? r : undefined;
@@ -271,7 +293,13 @@ describe('inference endpoints end to end', () => {
         charged += amount;
       }
       // The renter paid exactly the sum: what is not in the balance is in the hold or was billed.
-      const hold = Number((db.prepare('SELECT coalesce(sum(amount), 0) AS v FROM ledger_entries WHERE account_id = ?').get(`escrow:${endpointId}`) as { v: number }).v);
+      const hold = Number(
+        (
+          db.prepare('SELECT coalesce(sum(amount), 0) AS v FROM ledger_entries WHERE account_id = ?').get(`escrow:${endpointId}`) as {
+            v: number;
+          }
+        ).v,
+      );
       expect((await renter.balance()) + hold).toBe(100_000_000 - charged);
       expect(await reconciled(stack)).toBe(true);
     } finally {
@@ -279,15 +307,25 @@ describe('inference endpoints end to end', () => {
     }
   });
 
-  it('never routes to a replica that never becomes healthy: the caller gets 503 with Retry-After, the cron replaces it, nothing is billed', { timeout: 180_000 }, async () => {
-    const created = await renter.call('POST', '/v1/endpoints', endpointRequest({ name: 'never-healthy', env: { FIXTURE_HEALTH: 'never' }, regions: [TOKYO] }));
+  it('never routes to a replica that never becomes healthy: the caller gets 503 with Retry-After, the cron replaces it, nothing is billed', {
+    timeout: 180_000,
+  }, async () => {
+    const created = await renter.call(
+      'POST',
+      '/v1/endpoints',
+      endpointRequest({ name: 'never-healthy', env: { FIXTURE_HEALTH: 'never' }, regions: [TOKYO] }),
+    );
     await expectStatus(created, 201);
     const id = ((await created.json()) as { id: string }).id;
     const k = ((await (await renter.call('POST', `/v1/endpoints/${id}/keys`, {})).json()) as { key: string }).key;
-    const first = await tickUntil(stack, 'a replica starting', async () => (await endpointOf(renter, id)).replicaSet.find((r) => r.state === 'starting'));
+    const first = await tickUntil(stack, 'a replica starting', async () =>
+      (await endpointOf(renter, id)).replicaSet.find((r) => r.state === 'starting'),
+    );
 
     const [answer] = await Promise.all([
-      fetch(endpointUrl(stack, id, '/v1/ping'), { headers: { authorization: `Bearer ${k}`, 'x-gridplane-client-location': `${TOKYO.lat},${TOKYO.lon}` } }),
+      fetch(endpointUrl(stack, id, '/v1/ping'), {
+        headers: { authorization: `Bearer ${k}`, 'x-gridplane-client-location': `${TOKYO.lat},${TOKYO.lon}` },
+      }),
       // Stuck past ENDPOINT_REPLICA_START_TIMEOUT_S: stopped and another placed.
       tickUntil(stack, 'the stuck replica replaced', async () => {
         const set = (await endpointOf(renter, id)).replicaSet;

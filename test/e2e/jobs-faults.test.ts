@@ -22,7 +22,8 @@ afterAll(async () => {
 });
 
 const nodeStatus = async (id: string) => ((await (await fetch(`${stack.url}/v1/nodes/${id}`)).json()) as { status?: string }).status;
-const online = (a: AgentProcess) => waitFor(`${a.nodeId} online`, async () => ((await nodeStatus(a.nodeId)) === 'online' ? true : undefined));
+const online = (a: AgentProcess) =>
+  waitFor(`${a.nodeId} online`, async () => ((await nodeStatus(a.nodeId)) === 'online' ? true : undefined));
 /** The first of `events` the agent logged (its --json lines), for one job or, without `job`, at all. */
 const logged = (a: AgentProcess, events: string[], job?: string) =>
   a
@@ -70,7 +71,9 @@ describe('job faults end to end', () => {
     expect(await renter.balance()).toBe(100_000_000 - baseUnits(failed.billing.captured));
     expect(await reconciled(stack)).toBe(true);
     // Dropping a running job is a staking offence, recorded once with the job as evidence.
-    const slashes = (await (await fetch(`${stack.url}/v1/staking/slashes?nodeId=${agent.nodeId}`)).json()) as { slashes: { offence: string; evidence: { jobId: string } }[] };
+    const slashes = (await (await fetch(`${stack.url}/v1/staking/slashes?nodeId=${agent.nodeId}`)).json()) as {
+      slashes: { offence: string; evidence: { jobId: string } }[];
+    };
     expect(slashes.slashes.map((x) => [x.offence, x.evidence.jobId])).toEqual([['abandoned_job', created.id]]);
   });
 
@@ -104,7 +107,9 @@ describe('job faults end to end', () => {
     // Woken, the agent reads the offer buffered on its stream and sends its acceptance: refused
     // (409 job_not_assigned), which it logs as job_gone; accepted, it would log job_accepted.
     // Wait for that answer, not for time to pass; then the job must not have moved.
-    expect(await waitFor('the woken agent’s acceptance answered', async () => logged(slow, ['job_gone', 'job_accepted'], jobId))).toBe('job_gone');
+    expect(await waitFor('the woken agent’s acceptance answered', async () => logged(slow, ['job_gone', 'job_accepted'], jobId))).toBe(
+      'job_gone',
+    );
     const settled = await waitFor('job still on the spare node', async () => {
       const jobs = (await (await fetch(`${stack.url}/v1/nodes/${spare.nodeId}`)).json()) as { status: string };
       return jobs.status === 'online' ? true : undefined;
@@ -118,17 +123,26 @@ describe('job faults end to end', () => {
   it('applies every event once although each reaches the control plane twice', async () => {
     const proxy = await createEventDoublingProxy(stack.url);
     try {
-      const agent = await readyAgent(stack, { url: proxy.url, name: 'echo', lat: -37.81, lon: 144.96, country: 'AU', simulateGpus: 'T4x1' });
+      const agent = await readyAgent(stack, {
+        url: proxy.url,
+        name: 'echo',
+        lat: -37.81,
+        lon: 144.96,
+        country: 'AU',
+        simulateGpus: 'T4x1',
+      });
       agents.push(agent);
       await online(agent);
       const renter = await newRenter(stack);
-      const created = (await (await renter.call('POST', '/v1/jobs', {
-        gpu: { model: 'T4', count: 1 },
-        durationS: 60,
-        image: 'busybox',
-        command: [process.execPath, '-e', "console.log('one'); console.log('two')"],
-        client: { lat: -37.8, lon: 145 },
-      })).json()) as Record<string, any>;
+      const created = (await (
+        await renter.call('POST', '/v1/jobs', {
+          gpu: { model: 'T4', count: 1 },
+          durationS: 60,
+          image: 'busybox',
+          command: [process.execPath, '-e', "console.log('one'); console.log('two')"],
+          client: { lat: -37.8, lon: 145 },
+        })
+      ).json()) as Record<string, any>;
       const done = await waitForStatus(renter, created.id, ['succeeded', 'failed'], 45_000);
       expect(done.status).toBe('succeeded');
       expect(proxy.doubled()).toBeGreaterThanOrEqual(4); // accepted, started, log(s), finished
@@ -173,4 +187,3 @@ describe('job faults end to end', () => {
     expect(after.transitions.map((t: { to: string }) => t.to)).toEqual(['queued', 'assigned', 'cancelled']);
   });
 });
-

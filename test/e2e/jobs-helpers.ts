@@ -56,15 +56,25 @@ export async function readyAgent(stack: LocalStack, setup: Omit<AgentSetup, 'url
   return Object.assign(agent, { operator });
 }
 
-async function becomeEligible(stack: LocalStack, agent: AgentProcess, setup: { name: string; simulateGpus: string }, operator: ReadyAgent['operator']): Promise<void> {
-  const node = () => fetch(`${stack.url}/v1/nodes/${agent.nodeId}`).then(async (r) => (r.ok ? ((await r.json()) as Record<string, any>) : undefined));
+async function becomeEligible(
+  stack: LocalStack,
+  agent: AgentProcess,
+  setup: { name: string; simulateGpus: string },
+  operator: ReadyAgent['operator'],
+): Promise<void> {
+  const node = () =>
+    fetch(`${stack.url}/v1/nodes/${agent.nodeId}`).then(async (r) => (r.ok ? ((await r.json()) as Record<string, any>) : undefined));
   await waitFor(`${setup.name} registered`, async () => ((await node())?.status === 'online' ? true : undefined));
   const params = (await (await fetch(`${stack.url}/v1/governance/params`)).json()) as { params: { name: string; value: string }[] };
   const perGpu = baseUnits(params.params.find((p) => p.name === 'min_stake_per_gpu')!.value);
   const gpus = parseSimulateSpec(setup.simulateGpus).reduce((n, g) => n + g.count, 0);
   const amount = ((perGpu * gpus) / 1_000_000).toFixed(6);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${operator.apiKey}`, ...headers }, body: JSON.stringify(body) });
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${operator.apiKey}`, ...headers },
+      body: JSON.stringify(body),
+    });
   const funded = await post('/v1/dev/faucet', { accountId: operator.accountId, amount });
   if (funded.status !== 201) throw new Error(`faucet: ${funded.status} ${await funded.text()}`);
   const staked = await post('/v1/staking/stake', { nodeId: agent.nodeId, amount }, { 'Idempotency-Key': `ready-${agent.nodeId}` });

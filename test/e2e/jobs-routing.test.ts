@@ -29,7 +29,9 @@ describe('jobs end to end', () => {
       readyAgent(stack, { name: 'tokyo', lat: 35.68, lon: 139.69, country: 'JP', simulateGpus: 'RTX 4090x1' }),
     ]);
     agents.push(paris, tokyo);
-    await waitFor('both nodes online', async () => ((await nodeStatus(paris.nodeId)) === 'online' && (await nodeStatus(tokyo.nodeId)) === 'online' ? true : undefined));
+    await waitFor('both nodes online', async () =>
+      (await nodeStatus(paris.nodeId)) === 'online' && (await nodeStatus(tokyo.nodeId)) === 'online' ? true : undefined,
+    );
     // The stream is open once the agent logs it.
     await waitFor('paris job stream', async () => (paris.output().includes('stream_open') ? true : undefined));
 

@@ -22,7 +22,9 @@ afterAll(async () => {
 
 describe('npm start runs the cron', () => {
   it('takes a stopped node offline with no one triggering the cron', async () => {
-    const agent = runAgent(initAgent({ url: stack.url, name: 'cron-rig', lat: 48.85, lon: 2.35, country: 'FR', simulateGpus: 'RTX 4090x1' }));
+    const agent = runAgent(
+      initAgent({ url: stack.url, name: 'cron-rig', lat: 48.85, lon: 2.35, country: 'FR', simulateGpus: 'RTX 4090x1' }),
+    );
     try {
       await waitFor('node online', async () => {
         const res = await fetch(`${stack.url}/v1/nodes/${agent.nodeId}`);

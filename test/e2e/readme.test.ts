@@ -74,13 +74,11 @@ describe('README.md, followed word for word', () => {
 
 /** The port, and every `<label.field>` from the answer marked `label`; nothing else changes. */
 function fill(command: string, port: string, answers: Map<string, Record<string, unknown>>): string {
-  const filled = command
-    .replaceAll(':8787', `:${port}`)
-    .replace(/<([a-z]+)\.([A-Za-z]+)>/g, (whole, label: string, field: string) => {
-      const value = answers.get(label)?.[field];
-      if (typeof value !== 'string') throw new Error(`${whole} in "${command}": no earlier answer marked ${label} has a ${field}`);
-      return value;
-    });
+  const filled = command.replaceAll(':8787', `:${port}`).replace(/<([a-z]+)\.([A-Za-z]+)>/g, (whole, label: string, field: string) => {
+    const value = answers.get(label)?.[field];
+    if (typeof value !== 'string') throw new Error(`${whole} in "${command}": no earlier answer marked ${label} has a ${field}`);
+    return value;
+  });
   const left = /<[^<>\s]+>/.exec(filled);
   if (left) throw new Error(`"${command}" has a placeholder the README does not explain: ${left[0]}`);
   return filled;

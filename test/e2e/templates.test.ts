@@ -42,8 +42,14 @@ afterAll(async () => {
 });
 
 type Button = { text: string; callback_data?: string; url?: string };
-const buttonsOf = (c: RecordedCall) => ((c.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
-const plain = (html: unknown) => String(html).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const buttonsOf = (c: RecordedCall) =>
+  ((c.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+const plain = (html: unknown) =>
+  String(html)
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 async function screens(chatId: number): Promise<RecordedCall[]> {
   const res = await fetch(`http://127.0.0.1:${telegramPort}/__requests?chatId=${chatId}`);
@@ -64,15 +70,37 @@ const chat = (chatId: number) => ({ id: chatId, type: 'private', first_name: 'Ad
 
 async function send(chatId: number, text: string): Promise<RecordedCall> {
   const before = (await screens(chatId)).length;
-  await post({ message: { message_id: updateId, date: Math.floor(Date.now() / 1000), chat: chat(chatId), from: from(chatId), text, entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } });
+  await post({
+    message: {
+      message_id: updateId,
+      date: Math.floor(Date.now() / 1000),
+      chat: chat(chatId),
+      from: from(chatId),
+      text,
+      entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }],
+    },
+  });
   return waitFor(`an answer to ${text}`, async () => (await screens(chatId)).slice(before).at(-1));
 }
 
 async function tap(chatId: number, screen: RecordedCall, label: string): Promise<RecordedCall> {
   const button = buttonsOf(screen).find((b) => b.text === label);
-  expect(button, `no button ${label} in ${buttonsOf(screen).map((b) => b.text).join(', ')}`).toBeDefined();
+  expect(
+    button,
+    `no button ${label} in ${buttonsOf(screen)
+      .map((b) => b.text)
+      .join(', ')}`,
+  ).toBeDefined();
   const before = (await screens(chatId)).length;
-  await post({ callback_query: { id: `cq${updateId}`, from: from(chatId), chat_instance: `ci${chatId}`, data: button!.callback_data, message: { message_id: screen.seq, date: 0, chat: chat(chatId), text: '…' } } });
+  await post({
+    callback_query: {
+      id: `cq${updateId}`,
+      from: from(chatId),
+      chat_instance: `ci${chatId}`,
+      data: button!.callback_data,
+      message: { message_id: screen.seq, date: 0, chat: chat(chatId), text: '…' },
+    },
+  });
   return waitFor(`something after ${label}`, async () => (await screens(chatId)).slice(before).at(-1));
 }
 
@@ -83,13 +111,16 @@ async function linkedChat(): Promise<{ chatId: number; apiKey: string }> {
   const linkToken = new URL(buttonsOf(link).find((b) => b.url)!.url!).searchParams.get('token')!;
   const keys = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
   const address = encodeBase58(new Uint8Array(await crypto.subtle.exportKey('raw', keys.publicKey)));
-  const postJson = (path: string, body: unknown) => fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const postJson = (path: string, body: unknown) =>
+    fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const { message } = (await (await postJson('/v1/auth/siws/challenge', { address, linkToken })).json()) as { message: string };
   const signature = encodeBase58(new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(message))));
   const verified = await postJson('/v1/auth/siws/verify', { message, signature });
   expect(verified.status).toBe(200);
   const { accountId, apiKey } = (await verified.json()) as { accountId: string; apiKey: string };
-  const notice = await waitFor('the sign-in notice', async () => (await screens(chatId)).find((c) => plain(c.body.text).startsWith('🔗 Wallet')));
+  const notice = await waitFor('the sign-in notice', async () =>
+    (await screens(chatId)).find((c) => plain(c.body.text).startsWith('🔗 Wallet')),
+  );
   expect(plain((await tap(chatId, notice, 'Confirm')).body.text)).toContain('is now linked');
   const funded = await postJson('/v1/dev/faucet', { accountId, amount: '50.000000' });
   expect(funded.status).toBe(201);
@@ -104,15 +135,22 @@ async function rentByTaps(chatId: number, template: string): Promise<string> {
 }
 
 async function readyEndpoint(apiKey: string, endpointId: string): Promise<void> {
-  await tickUntil(stack, `${endpointId} ready`, async () => {
-    const res = await fetch(`${stack.url}/v1/endpoints/${endpointId}`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const ep = (await res.json()) as { replicaSet: { ready: boolean }[] };
-    return ep.replicaSet.some((r) => r.ready) ? true : undefined;
-  }, 90_000);
+  await tickUntil(
+    stack,
+    `${endpointId} ready`,
+    async () => {
+      const res = await fetch(`${stack.url}/v1/endpoints/${endpointId}`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const ep = (await res.json()) as { replicaSet: { ready: boolean }[] };
+      return ep.replicaSet.some((r) => r.ready) ? true : undefined;
+    },
+    90_000,
+  );
 }
 
 describe('template rentals end to end', () => {
-  it('rents a notebook by Telegram taps and opens its page through the endpoint URL; rents a shell and runs a command in it', { timeout: 300_000 }, async () => {
+  it('rents a notebook by Telegram taps and opens its page through the endpoint URL; rents a shell and runs a command in it', {
+    timeout: 300_000,
+  }, async () => {
     agent = await readyAgent(stack, { name: 'paris-templates', ...PARIS, country: 'FR', simulateGpus: 'RTX 4090x2' });
     await waitFor('the tunnel', async () => (agent!.output().includes('"tunnel_open"') ? true : undefined));
     const { chatId, apiKey } = await linkedChat();

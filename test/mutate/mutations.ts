@@ -1,3 +1,4 @@
+// Over 300 lines: one table of named breaking edits; each is a few lines and they are read as one list.
 // The named breaking edits `npm run mutate` applies, one at a time, to the code that guards money,
 // agent and admin authentication, and the webhooks. Each names the exact text it replaces (which
 // must occur exactly once in its file, so an edit that no longer applies is reported, never
@@ -70,7 +71,7 @@ export const MUTATIONS: Mutation[] = [
     name: 'telegram-update-handled-twice',
     breaks: 'one handling per Telegram update id',
     file: 'bots/telegram/telegram.app.ts',
-    find: 'if (!(await claimUpdate(db, update.update_id, Date.now()))) return',
+    find: 'if (!(await repo.claimUpdate(update.update_id, Date.now()))) return',
     replace: 'if (false) return',
     suite: 'worker',
     tests: ['test/worker/telegram-webhook.test.ts'],
@@ -97,8 +98,8 @@ export const MUTATIONS: Mutation[] = [
     name: 'discord-interaction-replayed',
     breaks: 'one handling per Discord interaction id',
     file: 'bots/discord/discord.app.ts',
-    find: 'if (claim.meta.changes !== 1) throw',
-    replace: 'if (false) throw',
+    find: 'if (!(await claimInteraction(c.env.DB, interaction.id, nowMs)))',
+    replace: 'if (false)',
     suite: 'worker',
     tests: ['test/worker/discord-interactions.test.ts'],
   },

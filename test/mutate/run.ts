@@ -57,7 +57,8 @@ function applyAndRun(dir: string, m: Mutation): MutationResult {
     return { name: m.name, outcome: 'not_applicable', seconds: 0, detail: `${m.file} does not exist` };
   }
   const count = occurrences(original, m.find);
-  if (count !== 1) return { name: m.name, outcome: 'not_applicable', seconds: 0, detail: `the text to replace occurs ${count} times in ${m.file}` };
+  if (count !== 1)
+    return { name: m.name, outcome: 'not_applicable', seconds: 0, detail: `the text to replace occurs ${count} times in ${m.file}` };
   writeFileSync(path, original.replace(m.find, m.replace));
   try {
     const { ok } = runTests(dir, m.suite, m.tests);
@@ -77,7 +78,8 @@ function main() {
   const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',')) : null;
   const jsonArg = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
   const chosen = MUTATIONS.filter((m) => !only || only.has(m.name));
-  if (only && chosen.length !== only.size) throw new Error(`unknown mutation in --only: ${[...only].filter((n) => !MUTATIONS.some((m) => m.name === n)).join(', ')}`);
+  if (only && chosen.length !== only.size)
+    throw new Error(`unknown mutation in --only: ${[...only].filter((n) => !MUTATIONS.some((m) => m.name === n)).join(', ')}`);
 
   const dir = scratchCopy();
   const results: MutationResult[] = [];
@@ -112,7 +114,9 @@ function main() {
   }
 
   const survived = results.filter((r) => r.outcome !== 'killed');
-  console.log(`\nmutations: ${results.length} applied one at a time, ${results.length - survived.length} killed, ${survived.length} not killed`);
+  console.log(
+    `\nmutations: ${results.length} applied one at a time, ${results.length - survived.length} killed, ${survived.length} not killed`,
+  );
   for (const r of survived) console.log(`  NOT KILLED: ${r.name} (${r.outcome})`);
   if (jsonArg) writeFileSync(jsonArg, JSON.stringify({ results }, null, 2));
   process.exitCode = survived.length === 0 ? 0 : 1;

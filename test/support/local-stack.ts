@@ -42,7 +42,12 @@ export async function startLocalStack(vars: Record<string, string> = {}): Promis
   const child: ChildProcess = spawn(
     'npm',
     ['start', '--', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--show-interactive-dev-session=false', ...varArgs],
-    { cwd: repoRoot, env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    {
+      cwd: repoRoot,
+      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   // If the test process dies without calling stop(), take the stack down with it.
   const killGroup = () => {

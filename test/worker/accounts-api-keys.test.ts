@@ -33,7 +33,9 @@ const listKeys = async (apiKey: string): Promise<{ apiKeys: KeyView[]; limit: nu
 };
 
 const revoke = (apiKey: string, prefix: string) =>
-  exports.default.fetch(new Request(`${BASE}/v1/accounts/me/api-keys/${prefix}`, { method: 'DELETE', headers: { authorization: `Bearer ${apiKey}` } }));
+  exports.default.fetch(
+    new Request(`${BASE}/v1/accounts/me/api-keys/${prefix}`, { method: 'DELETE', headers: { authorization: `Bearer ${apiKey}` } }),
+  );
 
 const liveKeys = async (accountId: string) =>
   (
@@ -66,7 +68,9 @@ describe('GET /v1/accounts/me/api-keys', () => {
     // The first key is used; its last use is recorded (at most hourly, after the answer).
     expect(await authenticates(first!.apiKey)).toBe(true);
     const firstHash = await hashApiKey(first!.apiKey);
-    await expect.poll(async () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?').bind(firstHash).first('last_used_at')).toBeGreaterThan(0);
+    await expect
+      .poll(async () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?').bind(firstHash).first('last_used_at'))
+      .toBeGreaterThan(0);
 
     const { apiKeys, limit } = await listKeys(second!.apiKey);
     expect(limit).toBe(CAP);
@@ -92,7 +96,10 @@ describe('GET /v1/accounts/me/api-keys', () => {
   });
 
   it('needs an API key', async () => {
-    expect(await errorOf(await exports.default.fetch(new Request(`${BASE}/v1/accounts/me/api-keys`)))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await exports.default.fetch(new Request(`${BASE}/v1/accounts/me/api-keys`)))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
   });
 });
 
@@ -164,11 +171,15 @@ describe('live keys per account are capped', () => {
     const day = 86_400_000;
     const base = Date.now() - day;
     for (const [i, k] of keys.entries()) {
-      await env.DB.prepare('UPDATE api_keys SET created_at = ? WHERE hash = ?').bind(base + i * 1000, await hashApiKey(k.apiKey)).run();
+      await env.DB.prepare('UPDATE api_keys SET created_at = ? WHERE hash = ?')
+        .bind(base + i * 1000, await hashApiKey(k.apiKey))
+        .run();
     }
     expect(await authenticates(keys[0]!.apiKey)).toBe(true);
     const usedHash = await hashApiKey(keys[0]!.apiKey);
-    await expect.poll(async () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?').bind(usedHash).first('last_used_at')).toBeGreaterThan(base + day / 2);
+    await expect
+      .poll(async () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?').bind(usedHash).first('last_used_at'))
+      .toBeGreaterThan(base + day / 2);
 
     const next = (await signIn(wallet)) as unknown as VerifyAnswer;
     expect(next.revokedApiKeys).toEqual([prefixOf(keys[1]!.apiKey)]);

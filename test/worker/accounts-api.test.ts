@@ -23,14 +23,18 @@ const faucet = (accountId: string, amount: string, key?: string) =>
 const withdraw = (apiKey: string, body: unknown, key?: string) =>
   postJson('/v1/accounts/me/withdrawals', body, { authorization: `Bearer ${apiKey}`, ...(key ? { 'Idempotency-Key': key } : {}) });
 
-const balance = async (apiKey: string) => ((await (await getWithKey('/v1/accounts/me/balance', apiKey)).json()) as { balance: string }).balance;
+const balance = async (apiKey: string) =>
+  ((await (await getWithKey('/v1/accounts/me/balance', apiKey)).json()) as { balance: string }).balance;
 
 describe('API keys', () => {
   it('refuses missing, malformed, unknown and revoked keys', async () => {
     const { accountId, apiKey } = await devAccount();
     expect(await errorOf(await app.request('/v1/accounts/me', {}, env))).toMatchObject({ status: 401, code: 'unauthorized' });
     expect(await errorOf(await getWithKey('/v1/accounts/me', 'nope'))).toMatchObject({ status: 401, code: 'unauthorized' });
-    expect(await errorOf(await getWithKey('/v1/accounts/me', `gpk_${'A'.repeat(43)}`))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await getWithKey('/v1/accounts/me', `gpk_${'A'.repeat(43)}`))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect((await getWithKey('/v1/accounts/me', apiKey)).status).toBe(200);
     expect(await revokeApiKey(testDb(), accountId, await hashApiKey(apiKey))).toBe(true);
     expect(await errorOf(await getWithKey('/v1/accounts/me', apiKey))).toMatchObject({ status: 401, code: 'unauthorized' });
@@ -40,7 +44,11 @@ describe('API keys', () => {
     const { apiKey } = await devAccount();
     await getWithKey('/v1/accounts/me', apiKey);
     await expect
-      .poll(async () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?').bind(await hashApiKey(apiKey)).first('last_used_at'))
+      .poll(async () =>
+        env.DB.prepare('SELECT last_used_at FROM api_keys WHERE hash = ?')
+          .bind(await hashApiKey(apiKey))
+          .first('last_used_at'),
+      )
       .toBeGreaterThan(0);
   });
 });
@@ -66,7 +74,9 @@ describe('development routes', () => {
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
-    expect(((await again.json()) as { transactionId: string }).transactionId).toBe(((await first.json()) as { transactionId: string }).transactionId);
+    expect(((await again.json()) as { transactionId: string }).transactionId).toBe(
+      ((await first.json()) as { transactionId: string }).transactionId,
+    );
     expect(await errorOf(await faucet(accountId, '6', 'faucet-key-1'))).toMatchObject({ status: 409, code: 'idempotency_conflict' });
     expect(await balance(apiKey)).toBe('5.000000');
     // Without a key every request is its own.
@@ -100,7 +110,10 @@ describe('development routes', () => {
   it('does not exist in production: 404 exactly like an unknown route', async () => {
     const prod = { ...env, ENVIRONMENT: 'production' };
     const request = (path: string, body: unknown) =>
-      app.fetch(new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }), prod);
+      app.fetch(
+        new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        prod,
+      );
     const before = await env.DB.prepare("SELECT count(*) AS n FROM accounts WHERE kind = 'user'").first('n');
     const accounts = await request('/v1/dev/accounts', {});
     expect(accounts.status).toBe(404);
@@ -152,7 +165,11 @@ describe('withdrawals', () => {
     expect(await errorOf(await withdraw(apiKey, { amount: '4', destination: other }, 'w-1'))).toMatchObject({ status: 409 });
     expect((await withdraw(apiKey, { amount: '1', destination: other }, 'w-2')).status).toBe(201);
     expect(await balance(apiKey)).toBe('5.000000');
-    const pending = await env.DB.prepare("SELECT count(*) AS n, sum(amount) AS total FROM payouts WHERE account_id = ? AND status = 'queued'").bind(accountId).first();
+    const pending = await env.DB.prepare(
+      "SELECT count(*) AS n, sum(amount) AS total FROM payouts WHERE account_id = ? AND status = 'queued'",
+    )
+      .bind(accountId)
+      .first();
     expect(pending).toEqual({ n: 2, total: 5_000_000 });
     const list = (await (await getWithKey('/v1/accounts/me/withdrawals', apiKey)).json()) as { payouts: { destination: string }[] };
     expect(list.payouts.map((p) => p.destination).sort()).toEqual([other, wallet].sort());
@@ -165,7 +182,10 @@ describe('withdrawals', () => {
     expect(await errorOf(await withdraw(apiKey, { amount: '1.000001' }))).toMatchObject({ status: 402, code: 'insufficient_funds' });
     expect(await errorOf(await withdraw(apiKey, { amount: '0' }))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await errorOf(await withdraw(apiKey, { amount: 1 }))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await withdraw(apiKey, { amount: '1', destination: 'nope' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await errorOf(await withdraw(apiKey, { amount: '1', destination: 'nope' }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
     expect(await errorOf(await postJson('/v1/accounts/me/withdrawals', { amount: '1' }))).toMatchObject({ status: 401 });
     expect(await balance(apiKey)).toBe('1.000000');
     expect(await env.DB.prepare('SELECT count(*) AS n FROM payouts WHERE account_id = ?').bind(accountId).first('n')).toBe(0);

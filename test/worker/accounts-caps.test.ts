@@ -31,7 +31,9 @@ describe('outstanding sign-in challenges per wallet', () => {
     const wallet = await newWallet();
     for (let i = 0; i < MAX_OUTSTANDING_CHALLENGES; i++) await challenge(wallet);
     // Age them past their expiry, as ten minutes would.
-    await env.DB.prepare('UPDATE siws_nonces SET issued_at = issued_at - 3600000, expires_at = expires_at - 3600000 WHERE address = ?').bind(wallet.address).run();
+    await env.DB.prepare('UPDATE siws_nonces SET issued_at = issued_at - 3600000, expires_at = expires_at - 3600000 WHERE address = ?')
+      .bind(wallet.address)
+      .run();
     expect((await postJson('/v1/auth/siws/challenge', { address: wallet.address })).status).toBe(201);
     expect(await rows(wallet.address)).toBe(1);
   });

@@ -37,7 +37,10 @@ describe('SIWS challenge', () => {
   });
 
   it('rejects a malformed address and an unknown link token', async () => {
-    expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: 'not-a-wallet' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: 'not-a-wallet' }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
     const wallet = await newWallet();
     expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: wallet.address, linkToken: 'lt_nope' }))).toMatchObject({
       status: 409,
@@ -62,7 +65,9 @@ describe('SIWS verify', () => {
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ id: first.accountId, wallet: wallet.address, balance: '0.000000', links: [] });
     // Only the hash is stored.
-    const stored = await env.DB.prepare('SELECT hash, prefix FROM api_keys WHERE account_id = ?').bind(first.accountId).all<{ hash: string; prefix: string }>();
+    const stored = await env.DB.prepare('SELECT hash, prefix FROM api_keys WHERE account_id = ?')
+      .bind(first.accountId)
+      .all<{ hash: string; prefix: string }>();
     expect(stored.results.map((r) => r.hash)).not.toContain(first.apiKey);
     expect(stored.results.map((r) => r.prefix)).toContain(first.apiKey.slice(0, 12));
   });
@@ -102,14 +107,18 @@ describe('SIWS verify', () => {
     const expired = message.replace(/^Expiration Time: .*$/m, `Expiration Time: ${past}`);
     expect(await errorOf(await verify(expired, await wallet.sign(expired)))).toMatchObject({ status: 401, code: 'message_expired' });
     // Also the untouched message once its challenge has expired in storage.
-    await env.DB.prepare('UPDATE siws_nonces SET expires_at = ? WHERE nonce = ?').bind(Date.now() - 1, nonce).run();
+    await env.DB.prepare('UPDATE siws_nonces SET expires_at = ? WHERE nonce = ?')
+      .bind(Date.now() - 1, nonce)
+      .run();
     expect(await errorOf(await verify(message, await wallet.sign(message)))).toMatchObject({ status: 401, code: 'nonce_invalid' });
   });
 
   it('rejects a message for another domain', async () => {
     const wallet = await newWallet();
     const { message } = await challenge(wallet);
-    const phished = message.replace(/^gridplane\.test wants/, 'evil.example wants').replace('URI: http://gridplane.test', 'URI: http://evil.example');
+    const phished = message
+      .replace(/^gridplane\.test wants/, 'evil.example wants')
+      .replace('URI: http://gridplane.test', 'URI: http://evil.example');
     expect(await errorOf(await verify(phished, await wallet.sign(phished)))).toMatchObject({ status: 401, code: 'wrong_domain' });
     const wrongUri = message.replace('URI: http://gridplane.test', 'URI: http://evil.example');
     expect(await errorOf(await verify(wrongUri, await wallet.sign(wrongUri)))).toMatchObject({ status: 401, code: 'wrong_domain' });
@@ -210,13 +219,17 @@ describe('linking a chat user', () => {
     };
     const first = await signInAndConfirm(a);
     const second = await signInAndConfirm(b);
-    const row = await env.DB.prepare("SELECT account_id FROM account_links WHERE platform = 'discord' AND platform_user_id = '42'").first('account_id');
+    const row = await env.DB.prepare("SELECT account_id FROM account_links WHERE platform = 'discord' AND platform_user_id = '42'").first(
+      'account_id',
+    );
     expect(row).toBe(second.accountId);
     expect(row).not.toBe(first.accountId);
 
     // Issued with the usual lifetime, which ran out a second ago: explicit times, no waiting.
     const { token } = await createLinkToken(db, 'telegram', '777', { nowMs: Date.now() - LINK_TOKEN_TTL_MS - 1_000 });
-    expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: a.address, linkToken: token }))).toMatchObject({ status: 409 });
+    expect(await errorOf(await postJson('/v1/auth/siws/challenge', { address: a.address, linkToken: token }))).toMatchObject({
+      status: 409,
+    });
   });
 
   it('fails the sign-in when the token was used between challenge and verify', async () => {
@@ -255,7 +268,7 @@ describe('SIWS message text', () => {
     expect(parseSiwsMessage(text)).toEqual(fields);
     const minimal = { domain: 'a.b', address: fields.address };
     expect(parseSiwsMessage(buildSiwsMessage(minimal))).toEqual(minimal);
-    expect(parseSiwsMessage(text + '\n')).toBeNull();
+    expect(parseSiwsMessage(`${text}\n`)).toBeNull();
     expect(parseSiwsMessage(text.replace('\n', '\r\n'))).toBeNull();
     expect(parseSiwsMessage(text.replace('Version: 1\n', '').replace('URI:', 'Version: 1\nURI:'))).toBeNull();
   });

@@ -20,7 +20,10 @@ import { jobBody, json, newRenter, nodeAt } from './helpers/jobs.ts';
 // this fails when either side drifts from the one declaration.
 
 const GPUS = parseSimulateSpec('RTX 4090x2');
-const config = parseConfig({ nodeName: 'contract-rig', owner: OWNER, location: { lat: 47.37, lon: 8.54, country: 'CH' }, pricePerGpuHour: '1.100000' }, 'test');
+const config = parseConfig(
+  { nodeName: 'contract-rig', owner: OWNER, location: { lat: 47.37, lon: 8.54, country: 'CH' }, pricePerGpuHour: '1.100000' },
+  'test',
+);
 
 /** The agent's SignedFetch over the test agent's signing (the same six-line scheme). */
 function signedFetchOf(agent: TestAgent): SignedFetch {
@@ -72,7 +75,9 @@ describe('agent → Worker', () => {
       { eventId: `${ran.id}:finished`, kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } },
     ];
     for (const event of events) expect((await send(ran.id, event)).status, event.kind).toBe(200);
-    expect((await send(refused.id, { eventId: `${refused.id}:rejected`, kind: 'rejected', reason: 'image not allowed here' })).status).toBe(200);
+    expect((await send(refused.id, { eventId: `${refused.id}:rejected`, kind: 'rejected', reason: 'image not allowed here' })).status).toBe(
+      200,
+    );
   });
 });
 

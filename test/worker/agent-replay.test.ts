@@ -32,7 +32,9 @@ describe('a captured signed request sent again is refused on every agent route',
   it('POST /v1/nodes/{id}/heartbeat', async () => {
     const owner = await devAccount();
     const node = await ownedNode(owner);
-    const [first, replay] = await sendTwice(await signedRequest(node.keyPair, node.nodeId, 'POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat()));
+    const [first, replay] = await sendTwice(
+      await signedRequest(node.keyPair, node.nodeId, 'POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat()),
+    );
     expect(first.status).toBe(200);
     await expectReplayed(replay);
   });
@@ -40,7 +42,9 @@ describe('a captured signed request sent again is refused on every agent route',
   it('GET /v1/nodes/{id}/challenges and POST …/challenges/{cid}/answer', async () => {
     const owner = await devAccount();
     const node = await ownedNode(owner);
-    const [poll, pollReplay] = await sendTwice(await signedRequest(node.keyPair, node.nodeId, 'GET', `/v1/nodes/${node.nodeId}/challenges`));
+    const [poll, pollReplay] = await sendTwice(
+      await signedRequest(node.keyPair, node.nodeId, 'GET', `/v1/nodes/${node.nodeId}/challenges`),
+    );
     expect(poll.status).toBe(200);
     await expectReplayed(pollReplay);
 
@@ -48,7 +52,9 @@ describe('a captured signed request sent again is refused on every agent route',
     expect(challenge).toBeDefined();
     const digests = await solveChallenge(challenge!);
     const path = `/v1/nodes/${node.nodeId}/challenges/${challenge!.id}/answer`;
-    const [answered, answerReplay] = await sendTwice(await signedRequest(node.keyPair, node.nodeId, 'POST', path, { digests: btoa(String.fromCharCode(...digests)) }));
+    const [answered, answerReplay] = await sendTwice(
+      await signedRequest(node.keyPair, node.nodeId, 'POST', path, { digests: btoa(String.fromCharCode(...digests)) }),
+    );
     expect((await json(answered, 200)).status).toBe('passed');
     await expectReplayed(answerReplay);
   });
@@ -59,7 +65,9 @@ describe('a captured signed request sent again is refused on every agent route',
     const job = await json(await renter.call('POST', '/v1/jobs', jobBody({ client: { lat: 59.3, lon: 18.1 } })), 201);
     expect(job.nodeId).toBe(node.nodeId);
     const path = `/v1/nodes/${node.nodeId}/jobs/${job.id}/events`;
-    const [accepted, replay] = await sendTwice(await signedRequest(node.keyPair, node.nodeId, 'POST', path, { eventId: 'replay-accept', kind: 'accepted' }));
+    const [accepted, replay] = await sendTwice(
+      await signedRequest(node.keyPair, node.nodeId, 'POST', path, { eventId: 'replay-accept', kind: 'accepted' }),
+    );
     expect((await json(accepted, 200)).status).toBe('starting');
     await expectReplayed(replay);
     const transitions = await env.DB.prepare('SELECT count(*) AS n FROM job_transitions WHERE job_id = ?').bind(job.id).first<number>('n');

@@ -20,7 +20,8 @@ async function subscribedOperator(): Promise<Operator & { nodeId: string }> {
 }
 
 /** Alert messages only: the chat's command answers are left out. */
-const alertsSentTo = async (chatId: number) => (await sentTo(chatId)).filter((c) => c.body.link_preview_options !== undefined && !String(c.body.text).startsWith('Alerts on'));
+const alertsSentTo = async (chatId: number) =>
+  (await sentTo(chatId)).filter((c) => c.body.link_preview_options !== undefined && !String(c.body.text).startsWith('Alerts on'));
 
 describe('alert delivery', () => {
   it('sends at most one message per second to a chat', async () => {
@@ -46,7 +47,13 @@ describe('alert delivery', () => {
   it('waits exactly as long as a 429 says, then delivers', async () => {
     const op = await subscribedOperator();
     await scriptFailure(op.chatId, { status: 429, count: 1, retryAfter: 2 });
-    await emitAlert(env, { eventId: eventId('slash'), kind: 'slashed', nodeId: op.nodeId, at: Date.now(), data: { amount: 2_500_000, reason: 'failed challenge' } });
+    await emitAlert(env, {
+      eventId: eventId('slash'),
+      kind: 'slashed',
+      nodeId: op.nodeId,
+      at: Date.now(),
+      data: { amount: 2_500_000, reason: 'failed challenge' },
+    });
     const calls = await eventually(async () => {
       const sent = await alertsSentTo(op.chatId);
       expect(sent.map((c) => c.status)).toEqual([429, 200]);
@@ -93,7 +100,13 @@ describe('alert delivery', () => {
   it('retries when the connection drops', async () => {
     const op = await subscribedOperator();
     await scriptFailure(op.chatId, { status: 0, count: 2 });
-    await emitAlert(env, { eventId: eventId('drop'), kind: 'gpu_hot', nodeId: op.nodeId, at: Date.now(), data: { gpuIndex: 1, tempC: 91, thresholdC: 85 } });
+    await emitAlert(env, {
+      eventId: eventId('drop'),
+      kind: 'gpu_hot',
+      nodeId: op.nodeId,
+      at: Date.now(),
+      data: { gpuIndex: 1, tempC: 91, thresholdC: 85 },
+    });
     const sent = await eventually(async () => {
       const list = await alertsSentTo(op.chatId);
       expect(list.map((c) => c.status)).toEqual([0, 0, 200]);
@@ -105,7 +118,13 @@ describe('alert delivery', () => {
   it('alerts once per event id, however often it is emitted', async () => {
     const op = await subscribedOperator();
     const id = eventId('dup');
-    const event = { eventId: id, kind: 'verification_failed' as const, nodeId: op.nodeId, at: Date.now(), data: { reason: 'wrong matmul checksum' } };
+    const event = {
+      eventId: id,
+      kind: 'verification_failed' as const,
+      nodeId: op.nodeId,
+      at: Date.now(),
+      data: { reason: 'wrong matmul checksum' },
+    };
     await emitAlerts(env, [event, event, event]);
     await emitAlert(env, event);
     await eventually(async () => expect(await alertsSentTo(op.chatId)).toHaveLength(1));
@@ -124,7 +143,13 @@ describe('alert delivery', () => {
     expect(await say(op, '/alerts mute payout')).toBe('Muted: payout.');
     const muted = eventId('muted');
     await emitAlert(env, { eventId: muted, kind: 'reward_paid', accountId: op.accountId, at: Date.now(), data: { amount: 5 } });
-    await emitAlert(env, { eventId: eventId('loud'), kind: 'stake_low', nodeId: op.nodeId, at: Date.now(), data: { stake: 10_000_000, minimum: 50_000_000 } });
+    await emitAlert(env, {
+      eventId: eventId('loud'),
+      kind: 'stake_low',
+      nodeId: op.nodeId,
+      at: Date.now(),
+      data: { stake: 10_000_000, minimum: 50_000_000 },
+    });
     const sent = await eventually(async () => {
       const list = await alertsSentTo(op.chatId);
       expect(list).toHaveLength(1);
@@ -139,7 +164,8 @@ describe('alert delivery', () => {
   it('holds alerts during quiet hours and delivers them together when they end', async () => {
     const op = await subscribedOperator();
     const minute = Math.floor((Date.now() % 86_400_000) / 60_000);
-    const fmt = (m: number) => `${String(Math.floor(((m + 1440) % 1440) / 60)).padStart(2, '0')}:${String(((m % 60) + 60) % 60).padStart(2, '0')}`;
+    const fmt = (m: number) =>
+      `${String(Math.floor(((m + 1440) % 1440) / 60)).padStart(2, '0')}:${String(((m % 60) + 60) % 60).padStart(2, '0')}`;
     expect(await say(op, `/alerts quiet ${fmt(minute - 60)}-${fmt(minute + 60)} UTC`)).toMatch(/^Quiet hours/);
     await emitAlert(env, { eventId: eventId('q1'), kind: 'node_offline', nodeId: op.nodeId, at: Date.now() });
     await emitAlert(env, { eventId: eventId('q2'), kind: 'node_online', nodeId: op.nodeId, at: Date.now() + 1 });
@@ -158,7 +184,7 @@ describe('alert delivery', () => {
     expect(String(sent.body.text).split('\n')).toHaveLength(2);
   });
 
-  it('shows alert times in the chat\'s time zone', async () => {
+  it("shows alert times in the chat's time zone", async () => {
     const op = await subscribedOperator();
     // Half an hour of quiet, six hours from now in Tokyo (UTC+9): only the zone matters here.
     const tokyoMin = (Math.floor((Date.now() % 86_400_000) / 60_000) + 9 * 60 + 6 * 60) % 1440;

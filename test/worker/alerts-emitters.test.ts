@@ -41,7 +41,9 @@ describe('stake below the minimum', () => {
 
     const alert = await exactlyOne(chatId, '📉');
     expect(alert).toBe('📉 Stake on thin-1 is 350 tokens, below the minimum of 400.');
-    const events = await env.DB.prepare(`SELECT event_id FROM alert_events WHERE kind = 'stake_low' AND node_id = ?`).bind(node.nodeId).all<{ event_id: string }>();
+    const events = await env.DB.prepare(`SELECT event_id FROM alert_events WHERE kind = 'stake_low' AND node_id = ?`)
+      .bind(node.nodeId)
+      .all<{ event_id: string }>();
     expect(events.results).toHaveLength(1);
     expect(events.results[0]!.event_id).toMatch(new RegExp(`^stake_low:${node.nodeId}:tx_`));
 
@@ -59,16 +61,25 @@ describe('payouts', () => {
     const chatId = await linkTelegram(account.accountId);
     expect(await say({ chatId }, '/alerts on')).toMatch(/plus payouts/);
     const destination = await newChainWallet({ tokenAccount: true });
-    const res = await authed(account, 'POST', '/v1/accounts/me/withdrawals', { amount: '7.25', destination }, { 'Idempotency-Key': crypto.randomUUID() });
+    const res = await authed(
+      account,
+      'POST',
+      '/v1/accounts/me/withdrawals',
+      { amount: '7.25', destination },
+      { 'Idempotency-Key': crypto.randomUUID() },
+    );
     expect(res.status).toBe(201);
     const { payout } = (await res.json()) as { payout: { id: string } };
 
     // Plan, sign and send; then marked paid at `finalized`; the alert pump runs on the next tick.
-    const paid = async () => (await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(payout.id).first<{ status: string }>())!.status === 'paid';
+    const paid = async () =>
+      (await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(payout.id).first<{ status: string }>())!.status === 'paid';
     for (let i = 0; i < 5 && !(await paid()); i++) await runCron();
     expect(await paid()).toBe(true);
     await runCron();
-    const { signature } = (await env.DB.prepare('SELECT b.signature FROM payouts p JOIN payout_batches b ON b.id = p.batch_id WHERE p.id = ?')
+    const { signature } = (await env.DB.prepare(
+      'SELECT b.signature FROM payouts p JOIN payout_batches b ON b.id = p.batch_id WHERE p.id = ?',
+    )
       .bind(payout.id)
       .first<{ signature: string }>())!;
     expect(signature).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
@@ -90,11 +101,15 @@ describe('expired hardware challenges', () => {
 
     // Two hours on: the challenge expired (TTL 1 h) and an epoch (1 h) has ended since, so the cron closes it.
     await runCron(Date.now() + 2 * 3600_000 + 60_000);
-    const row = await env.DB.prepare('SELECT status, failure FROM challenges WHERE id = ?').bind(challenge!.id).first<{ status: string; failure: string }>();
+    const row = await env.DB.prepare('SELECT status, failure FROM challenges WHERE id = ?')
+      .bind(challenge!.id)
+      .first<{ status: string; failure: string }>();
     expect(row).toEqual({ status: 'failed', failure: 'no_answer' });
 
     const alert = await exactlyOne(chatId, '⚠️');
     expect(alert).toMatch(/^⚠️ sleepy-1 failed verification at \d\d:\d\d UTC: deadline passed\.$/);
-    expect(await env.DB.prepare('SELECT kind FROM alert_events WHERE event_id = ?').bind(`verification_failed:${challenge!.id}`).first()).toEqual({ kind: 'verification_failed' });
+    expect(
+      await env.DB.prepare('SELECT kind FROM alert_events WHERE event_id = ?').bind(`verification_failed:${challenge!.id}`).first(),
+    ).toEqual({ kind: 'verification_failed' });
   });
 });

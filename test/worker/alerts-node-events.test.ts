@@ -6,7 +6,10 @@ import { linkedOperator, say } from './helpers/operator.ts';
 import { eventually, sentTo } from './helpers/telegram.ts';
 
 const cron = (scheduledTime: number) =>
-  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime });
+  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+    cron: '* * * * *',
+    scheduledTime,
+  });
 
 describe('node offline / online alerts from node_events', () => {
   it('ten nodes going offline is one message, and their return is one more', async () => {

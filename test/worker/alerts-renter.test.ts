@@ -14,12 +14,17 @@ import type { RecordedRequest } from './setup/discord-api.ts';
 // Telegram in the private chat, Discord as a direct message.
 
 const cron = (scheduledTime: number) =>
-  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime });
+  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+    cron: '* * * * *',
+    scheduledTime,
+  });
 
 async function discordDms(userId: string): Promise<string[]> {
   const received = (await (await fetch(`http://127.0.0.1:${inject('discordApiPort')}/__requests`)).json()) as RecordedRequest[];
   const channel = `9${userId}`.slice(0, 20);
-  return received.filter((r) => r.method === 'POST' && r.path === `/api/v10/channels/${channel}/messages`).map((r) => String((r.body as { content: string }).content));
+  return received
+    .filter((r) => r.method === 'POST' && r.path === `/api/v10/channels/${channel}/messages`)
+    .map((r) => String((r.body as { content: string }).content));
 }
 
 const texts = async (chatId: number) => (await sentTo(chatId)).map((c) => String(c.body.text));
@@ -41,7 +46,11 @@ describe('renter alerts', () => {
       expect(list).toHaveLength(1);
       return list[0]!;
     });
-    expect(started).toMatch(new RegExp(`^▶️ Your rental ${job.id} is running on paris-rig: 1× RTX 4090, until \\d\\d:\\d\\d UTC \\(in (29|30) min\\)\\. /job ${job.id} shows it; /cancel ${job.id} stops it early`));
+    expect(started).toMatch(
+      new RegExp(
+        `^▶️ Your rental ${job.id} is running on paris-rig: 1× RTX 4090, until \\d\\d:\\d\\d UTC \\(in (29|30) min\\)\\. /job ${job.id} shows it; /cancel ${job.id} stops it early`,
+      ),
+    );
     expect(started).not.toMatch(/\d{4}-\d\d-\d\dT/);
     await eventually(async () => expect((await discordDms(discordUser))[0]).toBe(started));
 
@@ -55,11 +64,22 @@ describe('renter alerts', () => {
       expect(list).toHaveLength(2);
       return list[1]!;
     });
-    expect(ending).toMatch(new RegExp(`^⏳ Your rental ${job.id} on paris-rig ends at \\d\\d:\\d\\d UTC \\(in (29|30) min\\)\\. Save your work`));
+    expect(ending).toMatch(
+      new RegExp(`^⏳ Your rental ${job.id} on paris-rig ends at \\d\\d:\\d\\d UTC \\(in (29|30) min\\)\\. Save your work`),
+    );
 
     // It fails: the reason and the money, once, in both places.
-    expect((await json(await sendEvent(node, job.id, { kind: 'finished', exitCode: 1, reason: 'error', receipt: { gpuSeconds: 60, runSeconds: 60 } }), 200)).status).toBe('failed');
-    const settled = await env.DB.prepare('SELECT captured, refunded, billed_gpu_seconds FROM jobs WHERE id = ?').bind(job.id).first<{ captured: number; refunded: number; billed_gpu_seconds: number }>();
+    expect(
+      (
+        await json(
+          await sendEvent(node, job.id, { kind: 'finished', exitCode: 1, reason: 'error', receipt: { gpuSeconds: 60, runSeconds: 60 } }),
+          200,
+        )
+      ).status,
+    ).toBe('failed');
+    const settled = await env.DB.prepare('SELECT captured, refunded, billed_gpu_seconds FROM jobs WHERE id = ?')
+      .bind(job.id)
+      .first<{ captured: number; refunded: number; billed_gpu_seconds: number }>();
     expect(settled!.refunded).toBeGreaterThan(0);
     expect(settled!.captured).toBeGreaterThan(0);
     expect(settled!.billed_gpu_seconds).toBeLessThan(60);
@@ -82,7 +102,9 @@ describe('renter alerts', () => {
     const chatId = freshChatId();
     expect((await postUpdate(messageUpdate('/link', { chatId }))).status).toBe(200);
     const [answer] = await sentTo(chatId);
-    const url = ((answer!.body.reply_markup as { inline_keyboard: { text: string; url?: string }[][] }).inline_keyboard.flat().find((b) => b.url))!.url!;
+    const url = (answer!.body.reply_markup as { inline_keyboard: { text: string; url?: string }[][] }).inline_keyboard
+      .flat()
+      .find((b) => b.url)!.url!;
     const token = new URL(url).searchParams.get('token')!;
     const wallet = await newWallet();
     await signIn(wallet, token);
@@ -91,7 +113,9 @@ describe('renter alerts', () => {
       expect(list).toHaveLength(2);
       return list[1]!;
     });
-    expect(String(notice.body.text)).toBe(`🔗 Wallet ${wallet.address} signed in with your /link. Link Telegram user Ada (id ${chatId}) to it? Confirm only if you signed in yourself.`);
+    expect(String(notice.body.text)).toBe(
+      `🔗 Wallet ${wallet.address} signed in with your /link. Link Telegram user Ada (id ${chatId}) to it? Confirm only if you signed in yourself.`,
+    );
     const buttons = (notice.body.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
     expect(buttons.map((b) => b.text)).toEqual(['Confirm', 'Cancel']);
     expect((await postUpdate(callbackUpdate(buttons[0]!.callback_data, { chatId }))).status).toBe(200);

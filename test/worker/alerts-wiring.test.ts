@@ -10,7 +10,7 @@ import { eventually, sentTo } from './helpers/telegram.ts';
 // their public routes and watch the operator's chat.
 
 describe('alerts emitted by other features', () => {
-  it('a job failing on an operator\'s node reaches the operator', async () => {
+  it("a job failing on an operator's node reaches the operator", async () => {
     const op = await linkedOperator();
     const node = await nodeAt(48.86, 2.35, 'FR', { owner: op.wallet, name: 'paris-1' });
     expect(await say(op, '/alerts on')).toMatch(/^Alerts on/);
@@ -19,7 +19,13 @@ describe('alerts emitted by other features', () => {
     await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat());
     await sendEvent(node, job.id, { kind: 'accepted' });
     await sendEvent(node, job.id, { kind: 'started' });
-    const finished = await sendEvent(node, job.id, { kind: 'finished', exitCode: 1, reason: 'error', receipt: { gpuSeconds: 5, runSeconds: 5 }, message: 'CUDA out of memory' });
+    const finished = await sendEvent(node, job.id, {
+      kind: 'finished',
+      exitCode: 1,
+      reason: 'error',
+      receipt: { gpuSeconds: 5, runSeconds: 5 },
+      message: 'CUDA out of memory',
+    });
     expect(finished.status).toBe(200);
     expect((await json<{ status: string }>(await renter.call('GET', `/v1/jobs/${job.id}`), 200)).status).toBe('failed');
     const alert = await eventually(async () => {
@@ -37,7 +43,11 @@ describe('GPU temperature alerts from heartbeats', () => {
     const node = await nodeAt(52.52, 13.4, 'DE', { owner: op.wallet, name: 'berlin-1' });
     await say(op, '/alerts on');
     const beat = (temps: number[]) =>
-      node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat({ gpus: temps.map((tempC, index) => ({ index, utilPct: 90, memUsedMb: 20000, tempC, powerW: 300 })) }));
+      node.send(
+        'POST',
+        `/v1/nodes/${node.nodeId}/heartbeat`,
+        heartbeat({ gpus: temps.map((tempC, index) => ({ index, utilPct: 90, memUsedMb: 20000, tempC, powerW: 300 })) }),
+      );
     const hotAlerts = async () => (await sentTo(op.chatId)).filter((c) => String(c.body.text).startsWith('🌡'));
 
     expect((await beat([70, 72])).status).toBe(200);
@@ -80,8 +90,8 @@ describe('verification alerts', () => {
   });
 });
 
-describe('alerts read from other features\' records', () => {
-  it('an applied slash reaches the node\'s operator once', async () => {
+describe("alerts read from other features' records", () => {
+  it("an applied slash reaches the node's operator once", async () => {
     const { env, exports } = await import('cloudflare:workers');
     const op = await linkedOperator();
     const node = await nodeAt(40.4, -3.7, 'ES', { owner: op.wallet, name: 'madrid-1' });
@@ -94,7 +104,11 @@ describe('alerts read from other features\' records', () => {
     )
       .bind(`sl_${now}`, node.nodeId, `verify:${node.nodeId}:${now}`, now, now)
       .run();
-    const cron = () => (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    const cron = () =>
+      (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+        cron: '* * * * *',
+        scheduledTime: Date.now(),
+      });
     await cron();
     await cron(); // the pump re-reads its last millisecond; the repeat is dropped by event id
     const alert = await eventually(async () => {

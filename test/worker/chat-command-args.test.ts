@@ -35,12 +35,19 @@ describe('parseCommandArgs', () => {
 
   it('a node name with spaces and an amount: /stake my rig 50 is not a name "my rig 50"', () => {
     expect(parseCommandArgs(spec('stake'), 'rig 50')).toEqual({ ok: true, path: ['stake'], options: { node: 'rig', amount: '50' } });
-    expect(parseCommandArgs(spec('stake'), '"my rig" 50')).toEqual({ ok: true, path: ['stake'], options: { node: 'my rig', amount: '50' } });
+    expect(parseCommandArgs(spec('stake'), '"my rig" 50')).toEqual({
+      ok: true,
+      path: ['stake'],
+      options: { node: 'my rig', amount: '50' },
+    });
     expect(parseCommandArgs(spec('status'), 'my rig')).toEqual({ ok: true, path: ['status'], options: { node: 'my rig' } });
   });
 
   it('still refuses what it cannot read, with the usage', () => {
-    expect(parseCommandArgs(spec('proposal'), 'create')).toEqual({ ok: false, message: `Usage: ${usage(['proposal', 'create'], spec('proposal').subcommands![0]!)}` });
+    expect(parseCommandArgs(spec('proposal'), 'create')).toEqual({
+      ok: false,
+      message: `Usage: ${usage(['proposal', 'create'], spec('proposal').subcommands![0]!)}`,
+    });
     expect(usage(['proposal', 'create'], spec('proposal').subcommands![0]!)).toBe(
       '/proposal create <kind> <title…> [description on the next lines] [recipient=…] [amount=…] [param=…] [value=…]',
     );

@@ -11,7 +11,11 @@ import { newWallet, signIn } from './helpers/wallet.ts';
 
 describe('chat journeys (Telegram)', () => {
   it('a new user goes from /start to a running rental without reading anything but the chat', async () => {
-    const node = await nodeAt(48.86, 2.35, 'FR', { name: 'ada-rig', gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }], pricePerGpuHour: '1.000000' });
+    const node = await nodeAt(48.86, 2.35, 'FR', {
+      name: 'ada-rig',
+      gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }],
+      pricePerGpuHour: '1.000000',
+    });
     const chatId = freshChatId();
 
     expect(plain((await send(chatId, '/start')).body.text)).toMatch(/^Welcome!/);
@@ -55,7 +59,9 @@ describe('chat journeys (Telegram)', () => {
 
     // A stale Cancel of the confirmed quote must not claim nothing was held.
     screen = await tap(chatId, quote, 'Cancel');
-    expect(plain(screen.body.text)).toBe(`⚠️ Already rented\n\nThis quote was confirmed: job ${jobId} is assigned, with 1.000000 tokens held in escrow. /cancel ${jobId} stops it (you pay only for the time it ran).`);
+    expect(plain(screen.body.text)).toBe(
+      `⚠️ Already rented\n\nThis quote was confirmed: job ${jobId} is assigned, with 1.000000 tokens held in escrow. /cancel ${jobId} stops it (you pay only for the time it ran).`,
+    );
 
     // The node starts it; the renter is told, with when it ends.
     expect((await json(await sendEvent(node, jobId!, { kind: 'accepted' }), 200)).status).toBe('starting');
@@ -66,7 +72,9 @@ describe('chat journeys (Telegram)', () => {
       expect(String(last.body.text)).toMatch(/^▶️/);
       return last;
     });
-    expect(String(screen.body.text)).toMatch(new RegExp(`^▶️ Your rental ${jobId} is running on ada-rig: 1× RTX 4090, until \\d\\d:\\d\\d UTC \\(in (59|60) min\\)\\.`));
+    expect(String(screen.body.text)).toMatch(
+      new RegExp(`^▶️ Your rental ${jobId} is running on ada-rig: 1× RTX 4090, until \\d\\d:\\d\\d UTC \\(in (59|60) min\\)\\.`),
+    );
     const escrow = await env.DB.prepare('SELECT escrow_amount FROM jobs WHERE id = ?').bind(jobId).first<{ escrow_amount: number }>();
     expect(escrow!.escrow_amount).toBe(1_000_000);
   });

@@ -19,7 +19,9 @@ describe('nodes by name in chat (Telegram)', () => {
     const twinB = await readyNode({ name: 'twin' });
 
     let text = plain((await send(op.chatId, '/status ada-rig')).body.text);
-    expect(text).toMatch(/^✅ ada-rig — online\n\n2× RTX 4090 \(24 GB\)\n\nPrice: [\d.]+ per GPU-hour\nCountry: \w\w\nLast seen: (just now|\d+ min ago)\nReputation: [\d.]+\nNode: /);
+    expect(text).toMatch(
+      /^✅ ada-rig — online\n\n2× RTX 4090 \(24 GB\)\n\nPrice: [\d.]+ per GPU-hour\nCountry: \w\w\nLast seen: (just now|\d+ min ago)\nReputation: [\d.]+\nNode: /,
+    );
     expect(text).toContain(`Node: ${own.nodeId}`);
 
     // Two nodes share a name: both, with their ids, and how to name one.
@@ -27,7 +29,9 @@ describe('nodes by name in chat (Telegram)', () => {
     expect(text.split('\n').slice(0, 3)).toEqual(['⛔ That did not work', '', '2 nodes are named "twin"; name one by its id:']);
     for (const twin of [twinA, twinB]) expect(text).toMatch(new RegExp(`^twin · online · \\w\\w · ${twin.nodeId}$`, 'm'));
     expect(text).toMatch(/\nFor example: \/status \w{32,44}$/);
-    expect(plain((await send(op.chatId, '/status nobody-has-this')).body.text)).toBe('⛔ That did not work\n\nThere is no node named "nobody-has-this". /nodes lists the online ones.');
+    expect(plain((await send(op.chatId, '/status nobody-has-this')).body.text)).toBe(
+      '⛔ That did not work\n\nThere is no node named "nobody-has-this". /nodes lists the online ones.',
+    );
 
     // A delegator picks any node by name, in any case; a shared name needs the id.
     expect(plain((await send(op.chatId, '/stake solo 5')).body.text)).toBe('✅ Staked\n\n5.000000 tokens bonded on Solo.');
@@ -45,7 +49,9 @@ describe('nodes by name in chat (Telegram)', () => {
 
     // /unstake names among the nodes this account has stake on: only one "twin" is.
     text = plain((await send(op.chatId, '/unstake twin 2')).body.text);
-    expect(text).toMatch(/^✅ Unbonding\n\n2\.000000 tokens on twin stop earning and voting now and are released on (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)\.$/);
+    expect(text).toMatch(
+      /^✅ Unbonding\n\n2\.000000 tokens on twin stop earning and voting now and are released on (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)\.$/,
+    );
     expect(plain((await send(op.chatId, '/unstake nobody-has-this 1')).body.text)).toBe(
       '⛔ That did not work\n\nYou have no bonded stake on a node by that name or id; /stake lists yours.',
     );

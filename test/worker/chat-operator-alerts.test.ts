@@ -18,7 +18,9 @@ describe('an operator from /alerts to the offline and back-online alerts (Telegr
 
     expect(plain((await send(op.chatId, '/alerts')).body.text)).toMatch(/^Alerts for nothing yet\.\nMuted: none\. Quiet hours: off\.\n\n/);
     expect(plain((await send(op.chatId, '/alerts on ada-rig')).body.text)).toBe('Alerts on for ada-rig.');
-    expect(plain((await send(op.chatId, '/alerts on not-mine')).body.text)).toBe('None of your nodes is called not-mine. You can follow the nodes your linked wallet owns.');
+    expect(plain((await send(op.chatId, '/alerts on not-mine')).body.text)).toBe(
+      'None of your nodes is called not-mine. You can follow the nodes your linked wallet owns.',
+    );
     expect(plain((await send(op.chatId, '/alerts')).body.text)).toMatch(/^Alerts for ada-rig\.\n/);
     expect(plain((await send(op.chatId, '/alerts mute hot')).body.text)).toBe('Muted: hot.');
     const answered = (await screens(op.chatId)).length;
@@ -31,7 +33,10 @@ describe('an operator from /alerts to the offline and back-online alerts (Telegr
       expect(shown).toHaveLength(answered + 1);
       return plain(shown.at(-1)!.body.text);
     });
-    expect([`🔴 ada-rig went offline at ${clockTime(lastHeartbeat)}.`, `🔴 ada-rig went offline at ${clockTime(lastHeartbeat + 60_000)}.`]).toContain(offline);
+    expect([
+      `🔴 ada-rig went offline at ${clockTime(lastHeartbeat)}.`,
+      `🔴 ada-rig went offline at ${clockTime(lastHeartbeat + 60_000)}.`,
+    ]).toContain(offline);
 
     // The node's agent comes back: a signed heartbeat, then the cron turns the transition into an alert.
     expect((await rig.send('POST', `/v1/nodes/${rig.nodeId}/heartbeat`, heartbeat())).status).toBe(200);
@@ -42,7 +47,9 @@ describe('an operator from /alerts to the offline and back-online alerts (Telegr
       expect(shown).toHaveLength(answered + 2);
       return plain(shown.at(-1)!.body.text);
     });
-    expect([`🟢 ada-rig is back online (${clockTime(back)}).`, `🟢 ada-rig is back online (${clockTime(back + 60_000)}).`]).toContain(online);
+    expect([`🟢 ada-rig is back online (${clockTime(back)}).`, `🟢 ada-rig is back online (${clockTime(back + 60_000)}).`]).toContain(
+      online,
+    );
 
     expect(plain((await send(op.chatId, '/alerts off ada-rig')).body.text)).toBe('Alerts off for ada-rig.');
     expect(plain((await send(op.chatId, '/alerts')).body.text)).toMatch(/^Alerts for nothing yet\.\nMuted: hot\./);

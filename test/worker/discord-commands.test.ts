@@ -28,7 +28,9 @@ async function deferred(h: DiscordHarness, body: { token: string } & Record<stri
   const res = await h.interact(body);
   expect(await res.json()).toEqual({ type: 5, data: { flags: ephemeral ? EPHEMERAL : 0 } });
   const calls = await h.received((r: RecordedRequest) => r.path.includes(body.token));
-  expect(calls.map((c) => [c.method, c.path, c.authorization])).toEqual([['PATCH', `/api/v10/webhooks/${APP_ID}/${body.token}/messages/@original`, null]]);
+  expect(calls.map((c) => [c.method, c.path, c.authorization])).toEqual([
+    ['PATCH', `/api/v10/webhooks/${APP_ID}/${body.token}/messages/@original`, null],
+  ]);
   return calls[0]!.body as Message;
 }
 
@@ -43,7 +45,11 @@ describe('discord: commands on real data', () => {
     const renter = await devAccount(100);
     await linkDiscordUser(operatorId, operator.accountId);
     await linkDiscordUser(renterId, renter.accountId);
-    const node = await ownedNode(operator, { name: 'disc-paris-1', location: { lat: 48.86, lon: 2.35, country: 'FR' }, pricePerGpuHour: '1.500000' });
+    const node = await ownedNode(operator, {
+      name: 'disc-paris-1',
+      location: { lat: 48.86, lon: 2.35, country: 'FR' },
+      pricePerGpuHour: '1.500000',
+    });
     await verifyNode(node);
 
     // /stake with an amount bonds (slow, personal); the node becomes eligible at 200 × 2 GPUs.
@@ -65,7 +71,11 @@ describe('discord: commands on real data', () => {
     expect(field(status.data, 'Price')).toBe('1.500000 per GPU-hour');
 
     // /rent: a quote with Confirm, only for the renter.
-    const quote = await deferred(h, command(['rent'], { gpu: 'RTX 4090', count: 1, hours: 1, region: 'eu-west' }, { userId: renterId }), true);
+    const quote = await deferred(
+      h,
+      command(['rent'], { gpu: 'RTX 4090', count: 1, hours: 1, region: 'eu-west' }, { userId: renterId }),
+      true,
+    );
     expect(quote.embeds[0]!.title).toBe('1× RTX 4090 for 1 h');
     expect(quote.embeds[0]!.description).toMatch(/^Best offer: 1\.500000 per GPU-hour/);
     const [confirm, cancel] = quote.components[0]!.components;
@@ -81,14 +91,22 @@ describe('discord: commands on real data', () => {
     const again = await deferred(h, buttonPress(confirm!.custom_id!, { userId: renterId }), true);
     expect(again.embeds[0]!.title).toBe('Already rented');
     expect(again.embeds[0]!.description).toContain(jobId);
-    const job = await env.DB.prepare('SELECT account_id, node_id FROM jobs WHERE id = ?').bind(jobId).first<{ account_id: string; node_id: string }>();
+    const job = await env.DB.prepare('SELECT account_id, node_id FROM jobs WHERE id = ?')
+      .bind(jobId)
+      .first<{ account_id: string; node_id: string }>();
     expect(job).toEqual({ account_id: renter.accountId, node_id: node.nodeId });
-    const jobsOfRenter = await env.DB.prepare('SELECT count(*) AS n FROM jobs WHERE account_id = ?').bind(renter.accountId).first<{ n: number }>();
+    const jobsOfRenter = await env.DB.prepare('SELECT count(*) AS n FROM jobs WHERE account_id = ?')
+      .bind(renter.accountId)
+      .first<{ n: number }>();
     expect(jobsOfRenter!.n).toBe(1);
 
     // The node runs it (signed agent events), so the epoch has served work to reward.
     await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat());
-    for (const event of [{ kind: 'accepted' }, { kind: 'started' }, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 600, runSeconds: 600 } }]) {
+    for (const event of [
+      { kind: 'accepted' },
+      { kind: 'started' },
+      { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 600, runSeconds: 600 } },
+    ]) {
       expect((await sendEvent(node, jobId, event)).status).toBe(200);
     }
 
@@ -102,7 +120,9 @@ describe('discord: commands on real data', () => {
     // /unstake: deferred and ephemeral; 400 stays bonded, so the node stays eligible.
     const unbond = await deferred(h, command(['unstake'], { node: node.nodeId, amount: '50' }, { userId: operatorId }), true);
     expect(unbond.embeds[0]!.title).toBe('Unbonding');
-    expect(unbond.embeds[0]!.description).toMatch(/^50\.000000 tokens on disc-paris-1 stop earning and voting now and are released on (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)\.$/);
+    expect(unbond.embeds[0]!.description).toMatch(
+      /^50\.000000 tokens on disc-paris-1 stop earning and voting now and are released on (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)\.$/,
+    );
     expect((await (await api(`/v1/nodes/${node.nodeId}`)).json()) as object).toMatchObject({ stake: '400.000000', eligible: true });
 
     // /rewards: ephemeral; empty until an epoch closes, then the operator's share of it.
@@ -110,7 +130,9 @@ describe('discord: commands on real data', () => {
     expect(none.data.flags).toBe(EPHEMERAL);
     expect(none.data.embeds[0]!.description).toBe('No rewards yet.');
     await h.cron(Date.now() + 3600_000 + 60_000); // the epoch holding now has ended: the cron closes it
-    const shares = await env.DB.prepare('SELECT epoch, SUM(amount) AS amount FROM reward_shares WHERE account_id = ? GROUP BY epoch').bind(operator.accountId).all<{ epoch: number; amount: number }>();
+    const shares = await env.DB.prepare('SELECT epoch, SUM(amount) AS amount FROM reward_shares WHERE account_id = ? GROUP BY epoch')
+      .bind(operator.accountId)
+      .all<{ epoch: number; amount: number }>();
     expect(shares.results.length).toBeGreaterThan(0);
     const rewards = await inline(h, command(['rewards'], {}, { userId: operatorId }));
     expect(rewards.data.flags).toBe(EPHEMERAL);
@@ -134,7 +156,9 @@ describe('discord: /deposit', () => {
     const reference = field(res.data, 'Reference')!;
     expect(field(res.data, 'Token account')).toBe(world.treasuryTokenAccount);
     expect(embed.description).toContain(`solana:${world.treasury}?amount=3&spl-token=${world.mint}&reference=${reference}&`);
-    const stored = await env.DB.prepare('SELECT account_id, expected_amount FROM deposit_references WHERE reference = ?').bind(reference).first();
+    const stored = await env.DB.prepare('SELECT account_id, expected_amount FROM deposit_references WHERE reference = ?')
+      .bind(reference)
+      .first();
     expect(stored).toEqual({ account_id: account.accountId, expected_amount: 3_000_000 });
     // The QR code as the embed's image, and a link button to the request's page (it opens the wallet).
     expect((embed as { image?: { url: string } }).image?.url).toMatch(new RegExp(`/pay/${reference}/qr\\.png$`));
@@ -149,7 +173,9 @@ describe('discord: /deposit', () => {
     const res = await inline(h, command(['deposit'], {}, { userId }));
     expect(res.data.flags).toBe(EPHEMERAL);
     expect(res.data.embeds[0]!.description).toBe('Deposits are not available on this deployment: on-chain settlement is not configured.');
-    const refs = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?').bind(account.accountId).first<{ n: number }>();
+    const refs = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?')
+      .bind(account.accountId)
+      .first<{ n: number }>();
     expect(refs!.n).toBe(0);
   });
 });

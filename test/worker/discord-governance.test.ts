@@ -7,7 +7,12 @@ import type { RecordedRequest } from './setup/discord-api.ts';
 // posted to the configured channel with Yes / No / Abstain buttons, a button press votes for the
 // presser's linked account and refreshes the live tally, and the outcome is announced there.
 
-type Message = { embeds: { title?: string; description?: string; fields?: { name: string; value: string }[] }[]; components: { components: { custom_id?: string; label: string; disabled?: boolean }[] }[]; message_reference?: { message_id: string }; flags?: number };
+type Message = {
+  embeds: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+  components: { components: { custom_id?: string; label: string; disabled?: boolean }[] }[];
+  message_reference?: { message_id: string };
+  flags?: number;
+};
 const bodyOf = (r: RecordedRequest) => r.body as Message;
 const field = (m: Message, name: string) => m.embeds[0]!.fields!.find((f) => f.name === name)?.value;
 
@@ -22,7 +27,11 @@ describe('discord: governance', () => {
     await linkDiscordUser(voterId, voter.accountId);
 
     // /proposal create is slow: deferred publicly, completed with a follow-up.
-    const create = command(['proposal', 'create'], { kind: 'text', title: 'Fund GPU-hours for open models', description: 'Signal first.' }, { userId: proposerId });
+    const create = command(
+      ['proposal', 'create'],
+      { kind: 'text', title: 'Fund GPU-hours for open models', description: 'Signal first.' },
+      { userId: proposerId },
+    );
     const deferred = (await (await h.interact(create)).json()) as { type: number; data: { flags: number } };
     expect(deferred).toEqual({ type: 5, data: { flags: 0 } });
     const [followUp] = await h.received((r) => r.path === `/api/v10/webhooks/${APP_ID}/${create.token}/messages/@original`);
@@ -41,12 +50,17 @@ describe('discord: governance', () => {
     ]);
 
     // Open proposals are offered while typing /vote.
-    const ac = (await (await h.interact(autocompleteOf(['vote'], 'proposal', 'GPU-hours'))).json()) as { data: { choices: { value: string }[] } };
+    const ac = (await (await h.interact(autocompleteOf(['vote'], 'proposal', 'GPU-hours'))).json()) as {
+      data: { choices: { value: string }[] };
+    };
     expect(ac.data.choices.map((c) => c.value)).toContain(String(number));
 
     // A button press by someone who has not linked a wallet: told to link, nothing counted.
     const stranger = buttonPress(`vote:${number}:no`, { userId: snowflake() });
-    expect(((await (await h.interact(stranger)).json()) as { type: number; data: { flags: number } })).toEqual({ type: 5, data: { flags: 64 } });
+    expect((await (await h.interact(stranger)).json()) as { type: number; data: { flags: number } }).toEqual({
+      type: 5,
+      data: { flags: 64 },
+    });
     const [refusal] = await h.received((r) => r.path.includes(stranger.token));
     expect(JSON.stringify(refusal!.body)).toMatch(/Link your wallet first/);
 
@@ -55,7 +69,11 @@ describe('discord: governance', () => {
     await h.interact(press);
     const [confirmation] = await h.received((r) => r.path.includes(press.token));
     expect(JSON.stringify(confirmation!.body)).toMatch(/You voted yes on proposal #\d+ with 700\.000000 tokens/);
-    const messageId = (await h.received((r) => r.method === 'PATCH' && r.path.startsWith(`/api/v10/channels/${h.channelId}/messages/`)))[0]!.path.split('/').pop()!;
+    const messageId = (
+      await h.received((r) => r.method === 'PATCH' && r.path.startsWith(`/api/v10/channels/${h.channelId}/messages/`))
+    )[0]!.path
+      .split('/')
+      .pop()!;
     const edits = await h.received((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${h.channelId}/messages/${messageId}`);
     expect(field(bodyOf(edits.at(-1)!), 'Yes')).toBe('700.000000');
 
@@ -67,10 +85,14 @@ describe('discord: governance', () => {
     // /vote by the proposer, then the cron closes it: message edited (buttons off) and outcome posted beside it.
     await h.interact(command(['vote'], { proposal: String(number), choice: 'yes' }, { userId: proposerId }));
     await h.cron(Date.parse(p.votingEndsAt));
-    const finalEdit = (await h.received((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${h.channelId}/messages/${messageId}`)).at(-1)!;
+    const finalEdit = (
+      await h.received((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${h.channelId}/messages/${messageId}`)
+    ).at(-1)!;
     expect(field(bodyOf(finalEdit), 'Status')).toMatch(/^Passed/);
     expect(bodyOf(finalEdit).components[0]!.components.every((b) => b.disabled)).toBe(true);
-    const announcements = await h.received((r) => r.method === 'POST' && r.path === `/api/v10/channels/${h.channelId}/messages` && Boolean(bodyOf(r).message_reference));
+    const announcements = await h.received(
+      (r) => r.method === 'POST' && r.path === `/api/v10/channels/${h.channelId}/messages` && Boolean(bodyOf(r).message_reference),
+    );
     expect(announcements).toHaveLength(1);
     expect(bodyOf(announcements[0]!).message_reference!.message_id).toBe(messageId);
     expect(bodyOf(announcements[0]!).embeds[0]!.description).toMatch(new RegExp(`Proposal #${number} passed`));
@@ -79,7 +101,9 @@ describe('discord: governance', () => {
     const passed = (await show({ id: String(number) } as ProposalBody)) as ProposalBody;
     await h.cron(Date.parse(passed.executableAt!));
     await h.cron(Date.parse(passed.executableAt!) + 60_000);
-    const outcomes = await h.received((r) => r.method === 'POST' && r.path === `/api/v10/channels/${h.channelId}/messages` && Boolean(bodyOf(r).message_reference));
+    const outcomes = await h.received(
+      (r) => r.method === 'POST' && r.path === `/api/v10/channels/${h.channelId}/messages` && Boolean(bodyOf(r).message_reference),
+    );
     expect(outcomes).toHaveLength(2);
     expect(bodyOf(outcomes[1]!).embeds[0]!.description).toMatch(/was executed/);
   });

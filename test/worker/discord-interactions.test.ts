@@ -9,7 +9,16 @@ import { testDb } from './helpers/ledger.ts';
 // key, stale, replayed), PING, then commands, ephemeral personal replies, our own admin
 // allowlist, deferred replies completed through the REST stand-in, autocomplete.
 
-type Body = { type: number; data?: { flags?: number; content?: string; embeds?: { title?: string; description?: string }[]; components?: { components: { url?: string; custom_id?: string }[] }[]; choices?: { name: string; value: string }[] } };
+type Body = {
+  type: number;
+  data?: {
+    flags?: number;
+    content?: string;
+    embeds?: { title?: string; description?: string }[];
+    components?: { components: { url?: string; custom_id?: string }[] }[];
+    choices?: { name: string; value: string }[];
+  };
+};
 
 describe('discord: signatures and replays', () => {
   it('answers a correctly signed PING with PONG', async () => {
@@ -46,7 +55,10 @@ describe('discord: signatures and replays', () => {
     expect(first.status).toBe(200);
     const again = await h.send(request);
     expect(await errorOf(again)).toMatchObject({ status: 401, code: 'replayed_request' });
-    const tokens = await testDb().$client.prepare("SELECT COUNT(*) AS n FROM link_tokens WHERE platform = 'discord' AND platform_user_id = ?1").bind(userId).first<{ n: number }>();
+    const tokens = await testDb()
+      .$client.prepare("SELECT COUNT(*) AS n FROM link_tokens WHERE platform = 'discord' AND platform_user_id = ?1")
+      .bind(userId)
+      .first<{ n: number }>();
     expect(tokens!.n).toBe(1);
   });
 });
@@ -83,7 +95,11 @@ describe('discord: commands', () => {
     const res = await h.interact(outsider);
     expect(((await res.json()) as Body).type).toBe(5); // deferred; completed below
     const [followUp] = await h.received((r) => r.path.includes(outsider.token));
-    expect(followUp).toMatchObject({ method: 'PATCH', path: `/api/v10/webhooks/${APP_ID}/${outsider.token}/messages/@original`, authorization: null });
+    expect(followUp).toMatchObject({
+      method: 'PATCH',
+      path: `/api/v10/webhooks/${APP_ID}/${outsider.token}/messages/@original`,
+      authorization: null,
+    });
     expect(JSON.stringify(followUp!.body)).toMatch(/Only gridplane admins/);
 
     const admin = command(['admin', 'governance-tick'], {}, { userId: ADMIN_ID });

@@ -1,3 +1,4 @@
+// Over 300 lines: one endpoint's life through every /v1/endpoints route, each step building on the last (create, keys, patch, the cron's desired set).
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
@@ -28,11 +29,15 @@ const body = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function rowsOf(accountId: string): Promise<Record<string, unknown>[]> {
-  return (await env.DB.prepare('SELECT * FROM endpoints WHERE account_id = ?1 ORDER BY created_at').bind(accountId).all<Record<string, unknown>>()).results;
+  return (
+    await env.DB.prepare('SELECT * FROM endpoints WHERE account_id = ?1 ORDER BY created_at').bind(accountId).all<Record<string, unknown>>()
+  ).results;
 }
 
 async function holdsOf(endpointId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE ref = ?1 AND kind = 'escrow_hold'").bind(`endpoint:${endpointId}`).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE ref = ?1 AND kind = 'escrow_hold'")
+    .bind(`endpoint:${endpointId}`)
+    .first<{ n: number }>();
   return row!.n;
 }
 
@@ -73,13 +78,29 @@ describe('/v1/endpoints', () => {
     expect(rest.endpoints.map((e: { id: string }) => e.id)).toEqual([created.id]);
 
     const shown = await json(await renter.call('GET', `/v1/endpoints/${created.id}`), 200);
-    expect(shown).toMatchObject({ id: created.id, replicaSet: [], traffic: { windowMinutes: 5, requests: 0, requestsPerMinute: 0, errors: 0, medianTtfbMs: null }, hold: '0.000000' });
+    expect(shown).toMatchObject({
+      id: created.id,
+      replicaSet: [],
+      traffic: { windowMinutes: 5, requests: 0, requestsPerMinute: 0, errors: 0, medianTtfbMs: null },
+      hold: '0.000000',
+    });
 
     const patched = await json(
-      await renter.call('PATCH', `/v1/endpoints/${created.id}`, { replicas: { max: 5 }, scaling: { targetInflight: 8, idleS: 600 }, public: true, image: 'python:3.13-slim' }),
+      await renter.call('PATCH', `/v1/endpoints/${created.id}`, {
+        replicas: { max: 5 },
+        scaling: { targetInflight: 8, idleS: 600 },
+        public: true,
+        image: 'python:3.13-slim',
+      }),
       200,
     );
-    expect(patched).toMatchObject({ replicas: { min: 0, max: 5 }, scaling: { targetInflight: 8, idleS: 600 }, public: true, image: 'python:3.13-slim', generation: 2 });
+    expect(patched).toMatchObject({
+      replicas: { min: 0, max: 5 },
+      scaling: { targetInflight: 8, idleS: 600 },
+      public: true,
+      image: 'python:3.13-slim',
+      generation: 2,
+    });
 
     const deleted = await json(await renter.call('DELETE', `/v1/endpoints/${created.id}`), 200);
     expect(deleted).toMatchObject({ id: created.id, status: 'deleted', replicas: { desired: 0 } });
@@ -87,13 +108,19 @@ describe('/v1/endpoints', () => {
     const after = await json(await renter.call('GET', '/v1/endpoints'), 200);
     expect(after.endpoints.map((e: { id: string }) => e.id)).toEqual([second.id]);
     expect((await json(await renter.call('GET', `/v1/endpoints/${created.id}`), 200)).status).toBe('deleted');
-    expect(await errorOf(await renter.call('PATCH', `/v1/endpoints/${created.id}`, { public: false }))).toMatchObject({ status: 404, code: 'endpoint_not_found' });
-    expect(await errorOf(await renter.call('POST', `/v1/endpoints/${created.id}/keys`, {}))).toMatchObject({ status: 409, code: 'endpoint_deleted' });
+    expect(await errorOf(await renter.call('PATCH', `/v1/endpoints/${created.id}`, { public: false }))).toMatchObject({
+      status: 404,
+      code: 'endpoint_not_found',
+    });
+    expect(await errorOf(await renter.call('POST', `/v1/endpoints/${created.id}/keys`, {}))).toMatchObject({
+      status: 409,
+      code: 'endpoint_deleted',
+    });
     // DELETE again answers the same deleted endpoint (a retry is safe).
     expect((await json(await renter.call('DELETE', `/v1/endpoints/${created.id}`), 200)).status).toBe('deleted');
   });
 
-  it('refuses bad input with the protocol\'s error body and changes nothing', async () => {
+  it("refuses bad input with the protocol's error body and changes nothing", async () => {
     const renter = await newRenter();
     const cases: [unknown, number, string, RegExp?][] = [
       [body({ port: 0 }), 400, 'invalid_request', /^port: /],
@@ -115,10 +142,23 @@ describe('/v1/endpoints', () => {
       api('/v1/endpoints', { method: 'POST', headers: { authorization: `Bearer ${renter.apiKey}`, ...headers }, body: text });
     expect(await errorOf(await raw('{"name":'))).toMatchObject({ status: 400, code: 'malformed_json' });
     expect(await errorOf(await raw(''))).toMatchObject({ status: 400, code: 'malformed_json' });
-    expect(await errorOf(await raw(JSON.stringify(body()), { 'content-type': 'text/plain' }))).toMatchObject({ status: 415, code: 'unsupported_media_type' });
-    expect(await errorOf(await raw(JSON.stringify(body({ env: { BIG: 'x'.repeat(70_000) } }))))).toMatchObject({ status: 413, code: 'payload_too_large' });
-    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body(), { 'Idempotency-Key': 'has space' }))).toMatchObject({ status: 400, code: 'invalid_idempotency_key' });
-    expect(await errorOf(await api('/v1/endpoints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()) }))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await raw(JSON.stringify(body()), { 'content-type': 'text/plain' }))).toMatchObject({
+      status: 415,
+      code: 'unsupported_media_type',
+    });
+    expect(await errorOf(await raw(JSON.stringify(body({ env: { BIG: 'x'.repeat(70_000) } }))))).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+    });
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body(), { 'Idempotency-Key': 'has space' }))).toMatchObject({
+      status: 400,
+      code: 'invalid_idempotency_key',
+    });
+    expect(
+      await errorOf(
+        await api('/v1/endpoints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()) }),
+      ),
+    ).toMatchObject({ status: 401, code: 'unauthorized' });
     expect(await errorOf(await renter.call('GET', '/v1/endpoints?limit=0'))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await rowsOf(renter.accountId)).toEqual([]);
 
@@ -138,7 +178,10 @@ describe('/v1/endpoints', () => {
       expect(error, JSON.stringify(patch)).toMatchObject({ status: 400, code: 'invalid_request' });
       expect(error.message).toMatch(message);
     }
-    expect(await errorOf(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/not-a-key`))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await errorOf(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/not-a-key`))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
     expect(await rowsOf(renter.accountId)).toEqual(before);
   });
 
@@ -160,7 +203,10 @@ describe('/v1/endpoints', () => {
     const refused = await errorOf(await renter.call('POST', '/v1/endpoints', body(twoByTwo), headers));
     expect(refused).toMatchObject({ status: 402, code: 'insufficient_funds' });
     expect(refused.message).toContain(formatAmount(firstHold, decimals));
-    expect(await errorOf(await poor.call('POST', '/v1/endpoints', body({ replicas: { min: 0, max: 3 } })))).toMatchObject({ status: 402, code: 'insufficient_funds' });
+    expect(await errorOf(await poor.call('POST', '/v1/endpoints', body({ replicas: { min: 0, max: 3 } })))).toMatchObject({
+      status: 402,
+      code: 'insufficient_funds',
+    });
     expect(await rowsOf(renter.accountId)).toEqual([]);
     expect(await rowsOf(poor.accountId)).toEqual([]);
     expect(await balanceOf(renter.accountId)).toBe(firstHold - 1);
@@ -177,12 +223,15 @@ describe('/v1/endpoints', () => {
     expect(again.status).toBe(200);
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
     // A new create with nothing left is refused.
-    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body(twoByTwo)))).toMatchObject({ status: 402, code: 'insufficient_funds' });
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body(twoByTwo)))).toMatchObject({
+      status: 402,
+      code: 'insufficient_funds',
+    });
     expect(await rowsOf(renter.accountId)).toHaveLength(1);
     await expectLedgerReconciles();
   });
 
-  it('answers 404 for another account\'s endpoint, on every route, and changes nothing', async () => {
+  it("answers 404 for another account's endpoint, on every route, and changes nothing", async () => {
     const owner = await newRenter();
     const stranger = await newRenter();
     const created = await create(owner);
@@ -195,11 +244,16 @@ describe('/v1/endpoints', () => {
       ['GET', `/v1/endpoints/${created.id}/keys`, undefined],
       ['GET', '/v1/endpoints/ep_doesnotexist', undefined],
     ] as const) {
-      expect(await errorOf(await stranger.call(method, path, input)), `${method} ${path}`).toMatchObject({ status: 404, code: 'endpoint_not_found' });
+      expect(await errorOf(await stranger.call(method, path, input)), `${method} ${path}`).toMatchObject({
+        status: 404,
+        code: 'endpoint_not_found',
+      });
     }
     expect((await json(await stranger.call('GET', '/v1/endpoints'), 200)).endpoints).toEqual([]);
     expect(await rowsOf(owner.accountId)).toEqual(before);
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM endpoint_keys WHERE endpoint_id = ?1').bind(created.id).first()).toEqual({ n: 0 });
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM endpoint_keys WHERE endpoint_id = ?1').bind(created.id).first()).toEqual({
+      n: 0,
+    });
   });
 
   it('is idempotent: the same Idempotency-Key answers the same endpoint, makes one, and it gets one hold', async () => {
@@ -214,7 +268,10 @@ describe('/v1/endpoints', () => {
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
     expect(await again.json()).toEqual(a);
     // The same key with another request is refused; without a key each create is new.
-    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ replicas: { min: 1, max: 2 } }), headers))).toMatchObject({ status: 409, code: 'idempotency_conflict' });
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ replicas: { min: 1, max: 2 } }), headers))).toMatchObject({
+      status: 409,
+      code: 'idempotency_conflict',
+    });
     // Keys are per account: another renter's "deploy-1" is its own.
     const other = await newRenter();
     expect((await other.call('POST', '/v1/endpoints', body(), headers)).status).toBe(201);
@@ -247,7 +304,7 @@ describe('/v1/endpoints', () => {
     expect(first.regions).toEqual([{ lat: 48.86, lon: 2.34 }]);
     const retry = await from('50.11', '8.68');
     expect(retry.status).toBe(200);
-    expect((await retry.json<{ id: string; regions: unknown }>())).toMatchObject({ id: first.id, regions: [{ lat: 48.86, lon: 2.34 }] });
+    expect(await retry.json<{ id: string; regions: unknown }>()).toMatchObject({ id: first.id, regions: [{ lat: 48.86, lon: 2.34 }] });
     expect(await rowsOf(renter.accountId)).toHaveLength(1);
   });
 
@@ -268,15 +325,21 @@ describe('/v1/endpoints', () => {
     expect(listed.keys.map((k: { id: string }) => k.id)).toEqual([made.id, second.id]);
     expect(JSON.stringify(listed)).not.toContain(made.key);
 
-    const gateway = (key: string) => call(new Request(`http://gridplane.test/e/${created.id}/v1/models`, { headers: { authorization: `Bearer ${key}` } }));
+    const gateway = (key: string) =>
+      call(new Request(`http://gridplane.test/e/${created.id}/v1/models`, { headers: { authorization: `Bearer ${key}` } }));
     expect((await gateway(made.key)).status).toBe(503);
     expect(await errorOf(await gateway(`gpe_${'x'.repeat(43)}`))).toMatchObject({ status: 401, code: 'unauthorized' });
 
     const revoked = await json(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/${made.id}`), 200);
     expect(revoked.id).toBe(made.id);
     expect(revoked.revokedAt).not.toBeNull();
-    expect((await json(await renter.call('GET', `/v1/endpoints/${created.id}/keys`), 200)).keys.map((k: { id: string }) => k.id)).toEqual([second.id]);
-    expect(await errorOf(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/${made.id}`))).toMatchObject({ status: 404, code: 'key_not_found' });
+    expect((await json(await renter.call('GET', `/v1/endpoints/${created.id}/keys`), 200)).keys.map((k: { id: string }) => k.id)).toEqual([
+      second.id,
+    ]);
+    expect(await errorOf(await renter.call('DELETE', `/v1/endpoints/${created.id}/keys/${made.id}`))).toMatchObject({
+      status: 404,
+      code: 'key_not_found',
+    });
     // The gateway refreshes its cached entry within ~2 s (workers/gateway/README.md): poll until it refuses.
     const deadline = Date.now() + 10_000;
     let status = 0;
@@ -289,7 +352,7 @@ describe('/v1/endpoints', () => {
     expect((await gateway(second.key)).status).toBe(503);
   });
 
-  it('a PATCH that scales up reaches the nodes\' desired sets at the next cron tick, and back down', async () => {
+  it("a PATCH that scales up reaches the nodes' desired sets at the next cron tick, and back down", async () => {
     const nodes = [await nodeAt(40.42, -3.7, 'ES'), await nodeAt(40.41, -3.71, 'ES')];
     const renter = await newRenter();
     const created = await create(renter, { regions: [{ lat: 40.42, lon: -3.7 }], maxPricePerGpuHour: '1.5' });
@@ -303,7 +366,8 @@ describe('/v1/endpoints', () => {
     const detail = await json(await renter.call('GET', `/v1/endpoints/${created.id}`), 200);
     expect(detail.replicas).toEqual({ min: 2, max: 3, desired: 2 });
     expect(detail.replicaSet.map((r: { nodeId: string }) => r.nodeId).sort()).toEqual(nodes.map((n) => n.nodeId).sort());
-    for (const r of detail.replicaSet) expect(r).toMatchObject({ state: 'placed', ready: false, location: { country: 'ES' }, pricePerGpuHour: '1.250000' });
+    for (const r of detail.replicaSet)
+      expect(r).toMatchObject({ state: 'placed', ready: false, location: { country: 'ES' }, pricePerGpuHour: '1.250000' });
     for (const n of nodes) {
       const specs = await desiredSetOf(ctx(), n.nodeId);
       expect(specs.filter((s) => s.endpointId === created.id).map((s) => s.replicaId)).toHaveLength(1);
@@ -311,7 +375,9 @@ describe('/v1/endpoints', () => {
 
     await json(await renter.call('PATCH', `/v1/endpoints/${created.id}`, { replicas: { min: 1, max: 1 } }), 200);
     expect(await tendEndpoint(ctx(), created.id, t0 + 2_000)).toMatchObject({ stopped: 1, desired: 1 });
-    const left = (await Promise.all(nodes.map(async (n) => (await desiredSetOf(ctx(), n.nodeId)).filter((s) => s.endpointId === created.id)))).flat();
+    const left = (
+      await Promise.all(nodes.map(async (n) => (await desiredSetOf(ctx(), n.nodeId)).filter((s) => s.endpointId === created.id)))
+    ).flat();
     expect(left).toHaveLength(1);
   });
 });

@@ -12,7 +12,7 @@ import { routingEntry } from '../../workers/endpoints/routing-table.repo.ts';
 import { tendEndpoint } from '../../workers/endpoints/tend.ts';
 import { wakeEndpoint } from '../../workers/endpoints/wake.ts';
 import { getParams } from '../../workers/governance/params.repo.ts';
-import { type TestAgent } from './helpers/agent.ts';
+import type { TestAgent } from './helpers/agent.ts';
 import { newRenter, nodeAt, type ReadyNode } from './helpers/jobs.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 import { linkTelegram } from './helpers/operator.ts';
@@ -27,24 +27,42 @@ const T0 = Date.UTC(2030, 0, 1);
 const PRICE = 1_250_000; // the test node's 1.25 tokens per GPU-hour, in base units
 
 async function endpointFor(accountId: string, overrides: Record<string, unknown> = {}, regions = [{ lat: 48.86, lon: 2.34 }], nowMs = T0) {
-  const request = endpointCreateSchema.parse({ name: 'llm', image: 'python:3.12-slim', port: 8000, gpu: { model: 'RTX 4090', count: 1 }, maxPricePerGpuHour: '2.0', ...overrides });
+  const request = endpointCreateSchema.parse({
+    name: 'llm',
+    image: 'python:3.12-slim',
+    port: 8000,
+    gpu: { model: 'RTX 4090', count: 1 },
+    maxPricePerGpuHour: '2.0',
+    ...overrides,
+  });
   const ctx = endpointsContext(env);
   return (await createEndpoint(ctx, { accountId, request, regions, maxPrice: 2_000_000n, idempotencyKey: null }, nowMs)).endpoint;
 }
 
 async function receipt(node: TestAgent, replicaId: string, readyMs: number, at: number) {
-  const sig = await crypto.subtle.sign('Ed25519', node.keyPair.privateKey, new TextEncoder().encode(replicaReceiptMessage(node.nodeId, replicaId, readyMs, at)));
+  const sig = await crypto.subtle.sign(
+    'Ed25519',
+    node.keyPair.privateKey,
+    new TextEncoder().encode(replicaReceiptMessage(node.nodeId, replicaId, readyMs, at)),
+  );
   return { type: 'replica_receipt' as const, replicaId, readyMs, at, signature: bytesToBase64(new Uint8Array(sig)) };
 }
 
-const state = (replicaId: string, s: 'starting' | 'ready' | 'unhealthy' | 'failed' | 'stopped', at = 0) => ({ type: 'replica_state' as const, replicaId, state: s, at });
+const state = (replicaId: string, s: 'starting' | 'ready' | 'unhealthy' | 'failed' | 'stopped', at = 0) => ({
+  type: 'replica_state' as const,
+  replicaId,
+  state: s,
+  at,
+});
 
 async function replicaRow(id: string) {
   return (await env.DB.prepare('SELECT * FROM endpoint_replicas WHERE id = ?1').bind(id).first<Record<string, number | string | null>>())!;
 }
 
 async function captures(endpointId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE ref = ?1 AND kind = 'capture'").bind(`endpoint:${endpointId}`).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE ref = ?1 AND kind = 'capture'")
+    .bind(`endpoint:${endpointId}`)
+    .first<{ n: number }>();
   return row!.n;
 }
 
@@ -74,7 +92,13 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(await balanceOf(`escrow:${endpoint.id}`)).toBe(hold);
     expect(await balanceOf(renter.accountId)).toBe(100_000_000 - hold);
     const specs = await desiredSetOf(endpointsContext(env), paris.nodeId);
-    expect(specs.find((s) => s.replicaId === replicaId)).toMatchObject({ endpointId: endpoint.id, image: 'python:3.12-slim', port: 8000, healthPath: '/health', gpus: { count: 1 } });
+    expect(specs.find((s) => s.replicaId === replicaId)).toMatchObject({
+      endpointId: endpoint.id,
+      image: 'python:3.12-slim',
+      port: 8000,
+      healthPath: '/health',
+      gpus: { count: 1 },
+    });
     // A second wake finds it running and places nothing.
     expect((await wakeEndpoint(env, endpoint.id, T0 + 1000)).reason).toBe('running');
     const entry = await routingEntry(env.DB, endpoint.id);
@@ -93,7 +117,9 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(await recordReplicaState(env, paris.nodeId, state(replicaId, 'starting'), T0 + 5_000)).toEqual({ applied: true });
     expect(await recordReplicaState(env, paris.nodeId, state(replicaId, 'ready'), T0 + 10_000)).toEqual({ applied: true });
     // Ready 60 s on our clock, and the node signed for 60 s: 1.25 tokens/h × 60 s = 20 833 base units (rounded down).
-    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 60_000, 1), T0 + 70_000)).toEqual({ applied: true });
+    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 60_000, 1), T0 + 70_000)).toEqual({
+      applied: true,
+    });
     const first = Math.floor((PRICE * 60_000) / 3_600_000);
     expect(first).toBe(20_833);
     expect(await replicaRow(replicaId)).toMatchObject({ billed_ms: 60_000, billed_amount: first, billed_fee: await feeOf(first) });
@@ -101,25 +127,42 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(await balanceOf('system:fees')).toBe(feesBefore + (await feeOf(first)));
 
     // The same receipt again, and the cron at the same instant: nothing more.
-    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 60_000, 1), T0 + 70_000)).toEqual({ applied: false, reason: 'not_higher' });
+    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 60_000, 1), T0 + 70_000)).toEqual({
+      applied: false,
+      reason: 'not_higher',
+    });
     await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 70_000);
     expect(await captures(endpoint.id)).toBe(1);
 
     // A receipt beyond what the Worker saw bills only what it saw (80 s ready at T0+90s).
-    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 200_000, 2), T0 + 90_000)).toEqual({ applied: true });
+    expect(await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replicaId, 200_000, 2), T0 + 90_000)).toEqual({
+      applied: true,
+    });
     expect(await replicaRow(replicaId)).toMatchObject({ billed_ms: 80_000, receipt_ready_ms: 200_000 });
     // Unhealthy from T0+100s: the 10 s before it are billed by the change itself, nothing after.
     await recordReplicaState(env, paris.nodeId, state(replicaId, 'unhealthy'), T0 + 100_000);
     await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 160_000);
     const total = Math.floor((PRICE * 90_000) / 3_600_000);
-    expect(await replicaRow(replicaId)).toMatchObject({ state: 'unhealthy', billed_ms: 90_000, billed_amount: total, ready_ms: 90_000, ready_since: null });
+    expect(await replicaRow(replicaId)).toMatchObject({
+      state: 'unhealthy',
+      billed_ms: 90_000,
+      billed_amount: total,
+      ready_ms: 90_000,
+      ready_since: null,
+    });
 
     // A forged receipt and another node's report change nothing.
     const forged = { ...(await receipt(paris, replicaId, 500_000, 3)), readyMs: 600_000 };
     expect(await recordReplicaReceipt(env, paris.nodeId, forged, T0 + 170_000)).toEqual({ applied: false, reason: 'bad_signature' });
     const stranger = await nodeAt(48.8, 2.3, 'FR');
-    expect(await recordReplicaState(env, stranger.nodeId, state(replicaId, 'ready'), T0 + 170_000)).toEqual({ applied: false, reason: 'other_node' });
-    expect(await recordReplicaReceipt(env, stranger.nodeId, await receipt(stranger, replicaId, 900_000, 4), T0 + 170_000)).toEqual({ applied: false, reason: 'other_node' });
+    expect(await recordReplicaState(env, stranger.nodeId, state(replicaId, 'ready'), T0 + 170_000)).toEqual({
+      applied: false,
+      reason: 'other_node',
+    });
+    expect(await recordReplicaReceipt(env, stranger.nodeId, await receipt(stranger, replicaId, 900_000, 4), T0 + 170_000)).toEqual({
+      applied: false,
+      reason: 'other_node',
+    });
     expect(await replicaRow(replicaId)).toMatchObject({ receipt_ready_ms: 200_000, billed_ms: 90_000, state: 'unhealthy' });
 
     // Ready again, then the tunnel drops: the ready period ends there.
@@ -134,7 +177,7 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     const fee = afterDown.billed_fee as number;
     expect(await balanceOf(paris.operator.accountId)).toBe(operatorBefore + billed - fee);
     expect(await balanceOf('system:fees')).toBe(feesBefore + fee);
-    expect(fee).toBeGreaterThanOrEqual(await feeOf(billed) - 3);
+    expect(fee).toBeGreaterThanOrEqual((await feeOf(billed)) - 3);
     await expectLedgerReconciles();
   });
 
@@ -144,8 +187,11 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     const chatId = await linkTelegram(renter.accountId);
     const endpoint = await endpointFor(renter.accountId, { replicas: { min: 1, max: 1 } });
     expect((await wakeEndpoint(env, endpoint.id, T0)).reason).toBe('placed');
-    const [replica] = (await testDb().$client.prepare('SELECT id FROM endpoint_replicas WHERE endpoint_id = ?1').bind(endpoint.id).all<{ id: string }>()).results;
-    const committed = async () => (await env.DB.prepare('SELECT count(*) AS n FROM gpu_commitments WHERE job_id = ?1').bind(replica!.id).first<{ n: number }>())!.n;
+    const [replica] = (
+      await testDb().$client.prepare('SELECT id FROM endpoint_replicas WHERE endpoint_id = ?1').bind(endpoint.id).all<{ id: string }>()
+    ).results;
+    const committed = async () =>
+      (await env.DB.prepare('SELECT count(*) AS n FROM gpu_commitments WHERE job_id = ?1').bind(replica!.id).first<{ n: number }>())!.n;
     expect(await committed()).toBe(1);
     await recordReplicaState(env, paris.nodeId, state(replica!.id, 'ready'), T0 + 1_000);
     await recordReplicaReceipt(env, paris.nodeId, await receipt(paris, replica!.id, 200_000, 1), T0 + 201_000);
@@ -154,9 +200,16 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(await balanceOf(renter.accountId)).toBe(0);
     const result = await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 201_000);
     expect(result.status).toBe('stopped');
-    const row = await env.DB.prepare('SELECT status, status_reason, low_balance_alerted_at FROM endpoints WHERE id = ?1').bind(endpoint.id).first();
+    const row = await env.DB.prepare('SELECT status, status_reason, low_balance_alerted_at FROM endpoints WHERE id = ?1')
+      .bind(endpoint.id)
+      .first();
     expect(row).toMatchObject({ status: 'stopped', status_reason: 'insufficient_funds' });
-    expect(await replicaRow(replica!.id)).toMatchObject({ state: 'stopped', reason: 'insufficient_funds', billed_ms: 200_000, billed_amount: 69_444 });
+    expect(await replicaRow(replica!.id)).toMatchObject({
+      state: 'stopped',
+      reason: 'insufficient_funds',
+      billed_ms: 200_000,
+      billed_amount: 69_444,
+    });
     expect(await committed()).toBe(0);
     // The renter hears it in their chat: out of balance, and stopped.
     const held = (100_000 - 69_444) / 1e6;
@@ -201,9 +254,14 @@ describe('endpoint replicas: placement, reports and the bill', () => {
       expect(lines).toHaveLength(1);
       return lines[0]!;
     });
-    expect(line).toBe(`🪫 Your endpoint low-llm (${endpoint.id}) has about 30 min of balance left at its current replicas (0.5 tokens on your balance, 0.5 held). /deposit to top up, or its replicas stop when it runs out.`);
+    expect(line).toBe(
+      `🪫 Your endpoint low-llm (${endpoint.id}) has about 30 min of balance left at its current replicas (0.5 tokens on your balance, 0.5 held). /deposit to top up, or its replicas stop when it runs out.`,
+    );
     // One alert per episode: the next tick, still low, leaves the episode's mark as it was.
     expect(await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 60_000)).toMatchObject({ status: 'active' });
-    expect(await env.DB.prepare('SELECT status, low_balance_alerted_at FROM endpoints WHERE id = ?1').bind(endpoint.id).first()).toEqual({ status: 'active', low_balance_alerted_at: T0 });
+    expect(await env.DB.prepare('SELECT status, low_balance_alerted_at FROM endpoints WHERE id = ?1').bind(endpoint.id).first()).toEqual({
+      status: 'active',
+      low_balance_alerted_at: T0,
+    });
   });
 });

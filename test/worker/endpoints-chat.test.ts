@@ -22,11 +22,18 @@ import type { RecordedCall } from './setup/telegram-api.ts';
 // naming the replicas its node serves.
 
 type Button = { text: string; callback_data?: string };
-const buttonsOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+const buttonsOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
 const labels = (call: RecordedCall) => buttonsOf(call).map((b) => b.text);
 /** The message as read: tags gone, entities decoded. */
-const plain = (html: unknown) => String(html).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const screens = async (chatId: number) => (await botCalls({ chatId })).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
+const plain = (html: unknown) =>
+  String(html)
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+const screens = async (chatId: number) =>
+  (await botCalls({ chatId })).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
 
 async function send(chatId: number, text: string): Promise<RecordedCall> {
   const before = (await screens(chatId)).length;
@@ -49,11 +56,28 @@ async function tap(chatId: number, screen: RecordedCall, label: string): Promise
 }
 
 let paris: ReadyNode;
-const parisNode = async () => (paris ??= await nodeAt(48.86, 2.35, 'FR', { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 4 }], pricePerGpuHour: '1.500000' }));
+const parisNode = async () =>
+  (paris ??= await nodeAt(48.86, 2.35, 'FR', {
+    gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 4 }],
+    pricePerGpuHour: '1.500000',
+  }));
 
 async function apiEndpoint(accountId: string, name: string, replicas: { min: number; max: number }) {
-  const request = endpointCreateSchema.parse({ name, image: 'python:3.12-slim', port: 8000, gpu: { model: 'RTX 4090', count: 1 }, maxPricePerGpuHour: '2.0', replicas });
-  return (await createEndpoint(endpointsContext(env), { accountId, request, regions: [{ lat: 48.86, lon: 2.35 }], maxPrice: 2_000_000n, idempotencyKey: null }, Date.now())).endpoint;
+  const request = endpointCreateSchema.parse({
+    name,
+    image: 'python:3.12-slim',
+    port: 8000,
+    gpu: { model: 'RTX 4090', count: 1 },
+    maxPricePerGpuHour: '2.0',
+    replicas,
+  });
+  return (
+    await createEndpoint(
+      endpointsContext(env),
+      { accountId, request, regions: [{ lat: 48.86, lon: 2.35 }], maxPrice: 2_000_000n, idempotencyKey: null },
+      Date.now(),
+    )
+  ).endpoint;
 }
 
 describe('a template rental by Telegram taps', () => {
@@ -87,7 +111,15 @@ describe('a template rental by Telegram taps', () => {
     // What was made: an endpoint of the notebook template, one replica, open at the gateway (the
     // server checks its own token), the stand-in's command (process runtime in tests), an end time.
     const endpoint = (await getEndpoint(testDb(), endpointId!))!;
-    expect(endpoint).toMatchObject({ accountId, minReplicas: 1, maxReplicas: 1, public: true, port: 8888, healthPath: '/api', status: 'active' });
+    expect(endpoint).toMatchObject({
+      accountId,
+      minReplicas: 1,
+      maxReplicas: 1,
+      public: true,
+      port: 8888,
+      healthPath: '/api',
+      status: 'active',
+    });
     expect(JSON.parse(endpoint.env)).toMatchObject({ JUPYTER_TOKEN: token, GP_TOKEN: token, GP_TEMPLATE: 'notebook' });
     expect(JSON.parse(endpoint.command)[0]).toBe('node');
     expect(endpoint.stopAt! - endpoint.createdAt).toBe(3_600_000);
@@ -118,7 +150,12 @@ describe('/endpoints', () => {
     // A replica placed the way the gateway's first request places one, and ready as its tunnel reports.
     const woke = await wakeEndpoint(env, endpoint.id, Date.now());
     expect(woke.reason).toBe('placed');
-    await recordReplicaState(env, node.nodeId, { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() }, Date.now());
+    await recordReplicaState(
+      env,
+      node.nodeId,
+      { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() },
+      Date.now(),
+    );
     // Traffic as the gateway counts and flushes it: 3 requests, first bytes after 30, 40 and 700 ms.
     const traffic = new TrafficCounters();
     for (const ttfb of [30, 40, 700]) traffic.record(endpoint.id, Date.now(), 'unknown', 200, ttfb);
@@ -163,7 +200,12 @@ describe('/endpoints', () => {
     const accountId = await newFundedAccount(100_000_000);
     const endpoint = await apiEndpoint(accountId, 'served-here', { min: 1, max: 1 });
     const woke = await wakeEndpoint(env, endpoint.id, Date.now());
-    await recordReplicaState(env, node.nodeId, { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() }, Date.now());
+    await recordReplicaState(
+      env,
+      node.nodeId,
+      { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() },
+      Date.now(),
+    );
     const chatId = await linkTelegram(node.operator.accountId);
     const status = plain((await send(chatId, `/status ${node.nodeId}`)).body.text);
     expect(status).toMatch(/Endpoint replicas \(\d+\): /);
@@ -179,7 +221,11 @@ describe('/endpoints', () => {
     const endpoint = await apiEndpoint(accountId, 'disc-llm', { min: 0, max: 3 });
     const other = await apiEndpoint(accountId, 'disc-two', { min: 1, max: 1 });
 
-    type Message = { embeds: { title?: string; description?: string; fields?: { name: string; value: string }[] }[]; components: { components: { custom_id?: string; label: string }[] }[]; flags?: number };
+    type Message = {
+      embeds: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+      components: { components: { custom_id?: string; label: string }[] }[];
+      flags?: number;
+    };
     const answer = async (body: Record<string, unknown>): Promise<Message> => {
       const res = await h.interact(body);
       expect(res.status).toBe(200);

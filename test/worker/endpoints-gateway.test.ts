@@ -1,3 +1,4 @@
+// Over 300 lines: the gateway's cases share the scripted agents of three nodes; each case is one kind of request.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FRAME } from '../../protocol/tunnel.ts';
@@ -34,7 +35,9 @@ async function node(location: typeof PARIS, replicaId: string, opts: { tunnel?: 
   return { replicaId, agent, peer };
 }
 
-async function endpoint(opts: { public?: boolean; status?: string; replicas?: { replica: Replica; state?: string }[] } = {}): Promise<{ id: string; key: string }> {
+async function endpoint(
+  opts: { public?: boolean; status?: string; replicas?: { replica: Replica; state?: string }[] } = {},
+): Promise<{ id: string; key: string }> {
   const id = unique('ep');
   const key = `gpe_${crypto.randomUUID().replace(/-/g, '')}`;
   const now = Date.now();
@@ -69,7 +72,13 @@ function request(path: string, init: RequestInit & { from?: { lat: number; lon: 
 }
 
 /** The replica's side of one request: answers the n-th OPEN with a status and body. */
-async function answer(peer: TunnelPeer, n: number, status = 200, body = 'ok', headers: [string, string][] = []): Promise<{ id: number; path: string; method: string; headers: [string, string][] }> {
+async function answer(
+  peer: TunnelPeer,
+  n: number,
+  status = 200,
+  body = 'ok',
+  headers: [string, string][] = [],
+): Promise<{ id: number; path: string; method: string; headers: [string, string][] }> {
   const { id, open } = await peer.open(n);
   peer.head(id, status, headers);
   if (body) peer.data(id, body);
@@ -87,7 +96,10 @@ describe('endpoint URL: access', () => {
     const paris = await node(PARIS, unique('rep'));
     const ep = await endpoint({ replicas: [{ replica: paris }] });
     expect(await errorOf(await request(`/e/${ep.id}/v1/models`))).toMatchObject({ status: 401, code: 'unauthorized' });
-    expect(await errorOf(await request(`/e/${ep.id}/v1/models`, { key: 'gpe_not_a_key' }))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await request(`/e/${ep.id}/v1/models`, { key: 'gpe_not_a_key' }))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect(paris.peer!.framesOf(FRAME.open)).toHaveLength(0);
 
     const viaBearer = request(`/e/${ep.id}/v1/models?limit=2`, { key: ep.key, headers: { 'x-custom': 'kept' } });
@@ -136,7 +148,11 @@ describe('endpoint URL: access', () => {
   it('lets anyone call a public endpoint, with no key', async () => {
     const tokyo = await node(TOKYO, unique('rep'));
     const ep = await endpoint({ public: true, replicas: [{ replica: tokyo }] });
-    const pending = request(`/e/${ep.id}/v1/completions`, { method: 'POST', body: '{"prompt":"hi"}', headers: { 'content-type': 'application/json' } });
+    const pending = request(`/e/${ep.id}/v1/completions`, {
+      method: 'POST',
+      body: '{"prompt":"hi"}',
+      headers: { 'content-type': 'application/json' },
+    });
     const { id } = await tokyo.peer!.open(0);
     expect(await tokyo.peer!.body(id)).toBe('{"prompt":"hi"}');
     tokyo.peer!.head(id, 201, [['content-type', 'text/plain']]);
@@ -156,7 +172,9 @@ describe('endpoint URL: access', () => {
 });
 
 describe('endpoint URL: rate limit', () => {
-  it('counts each key in its own budget: past it 429 with Retry-After and nothing reaches the replica; another key still passes', { timeout: 180_000 }, async () => {
+  it('counts each key in its own budget: past it 429 with Retry-After and nothing reaches the replica; another key still passes', {
+    timeout: 180_000,
+  }, async () => {
     const { binding, limit, periodS } = BUDGETS.endpointKey;
     const windowOf = () => Math.floor(Date.now() / (periodS * 1000));
     // The binding counts in fixed windows: a measure that straddles a boundary is taken again with fresh keys (at most three times).
@@ -192,7 +210,11 @@ describe('endpoint URL: rate limit', () => {
 
 describe('endpoint URL: routing and failover', () => {
   it('sends each caller to the replica nearest to it, and streams the answer chunk by chunk', async () => {
-    const [paris, tokyo, newYork] = await Promise.all([node(PARIS, unique('rep')), node(TOKYO, unique('rep')), node(NEW_YORK, unique('rep'))]);
+    const [paris, tokyo, newYork] = await Promise.all([
+      node(PARIS, unique('rep')),
+      node(TOKYO, unique('rep')),
+      node(NEW_YORK, unique('rep')),
+    ]);
     const ep = await endpoint({ public: true, replicas: [{ replica: paris }, { replica: tokyo }, { replica: newYork }] });
 
     const fromLondon = request(`/e/${ep.id}/v1/chat/completions`, { method: 'POST', body: '{}', from: { lat: 51.5, lon: -0.13 } });
@@ -218,7 +240,7 @@ describe('endpoint URL: routing and failover', () => {
     expect(paris.peer!.framesOf(FRAME.open)).toHaveLength(1);
   });
 
-  it('fails over to the next replica when the nearest one\'s tunnel is down, even for a POST (nothing was sent)', async () => {
+  it("fails over to the next replica when the nearest one's tunnel is down, even for a POST (nothing was sent)", async () => {
     const paris = await node(PARIS, unique('rep'), { tunnel: false });
     const newYork = await node(NEW_YORK, unique('rep'));
     const ep = await endpoint({ public: true, replicas: [{ replica: paris }, { replica: newYork }] });
@@ -275,7 +297,8 @@ describe('endpoint URL: cold start', () => {
     const pending = request(`/e/${ep.id}/v1/models`);
     // The request is waiting (the endpoint was woken: its last activity moves); then the replica becomes ready.
     const deadline = Date.now() + 10_000;
-    const woken = () => env.DB.prepare('SELECT last_active_at > created_at AS woken FROM endpoints WHERE id = ?').bind(ep.id).first<number>('woken');
+    const woken = () =>
+      env.DB.prepare('SELECT last_active_at > created_at AS woken FROM endpoints WHERE id = ?').bind(ep.id).first<number>('woken');
     while (!(await woken())) {
       expect(Date.now(), 'the gateway never woke the endpoint').toBeLessThan(deadline);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -299,7 +322,9 @@ describe('endpoint URL: traffic', () => {
       const pending = request(`/e/${ep.id}/x`, { from: PARIS });
       await answer(paris.peer!, n++);
       expect((await pending).status).toBe(200);
-      const row = await env.DB.prepare('SELECT SUM(requests) AS requests, cell FROM endpoint_traffic WHERE endpoint_id = ? GROUP BY cell').bind(ep.id).first<{ requests: number; cell: string }>();
+      const row = await env.DB.prepare('SELECT SUM(requests) AS requests, cell FROM endpoint_traffic WHERE endpoint_id = ? GROUP BY cell')
+        .bind(ep.id)
+        .first<{ requests: number; cell: string }>();
       if (row) {
         expect(row.cell).toBe('27:36');
         expect(row.requests).toBeGreaterThanOrEqual(1);

@@ -93,9 +93,17 @@ describe('endpoint pathPrefix in the API', () => {
 
   it('refuses an unknown pathPrefix and env names of its own (GRIDPLANE_…) with 400, creating nothing', async () => {
     const renter = await newRenter();
-    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ pathPrefix: 'full' })))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ env: { GRIDPLANE_BASE_PATH: '/x/' } })))).toMatchObject({ status: 400, code: 'invalid_request' });
-    const count = await env.DB.prepare('SELECT count(*) AS n FROM endpoints WHERE account_id = ?').bind(renter.accountId).first<{ n: number }>();
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ pathPrefix: 'full' })))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    expect(await errorOf(await renter.call('POST', '/v1/endpoints', body({ env: { GRIDPLANE_BASE_PATH: '/x/' } })))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    const count = await env.DB.prepare('SELECT count(*) AS n FROM endpoints WHERE account_id = ?')
+      .bind(renter.accountId)
+      .first<{ n: number }>();
     expect(count!.n).toBe(0);
   });
 });

@@ -27,12 +27,34 @@ describe('the explorer: endpoints and their traffic', () => {
 
     const node = await nodeAt(48.86, 2.35, 'FR', { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2 }] });
     const accountId = await newFundedAccount(100_000_000);
-    const request = endpointCreateSchema.parse({ name: 'secret-project', image: 'python:3.12-slim', port: 8000, gpu: { model: 'RTX 4090', count: 1 }, maxPricePerGpuHour: '2.0' });
-    const { endpoint } = await createEndpoint(endpointsContext(env), { accountId, request, regions: [{ lat: 48.86, lon: 2.35 }], maxPrice: 2_000_000n, idempotencyKey: null }, Date.now());
+    const request = endpointCreateSchema.parse({
+      name: 'secret-project',
+      image: 'python:3.12-slim',
+      port: 8000,
+      gpu: { model: 'RTX 4090', count: 1 },
+      maxPricePerGpuHour: '2.0',
+    });
+    const { endpoint } = await createEndpoint(
+      endpointsContext(env),
+      { accountId, request, regions: [{ lat: 48.86, lon: 2.35 }], maxPrice: 2_000_000n, idempotencyKey: null },
+      Date.now(),
+    );
     const woke = await wakeEndpoint(env, endpoint.id, Date.now());
-    await recordReplicaState(env, node.nodeId, { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() }, Date.now());
+    await recordReplicaState(
+      env,
+      node.nodeId,
+      { type: 'replica_state', replicaId: woke.placed[0]!, state: 'ready', at: Date.now() },
+      Date.now(),
+    );
     const traffic = new TrafficCounters();
-    for (const [status, ttfb] of [[200, 30], [200, 40], [502, 700], [200, 45], [200, 80]] as const) traffic.record(endpoint.id, Date.now(), 'unknown', status, ttfb);
+    for (const [status, ttfb] of [
+      [200, 30],
+      [200, 40],
+      [502, 700],
+      [200, 45],
+      [200, 80],
+    ] as const)
+      traffic.record(endpoint.id, Date.now(), 'unknown', status, ttfb);
     await traffic.flush(env.DB, Date.now() + 60_000);
 
     const html = await page();

@@ -52,13 +52,17 @@ describe('explorer pages', () => {
       location: { lat: -33.9, lon: 151.2, country: 'AU' },
       gpus: [{ model: HOSTILE_MODEL, vramMb: 16384, count: 1 }],
     });
-    const res = await tokyo.send('POST', `/v1/nodes/${tokyo.nodeId}/heartbeat`, heartbeat({
-      gpus: [
-        { index: 0, utilPct: 87, memUsedMb: 20480, tempC: 71, powerW: 350 },
-        { index: 1, utilPct: 3, memUsedMb: 512, tempC: 40, powerW: null },
-      ],
-      probes: [{ target: 'NRT', rttMs: 4.25 }],
-    }));
+    const res = await tokyo.send(
+      'POST',
+      `/v1/nodes/${tokyo.nodeId}/heartbeat`,
+      heartbeat({
+        gpus: [
+          { index: 0, utilPct: 87, memUsedMb: 20480, tempC: 71, powerW: 350 },
+          { index: 1, utilPct: 3, memUsedMb: 512, tempC: 40, powerW: null },
+        ],
+        probes: [{ target: 'NRT', rttMs: 4.25 }],
+      }),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -76,7 +80,9 @@ describe('explorer pages', () => {
     expect(text).toContain('<th scope="row">Japan</th>');
     expect(text).toContain('<th scope="row">France</th>');
     expect(text).toMatch(/<th scope="row">RTX 4090<\/th><td class="n">2<\/td><td class="n">1<\/td><td class="n">1.25<\/td>/);
-    expect(text).toMatch(/<th scope="row">RTX 3090 \(4 simulated\)<\/th><td class="n">4<\/td><td class="n">1<\/td><td class="n">0.75<\/td>/);
+    expect(text).toMatch(
+      /<th scope="row">RTX 3090 \(4 simulated\)<\/th><td class="n">4<\/td><td class="n">1<\/td><td class="n">0.75<\/td>/,
+    );
     expect(text).toContain(`href="/nodes/${tokyo.nodeId}">tokyo-rig</a>`);
     expect(text).toContain(`href="/nodes/${sim.nodeId}">sim-rig</a><span class="tag sim">simulated</span>`);
     expect(text).toContain('No job is running right now.');
@@ -109,7 +115,9 @@ describe('explorer pages', () => {
     expect(text).toContain('Japan (35.68, 139.69)');
     expect(text).toContain('1.25 tokens per GPU-hour');
     expect(text).toMatch(/<th scope="row">NVIDIA GeForce RTX 4090<\/th><td>RTX 4090<\/td><td class="n">24 GiB<\/td><td class="n">2<\/td>/);
-    expect(text).toMatch(/<th scope="row">#0<\/th><td class="n">87%<\/td><td class="n">20,480 MiB<\/td><td class="n">71 °C<\/td><td class="n">350 W<\/td>/);
+    expect(text).toMatch(
+      /<th scope="row">#0<\/th><td class="n">87%<\/td><td class="n">20,480 MiB<\/td><td class="n">71 °C<\/td><td class="n">350 W<\/td>/,
+    );
     expect(text).toMatch(/<th scope="row">#1<\/th><td class="n">3%<\/td>.*<td class="n">—<\/td>/);
     expect(text).toContain('<th scope="row">NRT</th><td class="n">4.3 ms</td>');
     expect(text).toMatch(/<dt>Uptime<\/dt><dd>\d+\.\d%/);

@@ -42,7 +42,12 @@ describe('explorer panels with data', () => {
       return job.id as string;
     };
     finishedId = await start();
-    const done = await sendEvent(node, finishedId, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } });
+    const done = await sendEvent(node, finishedId, {
+      kind: 'finished',
+      exitCode: 0,
+      reason: 'exited',
+      receipt: { gpuSeconds: 1, runSeconds: 1 },
+    });
     expect(done.status).toBe(200);
     runningId = await start();
 
@@ -67,18 +72,22 @@ describe('explorer panels with data', () => {
               (SELECT sum(count) FROM gpu_commitments) AS committed`,
     );
     expect(gpus!.committed).toBe(1);
-    expect(text).toContain(`data-stat="utilisation">${((Math.round((gpus!.committed / gpus!.online) * 1000)) / 10).toFixed(1)}%<`);
+    expect(text).toContain(`data-stat="utilisation">${(Math.round((gpus!.committed / gpus!.online) * 1000) / 10).toFixed(1)}%<`);
   });
 
   it('/ charts the closed epoch: rewards credited, burn and minted emission', async () => {
     const text = await page('/');
-    const [epoch] = await sql<{ epoch: number; minted: number; burned: number }>(`SELECT epoch, minted, burned FROM epochs WHERE status = 'closed'`);
+    const [epoch] = await sql<{ epoch: number; minted: number; burned: number }>(
+      `SELECT epoch, minted, burned FROM epochs WHERE status = 'closed'`,
+    );
     expect(epoch).toBeDefined();
     const [credited] = await sql<{ total: number }>('SELECT sum(amount) AS total FROM epoch_credits WHERE epoch = ?', epoch!.epoch);
     expect(epoch!.minted).toBeGreaterThan(0);
     expect(credited!.total).toBeGreaterThan(0);
     expect(text).toContain('<svg class="chart"');
-    expect(text).toContain(`<tr><th scope="row">${epoch!.epoch}</th><td>${tokens(credited!.total)}</td><td>${tokens(epoch!.burned)}</td><td>${tokens(epoch!.minted)}</td></tr>`);
+    expect(text).toContain(
+      `<tr><th scope="row">${epoch!.epoch}</th><td>${tokens(credited!.total)}</td><td>${tokens(epoch!.burned)}</td><td>${tokens(epoch!.minted)}</td></tr>`,
+    );
   });
 
   it('/ lists the open proposal with its tally and quorum, its title escaped', async () => {
@@ -92,7 +101,10 @@ describe('explorer panels with data', () => {
     // Verification: the passed registration challenge.
     expect(text).toMatch(/<td>registration<\/td><td>passed<\/td>/);
     // Stake: operator's bond plus the delegator's 75.
-    const stakes = await sql<{ account_id: string; amount: number }>('SELECT account_id, amount FROM stakes WHERE node_id = ? ORDER BY amount DESC', node.nodeId);
+    const stakes = await sql<{ account_id: string; amount: number }>(
+      'SELECT account_id, amount FROM stakes WHERE node_id = ? ORDER BY amount DESC',
+      node.nodeId,
+    );
     expect(stakes).toHaveLength(2);
     const total = stakes.reduce((s, r) => s + r.amount, 0);
     expect(text).toContain(`${tokens(total)} tokens bonded by 2 stakers.`);
@@ -100,10 +112,18 @@ describe('explorer panels with data', () => {
     expect(text).not.toContain(delegatorId);
     // Jobs: id prefixes and status, nothing the renter sent.
     expect(text).toMatch(new RegExp(`<code>${runningId.slice(0, 8)}</code></th><td>running</td><td class="n">1</td>`));
-    expect(text).toMatch(new RegExp(`<code>${finishedId.slice(0, 8)}</code></th><td>succeeded</td><td class="n">1</td><td class="n">\\d+ s</td><td>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC</td>`));
-    for (const secret of ['python:3.12-slim', 'hf_supersecretvalue', 'HF_TOKEN', 'print(1)', runningId, finishedId]) expect(text).not.toContain(secret);
+    expect(text).toMatch(
+      new RegExp(
+        `<code>${finishedId.slice(0, 8)}</code></th><td>succeeded</td><td class="n">1</td><td class="n">\\d+ s</td><td>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC</td>`,
+      ),
+    );
+    for (const secret of ['python:3.12-slim', 'hf_supersecretvalue', 'HF_TOKEN', 'print(1)', runningId, finishedId])
+      expect(text).not.toContain(secret);
     // Rewards: the closed epoch's row for this node.
-    const [reward] = await sql<{ epoch: number; net_reward: number; capacity_reward: number }>('SELECT epoch, net_reward, capacity_reward FROM epoch_nodes WHERE node_id = ?', node.nodeId);
+    const [reward] = await sql<{ epoch: number; net_reward: number; capacity_reward: number }>(
+      'SELECT epoch, net_reward, capacity_reward FROM epoch_nodes WHERE node_id = ?',
+      node.nodeId,
+    );
     expect(reward!.net_reward).toBeGreaterThan(0);
     expect(text).toContain(`<tr><th scope="row">${reward!.epoch}</th><td class="n">${tokens(reward!.capacity_reward)}</td>`);
     expect(text).toContain(`<td class="n">${tokens(reward!.net_reward)}</td></tr>`);

@@ -27,7 +27,11 @@ describe('network summary', () => {
     const agents: Record<string, TestAgent> = {};
     beforeAll(async () => {
       // Tokyo and Yokohama fall in one 1° cell, so they share a dot.
-      agents.tokyo = await registeredAgent({ name: 'tokyo', pricePerGpuHour: '1.25', location: { lat: 35.68, lon: 139.69, country: 'JP' } });
+      agents.tokyo = await registeredAgent({
+        name: 'tokyo',
+        pricePerGpuHour: '1.25',
+        location: { lat: 35.68, lon: 139.69, country: 'JP' },
+      });
       agents.yokohama = await registeredAgent({
         name: 'yokohama',
         pricePerGpuHour: '2',
@@ -49,7 +53,12 @@ describe('network summary', () => {
         location: { lat: 45.6, lon: -121.2, country: 'US' },
         gpus: [{ model: 'A100 80GB', vramMb: 81920, count: 1 }],
       });
-      agents.quebec = await registeredAgent({ name: 'quebec', pricePerGpuHour: '1', location: { lat: 46.8, lon: -71.2, country: 'CA' }, gpus: [{ model: 'RTX 4090', vramMb: 24564, count: 1 }] });
+      agents.quebec = await registeredAgent({
+        name: 'quebec',
+        pricePerGpuHour: '1',
+        location: { lat: 46.8, lon: -71.2, country: 'CA' },
+        gpus: [{ model: 'RTX 4090', vramMb: 24564, count: 1 }],
+      });
     });
 
     it('counts online nodes and GPUs, real and simulated apart', async () => {
@@ -86,7 +95,10 @@ describe('network summary', () => {
 
     it('leaves offline nodes out of everything but the offline count', async () => {
       // A sweep 31 s from now (3 missed 10 s heartbeats) takes every node offline...
-      await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() + 31_000 });
+      await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({
+        cron: '* * * * *',
+        scheduledTime: Date.now() + 31_000,
+      });
       expect((await summary()).nodes).toEqual({ online: 0, offline: 5, simulatedOnline: 0 });
       // ...and all but Oregon come back with a heartbeat; the shards flush within about a second.
       for (const name of ['tokyo', 'yokohama', 'berlin', 'quebec']) {

@@ -38,7 +38,11 @@ describe('governance: parameter bounds', () => {
       ['work_reward_fee_multiple_bps', '10001'], // farming would pay
     ];
     for (const [name, value] of outside) {
-      const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', { kind: 'param', title: `Set ${name}`, param: { name, value } });
+      const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', {
+        kind: 'param',
+        title: `Set ${name}`,
+        param: { name, value },
+      });
       const error = await errorOf(res);
       expect({ name, value, ...error }).toMatchObject({ name, value, status: 400, code: 'invalid_param_value' });
       expect(error.message).toMatch(/must be between/);
@@ -60,7 +64,11 @@ describe('governance: parameter bounds', () => {
       ['work_reward_fee_multiple_bps', '10000'],
     ];
     for (const [name, value] of inside) {
-      const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', { kind: 'param', title: `Set ${name}`, param: { name, value } });
+      const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', {
+        kind: 'param',
+        title: `Set ${name}`,
+        param: { name, value },
+      });
       expect({ name, value, status: res.status }).toEqual({ name, value, status: 201 });
     }
     expect(await count()).toBe(before + inside.length);

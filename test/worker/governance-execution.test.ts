@@ -12,7 +12,9 @@ import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
 // grants through the ledger (from the community treasury), params through the parameter store.
 
 async function ledgerTxCount(key: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM ledger_transactions WHERE idempotency_key = ?1').bind(key).first<{ n: number }>();
+  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM ledger_transactions WHERE idempotency_key = ?1')
+    .bind(key)
+    .first<{ n: number }>();
   return row!.n;
 }
 
@@ -49,7 +51,10 @@ describe('governance: execution', () => {
     await cronAt(end + DAY_MS + 60_000);
     const stale = { ...(await findProposal(testDb(), p.id))!, status: 'passed' as const };
     const config = getConfig(env);
-    const results = await Promise.all([executeProposal(testDb(), config, stale, end + 2 * DAY_MS), executeProposal(testDb(), config, stale, end + 2 * DAY_MS)]);
+    const results = await Promise.all([
+      executeProposal(testDb(), config, stale, end + 2 * DAY_MS),
+      executeProposal(testDb(), config, stale, end + 2 * DAY_MS),
+    ]);
     expect(results).toEqual([null, null]);
     expect(await ledgerTxCount(`proposal:${p.id}:execute`)).toBe(1);
     expect(await balanceOf(project.accountId)).toBe(10 * TOKEN + 1_250_500_000);
@@ -95,7 +100,9 @@ describe('governance: execution', () => {
     const row = params.find((x) => x.name === 'voting_period_s')!;
     expect(row.value).toBe(86_400);
     expect(row.source).toMatchObject({ proposalId: p.id });
-    const stored = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1').bind('voting_period_s').first<{ updated_at: number }>();
+    const stored = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1')
+      .bind('voting_period_s')
+      .first<{ updated_at: number }>();
 
     // The next proposal opens with the new voting period.
     const next = await propose(proposer, { kind: 'text', title: 'Uses the new period' });
@@ -105,7 +112,9 @@ describe('governance: execution', () => {
     const stale = { ...(await findProposal(testDb(), p.id))!, status: 'passed' as const };
     expect(await executeProposal(testDb(), config, stale, end + 9 * DAY_MS)).toBeNull();
     await cronAt(end + 9 * DAY_MS);
-    const again = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1').bind('voting_period_s').first<{ updated_at: number }>();
+    const again = await env.DB.prepare('SELECT updated_at FROM params WHERE name = ?1')
+      .bind('voting_period_s')
+      .first<{ updated_at: number }>();
     expect(again!.updated_at).toBe(stored!.updated_at);
   });
 });

@@ -16,7 +16,12 @@ describe('governance: outcomes', () => {
     expect(noQuorum.snapshot.totalPower).toBe('10500.000000');
 
     expect((await vote(a, noQuorum, 'yes')).status).toBe(200); // 1000 < 1050
-    for (const [s, choice] of [[a, 'yes'], [b, 'no'], [c, 'yes']] as const) expect((await vote(s, majority, choice)).status).toBe(200);
+    for (const [s, choice] of [
+      [a, 'yes'],
+      [b, 'no'],
+      [c, 'yes'],
+    ] as const)
+      expect((await vote(s, majority, choice)).status).toBe(200);
     expect((await vote(a, tie, 'yes')).status).toBe(200);
     expect((await vote(b, tie, 'no')).status).toBe(200);
 

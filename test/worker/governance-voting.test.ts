@@ -56,14 +56,26 @@ describe('governance: voting', () => {
       code: 'insufficient_stake',
     });
     const big = await staker(1000);
-    expect(await errorOf(await apiAs(big, 'POST', '/v1/governance/proposals', { kind: 'param', title: 'Bad param', param: { name: 'nope', value: '1' } }))).toMatchObject({
+    expect(
+      await errorOf(
+        await apiAs(big, 'POST', '/v1/governance/proposals', { kind: 'param', title: 'Bad param', param: { name: 'nope', value: '1' } }),
+      ),
+    ).toMatchObject({
       status: 400,
       code: 'unknown_param',
     });
     expect(
-      await errorOf(await apiAs(big, 'POST', '/v1/governance/proposals', { kind: 'param', title: 'Out of bounds', param: { name: 'protocol_fee_bps', value: '9000' } })),
+      await errorOf(
+        await apiAs(big, 'POST', '/v1/governance/proposals', {
+          kind: 'param',
+          title: 'Out of bounds',
+          param: { name: 'protocol_fee_bps', value: '9000' },
+        }),
+      ),
     ).toMatchObject({ status: 400, code: 'invalid_param_value' });
-    expect(await errorOf(await apiAs(null, 'POST', '/v1/governance/proposals', { kind: 'text', title: 'No key' }))).toMatchObject({ status: 401 });
+    expect(await errorOf(await apiAs(null, 'POST', '/v1/governance/proposals', { kind: 'text', title: 'No key' }))).toMatchObject({
+      status: 401,
+    });
     const after = await env.DB.prepare('SELECT COUNT(*) AS n FROM proposals').first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
   });

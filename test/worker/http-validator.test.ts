@@ -21,7 +21,11 @@ describe('validation at the boundary keeps jsonBody’s answers', () => {
 
   for (const [what, body, expected] of cases) {
     it(`${what}: the same answer with a JSON, a text or the runtime's default Content-Type`, async () => {
-      const answers = [await errorOf(await post(body, 'application/json')), await errorOf(await post(body, 'text/plain')), await errorOf(await post(body))];
+      const answers = [
+        await errorOf(await post(body, 'application/json')),
+        await errorOf(await post(body, 'text/plain')),
+        await errorOf(await post(body)),
+      ];
       expect(answers[0]).toMatchObject({ status: expected.status, code: expected.code });
       expect(answers[0]!.message).toMatch(expected.message);
       expect(answers[1]).toEqual(answers[0]);

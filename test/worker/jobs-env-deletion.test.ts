@@ -65,7 +65,12 @@ describe('job env values are deleted when the job closes', () => {
       expect((await json(await sendEvent(node, created.id, { kind: 'started' }), 200)).status).toBe('running');
       expect(await storedEnv(created.id)).toEqual({ HF_TOKEN: SECRET });
       const closed = await json(
-        await sendEvent(node, created.id, { kind: 'finished', exitCode: finish.exitCode, reason: finish.reason, receipt: { gpuSeconds: 1, runSeconds: 1 } }),
+        await sendEvent(node, created.id, {
+          kind: 'finished',
+          exitCode: finish.exitCode,
+          reason: finish.reason,
+          receipt: { gpuSeconds: 1, runSeconds: 1 },
+        }),
         200,
       );
       expect(closed.status).toBe(finish.status);

@@ -23,13 +23,20 @@ async function runningJob(lat: number, lon: number, country: string) {
 }
 
 const jobTimes = (jobId: string) =>
-  env.DB.prepare('SELECT started_at AS startedAt, finished_at AS finishedAt FROM jobs WHERE id = ?').bind(jobId).first<{ startedAt: number; finishedAt: number }>();
+  env.DB.prepare('SELECT started_at AS startedAt, finished_at AS finishedAt FROM jobs WHERE id = ?')
+    .bind(jobId)
+    .first<{ startedAt: number; finishedAt: number }>();
 
 describe('the bill where the money moves', () => {
   it('an over-claiming receipt bills only the seconds the server saw (plus the clock grace)', async () => {
     const { node, renter, jobId } = await runningJob(45.46, 9.19, 'IT');
     const finished = await json(
-      await sendEvent(node, jobId, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 10_000_000, runSeconds: 10_000_000 } }),
+      await sendEvent(node, jobId, {
+        kind: 'finished',
+        exitCode: 0,
+        reason: 'exited',
+        receipt: { gpuSeconds: 10_000_000, runSeconds: 10_000_000 },
+      }),
       200,
     );
     expect(finished.status).toBe('succeeded');

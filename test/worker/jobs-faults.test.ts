@@ -15,12 +15,21 @@ import { json, jobBody, newRenter, nodeAt, sendEvent } from './helpers/jobs.ts';
 
 const db = drizzle(env.DB, { schema }) as Db;
 const cron = (at: number) =>
-  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: at });
+  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+    cron: '* * * * *',
+    scheduledTime: at,
+  });
 const jobRow = (id: string) => db.query.jobs.findFirst({ where: (j, { eq }) => eq(j.id, id) });
 const settlements = async (id: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?").bind(`job:${id}:settle`).first<number>('n')) ?? 0;
+  (await env.DB.prepare('SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?')
+    .bind(`job:${id}:settle`)
+    .first<number>('n')) ?? 0;
 const slashesOf = async (nodeId: string) =>
-  (await env.DB.prepare('SELECT offence, dedupe_key, evidence, amount, status FROM slashes WHERE node_id = ?').bind(nodeId).all<{ offence: string; dedupe_key: string; evidence: string; amount: number; status: string }>()).results;
+  (
+    await env.DB.prepare('SELECT offence, dedupe_key, evidence, amount, status FROM slashes WHERE node_id = ?')
+      .bind(nodeId)
+      .all<{ offence: string; dedupe_key: string; evidence: string; amount: number; status: string }>()
+  ).results;
 const reputation = async (nodeId: string) => (await db.query.nodes.findFirst({ where: (n, { eq }) => eq(n.id, nodeId) }))!.reputation;
 
 async function expectReconciled(renterId: string, jobId: string, escrow: number, startBalance: number) {
@@ -60,16 +69,24 @@ describe('job faults', () => {
     expect(hb.stopJobs).toEqual([created.id]);
     const view = await json(await renter.call('GET', `/v1/jobs/${created.id}`), 200);
     expect(view.transitions.map((t: { from: string; to: string }) => `${t.from}>${t.to}`)).toEqual([
-      'null>queued', 'queued>assigned', 'assigned>queued', 'queued>assigned',
+      'null>queued',
+      'queued>assigned',
+      'assigned>queued',
+      'queued>assigned',
     ]);
     expect(view.transitions[2]).toMatchObject({ actor: 'system', reason: 'the node did not accept in time', nodeId: first.nodeId });
-    expect(await env.DB.prepare('SELECT node_id FROM gpu_commitments WHERE job_id = ?').bind(created.id).first('node_id')).toBe(second.nodeId);
+    expect(await env.DB.prepare('SELECT node_id FROM gpu_commitments WHERE job_id = ?').bind(created.id).first('node_id')).toBe(
+      second.nodeId,
+    );
   });
 
   it('fails a running job whose node goes offline, bills only until the node’s last heartbeat and refunds the rest', async () => {
     const node = await nodeAt(-23.55, -46.63, 'BR');
     const renter = await newRenter();
-    const created = await json(await renter.call('POST', '/v1/jobs', jobBody({ durationS: 3600, client: { lat: -23.5, lon: -46.6 } })), 201);
+    const created = await json(
+      await renter.call('POST', '/v1/jobs', jobBody({ durationS: 3600, client: { lat: -23.5, lon: -46.6 } })),
+      201,
+    );
     await sendEvent(node, created.id, { kind: 'accepted' });
     await sendEvent(node, created.id, { kind: 'started' });
     // The node's last sign of life comes more than a second into the run, so there is time to bill.
@@ -91,7 +108,12 @@ describe('job faults', () => {
     // Abandoning a running job is a staking offence: one pending slash of 50 tokens per GPU, the job as evidence.
     const [slash, ...more] = await slashesOf(node.nodeId);
     expect(more).toEqual([]);
-    expect(slash).toMatchObject({ offence: 'abandoned_job', dedupe_key: `job:${created.id}:abandoned`, amount: 2 * 50_000_000, status: 'pending' });
+    expect(slash).toMatchObject({
+      offence: 'abandoned_job',
+      dedupe_key: `job:${created.id}:abandoned`,
+      amount: 2 * 50_000_000,
+      status: 'pending',
+    });
     expect(JSON.parse(slash!.evidence)).toMatchObject({ jobId: created.id, fault: 'node_offline', startedAt: job.startedAt });
     // Swept again, and reported again by an admin: still one offence.
     await cron(Date.now() + 90_000);
@@ -131,7 +153,9 @@ describe('job faults', () => {
     expect(job).toMatchObject({ status: 'succeeded', billedGpuSeconds: 1, captured: 347, fee: 34 });
     expect(await slashesOf(node.nodeId)).toEqual([]);
     await expectReconciled(renter.accountId, created.id, 208_334, 100_000_000);
-    const transitions = await env.DB.prepare('SELECT count(*) AS n FROM job_transitions WHERE job_id = ?').bind(created.id).first<number>('n');
+    const transitions = await env.DB.prepare('SELECT count(*) AS n FROM job_transitions WHERE job_id = ?')
+      .bind(created.id)
+      .first<number>('n');
     expect(transitions).toBe(5);
   });
 
@@ -144,7 +168,10 @@ describe('job faults', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', billing: { captured: '0.000000', refunded: '0.208334' } });
     const started = await json(await sendEvent(node, created.id, { kind: 'started' }), 200);
     expect(started).toMatchObject({ status: 'cancelled', applied: false });
-    await json(await sendEvent(node, created.id, { kind: 'finished', exitCode: 143, reason: 'stopped', receipt: { gpuSeconds: 5, runSeconds: 5 } }), 200);
+    await json(
+      await sendEvent(node, created.id, { kind: 'finished', exitCode: 143, reason: 'stopped', receipt: { gpuSeconds: 5, runSeconds: 5 } }),
+      200,
+    );
     await expectReconciled(renter.accountId, created.id, 208_334, 100_000_000);
     const again = await renter.call('POST', `/v1/jobs/${created.id}/cancel`);
     expect(again.status).toBe(409);

@@ -40,14 +40,16 @@ describe('quotes', () => {
     const cheap = await nodeAt(-33.87, 151.21, 'AU', { pricePerGpuHour: '0.500000' });
     const dear = await nodeAt(-33.86, 151.2, 'AU', { pricePerGpuHour: '9.000000' });
     const quote = async (gpu: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-      (await json(
-        await api('/v1/quotes', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ gpu, durationS: 60, client: { lat: -33.87, lon: 151.21 }, ...extra }),
-        }),
-        200,
-      )).candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
+      (
+        await json(
+          await api('/v1/quotes', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ gpu, durationS: 60, client: { lat: -33.87, lon: 151.21 }, ...extra }),
+          }),
+          200,
+        )
+      ).candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
     const capped = await quote({ model: '4090', count: 1 }, { maxPricePerGpuHour: '1.00' });
     expect(capped).toContain(cheap.nodeId);
     expect(capped).not.toContain(dear.nodeId);
@@ -67,8 +69,16 @@ describe('quotes', () => {
     // 2 GPUs need 2 × 200 tokens by default; 399 is not enough.
     expect((await authed(owner, 'POST', '/v1/staking/stake', { nodeId: underStaked.nodeId, amount: '399' })).status).toBe(201);
     const ids = async () =>
-      (await json(await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: 30.0, lon: 31.2 } }) }), 200))
-        .candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
+      (
+        await json(
+          await api('/v1/quotes', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: 30.0, lon: 31.2 } }),
+          }),
+          200,
+        )
+      ).candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
     const offered = await ids();
     expect(offered).toContain(ready.nodeId);
     for (const node of [unverified, unstaked, underStaked]) expect(offered).not.toContain(node.nodeId);
@@ -89,7 +99,14 @@ describe('quotes', () => {
     const backed = await readyNode(at);
     const delegator = await devAccount(5000);
     expect((await authed(delegator, 'POST', '/v1/staking/delegate', { nodeId: backed.nodeId, amount: '4000' })).status).toBe(201);
-    const body = await json(await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: -41.3, lon: 174.8 } }) }), 200);
+    const body = await json(
+      await api('/v1/quotes', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: -41.3, lon: 174.8 } }),
+      }),
+      200,
+    );
     const [first, second] = body.candidates as { nodeId: string; score: number; estRttMs: number }[];
     expect([first!.nodeId, second!.nodeId]).toEqual([backed.nodeId, plain.nodeId]);
     expect(first!.estRttMs).toBe(second!.estRttMs);
@@ -114,19 +131,32 @@ describe('a job from submission to bill', () => {
     await nodeAt(40.71, -74.0, 'US', { name: 'new-york', pricePerGpuHour: '1.800000' });
     const renter = await newRenter('100.000000');
     const created = await json(await renter.call('POST', '/v1/jobs', jobBody({ durationS: 600, client: { lat: 50.0, lon: 8.5 } })), 201);
-    expect(created).toMatchObject({ status: 'assigned', nodeId: near.nodeId, pricePerGpuHour: '1.800000', escrow: '0.300000', envNames: ['HF_TOKEN'] });
+    expect(created).toMatchObject({
+      status: 'assigned',
+      nodeId: near.nodeId,
+      pricePerGpuHour: '1.800000',
+      escrow: '0.300000',
+      envNames: ['HF_TOKEN'],
+    });
     expect(JSON.stringify(created)).not.toContain('hf_supersecretvalue');
     expect(await getBalance(db, renter.accountId)).toBe(99_700_000);
 
     // The heartbeat answer carries the assigned job, with its env, only to its node.
     const hb = await json(await near.send('POST', `/v1/nodes/${near.nodeId}/heartbeat`, heartbeat()), 200);
     expect(hb.jobs).toHaveLength(1);
-    expect(hb.jobs[0]).toMatchObject({ id: created.id, image: 'python:3.12-slim', env: { HF_TOKEN: 'hf_supersecretvalue' }, gpus: { count: 1 } });
+    expect(hb.jobs[0]).toMatchObject({
+      id: created.id,
+      image: 'python:3.12-slim',
+      env: { HF_TOKEN: 'hf_supersecretvalue' },
+      gpus: { count: 1 },
+    });
 
     const jobId = created.id as string;
     expect((await json(await sendEvent(near, jobId, { kind: 'accepted' }), 200)).status).toBe('starting');
     // Accepted jobs are no longer offered.
-    expect((await json(await near.send('POST', `/v1/nodes/${near.nodeId}/heartbeat`, heartbeat({ runningJobs: [jobId] })), 200)).jobs).toHaveLength(0);
+    expect(
+      (await json(await near.send('POST', `/v1/nodes/${near.nodeId}/heartbeat`, heartbeat({ runningJobs: [jobId] })), 200)).jobs,
+    ).toHaveLength(0);
     expect((await json(await sendEvent(near, jobId, { kind: 'started' }), 200)).status).toBe('running');
     await sendEvent(near, jobId, { kind: 'log', seq: 0, stream: 'stdout', data: 'hello\n' });
     await sendEvent(near, jobId, { kind: 'log', seq: 1, stream: 'stderr', data: 'token=hf_supersecretvalue\n' });
@@ -146,9 +176,21 @@ describe('a job from submission to bill', () => {
 
     // 1 GPU-second at 1.8 tokens/hour = 1_800_000 / 3600 = 500 base units; fee 10% = 50.
     const view = await json(await renter.call('GET', `/v1/jobs/${jobId}`), 200);
-    expect(view.billing).toMatchObject({ billedGpuSeconds: 1, captured: '0.000500', fee: '0.000050', operator: '0.000450', refunded: '0.299500' });
+    expect(view.billing).toMatchObject({
+      billedGpuSeconds: 1,
+      captured: '0.000500',
+      fee: '0.000050',
+      operator: '0.000450',
+      refunded: '0.299500',
+    });
     expect(view.transitions.map((t: { to: string }) => t.to)).toEqual(['queued', 'assigned', 'starting', 'running', 'succeeded']);
-    expect(view.transitions.map((t: { actor: string }) => t.actor)).toEqual(['renter', 'system', `agent:${near.nodeId}`, `agent:${near.nodeId}`, `agent:${near.nodeId}`]);
+    expect(view.transitions.map((t: { actor: string }) => t.actor)).toEqual([
+      'renter',
+      'system',
+      `agent:${near.nodeId}`,
+      `agent:${near.nodeId}`,
+      `agent:${near.nodeId}`,
+    ]);
     expect(await getBalance(db, renter.accountId)).toBe(100_000_000 - 500);
     expect(await getBalance(db, `escrow:${jobId}`)).toBe(0);
     // The operator staked all its faucet tokens; what it holds now is the job's pay.
@@ -197,7 +239,10 @@ describe('a job from submission to bill', () => {
     const renter = await newRenter();
     const submitted: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const job = await json(await renter.call('POST', '/v1/jobs', jobBody({ gpu: { model: 'L40S', count: 1 }, client: { lat: -34.6, lon: -58.4 } })), 201);
+      const job = await json(
+        await renter.call('POST', '/v1/jobs', jobBody({ gpu: { model: 'L40S', count: 1 }, client: { lat: -34.6, lon: -58.4 } })),
+        201,
+      );
       submitted.push(job.id);
       await expect.poll(() => arrived.includes(job.id), { timeout: 10_000, interval: 5 }).toBe(true);
       await renter.call('POST', `/v1/jobs/${job.id}/cancel`);

@@ -55,13 +55,19 @@ describe('job logs are capped per job', () => {
     const chunk = 'x\n'.repeat(linesPerChunk);
     let seq = 0;
     for (let i = 0; i < LOG_CAP_LINES / linesPerChunk; i++) {
-      expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: chunk }), 200)).toMatchObject({ applied: true });
+      expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: chunk }), 200)).toMatchObject({
+        applied: true,
+      });
     }
     // One line more than the cap allows: the chunk is dropped and the marker stored in its place.
-    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'one more\n' }), 200)).toMatchObject({ applied: false });
+    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'one more\n' }), 200)).toMatchObject({
+      applied: false,
+    });
     const rowsAtCap = await rowsOf('job_logs', jobId);
     const eventsAtCap = await rowsOf('job_events', jobId);
-    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stderr', data: 'and more\n' }), 200)).toMatchObject({ applied: false });
+    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stderr', data: 'and more\n' }), 200)).toMatchObject({
+      applied: false,
+    });
     expect(await rowsOf('job_logs', jobId)).toBe(rowsAtCap);
     expect(await rowsOf('job_events', jobId)).toBe(eventsAtCap);
 
@@ -71,7 +77,10 @@ describe('job logs are capped per job', () => {
     expect(logs.at(-1)).toMatchObject({ stream: 'system' });
     expect(logs.at(-1)!.data).toMatch(/cap/);
     // The job itself goes on: its finish is still taken.
-    const done = await json(await sendEvent(node, jobId, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } }), 200);
+    const done = await json(
+      await sendEvent(node, jobId, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } }),
+      200,
+    );
     expect(done).toMatchObject({ status: 'succeeded', applied: true });
   });
 
@@ -82,10 +91,16 @@ describe('job logs are capped per job', () => {
     const chunk = `${'y'.repeat(MAX_CHUNK - 1)}\n`;
     let seq = 0;
     for (let i = 0; i < LOG_CAP_BYTES / MAX_CHUNK; i++) {
-      expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: chunk }), 200)).toMatchObject({ applied: true });
+      expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: chunk }), 200)).toMatchObject({
+        applied: true,
+      });
     }
-    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'z\n' }), 200)).toMatchObject({ applied: false });
-    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'z\n' }), 200)).toMatchObject({ applied: false });
+    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'z\n' }), 200)).toMatchObject({
+      applied: false,
+    });
+    expect(await json(await sendEvent(node, jobId, { kind: 'log', seq: seq++, stream: 'stdout', data: 'z\n' }), 200)).toMatchObject({
+      applied: false,
+    });
     const logs = await logsOf(renter, jobId);
     expect(logs).toHaveLength(LOG_CAP_BYTES / MAX_CHUNK + 1);
     expect(logs.filter((l) => l.stream === 'system')).toHaveLength(1);

@@ -30,7 +30,10 @@ describe('parameters in jobs and staking', () => {
     expect(created.nodeId).toBe(node.nodeId);
     await sendEvent(node, created.id, { kind: 'accepted' });
     await sendEvent(node, created.id, { kind: 'started' });
-    const done = await json(await sendEvent(node, created.id, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } }), 200);
+    const done = await json(
+      await sendEvent(node, created.id, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: 1, runSeconds: 1 } }),
+      200,
+    );
     expect(done.status).toBe('succeeded');
     // 1 GPU-second at 3.6 tokens per hour is 1,000 base units; the fee is now 25%, not the configured 10%.
     const view = await json(await renter.call('GET', `/v1/jobs/${created.id}`), 200);
@@ -41,8 +44,16 @@ describe('parameters in jobs and staking', () => {
   it('takes nodes below a raised minimum stake per GPU out of quotes at once', async () => {
     const node = await nodeAt(59.91, 10.75, 'NO'); // staked at today's minimum: 2 GPUs × 200 tokens
     const quoted = async () =>
-      (await json(await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: 59.9, lon: 10.7 } }) }), 200))
-        .candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
+      (
+        await json(
+          await api('/v1/quotes', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client: { lat: 59.9, lon: 10.7 } }),
+          }),
+          200,
+        )
+      ).candidates.map((c: { nodeId: string }) => c.nodeId) as string[];
     expect(await quoted()).toContain(node.nodeId);
     await enact('min_stake_per_gpu', '250');
     expect(await sql<{ eligible: number }>('SELECT eligible FROM nodes WHERE id = ?', node.nodeId)).toEqual([{ eligible: 0 }]);

@@ -9,8 +9,14 @@ import { api } from './helpers/agent.ts';
 
 describe('quotes at scale', () => {
   it('reads a bounded number of rows at 100,000 nodes and routes close to the best node', { timeout: 600_000 }, async () => {
-    const points = await quoteScale(api, { seed: 20261121, sizes: [1_000, 10_000, 100_000], quotesPerSize: 60, adminToken: env.ADMIN_TOKEN! });
-    for (const row of scaleRows(points, 'workerd + local D1 (vitest)')) console.log(`${row.name}: ${typeof row.value === 'number' ? row.value.toFixed(2) : row.value} ${row.unit} (${row.note ?? ''})`);
+    const points = await quoteScale(api, {
+      seed: 20261121,
+      sizes: [1_000, 10_000, 100_000],
+      quotesPerSize: 60,
+      adminToken: env.ADMIN_TOKEN!,
+    });
+    for (const row of scaleRows(points, 'workerd + local D1 (vitest)'))
+      console.log(`${row.name}: ${typeof row.value === 'number' ? row.value.toFixed(2) : row.value} ${row.unit} (${row.note ?? ''})`);
     const at100k = points.find((p) => p.nodes === 100_000)!;
     expect(at100k.maxRowsRead).toBeLessThan(5_000);
     expect(at100k.medianRowsRead).toBeLessThan(1_000);

@@ -85,7 +85,9 @@ describe('route rank', () => {
       { reputation: 0.95, online_ms: 3_600_000, rtt_excess_ms: -4, stake_total: 400_000_000, price_per_gpu_hour: 1_250_000 },
     ];
     for (const c of cases) {
-      await env.DB.prepare('UPDATE nodes SET reputation = ?2, online_ms = ?3, rtt_excess_ms = ?4, stake_total = ?5, price_per_gpu_hour = ?6 WHERE id = ?1')
+      await env.DB.prepare(
+        'UPDATE nodes SET reputation = ?2, online_ms = ?3, rtt_excess_ms = ?4, stake_total = ?5, price_per_gpu_hour = ?6 WHERE id = ?1',
+      )
         .bind(node.nodeId, c.reputation, c.online_ms, c.rtt_excess_ms, c.stake_total, c.price_per_gpu_hour)
         .run();
       const row = await rowOf(node.nodeId);

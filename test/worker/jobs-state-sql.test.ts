@@ -38,8 +38,12 @@ describe('the SQL guard on job status', () => {
 
   it('logs every transition, including the insert', async () => {
     await insertJob('job_logged', 'queued');
-    await env.DB.prepare("UPDATE jobs SET status = 'assigned', last_actor = 'system', last_reason = 'placed', updated_at = 5 WHERE id = 'job_logged'").run();
-    const rows = await env.DB.prepare("SELECT from_status, to_status, actor, reason, at FROM job_transitions WHERE job_id = 'job_logged' ORDER BY id").all();
+    await env.DB.prepare(
+      "UPDATE jobs SET status = 'assigned', last_actor = 'system', last_reason = 'placed', updated_at = 5 WHERE id = 'job_logged'",
+    ).run();
+    const rows = await env.DB.prepare(
+      "SELECT from_status, to_status, actor, reason, at FROM job_transitions WHERE job_id = 'job_logged' ORDER BY id",
+    ).all();
     expect(rows.results).toEqual([
       { from_status: null, to_status: 'queued', actor: 'test', reason: 'seed', at: 0 },
       { from_status: 'queued', to_status: 'assigned', actor: 'system', reason: 'placed', at: 5 },

@@ -22,7 +22,9 @@ describe('concurrency', () => {
     expect(await balanceOf(accountId)).toBe(2_500_000);
     const rows = await env.DB.batch([
       env.DB.prepare('SELECT count(*) AS n FROM deposits WHERE signature = ?').bind(signature),
-      env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE kind = 'deposit' AND idempotency_key = ?").bind(`deposit:${signature}`),
+      env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE kind = 'deposit' AND idempotency_key = ?").bind(
+        `deposit:${signature}`,
+      ),
     ]);
     expect(rows.map((r) => r.results[0])).toEqual([{ n: 1 }, { n: 1 }]);
     await expectLedgerReconciles();
@@ -33,7 +35,11 @@ describe('concurrency', () => {
     await mintTo(created.accountId, 10_000_000);
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        postJson('/v1/accounts/me/withdrawals', { amount: '1' }, { authorization: `Bearer ${created.apiKey}`, 'Idempotency-Key': `race-${i}` }),
+        postJson(
+          '/v1/accounts/me/withdrawals',
+          { amount: '1' },
+          { authorization: `Bearer ${created.apiKey}`, 'Idempotency-Key': `race-${i}` },
+        ),
       ),
     );
     const statuses = responses.map((r) => r.status);
@@ -41,7 +47,9 @@ describe('concurrency', () => {
     expect(statuses.filter((s) => s === 402)).toHaveLength(40);
     expect(await balanceOf(created.accountId)).toBe(0);
     expect(await env.DB.prepare('SELECT count(*) AS n FROM payouts WHERE account_id = ?').bind(created.accountId).first('n')).toBe(10);
-    const min = await env.DB.prepare('SELECT min(balance_after) AS m FROM ledger_entries WHERE account_id = ?').bind(created.accountId).first('m');
+    const min = await env.DB.prepare('SELECT min(balance_after) AS m FROM ledger_entries WHERE account_id = ?')
+      .bind(created.accountId)
+      .first('m');
     expect(min).toBe(0);
     const balance = (await (await getWithKey('/v1/accounts/me/balance', created.apiKey)).json()) as { balance: string };
     expect(balance.balance).toBe('0.000000');
@@ -52,7 +60,9 @@ describe('concurrency', () => {
     const created = (await (await postJson('/v1/dev/accounts', {})).json()) as { accountId: string; apiKey: string };
     const responses = await Promise.all(
       // The faucet exists only where ENVIRONMENT=development: the same Worker in that environment.
-      Array.from({ length: 100 }, () => postJsonIn(DEVELOPMENT, '/v1/dev/faucet', { accountId: created.accountId, amount: '7' }, { 'Idempotency-Key': 'one-mint' })),
+      Array.from({ length: 100 }, () =>
+        postJsonIn(DEVELOPMENT, '/v1/dev/faucet', { accountId: created.accountId, amount: '7' }, { 'Idempotency-Key': 'one-mint' }),
+      ),
     );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(99);

@@ -1,3 +1,4 @@
+// Over 300 lines: the ledger's core rules, one describe per rule, sharing the accounts each creates; split, each file would redo the setup.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { payouts } from '../../db/schema.ts';
@@ -8,7 +9,6 @@ import { balanceOf, expectLedgerReconciles, newFundedAccount, testDb, rejectionO
 
 const db = testDb();
 const { emission, burn, fees, treasury } = SYSTEM_ACCOUNTS;
-
 
 const tableCounts = async () =>
   JSON.stringify(
@@ -52,7 +52,14 @@ describe('postTransaction', () => {
 
   it('returns the first result for a retry with the same key and parameters', async () => {
     const alice = await newFundedAccount(100);
-    const input = { kind: 'burn' as const, idempotencyKey: 'core:burn-retry', entries: [{ account: alice, amount: -10 }, { account: burn, amount: 10 }] };
+    const input = {
+      kind: 'burn' as const,
+      idempotencyKey: 'core:burn-retry',
+      entries: [
+        { account: alice, amount: -10 },
+        { account: burn, amount: 10 },
+      ],
+    };
     const first = await postTransaction(db, input);
     const again = await postTransaction(db, { ...input, entries: [...input.entries].reverse() });
     expect(again.id).toBe(first.id);
@@ -63,14 +70,38 @@ describe('postTransaction', () => {
 
   it('rejects the same key with different parameters (409) and changes nothing', async () => {
     const alice = await newFundedAccount(100);
-    await postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -5 }, { account: fees, amount: 5 }] });
+    await postTransaction(db, {
+      kind: 'fee',
+      idempotencyKey: 'core:fee',
+      entries: [
+        { account: alice, amount: -5 },
+        { account: fees, amount: 5 },
+      ],
+    });
     const before = await tableCounts();
     expect(
-      await rejectionOf(postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -6 }, { account: fees, amount: 6 }] })),
+      await rejectionOf(
+        postTransaction(db, {
+          kind: 'fee',
+          idempotencyKey: 'core:fee',
+          entries: [
+            { account: alice, amount: -6 },
+            { account: fees, amount: 6 },
+          ],
+        }),
+      ),
     ).toEqual({ status: 409, code: 'idempotency_conflict' });
     expect(
       await rejectionOf(
-        postTransaction(db, { kind: 'fee', idempotencyKey: 'core:fee', entries: [{ account: alice, amount: -5 }, { account: fees, amount: 5 }], memo: 'x' }),
+        postTransaction(db, {
+          kind: 'fee',
+          idempotencyKey: 'core:fee',
+          entries: [
+            { account: alice, amount: -5 },
+            { account: fees, amount: 5 },
+          ],
+          memo: 'x',
+        }),
       ),
     ).toEqual({ status: 409, code: 'idempotency_conflict' });
     expect(await tableCounts()).toBe(before);
@@ -81,7 +112,16 @@ describe('postTransaction', () => {
     const bob = await newFundedAccount();
     const before = await tableCounts();
     expect(
-      await rejectionOf(postTransaction(db, { kind: 'grant', idempotencyKey: 'core:over', entries: [{ account: alice, amount: -51 }, { account: bob, amount: 51 }] })),
+      await rejectionOf(
+        postTransaction(db, {
+          kind: 'grant',
+          idempotencyKey: 'core:over',
+          entries: [
+            { account: alice, amount: -51 },
+            { account: bob, amount: 51 },
+          ],
+        }),
+      ),
     ).toEqual({ status: 402, code: 'insufficient_funds' });
     expect(await tableCounts()).toBe(before);
     // The key was not used up by the failure.
@@ -94,11 +134,20 @@ describe('postTransaction', () => {
     await expect(
       postTransaction(
         db,
-        { kind: 'fee', idempotencyKey: 'core:with-fail', entries: [{ account: alice, amount: -1 }, { account: fees, amount: 1 }] },
+        {
+          kind: 'fee',
+          idempotencyKey: 'core:with-fail',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: fees, amount: 1 },
+          ],
+        },
         {
           // Violates payouts_amount_positive, after the entries have been applied in the batch.
           with: (txId, at) => [
-            db.insert(payouts).values({ id: 'po_x', accountId: alice, destination: alice, amount: -1, ledgerTxId: txId, createdAt: at, updatedAt: at }),
+            db
+              .insert(payouts)
+              .values({ id: 'po_x', accountId: alice, destination: alice, amount: -1, ledgerTxId: txId, createdAt: at, updatedAt: at }),
           ],
         },
       ),
@@ -110,19 +159,151 @@ describe('postTransaction', () => {
     const alice = await newFundedAccount(50);
     const before = await tableCounts();
     const cases: [Parameters<typeof postTransaction>[1], number, string][] = [
-      [{ kind: 'grant', idempotencyKey: 'k1', entries: [{ account: alice, amount: -1 }, { account: 'acc_00000000000000000000000000000000', amount: 1 }] }, 404, 'account_not_found'],
-      [{ kind: 'grant', idempotencyKey: 'k2', entries: [{ account: alice, amount: -1 }, { account: fees, amount: 2 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: 'k3', entries: [{ account: alice, amount: 0 }, { account: fees, amount: 0 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: 'k4', entries: [{ account: alice, amount: 1.5 }, { account: fees, amount: -1.5 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: 'k5', entries: [{ account: alice, amount: -1 }, { account: alice, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: 'k6', entries: [{ account: 'bob', amount: -1 }, { account: fees, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: '', entries: [{ account: alice, amount: -1 }, { account: fees, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'nope' as never, idempotencyKey: 'k7', entries: [{ account: alice, amount: -1 }, { account: fees, amount: 1 }] }, 400, 'invalid_transaction'],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k1',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: 'acc_00000000000000000000000000000000', amount: 1 },
+          ],
+        },
+        404,
+        'account_not_found',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k2',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: fees, amount: 2 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k3',
+          entries: [
+            { account: alice, amount: 0 },
+            { account: fees, amount: 0 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k4',
+          entries: [
+            { account: alice, amount: 1.5 },
+            { account: fees, amount: -1.5 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k5',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: alice, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k6',
+          entries: [
+            { account: 'bob', amount: -1 },
+            { account: fees, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: '',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: fees, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'nope' as never,
+          idempotencyKey: 'k7',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: fees, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
       // Supply and the chain boundary move only with their own kinds.
-      [{ kind: 'grant', idempotencyKey: 'k8', entries: [{ account: emission, amount: -1 }, { account: alice, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'fee', idempotencyKey: 'k9', entries: [{ account: alice, amount: -1 }, { account: burn, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'grant', idempotencyKey: 'k10', entries: [{ account: treasury, amount: -1 }, { account: alice, amount: 1 }] }, 400, 'invalid_transaction'],
-      [{ kind: 'mint', idempotencyKey: 'k11', entries: [{ account: emission, amount: 1 }, { account: alice, amount: -1 }] }, 400, 'invalid_transaction'],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k8',
+          entries: [
+            { account: emission, amount: -1 },
+            { account: alice, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'fee',
+          idempotencyKey: 'k9',
+          entries: [
+            { account: alice, amount: -1 },
+            { account: burn, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'grant',
+          idempotencyKey: 'k10',
+          entries: [
+            { account: treasury, amount: -1 },
+            { account: alice, amount: 1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
+      [
+        {
+          kind: 'mint',
+          idempotencyKey: 'k11',
+          entries: [
+            { account: emission, amount: 1 },
+            { account: alice, amount: -1 },
+          ],
+        },
+        400,
+        'invalid_transaction',
+      ],
     ];
     for (const [input, status, code] of cases) {
       expect(await rejectionOf(postTransaction(db, input)), JSON.stringify(input)).toEqual({ status, code });
@@ -134,7 +315,15 @@ describe('postTransaction', () => {
     const renter = await newFundedAccount(1_000);
     const operator = await newFundedAccount();
     const escrow = escrowAccount('job_abc');
-    await postTransaction(db, { kind: 'escrow_hold', idempotencyKey: 'job_abc:hold', entries: [{ account: renter, amount: -600 }, { account: escrow, amount: 600 }], ref: 'job:job_abc' });
+    await postTransaction(db, {
+      kind: 'escrow_hold',
+      idempotencyKey: 'job_abc:hold',
+      entries: [
+        { account: renter, amount: -600 },
+        { account: escrow, amount: 600 },
+      ],
+      ref: 'job:job_abc',
+    });
     expect(await balanceOf(escrow)).toBe(600);
     await postTransaction(db, {
       kind: 'capture',
@@ -148,9 +337,25 @@ describe('postTransaction', () => {
     });
     // More than is left in escrow cannot be captured or refunded.
     expect(
-      await rejectionOf(postTransaction(db, { kind: 'refund', idempotencyKey: 'job_abc:refund-too-much', entries: [{ account: escrow, amount: -151 }, { account: renter, amount: 151 }] })),
+      await rejectionOf(
+        postTransaction(db, {
+          kind: 'refund',
+          idempotencyKey: 'job_abc:refund-too-much',
+          entries: [
+            { account: escrow, amount: -151 },
+            { account: renter, amount: 151 },
+          ],
+        }),
+      ),
     ).toEqual({ status: 402, code: 'insufficient_funds' });
-    await postTransaction(db, { kind: 'refund', idempotencyKey: 'job_abc:refund', entries: [{ account: escrow, amount: -150 }, { account: renter, amount: 150 }] });
+    await postTransaction(db, {
+      kind: 'refund',
+      idempotencyKey: 'job_abc:refund',
+      entries: [
+        { account: escrow, amount: -150 },
+        { account: renter, amount: 150 },
+      ],
+    });
     expect([await balanceOf(renter), await balanceOf(operator), await balanceOf(escrow)]).toEqual([550, 400, 0]);
     const kind = await env.DB.prepare('SELECT kind FROM accounts WHERE id = ?').bind(escrow).first('kind');
     expect(kind).toBe('escrow');
@@ -175,9 +380,15 @@ describe('reconcileLedger', () => {
     // Corrupt the ledger behind the API's back, the way a bug or a manual edit could.
     await env.DB.prepare('UPDATE accounts SET balance = balance + 7 WHERE id = ?').bind(alice).run();
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO ledger_transactions (id, kind, idempotency_key, params_hash, created_at) VALUES ('tx_bad', 'grant', 'bad', 'x', 0)"),
-      env.DB.prepare("INSERT INTO ledger_entries (tx_id, account_id, amount, balance_after, created_at) VALUES ('tx_bad', ?, 3, 0, 0)").bind(alice),
-      env.DB.prepare("INSERT INTO ledger_entries (tx_id, account_id, amount, balance_after, created_at) VALUES ('tx_bad', 'system:emission', -1, 0, 0)"),
+      env.DB.prepare(
+        "INSERT INTO ledger_transactions (id, kind, idempotency_key, params_hash, created_at) VALUES ('tx_bad', 'grant', 'bad', 'x', 0)",
+      ),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (tx_id, account_id, amount, balance_after, created_at) VALUES ('tx_bad', ?, 3, 0, 0)",
+      ).bind(alice),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (tx_id, account_id, amount, balance_after, created_at) VALUES ('tx_bad', 'system:emission', -1, 0, 0)",
+      ),
     ]);
     const report = await reconcileLedger(db);
     expect(report.ok).toBe(false);

@@ -1,3 +1,4 @@
+// Over 300 lines: one seeded random walk and the model it is checked against; split, a failing seed would not replay.
 import { seededRandom } from '../support/seeded-random.ts';
 import { env } from 'cloudflare:workers';
 import { eq, inArray } from 'drizzle-orm';
@@ -80,35 +81,89 @@ describe('ledger under a randomized sequence of operations', () => {
         switch (roll) {
           case 0: {
             const amt = amount() * 3;
-            await post({ kind: 'mint', idempotencyKey: key, entries: [{ account: emission, amount: -amt }, { account: u1, amount: amt }] }, label);
+            await post(
+              {
+                kind: 'mint',
+                idempotencyKey: key,
+                entries: [
+                  { account: emission, amount: -amt },
+                  { account: u1, amount: amt },
+                ],
+              },
+              label,
+            );
             break;
           }
           case 1:
             if (u1 !== u2) {
               const amt = amount();
-              await post({ kind: 'grant', idempotencyKey: key, entries: [{ account: u1, amount: -amt }, { account: u2, amount: amt }] }, label);
+              await post(
+                {
+                  kind: 'grant',
+                  idempotencyKey: key,
+                  entries: [
+                    { account: u1, amount: -amt },
+                    { account: u2, amount: amt },
+                  ],
+                },
+                label,
+              );
             }
             break;
           case 2: {
             const amt = amount();
-            await post({ kind: 'escrow_hold', idempotencyKey: key, entries: [{ account: u1, amount: -amt }, { account: job, amount: amt }] }, label);
+            await post(
+              {
+                kind: 'escrow_hold',
+                idempotencyKey: key,
+                entries: [
+                  { account: u1, amount: -amt },
+                  { account: job, amount: amt },
+                ],
+              },
+              label,
+            );
             break;
           }
           case 3: {
             const amt = amount();
             const fee = Math.floor(amt / 10);
-            const entries = [{ account: job, amount: -amt }, { account: u2, amount: amt - fee }, ...(fee > 0 ? [{ account: fees, amount: fee }] : [])];
+            const entries = [
+              { account: job, amount: -amt },
+              { account: u2, amount: amt - fee },
+              ...(fee > 0 ? [{ account: fees, amount: fee }] : []),
+            ];
             await post({ kind: 'capture', idempotencyKey: key, entries }, label);
             break;
           }
           case 4: {
             const amt = bal(job) > 0 && random() < 0.7 ? bal(job) : amount();
-            await post({ kind: 'refund', idempotencyKey: key, entries: [{ account: job, amount: -amt }, { account: u1, amount: amt }] }, label);
+            await post(
+              {
+                kind: 'refund',
+                idempotencyKey: key,
+                entries: [
+                  { account: job, amount: -amt },
+                  { account: u1, amount: amt },
+                ],
+              },
+              label,
+            );
             break;
           }
           case 5: {
             const amt = amount();
-            await post({ kind: 'burn', idempotencyKey: key, entries: [{ account: fees, amount: -amt }, { account: burn, amount: amt }] }, label);
+            await post(
+              {
+                kind: 'burn',
+                idempotencyKey: key,
+                entries: [
+                  { account: fees, amount: -amt },
+                  { account: burn, amount: amt },
+                ],
+              },
+              label,
+            );
             break;
           }
           case 6: {
@@ -119,17 +174,24 @@ describe('ledger under a randomized sequence of operations', () => {
             expect(result.credited, label).toBe(!replay);
             if (!replay) {
               signatures.push(d);
-              apply([{ account: treasury, amount: -d.amount }, { account: d.account, amount: d.amount }]);
+              apply([
+                { account: treasury, amount: -d.amount },
+                { account: d.account, amount: d.amount },
+              ]);
             }
             break;
           }
           case 7: {
             const amt = amount();
-            const entries = [{ account: u1, amount: -amt }, { account: payoutsPending, amount: amt }];
+            const entries = [
+              { account: u1, amount: -amt },
+              { account: payoutsPending, amount: amt },
+            ];
             const expectOk = wouldStayNonNegative(entries);
             let payoutId = '';
             const outcome = await attempt(async () => {
-              payoutId = (await requestWithdrawal(db, { accountId: u1, amount: amt, destination: randomWallet(), idempotencyKey: key })).payout.id;
+              payoutId = (await requestWithdrawal(db, { accountId: u1, amount: amt, destination: randomWallet(), idempotencyKey: key }))
+                .payout.id;
             });
             expect(outcome.ok, label).toBe(expectOk);
             if (outcome.ok) {
@@ -143,10 +205,17 @@ describe('ledger under a randomized sequence of operations', () => {
             const p = queued.shift();
             if (!p) break;
             await db.update(payouts).set({ status: 'batched' }).where(eq(payouts.id, p.id));
-            if (random() < 0.4) await db.update(payouts).set({ status: 'paid' }).where(inArray(payouts.id, [p.id]));
+            if (random() < 0.4)
+              await db
+                .update(payouts)
+                .set({ status: 'paid' })
+                .where(inArray(payouts.id, [p.id]));
             await completePayout(db, p.id);
             await completePayout(db, p.id);
-            apply([{ account: payoutsPending, amount: -p.amount }, { account: treasury, amount: p.amount }]);
+            apply([
+              { account: payoutsPending, amount: -p.amount },
+              { account: treasury, amount: p.amount },
+            ]);
             break;
           }
           case 9: {
@@ -161,20 +230,35 @@ describe('ledger under a randomized sequence of operations', () => {
             // Same key, other parameters: refused, nothing moves.
             if (done.length === 0) break;
             const { input } = pick(done);
-            const changed = input.entries.map((e, i) => ({ account: e.account, amount: Number(e.amount) + (i === 0 ? -1 : i === 1 ? 1 : 0) }));
-            expect(await attempt(() => postTransaction(db, { ...input, entries: changed })), label).toEqual({ ok: false, code: 'idempotency_conflict' });
+            const changed = input.entries.map((e, i) => ({
+              account: e.account,
+              amount: Number(e.amount) + (i === 0 ? -1 : i === 1 ? 1 : 0),
+            }));
+            expect(await attempt(() => postTransaction(db, { ...input, entries: changed })), label).toEqual({
+              ok: false,
+              code: 'idempotency_conflict',
+            });
             break;
           }
           case 11: {
             // Injected failure after the entries, inside the batch: all of it rolls back, and the
             // key stays free for a real retry.
             const amt = 1 + int(Math.max(1, bal(u1)));
-            const entries = [{ account: emission, amount: -amt }, { account: u1, amount: amt }];
+            const entries = [
+              { account: emission, amount: -amt },
+              { account: u1, amount: amt },
+            ];
             const failed = await attempt(() =>
               postTransaction(
                 db,
                 { kind: 'mint', idempotencyKey: key, entries },
-                { with: () => [env.DB.prepare("INSERT INTO accounts (id, kind, balance, created_at, updated_at) VALUES ('system:treasury', 'system', 0, 0, 0)")] },
+                {
+                  with: () => [
+                    env.DB.prepare(
+                      "INSERT INTO accounts (id, kind, balance, created_at, updated_at) VALUES ('system:treasury', 'system', 0, 0, 0)",
+                    ),
+                  ],
+                },
               ),
             );
             expect(failed.ok, label).toBe(false);
@@ -184,14 +268,28 @@ describe('ledger under a randomized sequence of operations', () => {
           case 12: {
             // Injected bad requests: an unknown account and an unbalanced transaction.
             const unknown = await attempt(() =>
-              postTransaction(db, { kind: 'grant', idempotencyKey: key, entries: [{ account: u1, amount: -1 }, { account: `acc_${'0'.repeat(31)}${int(10)}`, amount: 1 }] }),
+              postTransaction(db, {
+                kind: 'grant',
+                idempotencyKey: key,
+                entries: [
+                  { account: u1, amount: -1 },
+                  { account: `acc_${'0'.repeat(31)}${int(10)}`, amount: 1 },
+                ],
+              }),
             );
             // With no funds either guard may trip first (entries apply in account-id order).
             const codes = bal(u1) >= 1 ? ['account_not_found'] : ['account_not_found', 'insufficient_funds'];
             expect(unknown.ok, label).toBe(false);
             expect(codes, label).toContain((unknown as { code: string }).code);
             const unbalanced = await attempt(() =>
-              postTransaction(db, { kind: 'grant', idempotencyKey: `${key}b`, entries: [{ account: u1, amount: -2 }, { account: u2, amount: 1 }] }),
+              postTransaction(db, {
+                kind: 'grant',
+                idempotencyKey: `${key}b`,
+                entries: [
+                  { account: u1, amount: -2 },
+                  { account: u2, amount: 1 },
+                ],
+              }),
             );
             expect(unbalanced, label).toEqual({ ok: false, code: 'invalid_transaction' });
             break;

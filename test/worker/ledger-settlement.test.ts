@@ -7,10 +7,17 @@ import { cancelPayout, completePayout, getPayout, requestWithdrawal } from '../.
 import { eq } from 'drizzle-orm';
 import { postTransaction } from '../../workers/ledger/ledger.repo.ts';
 import { reconcileLedger } from '../../workers/ledger/reconcile.ts';
-import { balanceOf, expectLedgerReconciles, newFundedAccount, randomSignature, randomWallet, testDb, rejectionOf } from './helpers/ledger.ts';
+import {
+  balanceOf,
+  expectLedgerReconciles,
+  newFundedAccount,
+  randomSignature,
+  randomWallet,
+  testDb,
+  rejectionOf,
+} from './helpers/ledger.ts';
 
 const db = testDb();
-
 
 describe('deposits', () => {
   it('credits from the treasury, refuses a changed replay, and respects ignored decisions', async () => {
@@ -18,18 +25,29 @@ describe('deposits', () => {
     const signature = randomSignature();
     const first = await creditDeposit(db, { signature, accountId, amount: 1_000n, reference: 'ref-a' });
     expect(first.credited).toBe(true);
-    expect(first.transaction.entries.map((e) => [e.account, e.amount]).sort()).toEqual([
-      [accountId, 1_000],
-      [SYSTEM_ACCOUNTS.treasury, -1_000],
-    ].sort());
-    expect(await rejectionOf(creditDeposit(db, { signature, accountId, amount: 1_001n, reference: 'ref-a' }))).toEqual({ status: 409, code: 'idempotency_conflict' });
+    expect(first.transaction.entries.map((e) => [e.account, e.amount]).sort()).toEqual(
+      [
+        [accountId, 1_000],
+        [SYSTEM_ACCOUNTS.treasury, -1_000],
+      ].sort(),
+    );
+    expect(await rejectionOf(creditDeposit(db, { signature, accountId, amount: 1_001n, reference: 'ref-a' }))).toEqual({
+      status: 409,
+      code: 'idempotency_conflict',
+    });
     const other = await newFundedAccount();
-    expect(await rejectionOf(creditDeposit(db, { signature, accountId: other, amount: 1_000n, reference: 'ref-a' }))).toEqual({ status: 409, code: 'idempotency_conflict' });
+    expect(await rejectionOf(creditDeposit(db, { signature, accountId: other, amount: 1_000n, reference: 'ref-a' }))).toEqual({
+      status: 409,
+      code: 'idempotency_conflict',
+    });
 
     const ignored = randomSignature();
     expect(await recordIgnoredDeposit(db, { signature: ignored, reference: 'ref-a', reason: 'wrong_mint' })).toBe(true);
     expect(await recordIgnoredDeposit(db, { signature: ignored, reference: 'ref-a', reason: 'wrong_mint' })).toBe(false);
-    expect(await rejectionOf(creditDeposit(db, { signature: ignored, accountId, amount: 5n }))).toEqual({ status: 409, code: 'deposit_already_decided' });
+    expect(await rejectionOf(creditDeposit(db, { signature: ignored, accountId, amount: 5n }))).toEqual({
+      status: 409,
+      code: 'deposit_already_decided',
+    });
     expect(await decidedSignatures(db, 'ref-a')).toEqual(new Set([signature, ignored]));
     expect(await balanceOf(accountId)).toBe(1_000);
     expect(await balanceOf(SYSTEM_ACCOUNTS.treasury)).toBeLessThanOrEqual(-1_000);
@@ -38,9 +56,18 @@ describe('deposits', () => {
 
   it('rejects malformed deposits and unknown accounts', async () => {
     const accountId = await newFundedAccount();
-    expect(await rejectionOf(creditDeposit(db, { signature: 'abc', accountId, amount: 1 }))).toEqual({ status: 400, code: 'invalid_deposit' });
-    expect(await rejectionOf(creditDeposit(db, { signature: randomSignature(), accountId, amount: 0 }))).toEqual({ status: 400, code: 'invalid_deposit' });
-    expect(await rejectionOf(creditDeposit(db, { signature: randomSignature(), accountId, amount: 2n ** 60n }))).toEqual({ status: 400, code: 'invalid_deposit' });
+    expect(await rejectionOf(creditDeposit(db, { signature: 'abc', accountId, amount: 1 }))).toEqual({
+      status: 400,
+      code: 'invalid_deposit',
+    });
+    expect(await rejectionOf(creditDeposit(db, { signature: randomSignature(), accountId, amount: 0 }))).toEqual({
+      status: 400,
+      code: 'invalid_deposit',
+    });
+    expect(await rejectionOf(creditDeposit(db, { signature: randomSignature(), accountId, amount: 2n ** 60n }))).toEqual({
+      status: 400,
+      code: 'invalid_deposit',
+    });
     expect(await rejectionOf(creditDeposit(db, { signature: randomSignature(), accountId: `acc_${'f'.repeat(32)}`, amount: 1 }))).toEqual({
       status: 404,
       code: 'account_not_found',
@@ -86,7 +113,12 @@ describe('payout bookkeeping', () => {
 
   async function batchedPayout(amount: number) {
     const accountId = await newFundedAccount(amount);
-    const { payout } = await requestWithdrawal(db, { accountId, amount, destination: randomWallet(), idempotencyKey: `bk:${crypto.randomUUID()}` });
+    const { payout } = await requestWithdrawal(db, {
+      accountId,
+      amount,
+      destination: randomWallet(),
+      idempotencyKey: `bk:${crypto.randomUUID()}`,
+    });
     const batchId = `pb_bk_${crypto.randomUUID()}`;
     await db.insert(payoutBatches).values({ id: batchId, createdAt: 0, updatedAt: 0 });
     await db.update(payouts).set({ status: 'batched', batchId }).where(eq(payouts.id, payout.id));
@@ -116,7 +148,12 @@ describe('payout bookkeeping', () => {
 
   it('a cancelled payout whose refund fails stays queued, to be refunded by the retry', async () => {
     const accountId = await newFundedAccount(300);
-    const { payout } = await requestWithdrawal(db, { accountId, amount: 300, destination: randomWallet(), idempotencyKey: `bk:${crypto.randomUUID()}` });
+    const { payout } = await requestWithdrawal(db, {
+      accountId,
+      amount: 300,
+      destination: randomWallet(),
+      idempotencyKey: `bk:${crypto.randomUUID()}`,
+    });
     await blockPosting(`payout:${payout.id}:cancelled`);
     expect(await rejectionOf(cancelPayout(db, payout.id, 'invalid_recipient'))).toEqual({ status: 409, code: 'idempotency_conflict' });
     expect((await getPayout(db, payout.id))!.status).toBe('queued');
@@ -138,4 +175,3 @@ describe('payout bookkeeping', () => {
     await expectLedgerReconciles();
   });
 });
-

@@ -33,7 +33,11 @@ async function inOneWindow(periodS: number, measure: () => Promise<void>): Promi
 }
 
 /** Sends until the first 429 (or `max` requests); every earlier answer must be `okStatus`. */
-async function sendUntilLimited(send: () => Promise<Response>, okStatus: number, max: number): Promise<{ passed: number; refused: Response | null }> {
+async function sendUntilLimited(
+  send: () => Promise<Response>,
+  okStatus: number,
+  max: number,
+): Promise<{ passed: number; refused: Response | null }> {
   for (let passed = 0; passed < max; passed++) {
     const res = await send();
     if (res.status === 429) return { passed, refused: res };
@@ -73,7 +77,9 @@ async function expectRateLimited(res: Response | null, periodS: number) {
 }
 
 async function devAccount(): Promise<{ accountId: string; apiKey: string }> {
-  const res = await exports.default.fetch(new Request('http://gridplane.test/v1/dev/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+  const res = await exports.default.fetch(
+    new Request('http://gridplane.test/v1/dev/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+  );
   expect(res.status).toBe(201);
   return res.json();
 }
@@ -81,7 +87,9 @@ async function devAccount(): Promise<{ accountId: string; apiKey: string }> {
 describe('unauthenticated requests: per client address', () => {
   const { limit, periodS } = BUDGETS.address;
 
-  it('lets the budget through, then answers 429 with Retry-After and the error body; other addresses are unaffected', { timeout: LONG }, async () => {
+  it('lets the budget through, then answers 429 with Retry-After and the error body; other addresses are unaffected', {
+    timeout: LONG,
+  }, async () => {
     await inOneWindow(periodS, async () => {
       const ip = freshIp();
       const run = await sendUntilLimited(() => from(ip, '/health'), 200, limit + 1);
@@ -96,9 +104,15 @@ describe('unauthenticated requests: per client address', () => {
       const wallet = await newWallet();
       const ip = freshIp();
       await sendUntilLimited(() => from(ip, '/v1/probes'), 200, limit + 1);
-      const res = await from(ip, '/v1/auth/siws/challenge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: wallet.address }) });
+      const res = await from(ip, '/v1/auth/siws/challenge', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ address: wallet.address }),
+      });
       await expectRateLimited(res, periodS);
-      const stored = await env.DB.prepare('SELECT count(*) AS n FROM siws_nonces WHERE address = ?').bind(wallet.address).first<number>('n');
+      const stored = await env.DB.prepare('SELECT count(*) AS n FROM siws_nonces WHERE address = ?')
+        .bind(wallet.address)
+        .first<number>('n');
       expect(stored).toBe(0);
     });
   });
@@ -133,7 +147,11 @@ describe('unauthenticated requests: per client address', () => {
       });
       expect((await update).status).toBe(200);
       // An unsigned interaction is answered by the Discord route itself (here: not configured), not by the address's budget.
-      const discord = await from(ip, '/discord/interactions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":1}' });
+      const discord = await from(ip, '/discord/interactions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"type":1}',
+      });
       expect((await errorOf(discord)).code).not.toBe('rate_limited');
       expect((await from(ip, '/v1/admin/shards', { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
       await expectRateLimited(await from(ip, '/v1/admin/shards', { headers: { authorization: 'Bearer wrong-token-0123456789' } }), periodS);
@@ -160,7 +178,9 @@ describe('unauthenticated requests: per client address', () => {
 describe('authenticated requests: per account, not per address', () => {
   const { limit, periodS } = BUDGETS.account;
 
-  it('an account gets its own budget, larger than an address; another account from the same address is unaffected', { timeout: LONG }, async () => {
+  it('an account gets its own budget, larger than an address; another account from the same address is unaffected', {
+    timeout: LONG,
+  }, async () => {
     await inOneWindow(periodS, async () => {
       const ip = freshIp();
       const a = await devAccount();

@@ -10,7 +10,8 @@ import { challenge, newWallet, postJson, signIn } from './helpers/wallet.ts';
 // shown which wallet signed. Driven through /link, the page, the sign-in routes and the buttons.
 
 type Button = { text: string; url?: string; callback_data?: string };
-const buttonsOf = (call: { body: Record<string, unknown> }) => ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+const buttonsOf = (call: { body: Record<string, unknown> }) =>
+  ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
 const linkOf = async (accountId: string) =>
   env.DB.prepare("SELECT account_id FROM account_links WHERE account_id = ? AND platform = 'telegram'").bind(accountId).first('account_id');
 

@@ -31,7 +31,9 @@ async function sha256Base64(text: string): Promise<string> {
 
 const directive = (csp: string, name: string) => csp.split('; ').find((d) => d.startsWith(`${name} `));
 const usedAt = async (token: string) =>
-  env.DB.prepare('SELECT used_at FROM link_tokens WHERE token_hash = ?').bind(await hashLinkToken(token)).first('used_at');
+  env.DB.prepare('SELECT used_at FROM link_tokens WHERE token_hash = ?')
+    .bind(await hashLinkToken(token))
+    .first('used_at');
 
 describe('GET /link with a usable token', () => {
   it('asks the person to link their Telegram account, says what is signed and why, and carries the token to the script', async () => {
@@ -138,7 +140,9 @@ describe('headers of the wallet page', () => {
     const scripts = [...text.matchAll(/<script>(.*?)<\/script>/gs)].map((m) => m[1]!);
     expect(styles).toHaveLength(2);
     expect(scripts).toHaveLength(1);
-    expect(directive(csp, 'style-src')).toBe(`style-src ${(await Promise.all(styles.map(sha256Base64))).map((hash) => `'${hash}'`).join(' ')}`);
+    expect(directive(csp, 'style-src')).toBe(
+      `style-src ${(await Promise.all(styles.map(sha256Base64))).map((hash) => `'${hash}'`).join(' ')}`,
+    );
     expect(directive(csp, 'script-src')).toBe(`script-src '${await sha256Base64(scripts[0]!)}'`);
     // Both stylesheets sit in the head; no inline handler or style attribute would be allowed.
     expect(text.indexOf('</head>')).toBeGreaterThan(text.lastIndexOf('</style>'));
@@ -170,15 +174,30 @@ describe('POST /v1/dev/link-tokens', () => {
     expect((await page(`/link?token=${body.token}`)).res.status).toBe(200);
     const signedIn = await signIn(await newWallet(), body.token);
     // Signed in; the link itself waits for the Discord user's Confirm (test/worker/link-confirmation.test.ts).
-    expect(signedIn.linked).toEqual({ platform: 'discord', platformUserId: '123456789012345678', platformUserName: null, confirmed: false });
+    expect(signedIn.linked).toEqual({
+      platform: 'discord',
+      platformUserId: '123456789012345678',
+      platformUserName: null,
+      confirmed: false,
+    });
   });
 
   it('rejects bad input and does not exist in production', async () => {
-    expect(await errorOf(await postJson('/v1/dev/link-tokens', { platform: 'slack', userId: '1' }))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await postJson('/v1/dev/link-tokens', { platform: 'telegram', userId: 'abc' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await errorOf(await postJson('/v1/dev/link-tokens', { platform: 'slack', userId: '1' }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    expect(await errorOf(await postJson('/v1/dev/link-tokens', { platform: 'telegram', userId: 'abc' }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
     const before = await env.DB.prepare('SELECT count(*) AS n FROM link_tokens').first('n');
     const prod = await app.fetch(
-      new Request(`${BASE}/v1/dev/link-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'telegram', userId: '1' }) }),
+      new Request(`${BASE}/v1/dev/link-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ platform: 'telegram', userId: '1' }),
+      }),
       { ...env, ENVIRONMENT: 'production' },
     );
     expect(await errorOf(prod)).toMatchObject({ status: 404, code: 'not_found' });

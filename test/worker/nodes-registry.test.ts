@@ -25,9 +25,7 @@ describe('node registration', () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ id: agent.nodeId, name: 'rig-renamed', pricePerGpuHour: '2.000000' });
 
-    const events = await env.DB.prepare("SELECT kind FROM node_events WHERE node_id = ? AND kind = 'registered'")
-      .bind(agent.nodeId)
-      .all();
+    const events = await env.DB.prepare("SELECT kind FROM node_events WHERE node_id = ? AND kind = 'registered'").bind(agent.nodeId).all();
     expect(events.results).toHaveLength(1);
   });
 
@@ -184,12 +182,16 @@ describe('shard counters', () => {
   it('counts heartbeats and what folding cost D1, for admins only', async () => {
     expect((await api('/v1/admin/shards')).status).toBe(401);
     const read = async () =>
-      ((await (await api('/v1/admin/shards', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } })).json()) as {
-        totals: Record<string, number>;
-      }).totals;
+      (
+        (await (await api('/v1/admin/shards', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } })).json()) as {
+          totals: Record<string, number>;
+        }
+      ).totals;
     // Earlier tests leave status changes that their shard flushes about a second later; under
     // load that lands inside this test's window. Fold everything first, so nothing is pending.
-    expect((await api('/v1/admin/shards/fold', { method: 'POST', headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } })).status).toBe(200);
+    expect((await api('/v1/admin/shards/fold', { method: 'POST', headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } })).status).toBe(
+      200,
+    );
     const before = await read();
     const agent = await registeredAgent();
     for (let i = 0; i < 3; i++) await agent.send('POST', `/v1/nodes/${agent.nodeId}/heartbeat`, heartbeat());
@@ -197,14 +199,19 @@ describe('shard counters', () => {
     expect((mid.heartbeats ?? 0) - (before.heartbeats ?? 0)).toBe(3);
     expect(mid.d1_rows_written ?? 0).toBe(before.d1_rows_written ?? 0);
     // The minute cron only flushes status changes; routine liveness waits for the fold.
-    await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    await (exports.default as unknown as { scheduled(c: object): Promise<void> }).scheduled({
+      cron: '* * * * *',
+      scheduledTime: Date.now(),
+    });
     expect((await read()).d1_rows_written ?? 0).toBe(mid.d1_rows_written ?? 0);
     const fold = await api('/v1/admin/shards/fold', { method: 'POST', headers: { authorization: `Bearer ${env.ADMIN_TOKEN!}` } });
     expect(fold.status).toBe(200);
     const after = await read();
     // The fold wrote this node's live row once, whatever the number of heartbeats.
     expect((after.d1_rows_written ?? 0) - (mid.d1_rows_written ?? 0)).toBeGreaterThanOrEqual(1);
-    const row = await env.DB.prepare('SELECT online_ms, last_seen_at FROM nodes WHERE id = ?').bind(agent.nodeId).first<{ last_seen_at: number }>();
+    const row = await env.DB.prepare('SELECT online_ms, last_seen_at FROM nodes WHERE id = ?')
+      .bind(agent.nodeId)
+      .first<{ last_seen_at: number }>();
     const live = (await (await api(`/v1/nodes/${agent.nodeId}`)).json()) as { lastSeenAt: string };
     expect(row!.last_seen_at).toBe(Date.parse(live.lastSeenAt));
     expect((after.d1_queries ?? 0) - (mid.d1_queries ?? 0)).toBeLessThanOrEqual(2 * 4);

@@ -53,7 +53,12 @@ describe('registration body validation', () => {
     await expectRejectedRegistration(registration({ gpus: [] }), 400, 'invalid_request');
     await expectRejectedRegistration(registration({ gpus: [{ model: 'RTX 4090', vramMb: 0, count: 1 }] }), 400, 'invalid_request');
     await expectRejectedRegistration(
-      registration({ gpus: [{ model: 'A', vramMb: 1024, count: 40 }, { model: 'B', vramMb: 1024, count: 40 }] }),
+      registration({
+        gpus: [
+          { model: 'A', vramMb: 1024, count: 40 },
+          { model: 'B', vramMb: 1024, count: 40 },
+        ],
+      }),
       400,
       'invalid_request',
     );
@@ -87,7 +92,11 @@ describe('registration body validation', () => {
 describe('signature checks', () => {
   it('rejects unsigned requests', async () => {
     const before = await snapshot();
-    const res = await api('/v1/nodes', { method: 'POST', body: JSON.stringify(registration()), headers: { 'content-type': 'application/json' } });
+    const res = await api('/v1/nodes', {
+      method: 'POST',
+      body: JSON.stringify(registration()),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await errorOf(res)).toMatchObject({ status: 401, code: 'bad_signature' });
     const agent = await newAgent();
     const missingSig = await agent.send('POST', '/v1/nodes', registration(), { omitHeaders: ['X-Gridplane-Signature'] });
@@ -144,7 +153,7 @@ describe('signature checks', () => {
   it('signs the query string too', async () => {
     const agent = await registeredAgent();
     const req = await signedRequest(agent.keyPair, agent.nodeId, 'POST', `/v1/nodes/${agent.nodeId}/heartbeat`, heartbeat());
-    const moved = new Request(req.url + '?x=1', req);
+    const moved = new Request(`${req.url}?x=1`, req);
     expect(await errorOf(await call(moved))).toMatchObject({ status: 401, code: 'bad_signature' });
   });
 });
@@ -179,7 +188,10 @@ describe('probe points', () => {
 
   it('needs the admin token to change probes', async () => {
     const body = JSON.stringify({ lat: 35.76, lon: 140.39 });
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: adminToken }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: adminToken }] as Record<
+      string,
+      string
+    >[]) {
       const res = await api('/v1/admin/probes/NRT', { method: 'PUT', body, headers });
       expect(await errorOf(res)).toMatchObject({ status: 401, code: 'unauthorized' });
     }

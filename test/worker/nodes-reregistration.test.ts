@@ -9,12 +9,14 @@ import { sql } from './helpers/staking.ts';
 // between them must not leave a node with new GPUs that still counts as verified.
 
 const state = async (nodeId: string) =>
-  (await sql<{ verified: number; eligible: number; gpus: string }>(
-    `SELECT verified_at IS NOT NULL AS verified, eligible,
+  (
+    await sql<{ verified: number; eligible: number; gpus: string }>(
+      `SELECT verified_at IS NOT NULL AS verified, eligible,
             (SELECT group_concat(model || ' x' || count, ', ') FROM node_gpus WHERE node_id = nodes.id) AS gpus
      FROM nodes WHERE id = ?`,
-    nodeId,
-  ))[0]!;
+      nodeId,
+    )
+  )[0]!;
 
 const reRegister = (node: ReadyNode, gpus: unknown[]) =>
   node.send('POST', '/v1/nodes', registration({ owner: node.operator.wallet, gpus }));
@@ -31,7 +33,9 @@ describe('re-registration', () => {
     expect((await reRegister(node, FOUR_4090)).status).toBe(200);
     expect(await state(node.nodeId)).toEqual({ verified: 0, eligible: 0, gpus: 'NVIDIA GeForce RTX 4090 x4' });
     // …and the node is asked to prove the new inventory.
-    expect(await sql("SELECT reason FROM challenges WHERE node_id = ? AND reason = 'registration' AND status = 'issued'", node.nodeId)).toHaveLength(1);
+    expect(
+      await sql("SELECT reason FROM challenges WHERE node_id = ? AND reason = 'registration' AND status = 'issued'", node.nodeId),
+    ).toHaveLength(1);
   });
 
   it('lands the inventory change and the reset together or not at all', async () => {

@@ -20,11 +20,20 @@ import { sentTo } from './helpers/telegram.ts';
 
 const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
-const admin = (nodeId: string, verb: 'suspend' | 'unsuspend', body: unknown = { reason: 'fraudulent receipts' }, headers: Record<string, string> = ADMIN) =>
-  api(`/v1/admin/nodes/${nodeId}/${verb}`, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+const admin = (
+  nodeId: string,
+  verb: 'suspend' | 'unsuspend',
+  body: unknown = { reason: 'fraudulent receipts' },
+  headers: Record<string, string> = ADMIN,
+) => api(`/v1/admin/nodes/${nodeId}/${verb}`, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
 
 const nodeRow = async (nodeId: string) =>
-  (await sql<{ suspended: number; eligible: number; owner: string; name: string }>('SELECT suspended, eligible, owner, name FROM nodes WHERE id = ?', nodeId))[0]!;
+  (
+    await sql<{ suspended: number; eligible: number; owner: string; name: string }>(
+      'SELECT suspended, eligible, owner, name FROM nodes WHERE id = ?',
+      nodeId,
+    )
+  )[0]!;
 
 async function expectSuspended(res: Response): Promise<void> {
   expect(await errorOf(res)).toMatchObject({ status: 403, code: 'node_suspended' });
@@ -44,7 +53,11 @@ async function everySignedRoute(node: TestAgent, jobId = 'job_000000000000000000
 
 const quotedNodes = async (client: { lat: number; lon: number }) => {
   const body = await json(
-    await api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client }) }),
+    await api('/v1/quotes', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ gpu: { model: '4090', count: 1 }, durationS: 60, client }),
+    }),
     200,
   );
   return (body.candidates as { nodeId: string }[]).map((c) => c.nodeId);
@@ -74,7 +87,10 @@ describe('suspending a node', () => {
     const lines = (await sentTo(chatId)).flatMap((c) => String(c.body.text).split('\n')).filter((l) => l.startsWith('⛔'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^⛔ sydney-1 was suspended by gridplane at \d\d:\d\d UTC: fraudulent receipts\./);
-    const events = await sql<{ kind: string; detail: string }>("SELECT kind, detail FROM node_events WHERE node_id = ? AND kind IN ('suspended', 'unsuspended')", node.nodeId);
+    const events = await sql<{ kind: string; detail: string }>(
+      "SELECT kind, detail FROM node_events WHERE node_id = ? AND kind IN ('suspended', 'unsuspended')",
+      node.nodeId,
+    );
     expect(events).toEqual([{ kind: 'suspended', detail: JSON.stringify({ reason: 'fraudulent receipts' }) }]);
   });
 
@@ -116,12 +132,22 @@ describe('suspending a node', () => {
     const body = await json(await admin(suspended.nodeId, 'suspend'), 200);
     expect(body.jobs).toEqual({ requeued: 1, failed: 1 });
     await expect.poll(() => closed, { timeout: 2000 }).toBe(1008);
-    expect(messages.filter((m) => m.type === 'stop').map((m) => m.jobId).sort()).toEqual([running.id, assigned.id].sort());
+    expect(
+      messages
+        .filter((m) => m.type === 'stop')
+        .map((m) => m.jobId)
+        .sort(),
+    ).toEqual([running.id, assigned.id].sort());
 
     const failed = await json(await renter.call('GET', `/v1/jobs/${running.id}`), 200);
     expect(failed).toMatchObject({ status: 'failed' });
     expect(failed.transitions.at(-1)).toMatchObject({ to: 'failed', actor: 'admin', reason: 'the node was suspended while the job ran' });
-    const row = (await sql<{ captured: number; refunded: number; escrow_amount: number }>('SELECT captured, refunded, escrow_amount FROM jobs WHERE id = ?', running.id))[0]!;
+    const row = (
+      await sql<{ captured: number; refunded: number; escrow_amount: number }>(
+        'SELECT captured, refunded, escrow_amount FROM jobs WHERE id = ?',
+        running.id,
+      )
+    )[0]!;
     expect(row).toMatchObject({ captured: 0, refunded: row.escrow_amount });
     expect(await balanceOf(renter.accountId)).toBe(before + row.escrow_amount);
     // The admin's decision, not an offence of the node's: no slash for the abandoned job.
@@ -137,7 +163,8 @@ describe('suspending a node', () => {
     const kept = await readyNode();
     const banned = await readyNode();
     // Both were up half the epoch (the capacity reward follows uptime); only one is suspended.
-    for (const n of [kept, banned]) await env.DB.prepare('UPDATE nodes SET online_ms = online_ms + 1800000 WHERE id = ?').bind(n.nodeId).run();
+    for (const n of [kept, banned])
+      await env.DB.prepare('UPDATE nodes SET online_ms = online_ms + 1800000 WHERE id = ?').bind(n.nodeId).run();
     await json(await admin(banned.nodeId, 'suspend'), 200);
     const GENESIS = 1_767_225_600_000;
     const HOUR = 3_600_000;
@@ -150,7 +177,9 @@ describe('suspending a node', () => {
     expect(nodes).toContain(kept.nodeId);
     expect(nodes).not.toContain(banned.nodeId);
     expect(await sql('SELECT amount FROM reward_shares WHERE epoch = 200 AND node_id = ?', banned.nodeId)).toEqual([]);
-    expect((await sql<{ amount: number }>('SELECT amount FROM reward_shares WHERE epoch = 200 AND node_id = ?', kept.nodeId)).length).toBeGreaterThan(0);
+    expect(
+      (await sql<{ amount: number }>('SELECT amount FROM reward_shares WHERE epoch = 200 AND node_id = ?', kept.nodeId)).length,
+    ).toBeGreaterThan(0);
   });
 
   it('is lifted by unsuspend: heartbeats, registration and eligibility come back', async () => {
@@ -162,18 +191,33 @@ describe('suspending a node', () => {
     expect(await nodeRow(node.nodeId)).toMatchObject({ suspended: 0, eligible: 1 });
     expect((await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat())).status).toBe(200);
     expect((await node.send('GET', `/v1/nodes/${node.nodeId}/challenges`)).status).toBe(200);
-    const events = await sql<{ kind: string }>("SELECT kind FROM node_events WHERE node_id = ? AND kind IN ('suspended', 'unsuspended') ORDER BY id", node.nodeId);
+    const events = await sql<{ kind: string }>(
+      "SELECT kind FROM node_events WHERE node_id = ? AND kind IN ('suspended', 'unsuspended') ORDER BY id",
+      node.nodeId,
+    );
     expect(events.map((e) => e.kind)).toEqual(['suspended', 'unsuspended']);
   });
 
   it('refuses bad admin calls and changes nothing', async () => {
     const node = await readyNode();
-    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'x' }, { 'content-type': 'application/json' }))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'x' }, { 'content-type': 'application/json' }))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect(await errorOf(await admin(node.nodeId, 'suspend', {}))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: '' }))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'x'.repeat(501) }))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'ok', extra: 1 }))).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await errorOf(await admin('NoSuchNode1111111111111111111111111111111', 'suspend'))).toMatchObject({ status: 404, code: 'node_not_found' });
+    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'x'.repeat(501) }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    expect(await errorOf(await admin(node.nodeId, 'suspend', { reason: 'ok', extra: 1 }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    expect(await errorOf(await admin('NoSuchNode1111111111111111111111111111111', 'suspend'))).toMatchObject({
+      status: 404,
+      code: 'node_not_found',
+    });
     expect(await nodeRow(node.nodeId)).toMatchObject({ suspended: 0, eligible: 1 });
     expect((await node.send('POST', `/v1/nodes/${node.nodeId}/heartbeat`, heartbeat())).status).toBe(200);
     expect(await sql("SELECT id FROM node_events WHERE node_id = ? AND kind = 'suspended'", node.nodeId)).toEqual([]);
@@ -186,9 +230,15 @@ describe('suspending a node', () => {
     expect(job.nodeId).toBe(node.nodeId);
     // What the route's batch wrote, and nothing after it.
     await env.DB.prepare('UPDATE nodes SET suspended = 1, eligible = 0 WHERE id = ?').bind(node.nodeId).run();
-    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: Date.now() });
+    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+      cron: '* * * * *',
+      scheduledTime: Date.now(),
+    });
     const after = await json(await renter.call('GET', `/v1/jobs/${job.id}`), 200);
-    expect(after.transitions.find((t: { from: string; reason: string }) => t.from === 'assigned')).toMatchObject({ actor: 'admin', reason: 'the node was suspended before the job ran' });
+    expect(after.transitions.find((t: { from: string; reason: string }) => t.from === 'assigned')).toMatchObject({
+      actor: 'admin',
+      reason: 'the node was suspended before the job ran',
+    });
     expect(after.nodeId).not.toBe(node.nodeId);
   });
 });

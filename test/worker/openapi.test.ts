@@ -38,7 +38,9 @@ async function conforms(operationId: string, res: Response): Promise<any> {
   const body = await res.json();
   if (res.status >= 400) {
     const parsed = errorBodySchema.parse(body);
-    const documented = errorsOf(op).filter((e) => e.status === res.status).map((e) => e.code);
+    const documented = errorsOf(op)
+      .filter((e) => e.status === res.status)
+      .map((e) => e.code);
     expect(documented, `${operationId} answered ${res.status} ${parsed.error.code}: ${parsed.error.message}`).toContain(parsed.error.code);
     return body;
   }
@@ -73,15 +75,23 @@ describe('the OpenAPI document', () => {
     expect(submit.security).toEqual([{ apiKey: [] }]);
     expect(submit.requestBody.content['application/json'].schema.required).toEqual(['gpu', 'durationS', 'image']);
     expect(submit.parameters.map((p: { name: string }) => p.name)).toEqual(['Idempotency-Key']);
-    const codes = (status: string) => submit.responses[status].content['application/json'].schema.allOf[1].properties.error.properties.code.enum;
+    const codes = (status: string) =>
+      submit.responses[status].content['application/json'].schema.allOf[1].properties.error.properties.code.enum;
     expect(codes('402')).toEqual(['insufficient_funds']);
     expect(codes('401')).toEqual(['unauthorized']);
-    expect(codes('400')).toEqual(expect.arrayContaining(['invalid_request', 'malformed_json', 'client_location_required', 'invalid_idempotency_key']));
+    expect(codes('400')).toEqual(
+      expect.arrayContaining(['invalid_request', 'malformed_json', 'client_location_required', 'invalid_idempotency_key']),
+    );
     const logs = doc.paths['/v1/jobs/{id}/logs']!.get;
     expect(logs.parameters).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: 'id', in: 'path', required: true }),
-        expect.objectContaining({ name: 'after', in: 'query', required: false, schema: expect.objectContaining({ type: 'integer', default: -1 }) }),
+        expect.objectContaining({
+          name: 'after',
+          in: 'query',
+          required: false,
+          schema: expect.objectContaining({ type: 'integer', default: -1 }),
+        }),
       ]),
     );
     // A public route has no security requirement and no 401.
@@ -90,7 +100,10 @@ describe('the OpenAPI document', () => {
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         expect(op.responses['429'], `${method} ${path}`).toBeDefined();
-        expect(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${path}`).toBe(true);
+        expect(
+          Object.keys(op.responses).some((s) => s.startsWith('2')),
+          `${method} ${path}`,
+        ).toBe(true);
       }
     }
   });
@@ -109,7 +122,9 @@ describe('the OpenAPI document', () => {
 
   it('the typed client names exactly the documented operations, with the same method and path', async () => {
     const doc = (await (await api('/openapi.json')).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
-    const inDocument = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [op.operationId, method.toUpperCase(), path].join(' ')));
+    const inDocument = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => [op.operationId, method.toUpperCase(), path].join(' ')),
+    );
     const inClient = Object.entries(operations).map(([id, [method, path]]) => [id, method, path].join(' '));
     expect(inClient.sort()).toEqual(inDocument.sort());
   });
@@ -133,25 +148,40 @@ describe('answers match the documented schemas', () => {
     await conforms('getProposal', await api('/v1/governance/proposals/999999'));
     await conforms('listSlashes', await api('/v1/staking/slashes'));
     await conforms('getEpoch', await api('/v1/staking/epochs/999999'));
-    await conforms('siwsChallenge', await api('/v1/auth/siws/challenge', { method: 'POST', body: JSON.stringify({ address: randomWallet() }) }));
+    await conforms(
+      'siwsChallenge',
+      await api('/v1/auth/siws/challenge', { method: 'POST', body: JSON.stringify({ address: randomWallet() }) }),
+    );
     await conforms('siwsVerify', await api('/v1/auth/siws/verify', { method: 'POST', body: '{' }));
   });
 
-  it('a renter: account, quote, job, logs, cancel, deposits, withdrawals; a node\'s staking', async () => {
+  it("a renter: account, quote, job, logs, cancel, deposits, withdrawals; a node's staking", async () => {
     const node = await nodeAt(41.39, 2.17, 'ES', { name: 'openapi' });
     const renter = await newRenter();
-    const call = (id: OperationId, init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const call = (
+      id: OperationId,
+      init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
+    ) => {
       const url = new GridplaneClient({ baseUrl: '' }).url(id, init);
       return renter.call(operations[id][0], url, init.body, init.headers);
     };
     await conforms('getMe', await call('getMe'));
     await conforms('getBalance', await call('getBalance'));
     await conforms('listEntries', await call('listEntries', { query: { limit: '2' } }));
-    await conforms('createQuote', await call('createQuote', { body: { gpu: { count: 1 }, durationS: 60, client: { lat: 41.4, lon: 2.2 } } }));
+    await conforms(
+      'createQuote',
+      await call('createQuote', { body: { gpu: { count: 1 }, durationS: 60, client: { lat: 41.4, lon: 2.2 } } }),
+    );
     await conforms('createQuote', await call('createQuote', { body: { gpu: { count: 1 }, durationS: 60 } }));
-    const job = await conforms('submitJob', await call('submitJob', { body: jobBody({ client: { lat: 41.4, lon: 2.2 } }), headers: { 'Idempotency-Key': 'openapi-1' } }));
+    const job = await conforms(
+      'submitJob',
+      await call('submitJob', { body: jobBody({ client: { lat: 41.4, lon: 2.2 } }), headers: { 'Idempotency-Key': 'openapi-1' } }),
+    );
     expect(job.nodeId).toBe(node.nodeId);
-    await conforms('submitJob', await call('submitJob', { body: jobBody({ client: { lat: 41.4, lon: 2.2 } }), headers: { 'Idempotency-Key': 'openapi-1' } }));
+    await conforms(
+      'submitJob',
+      await call('submitJob', { body: jobBody({ client: { lat: 41.4, lon: 2.2 } }), headers: { 'Idempotency-Key': 'openapi-1' } }),
+    );
     await conforms('submitJob', await call('submitJob', { body: jobBody({ durationS: 3_000_000 }) }));
     for (const event of [{ kind: 'accepted' }, { kind: 'started' }, { kind: 'log', seq: 0, stream: 'stdout', data: 'hello\n' }]) {
       expect((await sendEvent(node, job.id, event)).status).toBe(200);
@@ -180,12 +210,22 @@ describe('answers match the documented schemas', () => {
     await conforms('getMe', await call('getMe'));
   });
 
-  it('a renter\'s endpoints and their keys', async () => {
+  it("a renter's endpoints and their keys", async () => {
     await nodeAt(52.52, 13.4, 'DE', { name: 'openapi-endpoints' });
     const renter = await newRenter();
-    const call = (id: OperationId, init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {}) =>
-      renter.call(operations[id][0], new GridplaneClient({ baseUrl: '' }).url(id, init), init.body, init.headers);
-    const body = { name: 'api', image: 'python:3.12-slim', port: 8000, gpu: { count: 1 }, maxPricePerGpuHour: '2', regions: [{ lat: 52.5, lon: 13.4 }], replicas: { min: 1, max: 2 } };
+    const call = (
+      id: OperationId,
+      init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
+    ) => renter.call(operations[id][0], new GridplaneClient({ baseUrl: '' }).url(id, init), init.body, init.headers);
+    const body = {
+      name: 'api',
+      image: 'python:3.12-slim',
+      port: 8000,
+      gpu: { count: 1 },
+      maxPricePerGpuHour: '2',
+      regions: [{ lat: 52.5, lon: 13.4 }],
+      replicas: { min: 1, max: 2 },
+    };
     const endpoint = await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
     await conforms('createEndpoint', await call('createEndpoint', { body, headers: { 'Idempotency-Key': 'openapi-ep' } }));
     await conforms('createEndpoint', await call('createEndpoint', { body: { ...body, port: 0 } }));

@@ -17,7 +17,8 @@ import type { RecordedCall } from './setup/telegram-api.ts';
 const PRICE_ONLY = { ...env, ROUTING_WEIGHTS: JSON.stringify({ latency: 0, price: 1, reputation: 0, stake: 0, uptime: 0 }) } as typeof env;
 
 type Keyboard = { text: string; callback_data?: string }[][];
-const keyboardOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
+const keyboardOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
 
 async function lastScreen(chatId: number): Promise<RecordedCall> {
   const calls = (await botCalls({ chatId })).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
@@ -25,7 +26,11 @@ async function lastScreen(chatId: number): Promise<RecordedCall> {
 }
 
 async function fetchIn(workerEnv: typeof env, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const request = new Request(`https://gridplane.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const request = new Request(`https://gridplane.test${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return app.fetch(request, workerEnv, createExecutionContext());
 }
 
@@ -34,7 +39,12 @@ const postUpdateIn = (workerEnv: typeof env, update: Record<string, unknown>) =>
 
 async function tapIn(workerEnv: typeof env, chatId: number, screen: RecordedCall, label: string): Promise<RecordedCall> {
   const button = keyboardOf(screen).find((b) => b.text === label);
-  expect(button, `no button ${label} in ${keyboardOf(screen).map((b) => b.text).join(', ')}`).toBeDefined();
+  expect(
+    button,
+    `no button ${label} in ${keyboardOf(screen)
+      .map((b) => b.text)
+      .join(', ')}`,
+  ).toBeDefined();
   expect((await postUpdateIn(workerEnv, callbackUpdate(button!.callback_data!, { chatId, messageId: screen.seq }))).status).toBe(200);
   return lastScreen(chatId);
 }
@@ -43,7 +53,12 @@ async function tapIn(workerEnv: typeof env, chatId: number, screen: RecordedCall
 const chatRanking = (text: string) => [...text.matchAll(/<b>\d+\. \w* (\w{8})…:<\/b>/g)].map((m) => m[1]!);
 
 async function apiRanking(workerEnv: typeof env): Promise<string[]> {
-  const res = await fetchIn(workerEnv, '/v1/quotes', { gpu: { model: 'RTX 4090', count: 1 }, durationS: 3600, client: { lat: 48.85, lon: 2.35 }, limit: 3 });
+  const res = await fetchIn(workerEnv, '/v1/quotes', {
+    gpu: { model: 'RTX 4090', count: 1 },
+    durationS: 3600,
+    client: { lat: 48.85, lon: 2.35 },
+    limit: 3,
+  });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { candidates: { nodeId: string }[] };
   return body.candidates.map((c) => c.nodeId.slice(0, 8));

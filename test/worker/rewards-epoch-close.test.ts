@@ -1,3 +1,4 @@
+// Over 300 lines: the epoch close's tests share one D1 and one controlled clock, each closing later epochs than the one before; split, the clock story breaks.
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
@@ -63,7 +64,18 @@ describe('epoch close', () => {
     // stake 400 + 100; commission 10% of the delegated fifth: 700 × 1/5 × 10% = 14.
     // 686 by stake: operator 548.8, delegator 137.2. Operator: 14 + 548.8 = 562.8.
     const e = await epochRow(100);
-    expect(e).toMatchObject({ status: 'closed', step: 'done', emission: 1000 * T, capacity_pool: 700 * T, work_pool: 300 * T, minted: 700 * T, carry_out: 300 * T, fees: 10 * T, burned: 5 * T, nodes: 1 });
+    expect(e).toMatchObject({
+      status: 'closed',
+      step: 'done',
+      emission: 1000 * T,
+      capacity_pool: 700 * T,
+      work_pool: 300 * T,
+      minted: 700 * T,
+      carry_out: 300 * T,
+      fees: 10 * T,
+      burned: 5 * T,
+      nodes: 1,
+    });
     expect(await balanceOf(operator.accountId)).toBe(before.op + 562_800_000);
     expect(await balanceOf(delegators[0]!.accountId)).toBe(before.del + 137_200_000);
     const shares = await sql<{ account_id: string; role: string; amount: number; commission: number }>(
@@ -80,9 +92,13 @@ describe('epoch close', () => {
     expect(await balanceOf('system:community')).toBe(5 * T);
 
     // The routes show it per node and per account.
-    const perNode = (await (await authed(operator, 'GET', `/v1/staking/nodes/${node.nodeId}/rewards`)).json()) as { rewards: { epoch: number; net: string; capacityReward: string }[] };
+    const perNode = (await (await authed(operator, 'GET', `/v1/staking/nodes/${node.nodeId}/rewards`)).json()) as {
+      rewards: { epoch: number; net: string; capacityReward: string }[];
+    };
     expect(perNode.rewards[0]).toMatchObject({ epoch: 100, capacityReward: '700.000000', net: '700.000000' });
-    const mine = (await (await authed(delegators[0]!, 'GET', '/v1/staking/rewards')).json()) as { rewards: { epoch: number; amount: string; role: string }[] };
+    const mine = (await (await authed(delegators[0]!, 'GET', '/v1/staking/rewards')).json()) as {
+      rewards: { epoch: number; amount: string; role: string }[];
+    };
     expect(mine.rewards).toEqual([expect.objectContaining({ epoch: 100, amount: '137.200000', role: 'delegator' })]);
     const summary = (await (await authed(operator, 'GET', '/v1/staking/epochs/100')).json()) as { carryOut: string; burned: string };
     expect(summary).toMatchObject({ carryOut: '300.000000', burned: '5.000000' });
@@ -115,7 +131,11 @@ describe('epoch close', () => {
   });
 
   it('resumes after a crash in the middle of posting credit chunks, crediting every account exactly once', async () => {
-    const { operator, node, delegators } = await stakedNode({ operatorStake: 400, delegations: Array.from({ length: 24 }, (_, i) => 5 + i), onlineMs: HOUR });
+    const { operator, node, delegators } = await stakedNode({
+      operatorStake: 400,
+      delegations: Array.from({ length: 24 }, (_, i) => 5 + i),
+      onlineMs: HOUR,
+    });
     const config = testConfig({ ...economy, CLOSE_CHUNK_ROWS: 10 });
     const accounts = [operator.accountId, ...delegators.map((d) => d.accountId)];
     const before = new Map(await Promise.all(accounts.map(async (a) => [a, await balanceOf(a)] as const)));
@@ -138,11 +158,18 @@ describe('epoch close', () => {
     const report = await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(103) });
     expect(report.closed).toEqual([103]);
     const shares = new Map(
-      (await sql<{ account_id: string; amount: number }>('SELECT account_id, amount FROM reward_shares WHERE epoch = 103 AND node_id = ?', node.nodeId)).map((r) => [r.account_id, r.amount]),
+      (
+        await sql<{ account_id: string; amount: number }>(
+          'SELECT account_id, amount FROM reward_shares WHERE epoch = 103 AND node_id = ?',
+          node.nodeId,
+        )
+      ).map((r) => [r.account_id, r.amount]),
     );
     expect(shares.size).toBe(25);
     for (const a of accounts) expect(await balanceOf(a)).toBe(before.get(a)! + shares.get(a)!);
-    const chunks = await sql<{ n: number }>(`SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key LIKE 'epoch:103:rewards:%'`);
+    const chunks = await sql<{ n: number }>(
+      `SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key LIKE 'epoch:103:rewards:%'`,
+    );
     expect(chunks[0]!.n).toBe((await epochRow(103)).credit_chunks);
     expect(await balanceOf('system:reward_pool')).toBe(0);
     await expectLedgerReconciles();
@@ -161,7 +188,11 @@ describe('epoch close', () => {
     ).rejects.toThrow('crash in compute');
     expect(await epochRow(104)).toMatchObject({ step: 'compute', minted: 0 });
     let runs = 0;
-    for (let r = await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(104), budget: 20 }); ; r = await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(104), budget: 20 })) {
+    for (
+      let r = await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(104), budget: 20 });
+      ;
+      r = await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(104), budget: 20 })
+    ) {
       runs++;
       if (r.closed.includes(104)) break;
       expect(runs).toBeLessThan(20);
@@ -181,19 +212,36 @@ describe('epoch close', () => {
     // Edge times: exactly the end of epoch 105, and one millisecond later.
     const end105 = GENESIS + 106 * HOUR;
     await env.DB.prepare('UPDATE unbondings SET release_at = ?2 WHERE id = ?1').bind(rows[0]!.id, end105).run();
-    await env.DB.prepare('UPDATE unbondings SET release_at = ?2 WHERE id = ?1').bind(rows[1]!.id, end105 + 1).run();
+    await env.DB.prepare('UPDATE unbondings SET release_at = ?2 WHERE id = ?1')
+      .bind(rows[1]!.id, end105 + 1)
+      .run();
     const balance0 = await balanceOf(operator.accountId);
 
     await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(105) });
-    const after105 = await sql<{ id: number; status: string }>('SELECT id, status FROM unbondings WHERE node_id = ? ORDER BY id', node.nodeId);
+    const after105 = await sql<{ id: number; status: string }>(
+      'SELECT id, status FROM unbondings WHERE node_id = ? ORDER BY id',
+      node.nodeId,
+    );
     expect(after105.map((r) => r.status)).toEqual(['released', 'unbonding']);
-    const rewarded105 = (await sql<{ t: number | null }>('SELECT SUM(amount) AS t FROM reward_shares WHERE epoch = 105 AND account_id = ?', operator.accountId))[0]!.t ?? 0;
+    const rewarded105 =
+      (
+        await sql<{ t: number | null }>(
+          'SELECT SUM(amount) AS t FROM reward_shares WHERE epoch = 105 AND account_id = ?',
+          operator.accountId,
+        )
+      )[0]!.t ?? 0;
     expect(await balanceOf(operator.accountId)).toBe(balance0 + 100 * T + rewarded105);
 
     await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(106) });
     const after106 = await sql<{ status: string }>('SELECT status FROM unbondings WHERE node_id = ? ORDER BY id', node.nodeId);
     expect(after106.map((r) => r.status)).toEqual(['released', 'released']);
-    const rewarded = (await sql<{ t: number | null }>('SELECT SUM(amount) AS t FROM reward_shares WHERE epoch IN (105, 106) AND account_id = ?', operator.accountId))[0]!.t ?? 0;
+    const rewarded =
+      (
+        await sql<{ t: number | null }>(
+          'SELECT SUM(amount) AS t FROM reward_shares WHERE epoch IN (105, 106) AND account_id = ?',
+          operator.accountId,
+        )
+      )[0]!.t ?? 0;
     expect(await balanceOf(operator.accountId)).toBe(balance0 + 150 * T + rewarded);
     await expectLedgerReconciles();
   });
@@ -202,7 +250,13 @@ describe('epoch close', () => {
     const config = testConfig(economy);
     const admin = { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' };
     const offence = (nodeId: string, jobId: string) =>
-      exports.default.fetch(new Request('http://gridplane.test/v1/admin/staking/offences', { method: 'POST', headers: admin, body: JSON.stringify({ offence: 'abandoned_job', nodeId, jobId, evidence: { note: 'went silent mid-run' } }) }));
+      exports.default.fetch(
+        new Request('http://gridplane.test/v1/admin/staking/offences', {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ offence: 'abandoned_job', nodeId, jobId, evidence: { note: 'went silent mid-run' } }),
+        }),
+      );
 
     // A node with no uptime this epoch: no reward, so the whole slash comes from stake.
     const idle = await stakedNode({ operatorStake: 400, delegations: [200], onlineMs: 0 });
@@ -211,7 +265,12 @@ describe('epoch close', () => {
     const busy = await stakedNode({ operatorStake: 400, onlineMs: HOUR });
     const r1 = await offence(idle.node.nodeId, 'job-1');
     expect(r1.status).toBe(201);
-    expect(await r1.json()).toMatchObject({ offence: 'abandoned_job', amount: '100.000000', status: 'pending', evidence: { jobId: 'job-1', note: 'went silent mid-run' } });
+    expect(await r1.json()).toMatchObject({
+      offence: 'abandoned_job',
+      amount: '100.000000',
+      status: 'pending',
+      evidence: { jobId: 'job-1', note: 'went silent mid-run' },
+    });
     expect((await offence(idle.node.nodeId, 'job-1')).status).toBe(201); // same offence again: one slash
     await offence(busy.node.nodeId, 'job-2');
     const staked0 = await balanceOf('system:staked');
@@ -220,10 +279,20 @@ describe('epoch close', () => {
 
     await closeDueEpochs(testDb(), config, { nowMs: afterEpoch(107) });
 
-    const slashes = (await (await exports.default.fetch(new Request(`http://gridplane.test/v1/staking/slashes?nodeId=${idle.node.nodeId}`))).json()) as {
+    const slashes = (await (
+      await exports.default.fetch(new Request(`http://gridplane.test/v1/staking/slashes?nodeId=${idle.node.nodeId}`))
+    ).json()) as {
       slashes: { offence: string; status: string; fromRewards: string; fromStake: string; epoch: number; evidence: { jobId: string } }[];
     };
-    expect(slashes.slashes).toEqual([expect.objectContaining({ offence: 'abandoned_job', status: 'applied', fromRewards: '0.000000', fromStake: '100.000000', epoch: 107 })]);
+    expect(slashes.slashes).toEqual([
+      expect.objectContaining({
+        offence: 'abandoned_job',
+        status: 'applied',
+        fromRewards: '0.000000',
+        fromStake: '100.000000',
+        epoch: 107,
+      }),
+    ]);
     // 600 at risk: operator 400 bonded, delegator 100 bonded + 100 unbonding → 66.67 / 16.67 / 16.67.
     const takes = await sql<{ account_id: string; source: string; amount: number }>(
       'SELECT ss.account_id, ss.source, ss.amount FROM slash_shares ss JOIN slashes s ON s.id = ss.slash_id WHERE s.node_id = ? ORDER BY ss.amount DESC',
@@ -235,15 +304,32 @@ describe('epoch close', () => {
     const del = takes.filter((t) => t.account_id === idle.delegators[0]!.accountId);
     expect(del.map((t) => t.source).sort()).toEqual(['bonded', 'unbonding']);
     for (const t of del) expect(Math.abs(t.amount - 16_666_667)).toBeLessThanOrEqual(1);
-    const stakeRows = await sql<{ account_id: string; amount: number }>('SELECT account_id, amount FROM stakes WHERE node_id = ?', idle.node.nodeId);
-    expect(stakeRows.reduce((s, r) => s + r.amount, 0)).toBe(500 * T - takes.filter((t) => t.source === 'bonded').reduce((s, t) => s + t.amount, 0));
+    const stakeRows = await sql<{ account_id: string; amount: number }>(
+      'SELECT account_id, amount FROM stakes WHERE node_id = ?',
+      idle.node.nodeId,
+    );
+    expect(stakeRows.reduce((s, r) => s + r.amount, 0)).toBe(
+      500 * T - takes.filter((t) => t.source === 'bonded').reduce((s, t) => s + t.amount, 0),
+    );
     // nodes.stake_total follows in the same batch: 500 − ~83.33 bonded, still ≥ 400 for two GPUs.
-    const after = (await sql<{ stake_total: number; eligible: number }>('SELECT stake_total, eligible FROM nodes WHERE id = ?', idle.node.nodeId))[0]!;
+    const after = (
+      await sql<{ stake_total: number; eligible: number }>('SELECT stake_total, eligible FROM nodes WHERE id = ?', idle.node.nodeId)
+    )[0]!;
     expect(after.stake_total).toBe(stakeRows.reduce((s, r) => s + r.amount, 0));
     expect(after.eligible).toBe(1);
 
-    const busySlash = (await sql<{ from_reward: number; from_stake: number }>('SELECT from_reward, from_stake FROM slashes WHERE node_id = ?', busy.node.nodeId))[0]!;
-    const busyEpoch = (await sql<{ capacity_reward: number; slashed_reward: number; net_reward: number }>('SELECT * FROM epoch_nodes WHERE epoch = 107 AND node_id = ?', busy.node.nodeId))[0]!;
+    const busySlash = (
+      await sql<{ from_reward: number; from_stake: number }>(
+        'SELECT from_reward, from_stake FROM slashes WHERE node_id = ?',
+        busy.node.nodeId,
+      )
+    )[0]!;
+    const busyEpoch = (
+      await sql<{ capacity_reward: number; slashed_reward: number; net_reward: number }>(
+        'SELECT * FROM epoch_nodes WHERE epoch = 107 AND node_id = ?',
+        busy.node.nodeId,
+      )
+    )[0]!;
     expect(busyEpoch.capacity_reward).toBeGreaterThan(100 * T);
     expect(busySlash).toEqual({ from_reward: 100 * T, from_stake: 0 });
     expect(busyEpoch.slashed_reward).toBe(100 * T);
@@ -282,7 +368,10 @@ describe('epoch close', () => {
     const e = await epochRow(110);
     const multiple = (await getParams(testDb(), config)).work_reward_fee_multiple_bps;
     expect(e.work_fee_multiple_bps).toBe(multiple);
-    const [row] = await sql<{ gpu_seconds: number; work_fees: number; work_reward: number }>('SELECT gpu_seconds, work_fees, work_reward FROM epoch_nodes WHERE epoch = 110 AND node_id = ?', worker.node.nodeId);
+    const [row] = await sql<{ gpu_seconds: number; work_fees: number; work_reward: number }>(
+      'SELECT gpu_seconds, work_fees, work_reward FROM epoch_nodes WHERE epoch = 110 AND node_id = ?',
+      worker.node.nodeId,
+    );
     // Only this node's fees count: the ineligible node's neither raise the cap nor take a share.
     const paid = Math.min(e.work_pool as number, Math.floor((100 * T * multiple) / 10_000));
     expect(paid).toBeLessThan(e.work_pool as number);
@@ -293,7 +382,10 @@ describe('epoch close', () => {
   });
 
   it('runs from the scheduled handler', async () => {
-    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime: afterEpoch(111) });
+    await (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+      cron: '* * * * *',
+      scheduledTime: afterEpoch(111),
+    });
     expect(await epochRow(111)).toMatchObject({ status: 'closed' });
   });
 });

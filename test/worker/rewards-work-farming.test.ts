@@ -20,12 +20,25 @@ import { authed, sql, testConfig } from './helpers/staking.ts';
 
 const WEEK_MS = 7 * 86_400_000;
 
-async function runJob(call: (method: string, path: string, body?: unknown) => Promise<Response>, node: ReadyNode, body: Record<string, unknown>, receiptGpuSeconds: number) {
+async function runJob(
+  call: (method: string, path: string, body?: unknown) => Promise<Response>,
+  node: ReadyNode,
+  body: Record<string, unknown>,
+  receiptGpuSeconds: number,
+) {
   const created = await json(await call('POST', '/v1/jobs', body), 201);
   expect(created.nodeId).toBe(node.nodeId);
   await sendEvent(node, created.id, { kind: 'accepted' });
   await sendEvent(node, created.id, { kind: 'started' });
-  const done = await json(await sendEvent(node, created.id, { kind: 'finished', exitCode: 0, reason: 'exited', receipt: { gpuSeconds: receiptGpuSeconds, runSeconds: 1 } }), 200);
+  const done = await json(
+    await sendEvent(node, created.id, {
+      kind: 'finished',
+      exitCode: 0,
+      reason: 'exited',
+      receipt: { gpuSeconds: receiptGpuSeconds, runSeconds: 1 },
+    }),
+    200,
+  );
   expect(done.status).toBe('succeeded');
 }
 
@@ -52,11 +65,21 @@ describe('work rewards cannot be farmed', () => {
     });
     const self = (method: string, path: string, body?: unknown) => authed(farm.operator, method, path, body);
     for (let i = 0; i < 5; i++) {
-      await runJob(self, farm, jobBody({ gpu: { model: 'RTX 4090', count: 2 }, maxPricePerGpuHour: '0.000001', client: { lat: -33.9, lon: 151.2 } }), 4);
+      await runJob(
+        self,
+        farm,
+        jobBody({ gpu: { model: 'RTX 4090', count: 2 }, maxPricePerGpuHour: '0.000001', client: { lat: -33.9, lon: 151.2 } }),
+        4,
+      );
     }
 
     const paid = async (nodeId: string) =>
-      (await sql<{ s: number; fees: number }>(`SELECT SUM(billed_gpu_seconds) AS s, SUM(fee) AS fees FROM jobs WHERE node_id = ? AND status = 'succeeded'`, nodeId))[0]!;
+      (
+        await sql<{ s: number; fees: number }>(
+          `SELECT SUM(billed_gpu_seconds) AS s, SUM(fee) AS fees FROM jobs WHERE node_id = ? AND status = 'succeeded'`,
+          nodeId,
+        )
+      )[0]!;
     const honestPaid = await paid(honest.nodeId);
     const farmPaid = await paid(farm.nodeId);
     expect(farmPaid.s).toBeGreaterThan(5 * honestPaid.s);
@@ -65,9 +88,17 @@ describe('work rewards cannot be farmed', () => {
 
     const report = await closeDueEpochs(testDb(), config, { nowMs: genesis + WEEK_MS + 1 });
     expect(report.closed).toEqual([0]);
-    const epoch = (await sql<{ work_pool: number; capacity_pool: number; minted: number; carry_out: number; work_fee_multiple_bps: number }>('SELECT * FROM epochs WHERE epoch = 0'))[0]!;
+    const epoch = (
+      await sql<{ work_pool: number; capacity_pool: number; minted: number; carry_out: number; work_fee_multiple_bps: number }>(
+        'SELECT * FROM epochs WHERE epoch = 0',
+      )
+    )[0]!;
     const rows = new Map(
-      (await sql<{ node_id: string; gpu_seconds: number; work_fees: number; work_reward: number }>('SELECT * FROM epoch_nodes WHERE epoch = 0')).map((r) => [r.node_id, r]),
+      (
+        await sql<{ node_id: string; gpu_seconds: number; work_fees: number; work_reward: number }>(
+          'SELECT * FROM epoch_nodes WHERE epoch = 0',
+        )
+      ).map((r) => [r.node_id, r]),
     );
     expect(epoch.work_pool).toBeGreaterThan(0);
     expect(rows.get(farm.nodeId)!.work_reward).toBe(0);
@@ -78,7 +109,9 @@ describe('work rewards cannot be farmed', () => {
     const alone = Math.min(epoch.work_pool, Math.floor((honestPaid.fees * multiple) / 10_000));
     expect(rows.get(honest.nodeId)).toMatchObject({ gpu_seconds: honestPaid.s, work_fees: honestPaid.fees, work_reward: alone });
     // The public views say what the work reward followed.
-    const shown = (await json(await api(`/v1/staking/nodes/${honest.nodeId}/rewards`), 200)) as { rewards: { epoch: number; workFees: string; workReward: string }[] };
+    const shown = (await json(await api(`/v1/staking/nodes/${honest.nodeId}/rewards`), 200)) as {
+      rewards: { epoch: number; workFees: string; workReward: string }[];
+    };
     expect(shown.rewards[0]).toMatchObject({ epoch: 0, workFees: formatAmount(honestPaid.fees, 6), workReward: formatAmount(alone, 6) });
     expect(await json(await api('/v1/staking/epochs/0'), 200)).toMatchObject({ workFeeMultipleBps: multiple });
     // What nobody earned is carried to the next epoch, not minted.

@@ -48,7 +48,10 @@ const referenceRow = (reference: string) =>
     .bind(reference)
     .first<{ status: string; scanned_at: number | null; scanned_until: string | null }>();
 
-const count = async (query: string, ...binds: unknown[]) => (await env.DB.prepare(query).bind(...binds).first<{ n: number }>())!.n;
+const count = async (query: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(query)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
 
 /** `n` open references, spread over fresh accounts (a few each, under the per-account cap). */
 async function referencesOfOthers(n: number): Promise<string[]> {
@@ -87,7 +90,7 @@ describe('a transaction that names many references', () => {
     const d = await requestDeposit(dave);
     const raced = await pay(payer, 3n * TOKEN, { references: [c, d] });
     const outcomes = await Promise.all([check(carol, c), check(dave, d)]);
-    expect(outcomes.map((o) => o.decisions.map((x) => x.outcome)).flat().sort()).toEqual(['already_decided', 'credited']);
+    expect(outcomes.flatMap((o) => o.decisions.map((x) => x.outcome)).sort()).toEqual(['already_decided', 'credited']);
     expect([await balance(carol), await balance(dave)].sort()).toEqual(['0.000000', '3.000000']);
 
     expect([await balance(alice), await balance(bob)]).toEqual(['2.000000', '0.000000']);
@@ -118,7 +121,8 @@ describe('a transaction that names many references', () => {
     expect(await balance(victim)).toBe('7.000000');
 
     // Every named reference was scanned and moved past the transaction, which was credited once.
-    for (const ref of refs) expect(await referenceRow(ref)).toMatchObject({ scanned_until: spam.signature, scanned_at: expect.any(Number) });
+    for (const ref of refs)
+      expect(await referenceRow(ref)).toMatchObject({ scanned_until: spam.signature, scanned_at: expect.any(Number) });
     expect(await count('SELECT count(*) AS n FROM deposits WHERE signature = ?', spam.signature)).toBe(1);
     expect(await count('SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?', `deposit:${spam.signature}`)).toBe(1);
     await expectLedgerReconciles();
@@ -147,7 +151,9 @@ describe('a reference spammed with dust', () => {
     for (let i = 0; i < 3 && credited === '0.000000'; i++) credited = (await check(victim, reference)).creditedNow;
     expect(credited).toBe('4.000000');
     expect(await balance(victim)).toBe('4.000000');
-    expect(await count(`SELECT count(*) AS n FROM deposits WHERE reference = ? AND status = 'ignored' AND reason = 'wrong_mint'`, reference)).toBe(130);
+    expect(
+      await count(`SELECT count(*) AS n FROM deposits WHERE reference = ? AND status = 'ignored' AND reason = 'wrong_mint'`, reference),
+    ).toBe(130);
     // The gap is closed: the cursor stands at the newest dust, and a later deposit is found at once.
     expect(await referenceRow(reference)).toMatchObject({ scanned_until: dust.at(-1) });
     const later = await pay(payer, 1n * TOKEN, { reference });
@@ -198,7 +204,9 @@ describe('open references per account', () => {
     const cap = settlement().deposits.openReferencesPerAccount;
     const account = await devAccount();
     // Concurrent requests cannot overshoot the cap.
-    const results = await Promise.all(Array.from({ length: cap + 3 }, () => postJson('/v1/accounts/me/deposits', { amount: '1' }, authed(account.apiKey))));
+    const results = await Promise.all(
+      Array.from({ length: cap + 3 }, () => postJson('/v1/accounts/me/deposits', { amount: '1' }, authed(account.apiKey))),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(cap);
     const refused = results.find((r) => r.status !== 201)!;
@@ -206,7 +214,9 @@ describe('open references per account', () => {
     expect(await count('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?', account.accountId)).toBe(cap);
 
     // Paying one (its amount named) makes it `used`; then one more may be opened.
-    const refs = await env.DB.prepare('SELECT reference FROM deposit_references WHERE account_id = ? ORDER BY created_at').bind(account.accountId).all<{ reference: string }>();
+    const refs = await env.DB.prepare('SELECT reference FROM deposit_references WHERE account_id = ? ORDER BY created_at')
+      .bind(account.accountId)
+      .all<{ reference: string }>();
     const one = refs.results[0]!.reference;
     const payer = await newChainWallet({ tokens: 10n * TOKEN });
     await pay(payer, 1n * TOKEN, { reference: one });

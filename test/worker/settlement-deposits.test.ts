@@ -59,13 +59,24 @@ describe('deposit requests', () => {
     const account = await devAccount();
     const a = await requestDeposit(account, { amount: '2.5' });
     const b = await requestDeposit(account);
-    expect(a).toMatchObject({ recipient: world.treasury, tokenAccount: world.treasuryTokenAccount, mint: world.mint, amount: '2.500000', status: 'open' });
-    expect(a.url).toBe(`solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${a.reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`);
+    expect(a).toMatchObject({
+      recipient: world.treasury,
+      tokenAccount: world.treasuryTokenAccount,
+      mint: world.mint,
+      amount: '2.500000',
+      status: 'open',
+    });
+    expect(a.url).toBe(
+      `solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${a.reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`,
+    );
     expect(b.amount).toBeNull();
     expect(b.url).not.toContain('amount=');
     expect(b.reference).not.toBe(a.reference);
 
-    const list = (await (await getWithKey('/v1/accounts/me/deposits', account.apiKey)).json()) as { references: { reference: string }[]; deposits: unknown[] };
+    const list = (await (await getWithKey('/v1/accounts/me/deposits', account.apiKey)).json()) as {
+      references: { reference: string }[];
+      deposits: unknown[];
+    };
     expect(list.references.map((r) => r.reference).sort()).toEqual([a.reference, b.reference].sort());
     expect(list.deposits).toEqual([]);
   });
@@ -110,7 +121,9 @@ describe('crediting a Solana Pay deposit', () => {
     await runCron();
     expect(await balance(account)).toBe('2.500000');
 
-    const ledger = await env.DB.prepare(`SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?`).bind(`deposit:${payment.signature}`).first<{ n: number }>();
+    const ledger = await env.DB.prepare(`SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = ?`)
+      .bind(`deposit:${payment.signature}`)
+      .first<{ n: number }>();
     expect(ledger?.n).toBe(1);
     await expectLedgerReconciles();
   });
@@ -122,7 +135,9 @@ describe('crediting a Solana Pay deposit', () => {
     const first = await pay(payer, 1_234_567n, { reference: request.reference });
     await Promise.all([runCron(), runCron(), check(account, request.reference)]);
     expect(await balance(account)).toBe('1.234567');
-    const cursor = await env.DB.prepare('SELECT scanned_until, status FROM deposit_references WHERE reference = ?').bind(request.reference).first();
+    const cursor = await env.DB.prepare('SELECT scanned_until, status FROM deposit_references WHERE reference = ?')
+      .bind(request.reference)
+      .first();
     expect(cursor).toEqual({ scanned_until: first.signature, status: 'open' }); // no amount named: stays open
 
     // A second payment under the same open reference is a second deposit, credited once as well.
@@ -187,13 +202,18 @@ describe('crediting a Solana Pay deposit', () => {
     const misconfigured = { ...env, SOLANA_GENESIS_HASH: KNOWN_GENESIS_HASHES['mainnet-beta'] };
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request(`http://gridplane.test/v1/accounts/me/deposits/${request.reference}/check`, { method: 'POST', headers: authed(account.apiKey) }),
+      new Request(`http://gridplane.test/v1/accounts/me/deposits/${request.reference}/check`, {
+        method: 'POST',
+        headers: authed(account.apiKey),
+      }),
       misconfigured,
       ctx,
     );
     await waitOnExecutionContext(ctx);
     expect(await errorOf(res)).toMatchObject({ status: 502, code: 'solana_wrong_cluster' });
-    const decided = await env.DB.prepare('SELECT count(*) AS n FROM deposits WHERE reference = ?').bind(request.reference).first<{ n: number }>();
+    const decided = await env.DB.prepare('SELECT count(*) AS n FROM deposits WHERE reference = ?')
+      .bind(request.reference)
+      .first<{ n: number }>();
     expect(decided?.n).toBe(0);
     expect(await balance(account)).toBe('0.000000');
   });

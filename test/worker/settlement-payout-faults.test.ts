@@ -1,4 +1,3 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { PAYOUT_FAILURE_LIMIT } from '../../workers/settlement/payout-run.ts';
@@ -87,9 +86,14 @@ describe('one bad recipient', () => {
 
     await runCron();
     expect((await batchesOf(ids)).map((b) => b.payouts)).toEqual([4]);
-    const runs = await cronUntil(async () => (await payoutRow(refused.id)).status === 'cancelled', 30, () => chainControl('expireBlockhash'));
+    const runs = await cronUntil(
+      async () => (await payoutRow(refused.id)).status === 'cancelled',
+      30,
+      () => chainControl('expireBlockhash'),
+    );
     expect(runs).toBeLessThanOrEqual(12);
-    for (let i = 0; i < 3 && (await Promise.all(goods.map(async (w) => (await payoutRow(w.id)).status))).some((s) => s !== 'paid'); i++) await runCron();
+    for (let i = 0; i < 3 && (await Promise.all(goods.map(async (w) => (await payoutRow(w.id)).status))).some((s) => s !== 'paid'); i++)
+      await runCron();
 
     // The good payouts were paid, once each, in batches without the bad one.
     for (const w of goods) {
@@ -111,7 +115,9 @@ describe('one bad recipient', () => {
       expect(lines).toHaveLength(1);
       return lines[0]!;
     });
-    expect(line).toMatch(/^↩️ Withdrawal of 4 tokens refunded to your balance at \d\d:\d\d UTC: the recipient's token account refused the transfer\.$/);
+    expect(line).toMatch(
+      /^↩️ Withdrawal of 4 tokens refunded to your balance at \d\d:\d\d UTC: the recipient's token account refused the transfer\.$/,
+    );
   });
 });
 

@@ -34,7 +34,8 @@ interface TableRow {
   pending: string | null;
 }
 
-const activeTable = () => env.DB.prepare(`SELECT id, address, status, version, pending FROM payout_lookup_tables WHERE status = 'active'`).first<TableRow>();
+const activeTable = () =>
+  env.DB.prepare(`SELECT id, address, status, version, pending FROM payout_lookup_tables WHERE status = 'active'`).first<TableRow>();
 
 /** Every recipient holds exactly its amount, and exactly one successful transaction among `signatures` touched its token account. */
 async function expectPaidOnceOnChain(withdrawals: Withdrawal[], signatures: string[]): Promise<void> {

@@ -4,15 +4,7 @@ import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { saveBatch } from '../../workers/settlement/payout-run.ts';
 import { newPayoutBatch } from '../../workers/settlement/payouts.ts';
 import { balanceOf, expectLedgerReconciles, testDb } from './helpers/ledger.ts';
-import {
-  chainControl,
-  newChainWallet,
-  runCron,
-  sendCount,
-  tokenAccountOf,
-  tokenBalance,
-  transactionsOf,
-} from './helpers/solana.ts';
+import { chainControl, newChainWallet, runCron, sendCount, tokenAccountOf, tokenBalance, transactionsOf } from './helpers/solana.ts';
 import { batchesOf, fundedAccount, TOKEN, withdrawalsOf, withdrawArriving } from './helpers/payouts.ts';
 
 // Withdrawals end to end: requested through the API, batched by the cron into legacy
@@ -114,7 +106,9 @@ describe('payout batches', () => {
     expect(await statusesOf(ids)).toEqual(['paid']);
     expect(await sendCount(signed!.signature!)).toBe(1);
     await expectPaidOnceOnChain(withdrawals, [signed!.signature!]);
-    const attempts = await env.DB.prepare('SELECT count(*) AS n FROM payout_batch_attempts WHERE batch_id = ?').bind(paid!.id).first<{ n: number }>();
+    const attempts = await env.DB.prepare('SELECT count(*) AS n FROM payout_batch_attempts WHERE batch_id = ?')
+      .bind(paid!.id)
+      .first<{ n: number }>();
     expect(attempts?.n).toBe(1);
     await expectSettled();
   });
@@ -142,14 +136,19 @@ describe('payout batches', () => {
     expect(paid!.signature).not.toBe(lost);
     expect(await statusesOf(ids)).toEqual(['paid']);
 
-    const { results: attempts } = await env.DB.prepare('SELECT attempt, signature FROM payout_batch_attempts WHERE batch_id = ? ORDER BY attempt')
+    const { results: attempts } = await env.DB.prepare(
+      'SELECT attempt, signature FROM payout_batch_attempts WHERE batch_id = ? ORDER BY attempt',
+    )
       .bind(paid!.id)
       .all<{ attempt: number; signature: string }>();
     expect(attempts.map((a) => a.attempt)).toEqual(Array.from({ length: paid!.attempt }, (_, i) => i + 1));
     expect(attempts[0]!.signature).toBe(lost);
     expect(attempts.at(-1)!.signature).toBe(paid!.signature);
     // Every signature ever made for the batch: exactly one of them is on chain.
-    await expectPaidOnceOnChain(withdrawals, attempts.map((a) => a.signature));
+    await expectPaidOnceOnChain(
+      withdrawals,
+      attempts.map((a) => a.signature),
+    );
     expect(await sendCount(lost)).toBe(1); // the dead transaction was never broadcast again
     await expectSettled();
   });
@@ -159,7 +158,8 @@ describe('payout batches', () => {
     const withAccounts = await Promise.all(Array.from({ length: 3 }, () => newChainWallet({ tokenAccount: true })));
     const without = await Promise.all(Array.from({ length: 3 }, () => chainControl<string>('newAddress')));
     const withdrawals: Withdrawal[] = [];
-    for (const [i, r] of [...withAccounts, ...without].entries()) withdrawals.push(await withdrawArriving(account, r, 2n * TOKEN + BigInt(i)));
+    for (const [i, r] of [...withAccounts, ...without].entries())
+      withdrawals.push(await withdrawArriving(account, r, 2n * TOKEN + BigInt(i)));
     const ids = withdrawals.map((w) => w.id);
 
     await Promise.all([runCron(), runCron(), runCron()]);
@@ -169,7 +169,9 @@ describe('payout batches', () => {
     const batches = await batchesOf(ids);
     expect(batches).toHaveLength(1);
     expect(batches[0]).toMatchObject({ payouts: 6, attempt: 1, state: 'paid' });
-    const empty = await env.DB.prepare('SELECT count(*) AS n FROM payout_batches b WHERE NOT EXISTS (SELECT 1 FROM payouts p WHERE p.batch_id = b.id)').first<{ n: number }>();
+    const empty = await env.DB.prepare(
+      'SELECT count(*) AS n FROM payout_batches b WHERE NOT EXISTS (SELECT 1 FROM payouts p WHERE p.batch_id = b.id)',
+    ).first<{ n: number }>();
     expect(empty?.n).toBe(0); // batches that lost every payout to another run were removed in the same D1 batch
     await expectPaidOnceOnChain(withdrawals, [batches[0]!.signature!]);
     await expectSettled();
@@ -178,13 +180,27 @@ describe('payout batches', () => {
   it('the batch save is a compare-and-swap: of two concurrent signings of one batch, one is stored', async () => {
     const db = testDb();
     const id = `pb_cas_${crypto.randomUUID()}`;
-    await env.DB.prepare(`INSERT INTO payout_batches (id, state, attempt, created_at, updated_at) VALUES (?1, 'queued', 0, 0, 0)`).bind(id).run();
+    await env.DB.prepare(`INSERT INTO payout_batches (id, state, attempt, created_at, updated_at) VALUES (?1, 'queued', 0, 0, 0)`)
+      .bind(id)
+      .run();
     const queued = newPayoutBatch(id);
-    const signedAs = (signature: string) => ({ ...queued, state: 'signed' as const, attempt: 1, signature, wireTransaction: 'AA==', blockhash: 'b', lastValidBlockHeight: 10 });
+    const signedAs = (signature: string) => ({
+      ...queued,
+      state: 'signed' as const,
+      attempt: 1,
+      signature,
+      wireTransaction: 'AA==',
+      blockhash: 'b',
+      lastValidBlockHeight: 10,
+    });
     const results = await Promise.all([saveBatch(db, signedAs('sig-a'), queued, 1), saveBatch(db, signedAs('sig-b'), queued, 1)]);
     expect(results.filter(Boolean)).toHaveLength(1);
-    const { results: attempts } = await env.DB.prepare('SELECT signature FROM payout_batch_attempts WHERE batch_id = ?').bind(id).all<{ signature: string }>();
-    const row = await env.DB.prepare('SELECT signature, attempt FROM payout_batches WHERE id = ?').bind(id).first<{ signature: string; attempt: number }>();
+    const { results: attempts } = await env.DB.prepare('SELECT signature FROM payout_batch_attempts WHERE batch_id = ?')
+      .bind(id)
+      .all<{ signature: string }>();
+    const row = await env.DB.prepare('SELECT signature, attempt FROM payout_batches WHERE id = ?')
+      .bind(id)
+      .first<{ signature: string; attempt: number }>();
     expect(row?.attempt).toBe(1);
     expect(attempts.map((a) => a.signature)).toEqual([row!.signature]); // the loser wrote no audit row either
     expect(await saveBatch(db, { ...signedAs('sig-c'), attempt: 2 }, queued, 2)).toBe(false); // stale expectation

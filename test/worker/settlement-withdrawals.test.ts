@@ -4,7 +4,17 @@ import { SYSTEM_ACCOUNTS } from '../../workers/ledger/ledger-accounts.ts';
 import { errorOf } from './helpers/agent.ts';
 import { balanceOf, expectLedgerReconciles } from './helpers/ledger.ts';
 import { linkTelegram, say } from './helpers/operator.ts';
-import { baseUnits, fundedAccount, ledgerTransactionsOf, payoutRow, requestWithdrawal, TOKEN, wholeTokens, withdraw, withdrawalsOf } from './helpers/payouts.ts';
+import {
+  baseUnits,
+  fundedAccount,
+  ledgerTransactionsOf,
+  payoutRow,
+  requestWithdrawal,
+  TOKEN,
+  wholeTokens,
+  withdraw,
+  withdrawalsOf,
+} from './helpers/payouts.ts';
 import { chainControl, newChainWallet, runCron, tokenAccountOf, tokenBalance, transactionsOf, type DevAccount } from './helpers/solana.ts';
 import { eventually, sentTo } from './helpers/telegram.ts';
 import { getWithKey } from './helpers/wallet.ts';
@@ -47,7 +57,10 @@ describe('withdrawal minimum', () => {
     expect(min).toBeGreaterThan(1n);
 
     for (const amount of ['0.000001', wholeTokens(min - 1n)]) {
-      expect(await errorOf(await requestWithdrawal(account, { amount, destination }))).toMatchObject({ status: 400, code: 'amount_below_minimum' });
+      expect(await errorOf(await requestWithdrawal(account, { amount, destination }))).toMatchObject({
+        status: 400,
+        code: 'amount_below_minimum',
+      });
       expect(await errorOf(await quote(account, amount, destination))).toMatchObject({ status: 400, code: 'amount_below_minimum' });
     }
     expect(await payoutCount(account.accountId)).toBe(0);
@@ -64,7 +77,13 @@ describe('token-account rent', () => {
     const without = await chainControl<string>('newAddress');
 
     const free = await quoted(account, '3', withAccount);
-    expect(free).toMatchObject({ amount: '3.000000', fee: '0.000000', netAmount: '3.000000', destination: withAccount, tokenAccount: { exists: true } });
+    expect(free).toMatchObject({
+      amount: '3.000000',
+      fee: '0.000000',
+      netAmount: '3.000000',
+      destination: withAccount,
+      tokenAccount: { exists: true },
+    });
     const charged = await quoted(account, '3', without);
     expect(charged.tokenAccount).toEqual({ address: await tokenAccountOf(without), exists: false });
     const fee = baseUnits(charged.fee);
@@ -74,7 +93,10 @@ describe('token-account rent', () => {
     expect(await errorOf(await quote(account, wholeTokens(fee), without))).toMatchObject({ status: 400 });
 
     // A confirmation that caps the fee below the quote is refused (the fee changed since it was shown).
-    expect(await errorOf(await requestWithdrawal(account, { amount: '3', destination: without, maxFee: '0' }))).toMatchObject({ status: 409, code: 'fee_changed' });
+    expect(await errorOf(await requestWithdrawal(account, { amount: '3', destination: without, maxFee: '0' }))).toMatchObject({
+      status: 409,
+      code: 'fee_changed',
+    });
     expect(await payoutCount(account.accountId)).toBe(0);
 
     const res = await requestWithdrawal(account, { amount: '3', destination: without, maxFee: charged.fee });
@@ -89,7 +111,11 @@ describe('token-account rent', () => {
     expect((await payoutRow(payout.id)).status).toBe('paid');
     expect(await tokenBalance(without)).toBe(3n * TOKEN - fee); // the account was created, the net amount arrived
     expect(await balanceOf(SYSTEM_ACCOUNTS.fees)).toBe(fees + Number(fee));
-    expect((await withdrawalsOf(account)).find((p) => p.id === payout.id)).toMatchObject({ status: 'paid', fee: charged.fee, netAmount: charged.netAmount });
+    expect((await withdrawalsOf(account)).find((p) => p.id === payout.id)).toMatchObject({
+      status: 'paid',
+      fee: charged.fee,
+      netAmount: charged.netAmount,
+    });
     await expectLedgerReconciles();
   });
 
@@ -116,6 +142,8 @@ describe('token-account rent', () => {
       expect(lines).toHaveLength(1);
       return lines[0]!;
     });
-    expect(line).toMatch(/^↩️ Withdrawal of 5 tokens refunded to your balance at \d\d:\d\d UTC: the recipient has no token account any more; withdraw again to have it created \(for a fee\)\.$/);
+    expect(line).toMatch(
+      /^↩️ Withdrawal of 5 tokens refunded to your balance at \d\d:\d\d UTC: the recipient has no token account any more; withdraw again to have it created \(for a fee\)\.$/,
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('seeded fault simulation', () => {
       const result = await runSeed(seed, { steps });
       results.push(result);
       // One line the sim script and the bench read (steps/s, faults per kind).
-      console.log(`SIM_RESULT ${JSON.stringify({ seed: result.seed, ok: result.ok, steps: result.steps, ms: Math.round(result.ms), phases: result.phases, faults: result.faults, ops: result.ops, opMs: result.opMs })}`);
+      console.log(
+        `SIM_RESULT ${JSON.stringify({ seed: result.seed, ok: result.ok, steps: result.steps, ms: Math.round(result.ms), phases: result.phases, faults: result.faults, ops: result.ops, opMs: result.opMs })}`,
+      );
       if (!result.ok || options.seed) console.log(describeFailure(result));
       expect(result.violations, describeFailure(result)).toEqual([]);
       // The fixed seeds really inject crashes: a run without them proves little. (A random seed

@@ -13,8 +13,12 @@ describe('staking routes', () => {
     expect(first.status).toBe(201);
     expect(await first.json()).toMatchObject({ role: 'operator', nodeStake: '300.000000', eligible: false });
 
-    expect((await errorOf(await authed(delegator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '1' }))).code).toBe('not_operator');
-    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/delegate', { nodeId: node.nodeId, amount: '1' }))).code).toBe('operator_cannot_delegate');
+    expect((await errorOf(await authed(delegator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '1' }))).code).toBe(
+      'not_operator',
+    );
+    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/delegate', { nodeId: node.nodeId, amount: '1' }))).code).toBe(
+      'operator_cannot_delegate',
+    );
 
     await verifyNode(node);
     // Verified, but 300 < 200 × 2 GPUs: not eligible yet.
@@ -32,7 +36,9 @@ describe('staking routes', () => {
     expect(await balanceOf(delegator.accountId)).toBe(849_500_000);
     expect(await balanceOf('system:staked')).toBe(450_500_000);
 
-    const stakers = (await (await api(`/v1/staking/nodes/${node.nodeId}`)).json()) as { stakers: { accountId: string; role: string; amount: string }[] };
+    const stakers = (await (await api(`/v1/staking/nodes/${node.nodeId}`)).json()) as {
+      stakers: { accountId: string; role: string; amount: string }[];
+    };
     expect(stakers.stakers).toEqual([
       expect.objectContaining({ accountId: operator.accountId, role: 'operator', amount: '300.000000' }),
       expect.objectContaining({ accountId: delegator.accountId, role: 'delegator', amount: '150.500000' }),
@@ -43,15 +49,20 @@ describe('staking routes', () => {
   it('is idempotent per key, refuses a reused key with other parameters, and changes nothing on bad input', async () => {
     const operator = await devAccount(100);
     const node = await ownedNode(operator);
-    const send = (amount: string) => authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount }, { 'Idempotency-Key': 'k-1' });
+    const send = (amount: string) =>
+      authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount }, { 'Idempotency-Key': 'k-1' });
     const a = await send('10');
     const b = await send('10');
     expect([a.status, b.status]).toEqual([201, 200]);
     expect(b.headers.get('Idempotent-Replayed')).toBe('true');
     expect((await errorOf(await send('11'))).code).toBe('idempotency_conflict');
-    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '1000' }))).code).toBe('insufficient_funds');
+    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '1000' }))).code).toBe(
+      'insufficient_funds',
+    );
     expect((await errorOf(await authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '-1' }))).status).toBe(400);
-    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/stake', { nodeId: 'nope', amount: '1' }))).code).toBe('invalid_request');
+    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/stake', { nodeId: 'nope', amount: '1' }))).code).toBe(
+      'invalid_request',
+    );
     expect((await errorOf(await api('/v1/staking/stake', { method: 'POST', body: '{}' }))).code).toBe('unauthorized');
     expect(await balanceOf(operator.accountId)).toBe(90_000_000);
     const [row] = await sql<{ amount: number }>('SELECT amount FROM stakes WHERE node_id = ?', node.nodeId);
@@ -63,9 +74,13 @@ describe('staking routes', () => {
     const node = await ownedNode(operator);
     await authed(operator, 'POST', '/v1/staking/stake', { nodeId: node.nodeId, amount: '500' });
     await verifyNode(node);
-    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '500.000001' }))).code).toBe('insufficient_stake');
+    expect((await errorOf(await authed(operator, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '500.000001' }))).code).toBe(
+      'insufficient_stake',
+    );
     const other = await devAccount(10);
-    expect((await errorOf(await authed(other, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '1' }))).code).toBe('insufficient_stake');
+    expect((await errorOf(await authed(other, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '1' }))).code).toBe(
+      'insufficient_stake',
+    );
 
     const before = Date.now();
     const res = await authed(operator, 'POST', '/v1/staking/unstake', { nodeId: node.nodeId, amount: '200' });
@@ -87,8 +102,12 @@ describe('staking routes', () => {
     const operator = await devAccount();
     const someone = await devAccount();
     const node = await ownedNode(operator);
-    expect((await errorOf(await authed(someone, 'PUT', `/v1/staking/nodes/${node.nodeId}/commission`, { commissionBps: 500 }))).code).toBe('not_operator');
-    expect((await errorOf(await authed(operator, 'PUT', `/v1/staking/nodes/${node.nodeId}/commission`, { commissionBps: 2001 }))).code).toBe('commission_too_high');
+    expect((await errorOf(await authed(someone, 'PUT', `/v1/staking/nodes/${node.nodeId}/commission`, { commissionBps: 500 }))).code).toBe(
+      'not_operator',
+    );
+    expect(
+      (await errorOf(await authed(operator, 'PUT', `/v1/staking/nodes/${node.nodeId}/commission`, { commissionBps: 2001 }))).code,
+    ).toBe('commission_too_high');
     const res = await authed(operator, 'PUT', `/v1/staking/nodes/${node.nodeId}/commission`, { commissionBps: 1500 });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { commissionBps: number; next: { commissionBps: number; fromEpoch: number } };

@@ -41,7 +41,12 @@ describe('escaping a slash by unstaking', () => {
       new Request('http://gridplane.test/v1/admin/staking/offences', {
         method: 'POST',
         headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
-        body: JSON.stringify({ offence: 'abandoned_job', nodeId: node.nodeId, jobId: 'job-escape', evidence: { note: 'went silent, owner unstaked' } }),
+        body: JSON.stringify({
+          offence: 'abandoned_job',
+          nodeId: node.nodeId,
+          jobId: 'job-escape',
+          evidence: { note: 'went silent, owner unstaked' },
+        }),
       }),
     );
     expect(offence.status).toBe(201);
@@ -49,17 +54,23 @@ describe('escaping a slash by unstaking', () => {
     // The close resumes and finishes, but the stake stays where the slash can reach it.
     const resumed = await closeDueEpochs(testDb(), config, { nowMs: afterDue });
     expect(resumed.closed).toEqual([due]);
-    expect(await sql('SELECT status, amount FROM unbondings WHERE node_id = ?', node.nodeId)).toEqual([{ status: 'unbonding', amount: 400 * T }]);
+    expect(await sql('SELECT status, amount FROM unbondings WHERE node_id = ?', node.nodeId)).toEqual([
+      { status: 'unbonding', amount: 400 * T },
+    ]);
     expect(await balanceOf(operator.accountId)).toBe(balance0);
 
     // The next close applies the slash (50 tokens × 2 GPUs) to the unbonding stake, then releases the rest.
     const next = await closeDueEpochs(testDb(), config, { nowMs: epochBounds(config, due + 1).endMs + 1 });
     expect(next.closed).toEqual([due + 1]);
-    expect(await sql('SELECT status, from_stake, epoch FROM slashes WHERE node_id = ?', node.nodeId)).toEqual([{ status: 'applied', from_stake: 100 * T, epoch: due + 1 }]);
-    expect(await sql('SELECT ss.source, ss.amount FROM slash_shares ss JOIN slashes s ON s.id = ss.slash_id WHERE s.node_id = ?', node.nodeId)).toEqual([
-      { source: 'unbonding', amount: 100 * T },
+    expect(await sql('SELECT status, from_stake, epoch FROM slashes WHERE node_id = ?', node.nodeId)).toEqual([
+      { status: 'applied', from_stake: 100 * T, epoch: due + 1 },
     ]);
-    expect(await sql('SELECT status, amount FROM unbondings WHERE node_id = ?', node.nodeId)).toEqual([{ status: 'released', amount: 300 * T }]);
+    expect(
+      await sql('SELECT ss.source, ss.amount FROM slash_shares ss JOIN slashes s ON s.id = ss.slash_id WHERE s.node_id = ?', node.nodeId),
+    ).toEqual([{ source: 'unbonding', amount: 100 * T }]);
+    expect(await sql('SELECT status, amount FROM unbondings WHERE node_id = ?', node.nodeId)).toEqual([
+      { status: 'released', amount: 300 * T },
+    ]);
     expect(await balanceOf(operator.accountId)).toBe(balance0 + 300 * T);
     const fees = (await sql<{ fees: number }>('SELECT COALESCE(SUM(fees), 0) AS fees FROM epochs'))[0]!.fees;
     expect(await balanceOf('system:community')).toBe(community0 + 100 * T + (fees - Math.floor(fees / 2)));

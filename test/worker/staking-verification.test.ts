@@ -24,14 +24,24 @@ describe('hardware verification', () => {
     const outcome = await answer(liar, { ...delivered!, kind: 'matmul-int8-v1' }, digests);
     expect(outcome.body).toMatchObject({ status: 'failed', failure: 'deadline' });
     expect((outcome.body as unknown as { elapsedMs: number }).elapsedMs).toBeGreaterThan(issued.deadlineMs);
-    const [node] = await sql<{ verified_at: number | null; eligible: number }>('SELECT verified_at, eligible FROM nodes WHERE id = ?', liar.nodeId);
+    const [node] = await sql<{ verified_at: number | null; eligible: number }>(
+      'SELECT verified_at, eligible FROM nodes WHERE id = ?',
+      liar.nodeId,
+    );
     expect(node).toEqual({ verified_at: null, eligible: 0 });
 
     // The same answer within a generous deadline passes: the digests were right, the speed was not.
     const relaxed = testConfig({ VERIFY_MATRIX_N: 64, VERIFY_PRODUCTS: 4, VERIFY_OVERHEAD_MS: 60_000 });
     await issueChallenge(db, relaxed, liar.nodeId, 'retry', Date.now());
     const [again] = await pollChallenges(db, relaxed, liar.nodeId, Date.now());
-    const ok = await answerChallenge(db, relaxed, liar.nodeId, again!.id, btoa(String.fromCharCode(...(await solveChallenge(again!)))), Date.now());
+    const ok = await answerChallenge(
+      db,
+      relaxed,
+      liar.nodeId,
+      again!.id,
+      btoa(String.fromCharCode(...(await solveChallenge(again!)))),
+      Date.now(),
+    );
     expect(ok.status).toBe('passed');
   });
 
@@ -79,9 +89,23 @@ describe('hardware verification', () => {
     await verifyNode(node);
     expect((await sql<{ v: number | null }>('SELECT verified_at AS v FROM nodes WHERE id = ?', node.nodeId))[0]!.v).not.toBeNull();
     // Same GPUs again: still verified, no challenge.
-    await node.send('POST', '/v1/nodes', { owner: owner.wallet, name: 'rig-1', gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }], location: { lat: 35.68, lon: 139.69, country: 'JP' }, pricePerGpuHour: '1.250000', agentVersion: '0.1.0' });
+    await node.send('POST', '/v1/nodes', {
+      owner: owner.wallet,
+      name: 'rig-1',
+      gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }],
+      location: { lat: 35.68, lon: 139.69, country: 'JP' },
+      pricePerGpuHour: '1.250000',
+      agentVersion: '0.1.0',
+    });
     expect(await fetchChallenge(node)).toBeUndefined();
-    await node.send('POST', '/v1/nodes', { owner: owner.wallet, name: 'rig-1', gpus: [{ model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, count: 8, simulated: true }], location: { lat: 35.68, lon: 139.69, country: 'JP' }, pricePerGpuHour: '1.250000', agentVersion: '0.1.0' });
+    await node.send('POST', '/v1/nodes', {
+      owner: owner.wallet,
+      name: 'rig-1',
+      gpus: [{ model: 'NVIDIA H100 80GB HBM3', vramMb: 81559, count: 8, simulated: true }],
+      location: { lat: 35.68, lon: 139.69, country: 'JP' },
+      pricePerGpuHour: '1.250000',
+      agentVersion: '0.1.0',
+    });
     expect((await sql<{ v: number | null }>('SELECT verified_at AS v FROM nodes WHERE id = ?', node.nodeId))[0]!.v).toBeNull();
     const challenge = await fetchChallenge(node);
     expect(challenge).toBeDefined();

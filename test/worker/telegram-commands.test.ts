@@ -32,7 +32,9 @@ describe('shared commands in Telegram', () => {
     expect(status).toContain('<b>tokyo-1 — online</b>');
     expect(status).toContain('2× RTX 4090');
     expect(await say({ chatId }, '/status')).toBe('Usage: /status <node>');
-    expect(await say({ chatId }, '/status not-a-node')).toBe('⛔ <b>That did not work</b>\n\nThere is no node named "not-a-node". /nodes lists the online ones.');
+    expect(await say({ chatId }, '/status not-a-node')).toBe(
+      '⛔ <b>That did not work</b>\n\nThere is no node named "not-a-node". /nodes lists the online ones.',
+    );
     expect(await say({ chatId }, '/status tokyo-1')).toContain('<b>tokyo-1 — online</b>');
   });
 

@@ -11,7 +11,7 @@ import { getWithKey } from './helpers/wallet.ts';
 // linked account, paid on the litesvm chain and credited by the settlement cron.
 
 const TOKEN = 1_000_000n;
-const unescape = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 describe('/deposit in Telegram', () => {
   it('hands out a Solana Pay request for the linked account that the cron credits once paid', async () => {
@@ -19,12 +19,14 @@ describe('/deposit in Telegram', () => {
     const account = await devAccount();
     const chatId = await linkTelegram(account.accountId);
 
-    const text = unescape(await say({ chatId }, '/deposit 2.5'));
+    const text = unescapeHtml(await say({ chatId }, '/deposit 2.5'));
     expect(text).toContain('<b>Deposit 2.500000 tokens</b>');
     const url = /solana:\S+/.exec(text)?.[0];
     const reference = /<b>Reference:<\/b> (\S+)/.exec(text)?.[1];
     expect(reference).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
-    expect(url).toBe(`solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`);
+    expect(url).toBe(
+      `solana:${world.treasury}?amount=2.5&spl-token=${world.mint}&reference=${reference}&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance`,
+    );
     expect(text).toContain(`<b>Token account:</b> ${world.treasuryTokenAccount}`);
     expect(text).toMatch(/<b>Watched until:<\/b> (\d{1,2} \w{3} )?\d\d:\d\d UTC \(in \d+ (min|h|days?)\)/);
     // The QR code came first, as an uploaded photo (multipart/form-data), and scans to the same URL.
@@ -60,7 +62,7 @@ describe('/deposit in Telegram', () => {
     await runCron();
     const balance = (await (await getWithKey('/v1/accounts/me/balance', account.apiKey)).json()) as { balance: string };
     expect(balance.balance).toBe('2.500000');
-    expect(unescape(await say({ chatId }, '/balance'))).toContain('2.500000 tokens available.');
+    expect(unescapeHtml(await say({ chatId }, '/balance'))).toContain('2.500000 tokens available.');
     // Paid: the page says so, and points to a new request.
     const used = await exports.default.fetch(new Request(`https://gridplane.test/pay/${reference}`));
     expect(used.status).toBe(410);
@@ -72,14 +74,18 @@ describe('/deposit in Telegram', () => {
     const chatId = await linkTelegram(account.accountId);
     expect(await say({ chatId }, '/deposit -3')).toMatch(/Give the amount in tokens/);
     expect(await say({ chatId: freshChatId() }, '/deposit')).toMatch(/Link your wallet first/);
-    const refs = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?').bind(account.accountId).first<{ n: number }>();
+    const refs = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?')
+      .bind(account.accountId)
+      .first<{ n: number }>();
     expect(refs!.n).toBe(0);
 
     const groupId = -freshChatId();
     expect((await postUpdate(messageUpdate('/deposit 5', { chatId: groupId, userId: chatId, type: 'group' }))).status).toBe(200);
     const [answer] = await sentTo(groupId);
     expect(String(answer!.body.text)).toBe('/deposit works in a private chat with me, so nothing personal lands in a group.');
-    const after = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?').bind(account.accountId).first<{ n: number }>();
+    const after = await env.DB.prepare('SELECT count(*) AS n FROM deposit_references WHERE account_id = ?')
+      .bind(account.accountId)
+      .first<{ n: number }>();
     expect(after!.n).toBe(0);
   });
 });

@@ -15,7 +15,8 @@ import type { RecordedCall } from './setup/telegram-api.ts';
 // in. The Worker runs with an env of this test's own, so its chat is nobody else's.
 
 type Keyboard = { text: string; callback_data?: string }[][];
-const keyboardOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
+const keyboardOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
 
 describe('telegram: governance announcements', () => {
   it('posts a proposal with vote buttons, counts presses by linked accounts, edits the tally, announces close and execution once', async () => {
@@ -28,13 +29,27 @@ describe('telegram: governance announcements', () => {
       return res;
     };
     const apiAs = (s: Staker, method: string, path: string, body?: unknown) =>
-      run(new Request(`http://gridplane.test${path}`, { method, headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }));
+      run(
+        new Request(`http://gridplane.test${path}`, {
+          method,
+          headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      );
     const press = async (data: string, userId: number, messageId: number) => {
       const update = callbackUpdate(data, { chatId: chat, userId, type: 'supergroup', messageId });
-      const res = await run(new Request('https://gridplane.test/telegram/webhook', { method: 'POST', headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': WEBHOOK_SECRET }, body: JSON.stringify(update) }));
+      const res = await run(
+        new Request('https://gridplane.test/telegram/webhook', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': WEBHOOK_SECRET },
+          body: JSON.stringify(update),
+        }),
+      );
       expect(res.status).toBe(200);
       const id = (update.callback_query as { id: string }).id;
-      const [answer] = await botCalls({ method: 'answerCallbackQuery' }).then((calls) => calls.filter((c) => c.body.callback_query_id === id));
+      const [answer] = await botCalls({ method: 'answerCallbackQuery' }).then((calls) =>
+        calls.filter((c) => c.body.callback_query_id === id),
+      );
       return answer!.body as { text: string; show_alert: boolean };
     };
     const cron = async (scheduledTime: number) => {
@@ -48,7 +63,11 @@ describe('telegram: governance announcements', () => {
     const voter = await staker(700);
     const voterUser = await linkTelegram(voter.accountId);
 
-    const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', { kind: 'text', title: 'Fund GPU-hours for open models', description: 'Signal first.' });
+    const res = await apiAs(proposer, 'POST', '/v1/governance/proposals', {
+      kind: 'text',
+      title: 'Fund GPU-hours for open models',
+      description: 'Signal first.',
+    });
     expect(res.status).toBe(201);
     const proposal = (await res.json()) as ProposalBody;
     const n = proposal.number;
@@ -66,7 +85,9 @@ describe('telegram: governance announcements', () => {
     ]);
     for (const b of keyboardOf(post!)) expect(new TextEncoder().encode(b.callback_data!).length).toBeLessThanOrEqual(64);
     const messageId = post!.seq; // the stand-in's message_id
-    const row = await env.DB.prepare(`SELECT channel_id, message_id FROM proposal_posts WHERE proposal_id = ? AND platform = 'telegram'`).bind(proposal.id).first();
+    const row = await env.DB.prepare(`SELECT channel_id, message_id FROM proposal_posts WHERE proposal_id = ? AND platform = 'telegram'`)
+      .bind(proposal.id)
+      .first();
     expect(row).toEqual({ channel_id: String(chat), message_id: String(messageId) });
 
     // Someone without a linked wallet: told so, privately; nothing counted, nothing said in the chat.
@@ -77,7 +98,10 @@ describe('telegram: governance announcements', () => {
 
     // The voter presses Yes: the answer goes to the voter alone, the message shows the new tally.
     const yes = await press(`vote:${n}:yes`, voterUser, messageId);
-    expect(yes).toMatchObject({ show_alert: true, text: `Vote recorded: You voted yes on proposal #${n} with 700.000000 tokens of voting power.` });
+    expect(yes).toMatchObject({
+      show_alert: true,
+      text: `Vote recorded: You voted yes on proposal #${n} with 700.000000 tokens of voting power.`,
+    });
     let edits = (await inChat()).filter((c) => c.method === 'editMessageText');
     expect(edits).toHaveLength(1);
     expect(edits[0]!.body.message_id).toBe(messageId);

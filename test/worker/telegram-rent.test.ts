@@ -7,7 +7,8 @@ import { botCalls, callbackUpdate, messageUpdate, postUpdate, type ChatOptions }
 import type { RecordedCall } from './setup/telegram-api.ts';
 
 type Keyboard = { text: string; callback_data?: string }[][];
-const keyboardOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
+const keyboardOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
 const encoder = new TextEncoder();
 
 /** The last message the bot sent or edited in the chat (the flow edits one message in place). */
@@ -32,7 +33,10 @@ async function tap(chatId: number, screen: RecordedCall, label: string | RegExp)
 
 describe('/rent in Telegram', () => {
   it('goes from the first tap to a running job', async () => {
-    const node = await nodeAt(48.86, 2.35, 'FR', { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2 }], pricePerGpuHour: '1.500000' });
+    const node = await nodeAt(48.86, 2.35, 'FR', {
+      gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2 }],
+      pricePerGpuHour: '1.500000',
+    });
     const accountId = await newFundedAccount(100_000_000);
     const chatId = await linkTelegram(accountId);
 
@@ -72,7 +76,9 @@ describe('/rent in Telegram', () => {
     expect(hb.jobs.map((j) => j.id)).toContain(jobId);
     expect((await sendEvent(node, jobId!, { kind: 'accepted' })).status).toBe(200);
     expect((await sendEvent(node, jobId!, { kind: 'started' })).status).toBe(200);
-    expect((await sendEvent(node, jobId!, { kind: 'log', seq: 1, stream: 'stdout', data: 'GPU 0: NVIDIA GeForce RTX 4090\n' })).status).toBe(200);
+    expect(
+      (await sendEvent(node, jobId!, { kind: 'log', seq: 1, stream: 'stdout', data: 'GPU 0: NVIDIA GeForce RTX 4090\n' })).status,
+    ).toBe(200);
 
     const status = await say({ chatId }, `/job ${jobId}`);
     expect(status).toContain(`<b>${jobId} — running</b>`);

@@ -17,7 +17,8 @@ import type { RecordedCall } from './setup/telegram-api.ts';
 // call to the chat (its reply, after the action) for 1.5 s.
 
 type Keyboard = { text: string; callback_data?: string }[][];
-const keyboardOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
+const keyboardOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Keyboard } | undefined)?.inline_keyboard ?? []).flat();
 
 async function lastScreen(chatId: number): Promise<RecordedCall> {
   const calls = (await botCalls({ chatId })).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
@@ -54,7 +55,9 @@ async function deliverTwiceAfterTimeout(chatId: number, update: Record<string, u
   expect(again.status).toBe(200);
   expect(await again.text()).not.toContain('duplicate');
   // Both runs finish: the held call is answered and the retry replied too.
-  await eventually(async () => expect((await botCalls({ chatId, method: replyMethod })).filter((c) => c.status === 200).length).toBeGreaterThanOrEqual(before + 2));
+  await eventually(async () =>
+    expect((await botCalls({ chatId, method: replyMethod })).filter((c) => c.status === 200).length).toBeGreaterThanOrEqual(before + 2),
+  );
 }
 
 describe('a retried Telegram update repeats nothing', () => {
@@ -73,7 +76,9 @@ describe('a retried Telegram update repeats nothing', () => {
 
     await deliverTwiceAfterTimeout(chatId, callbackUpdate(confirm.callback_data!, { chatId, messageId: screen.seq }), 'sendMessage');
 
-    const { results } = await env.DB.prepare('SELECT id, escrow_amount FROM jobs WHERE account_id = ?').bind(accountId).all<{ id: string; escrow_amount: number }>();
+    const { results } = await env.DB.prepare('SELECT id, escrow_amount FROM jobs WHERE account_id = ?')
+      .bind(accountId)
+      .all<{ id: string; escrow_amount: number }>();
     expect(results).toHaveLength(1);
     expect(results[0]!.escrow_amount).toBe(2_000_000);
     expect(await balanceOf(accountId)).toBe(38_000_000);
@@ -90,7 +95,9 @@ describe('a retried Telegram update repeats nothing', () => {
 
     await deliverTwiceAfterTimeout(chatId, messageUpdate(`/stake ${node.nodeId} 250`, { chatId }), 'sendMessage');
 
-    const stake = await env.DB.prepare('SELECT amount FROM stakes WHERE account_id = ? AND node_id = ?').bind(accountId, node.nodeId).first<{ amount: number }>();
+    const stake = await env.DB.prepare('SELECT amount FROM stakes WHERE account_id = ? AND node_id = ?')
+      .bind(accountId, node.nodeId)
+      .first<{ amount: number }>();
     expect(stake?.amount).toBe(250_000_000);
     expect(await balanceOf(accountId)).toBe(650_000_000);
     const sent = (await botCalls({ chatId, method: 'sendMessage' })).filter((c) => c.status === 200);
@@ -104,7 +111,9 @@ describe('a retried Telegram update repeats nothing', () => {
 
     await deliverTwiceAfterTimeout(chatId, messageUpdate('/proposal create text Retry-safe-signal', { chatId }), 'sendMessage');
 
-    const { results } = await env.DB.prepare('SELECT number, idempotency_key FROM proposals WHERE proposer_account_id = ?').bind(proposer.accountId).all<{ number: number; idempotency_key: string }>();
+    const { results } = await env.DB.prepare('SELECT number, idempotency_key FROM proposals WHERE proposer_account_id = ?')
+      .bind(proposer.accountId)
+      .all<{ number: number; idempotency_key: string }>();
     expect(results).toHaveLength(1);
     expect(results[0]!.idempotency_key).toMatch(/^chat:telegram:u[0-9a-z]+$/);
     // Both runs answered with the same proposal.
@@ -124,7 +133,9 @@ describe('a retried Telegram update repeats nothing', () => {
     screen = await tap(chatId, screen, 'Europe (west)');
     const confirm = keyboardOf(screen).find((b) => b.text === 'Confirm')!.callback_data!;
     // The Confirm button names the flow, not the moment it was drawn.
-    const flowId = /rf:([a-z0-9]{10}):/.exec(String(keyboardOf((await botCalls({ chatId, method: 'sendMessage' }))[0]!)[0]!.callback_data))![1];
+    const flowId = /rf:([a-z0-9]{10}):/.exec(
+      String(keyboardOf((await botCalls({ chatId, method: 'sendMessage' }))[0]!)[0]!.callback_data),
+    )![1];
     expect(confirm.endsWith(`:f${flowId}`)).toBe(true);
     // Two presses as two different updates (two copies of the quote): one job.
     await postUpdate(callbackUpdate(confirm, { chatId, messageId: screen.seq }));

@@ -70,7 +70,9 @@ describe('POST /telegram/webhook', () => {
       expect(button.url).toMatch(new RegExp(`^https://t.me/${BOT_USERNAME}\\?start=(rent|link)$`));
     }
     // Nothing personal was created for the user: no link token, no flow.
-    const tokens = await env.DB.prepare("SELECT count(*) AS n FROM link_tokens WHERE platform_user_id = ?").bind(String(userId)).first<{ n: number }>();
+    const tokens = await env.DB.prepare('SELECT count(*) AS n FROM link_tokens WHERE platform_user_id = ?')
+      .bind(String(userId))
+      .first<{ n: number }>();
     expect(tokens!.n).toBe(0);
     // Read-only commands still answer in the group.
     await postUpdate(messageUpdate('/help', { chatId: groupId, userId, type: 'group' }));

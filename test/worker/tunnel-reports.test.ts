@@ -22,8 +22,19 @@ async function replicaState(id: string): Promise<string> {
 async function placedReplica(lat: number, lon: number, country: string) {
   const node = await nodeAt(lat, lon, country, { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
   const renter = await newRenter('100.000000');
-  const request = endpointCreateSchema.parse({ name: 'llm', image: 'python:3.12-slim', port: 8000, gpu: { model: 'RTX 4090', count: 1 }, maxPricePerGpuHour: '2.0', replicas: { min: 0, max: 1 } });
-  const { endpoint } = await createEndpoint(endpointsContext(env), { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null }, Date.now());
+  const request = endpointCreateSchema.parse({
+    name: 'llm',
+    image: 'python:3.12-slim',
+    port: 8000,
+    gpu: { model: 'RTX 4090', count: 1 },
+    maxPricePerGpuHour: '2.0',
+    replicas: { min: 0, max: 1 },
+  });
+  const { endpoint } = await createEndpoint(
+    endpointsContext(env),
+    { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null },
+    Date.now(),
+  );
   const woke = await wakeEndpoint(env, endpoint.id, Date.now());
   const replicaId = woke.placed[0]!;
   expect(woke.placed).toHaveLength(1);
@@ -60,10 +71,19 @@ describe('replica reports over the tunnel', () => {
     // stops the server and then signs the replica's final cumulative ready time, as it does.
     expect(await tunnelFor(env, node.nodeId).setReplicas([])).toMatchObject({ ok: true });
     const readyMs = 4_321;
-    const sig = await crypto.subtle.sign('Ed25519', node.keyPair.privateKey, new TextEncoder().encode(replicaReceiptMessage(node.nodeId, replicaId, readyMs, 2)));
+    const sig = await crypto.subtle.sign(
+      'Ed25519',
+      node.keyPair.privateKey,
+      new TextEncoder().encode(replicaReceiptMessage(node.nodeId, replicaId, readyMs, 2)),
+    );
     peer.ws.send(JSON.stringify({ type: 'replica_receipt', replicaId, readyMs, at: 2, signature: bytesToBase64(new Uint8Array(sig)) }));
     await expect
-      .poll(async () => (await env.DB.prepare('SELECT receipt_ready_ms AS ms FROM endpoint_replicas WHERE id = ?1').bind(replicaId).first<{ ms: number }>())!.ms)
+      .poll(
+        async () =>
+          (await env.DB.prepare('SELECT receipt_ready_ms AS ms FROM endpoint_replicas WHERE id = ?1')
+            .bind(replicaId)
+            .first<{ ms: number }>())!.ms,
+      )
       .toBe(readyMs);
     peer.ws.close(1001, 'agent stopping');
   });

@@ -25,7 +25,7 @@ class Caller {
   closed: { code: number; reason: string } | null = null;
   constructor(
     readonly ws: WebSocket,
-    private readonly peer: TunnelPeer,
+    peer: TunnelPeer,
   ) {
     ws.accept();
     ws.binaryType = 'arraybuffer';
@@ -59,7 +59,9 @@ async function resetOf(peer: TunnelPeer, id: number) {
 }
 
 async function upgraded(peer: TunnelPeer, path = '/api/kernels/k1/channels?token=t'): Promise<{ id: number; caller: Caller }> {
-  const pending = viaTunnel(peer.agent.nodeId, 'rep_ws', path, { headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'v1.kernel.websocket.jupyter.org' } });
+  const pending = viaTunnel(peer.agent.nodeId, 'rep_ws', path, {
+    headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'v1.kernel.websocket.jupyter.org' },
+  });
   const { id, open } = await peer.open(peer.framesOf(FRAME.open).length);
   expect(open).toMatchObject({ method: 'GET', path, upgrade: 'websocket' });
   peer.head(id, 101, [['sec-websocket-protocol', 'v1.kernel.websocket.jupyter.org']]);
@@ -73,7 +75,10 @@ describe('WebSockets through the tunnel object', () => {
   it('opens the replica socket and relays text and binary messages both ways with their boundaries', async () => {
     const peer = await nodeWithReplica();
     const { id, caller } = await upgraded(peer);
-    const names = peer.framesOf(FRAME.open).map((f) => new TextDecoder().decode(f.payload)).join();
+    const names = peer
+      .framesOf(FRAME.open)
+      .map((f) => new TextDecoder().decode(f.payload))
+      .join();
     expect(names).not.toMatch(/sec-websocket-key|"upgrade"\s*,\s*"websocket"\]/i);
     const big = new Uint8Array(200 * 1024).map((_, i) => i % 253);
     caller.ws.send('{"msg_type":"execute_request"}');
@@ -96,7 +101,9 @@ describe('WebSockets through the tunnel object', () => {
 
     caller.ws.close(4000, 'tab closed');
     expect(await resetOf(peer, id)).toMatchObject({ code: WS_CLOSED, wsCode: 4000, wsReason: 'tab closed' });
-    await expect.poll(async () => (await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_ws).toMatchObject({ inflight: 0, completed: 1 });
+    await expect
+      .poll(async () => (await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_ws)
+      .toMatchObject({ inflight: 0, completed: 1 });
   });
 
   it("closes the caller's socket with the replica's code when the replica closes", async () => {
@@ -106,8 +113,17 @@ describe('WebSockets through the tunnel object', () => {
     // A close without a code is a normal close.
     expect((await peer.until(() => caller.closed, 'the caller to be closed')).code).toBe(1000);
     const second = await upgraded(peer);
-    peer.ws.send(encodeFrame(FRAME.reset, second.id, new TextEncoder().encode(JSON.stringify({ code: WS_CLOSED, message: '', wsCode: 4321, wsReason: 'kernel restarted' }))));
-    expect(await peer.until(() => second.caller.closed, 'the second caller to be closed')).toEqual({ code: 4321, reason: 'kernel restarted' });
+    peer.ws.send(
+      encodeFrame(
+        FRAME.reset,
+        second.id,
+        new TextEncoder().encode(JSON.stringify({ code: WS_CLOSED, message: '', wsCode: 4321, wsReason: 'kernel restarted' })),
+      ),
+    );
+    expect(await peer.until(() => second.caller.closed, 'the second caller to be closed')).toEqual({
+      code: 4321,
+      reason: 'kernel restarted',
+    });
   });
 
   it("answers the replica's refusal of an upgrade as an HTTP response", async () => {
@@ -173,7 +189,10 @@ describe('WebSockets through the endpoint URL', () => {
     const replicaId = `rep_${crypto.randomUUID().slice(0, 12)}`;
     await tunnelFor(env, agent.nodeId).setReplicas([spec(replicaId)]);
     const peer = await connectTunnel(agent);
-    const endpoints: Record<'open' | 'closed', string> = { open: `ep_${crypto.randomUUID().replace(/-/g, '')}`, closed: `ep_${crypto.randomUUID().replace(/-/g, '')}` };
+    const endpoints: Record<'open' | 'closed', string> = {
+      open: `ep_${crypto.randomUUID().replace(/-/g, '')}`,
+      closed: `ep_${crypto.randomUUID().replace(/-/g, '')}`,
+    };
     const now = Date.now();
     for (const [kind, id] of Object.entries(endpoints)) {
       await env.DB.batch([
@@ -186,13 +205,21 @@ describe('WebSockets through the endpoint URL', () => {
           `INSERT INTO endpoint_replicas (id, endpoint_id, node_id, generation, state, price_per_gpu_hour, gpu_count, placed_at, ready_since, updated_at)
            VALUES (?, ?, ?, 1, 'ready', 1000000, 1, ?, ?, ?)`,
         ).bind(kind === 'open' ? replicaId : `${replicaId}x`, id, agent.nodeId, now, now, now),
-        env.DB.prepare("INSERT INTO endpoint_keys (hash, endpoint_id, prefix, name, created_at) VALUES (?, ?, 'gpe_', 'k', ?)").bind(await sha256Hex(new TextEncoder().encode(`key-${id}`)), id, now),
+        env.DB.prepare("INSERT INTO endpoint_keys (hash, endpoint_id, prefix, name, created_at) VALUES (?, ?, 'gpe_', 'k', ?)").bind(
+          await sha256Hex(new TextEncoder().encode(`key-${id}`)),
+          id,
+          now,
+        ),
       ]);
     }
-    const refused = await call(new Request(`http://gridplane.test/e/${endpoints.closed}/terminals/websocket/1`, { headers: { upgrade: 'websocket' } }));
+    const refused = await call(
+      new Request(`http://gridplane.test/e/${endpoints.closed}/terminals/websocket/1`, { headers: { upgrade: 'websocket' } }),
+    );
     expect(await errorOf(refused)).toMatchObject({ status: 401, code: 'unauthorized' });
 
-    const pending = call(new Request(`http://gridplane.test/e/${endpoints.open}/terminals/websocket/1?token=t`, { headers: { upgrade: 'websocket' } }));
+    const pending = call(
+      new Request(`http://gridplane.test/e/${endpoints.open}/terminals/websocket/1?token=t`, { headers: { upgrade: 'websocket' } }),
+    );
     const { id, open } = await peer.open();
     expect(open).toMatchObject({ replicaId, path: '/terminals/websocket/1?token=t', upgrade: 'websocket' });
     peer.head(id, 101);

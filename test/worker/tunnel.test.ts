@@ -1,3 +1,4 @@
+// Over 300 lines: the tunnel's cases share the test agent's signed socket and frame helpers; each case is one stream's fate.
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FRAME, RESET_CODES, TUNNEL_LIMITS, encodeFrame } from '../../protocol/tunnel.ts';
@@ -79,7 +80,12 @@ describe('requests through the tunnel', () => {
     expect(names).not.toContain('gridplane-replica');
     expect(await peer.body(id)).toBe('{"prompt":"hi"}');
 
-    peer.head(id, 200, [['content-type', 'text/event-stream'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['gridplane-tunnel-error', 'forged']]);
+    peer.head(id, 200, [
+      ['content-type', 'text/event-stream'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+      ['gridplane-tunnel-error', 'forged'],
+    ]);
     peer.data(id, 'data: one\n\n');
     const res = await pending;
     expect(res.status).toBe(200);
@@ -93,13 +99,21 @@ describe('requests through the tunnel', () => {
     expect(await readChunk(reader)).toBe('data: two\n\n');
     peer.end(id);
     expect((await reader.read()).done).toBe(true);
-    expect((await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_a).toEqual({ inflight: 0, started: 1, completed: 1, failed: 0, cancelled: 0 });
+    expect((await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_a).toEqual({
+      inflight: 0,
+      started: 1,
+      completed: 1,
+      failed: 0,
+      cancelled: 0,
+    });
   });
 
   it('carries many requests at once on one socket, each answered on its own stream', async () => {
     const peer = await nodeWithReplica();
     const count = 40;
-    const responses = Array.from({ length: count }, (_, i) => viaTunnel(peer.agent.nodeId, 'rep_a', `/echo/${i}`, { method: 'POST', body: `body-${i}` }));
+    const responses = Array.from({ length: count }, (_, i) =>
+      viaTunnel(peer.agent.nodeId, 'rep_a', `/echo/${i}`, { method: 'POST', body: `body-${i}` }),
+    );
     const opens = await Promise.all(Array.from({ length: count }, (_, n) => peer.open(n)));
     expect(new Set(opens.map((o) => o.id)).size).toBe(count);
     // Answered in reverse order, each with its own path and body.
@@ -159,7 +173,10 @@ describe('requests through the tunnel', () => {
 
   it('refuses a body over the limit with 413 before anything reaches the agent', async () => {
     const peer = await nodeWithReplica();
-    const res = await viaTunnel(peer.agent.nodeId, 'rep_a', '/upload', { method: 'POST', body: new Uint8Array(TUNNEL_LIMITS.maxRequestBody + 1) });
+    const res = await viaTunnel(peer.agent.nodeId, 'rep_a', '/upload', {
+      method: 'POST',
+      body: new Uint8Array(TUNNEL_LIMITS.maxRequestBody + 1),
+    });
     expect(await errorOf(res)).toMatchObject({ status: 413, code: 'body_too_large' });
     expect(res.headers.get('gridplane-tunnel-error')).toBe('body_too_large');
     expect(res.headers.get('gridplane-request-sent')).toBe('0');
@@ -208,7 +225,9 @@ describe('failures', () => {
     expect(await readChunk(reader)).toBe('data: 1\n\n');
     await reader.cancel();
     expect(await peer.reset(id)).toMatchObject({ code: RESET_CODES.callerGone });
-    await expect.poll(async () => (await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_a).toMatchObject({ inflight: 0, cancelled: 1 });
+    await expect
+      .poll(async () => (await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_a)
+      .toMatchObject({ inflight: 0, cancelled: 1 });
   });
 
   it('answers 503 tunnel_down with request-sent 0 when the node has no tunnel', async () => {

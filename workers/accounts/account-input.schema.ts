@@ -16,7 +16,10 @@ export const verifySchema = z.strictObject({
 
 export const entriesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'is not a cursor this API returned').optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'is not a cursor this API returned')
+    .optional(),
 });
 
 export const destinationSchema = z.string().refine((s) => decodePublicKey(s) !== null, 'must be a base58 Solana address');

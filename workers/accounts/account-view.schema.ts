@@ -17,7 +17,9 @@ export const siwsVerifyResponseSchema = z.object({
   apiKey: z.string().describe('Shown once: send it as Authorization: Bearer <api key>.'),
   created: z.boolean().describe('True when this sign-in created the account.'),
   linked: z.object({ platform: z.string(), platformUserId: z.string() }).nullable(),
-  revokedApiKeys: z.array(z.string()).describe('Prefixes of keys this sign-in revoked: the least recently used, past the cap on live keys.'),
+  revokedApiKeys: z
+    .array(z.string())
+    .describe('Prefixes of keys this sign-in revoked: the least recently used, past the cap on live keys.'),
 });
 
 export const meResponseSchema = z.object({
@@ -31,7 +33,10 @@ export const meResponseSchema = z.object({
 export const balanceResponseSchema = z.object({
   accountId: z.string(),
   balance: amountText,
-  baseUnits: z.string().regex(/^[0-9]+$/).describe('The same balance as an integer in base units.'),
+  baseUnits: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .describe('The same balance as an integer in base units.'),
 });
 
 export const entrySchema = z.object({
@@ -51,7 +56,7 @@ export const entriesResponseSchema = z.object({
 });
 
 export const apiKeyViewSchema = z.object({
-  prefix: z.string().describe('The key\'s first characters: enough to tell keys apart, never enough to use one.'),
+  prefix: z.string().describe("The key's first characters: enough to tell keys apart, never enough to use one."),
   origin: z.enum(['siws', 'dev']),
   createdAt: isoTime,
   lastUsedAt: isoTime.nullable().describe('Recorded at most once an hour per key.'),

@@ -28,7 +28,11 @@ export const accountsApp = new Hono<AppEnv>()
   .use(requireAccount)
   .get('/me', async (c) => {
     const me = c.var.account;
-    const [account, balance, links] = await Promise.all([getUserAccount(c.var.db, me.id), balanceOf(c.var.db, me.id), linksOf(c.var.db, me.id)]);
+    const [account, balance, links] = await Promise.all([
+      getUserAccount(c.var.db, me.id),
+      balanceOf(c.var.db, me.id),
+      linksOf(c.var.db, me.id),
+    ]);
     return c.json({
       id: me.id,
       wallet: me.wallet,
@@ -80,7 +84,11 @@ export const accountsApp = new Hono<AppEnv>()
       const settlement = await requireSettlement(c.env);
       const quote = await quoteWithdrawal(settlement, amount, destination);
       if (maxFee !== undefined && quote.fee > maxFee) {
-        throw new AppError(409, 'fee_changed', `The fee is now ${formatAmount(quote.fee, decimals)} tokens (the destination has no token account); confirm the new quote.`);
+        throw new AppError(
+          409,
+          'fee_changed',
+          `The fee is now ${formatAmount(quote.fee, decimals)} tokens (the destination has no token account); confirm the new quote.`,
+        );
       }
       fee = quote.fee;
     }

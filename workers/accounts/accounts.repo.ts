@@ -20,7 +20,10 @@ export async function findOrCreateWalletAccount(db: Db, wallet: string, nowMs = 
       .insert(accounts)
       .values({ id, kind: 'user', wallet, balance: 0, createdAt: nowMs, updatedAt: nowMs })
       .onConflictDoNothing({ target: accounts.wallet }),
-    db.select({ id: accounts.id, wallet: accounts.wallet, createdAt: accounts.createdAt }).from(accounts).where(eq(accounts.wallet, wallet)),
+    db
+      .select({ id: accounts.id, wallet: accounts.wallet, createdAt: accounts.createdAt })
+      .from(accounts)
+      .where(eq(accounts.wallet, wallet)),
   ]);
   const row = rows[0]!;
   return { id: row.id, wallet: row.wallet!, createdAt: row.createdAt, created: row.id === id };

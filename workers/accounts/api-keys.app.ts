@@ -10,7 +10,9 @@ import { requireAccount } from './require-account.ts';
 // revoke one by its prefix. Keys are issued only by signing in (siws.app.ts) or, outside
 // production, POST /v1/dev/accounts; the cap on live keys is applied there (api-keys.ts).
 
-const prefixSchema = z.string().regex(API_KEY_PREFIX_PATTERN, 'must be a key prefix as GET /v1/accounts/me/api-keys lists it: gpk_ and 8 characters');
+const prefixSchema = z
+  .string()
+  .regex(API_KEY_PREFIX_PATTERN, 'must be a key prefix as GET /v1/accounts/me/api-keys lists it: gpk_ and 8 characters');
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -67,7 +67,13 @@ export interface KeyOwner {
 export async function findKeyOwner(db: Db, key: string): Promise<KeyOwner | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
   const row = await db
-    .select({ accountId: apiKeys.accountId, wallet: accounts.wallet, keyHash: apiKeys.hash, keyPrefix: apiKeys.prefix, lastUsedAt: apiKeys.lastUsedAt })
+    .select({
+      accountId: apiKeys.accountId,
+      wallet: accounts.wallet,
+      keyHash: apiKeys.hash,
+      keyPrefix: apiKeys.prefix,
+      lastUsedAt: apiKeys.lastUsedAt,
+    })
     .from(apiKeys)
     .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
     .where(and(eq(apiKeys.hash, await hashApiKey(key)), isNull(apiKeys.revokedAt)))
@@ -104,7 +110,13 @@ export interface ApiKeyRow {
   lastUsedAt: number | null;
 }
 
-const rowColumns = { hash: apiKeys.hash, prefix: apiKeys.prefix, origin: apiKeys.origin, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt };
+const rowColumns = {
+  hash: apiKeys.hash,
+  prefix: apiKeys.prefix,
+  origin: apiKeys.origin,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+};
 
 /** The account's live keys, newest first; no paging: issuing keeps them within API_KEYS_PER_ACCOUNT (at most 1000). */
 export async function listLiveApiKeys(db: Db, accountId: string): Promise<ApiKeyRow[]> {

@@ -30,5 +30,11 @@ export async function linkTokenStatus(db: Db, token: string, nowMs: number): Pro
   // Same order as usableLinkTokenHash: a used token is used even after it would have expired.
   if (row.usedAt !== null) return { state: 'used', platform: row.platform };
   if (row.expiresAt <= nowMs) return { state: 'expired', platform: row.platform };
-  return { state: 'usable', platform: row.platform, platformUserId: row.platformUserId, platformUserName: row.platformUserName, expiresAt: row.expiresAt };
+  return {
+    state: 'usable',
+    platform: row.platform,
+    platformUserId: row.platformUserId,
+    platformUserName: row.platformUserName,
+    expiresAt: row.expiresAt,
+  };
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import { accountLinks, linkTokens, type LinkPlatform } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { randomSecret } from '../lib/ids.ts';
@@ -102,7 +102,13 @@ export type PendingLink =
   | { state: 'unknown' };
 
 /** What a chat user's link (by its button reference) waits for. Read-only. */
-export async function pendingLink(db: Db, platform: LinkPlatform, platformUserId: string, ref: string, nowMs: number): Promise<PendingLink> {
+export async function pendingLink(
+  db: Db,
+  platform: LinkPlatform,
+  platformUserId: string,
+  ref: string,
+  nowMs: number,
+): Promise<PendingLink> {
   if (!LINK_REF_PATTERN.test(ref)) return { state: 'unknown' };
   const row = await db.$client
     .prepare(
@@ -111,7 +117,15 @@ export async function pendingLink(db: Db, platform: LinkPlatform, platformUserId
        WHERE t.token_hash >= ?1 AND t.token_hash < ?1 || 'g' AND t.platform = ?2 AND t.platform_user_id = ?3`,
     )
     .bind(ref, platform, platformUserId)
-    .first<{ expires_at: number; used_at: number | null; confirmed_at: number | null; cancelled_at: number | null; used_by_account_id: string | null; platform_user_name: string | null; wallet: string | null }>();
+    .first<{
+      expires_at: number;
+      used_at: number | null;
+      confirmed_at: number | null;
+      cancelled_at: number | null;
+      used_by_account_id: string | null;
+      platform_user_name: string | null;
+      wallet: string | null;
+    }>();
   if (!row) return { state: 'unknown' };
   if (row.confirmed_at !== null) return { state: 'confirmed', wallet: row.wallet ?? '' };
   if (row.cancelled_at !== null) return { state: 'cancelled' };
@@ -131,7 +145,13 @@ export async function pendingLink(db: Db, platform: LinkPlatform, platformUserId
  * (the link row is written only by the batch whose UPDATE took the confirmation). A chat user
  * linked before moves to this account. null: nothing to confirm (not signed, expired, done).
  */
-export async function confirmLink(db: Db, platform: LinkPlatform, platformUserId: string, ref: string, nowMs: number): Promise<{ accountId: string } | null> {
+export async function confirmLink(
+  db: Db,
+  platform: LinkPlatform,
+  platformUserId: string,
+  ref: string,
+  nowMs: number,
+): Promise<{ accountId: string } | null> {
   if (!LINK_REF_PATTERN.test(ref)) return null;
   const client = db.$client;
   const [taken] = await client.batch([

@@ -92,7 +92,7 @@ export function parseSiwsMessage(text: string): SiwsFields | null {
     i++;
     for (const [key, label] of FIELDS) {
       const line = lines[i];
-      if (line !== undefined && line.startsWith(label)) {
+      if (line?.startsWith(label)) {
         m[key] = line.slice(label.length);
         i++;
       }

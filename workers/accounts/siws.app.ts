@@ -55,7 +55,16 @@ export const siwsApp = new Hono<AppEnv>()
       requestId: randomId('siws'),
       resources: body.linkToken !== undefined ? [`${LINK_RESOURCE_PREFIX}${body.linkToken}`] : undefined,
     });
-    if (!(await storeChallenge(c.var.db, { nonce, address: body.address, messageHash: await sha256Text(message), linkTokenHash, issuedAt: now, expiresAt }))) {
+    if (
+      !(await storeChallenge(c.var.db, {
+        nonce,
+        address: body.address,
+        messageHash: await sha256Text(message),
+        linkTokenHash,
+        issuedAt: now,
+        expiresAt,
+      }))
+    ) {
       throw new AppError(
         429,
         'too_many_challenges',
@@ -96,10 +105,24 @@ export const siwsApp = new Hono<AppEnv>()
         kind: 'link_signed',
         chatUser: { platform: used.platform, userId: used.platformUserId },
         at: now,
-        data: { ref: linkRefOf(challenge.linkTokenHash), wallet: account.wallet, label: chatUserLabel(used.platform, used.platformUserId, used.platformUserName) },
+        data: {
+          ref: linkRefOf(challenge.linkTokenHash),
+          wallet: account.wallet,
+          label: chatUserLabel(used.platform, used.platformUserId, used.platformUserName),
+        },
       }).catch((error) => console.error('link_signed alert not emitted', error));
     }
     // Past the cap the least recently used key is revoked, never the sign-in refused (README, "API keys").
-    const { apiKey, revokedPrefixes } = await issueApiKey(c.var.db, account.id, 'siws', { maxLive: c.var.config.API_KEYS_PER_ACCOUNT, nowMs: now });
-    return c.json({ accountId: account.id, wallet: account.wallet, apiKey, created: account.created, linked, revokedApiKeys: revokedPrefixes });
+    const { apiKey, revokedPrefixes } = await issueApiKey(c.var.db, account.id, 'siws', {
+      maxLive: c.var.config.API_KEYS_PER_ACCOUNT,
+      nowMs: now,
+    });
+    return c.json({
+      accountId: account.id,
+      wallet: account.wallet,
+      apiKey,
+      created: account.created,
+      linked,
+      revokedApiKeys: revokedPrefixes,
+    });
   });

@@ -133,7 +133,9 @@ export class AlertChat extends DurableObject<Env> {
       data: JSON.parse(r.data) as Record<string, unknown>,
     }));
     const message = renderAlerts(alerts, { timeZone: this.prefs().timeZone, tokenDecimals: config.TOKEN_DECIMALS, nowMs: now });
-    const result = discordUser ? await sendDiscordDm(config, discordUser, message.text, message.buttons) : await sendAlertMessage(api!, chatId, message.text, message.buttons);
+    const result = discordUser
+      ? await sendDiscordDm(config, discordUser, message.text, message.buttons)
+      : await sendAlertMessage(api!, chatId, message.text, message.buttons);
     const ids = JSON.stringify(message.eventIds);
     const doneAt = Date.now();
     if (result.ok) {

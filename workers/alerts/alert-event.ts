@@ -21,14 +21,25 @@ export const alertEventSchema = z
     at: z.number().int().nonnegative(),
     data: z.record(z.string(), z.unknown()).default({}),
   })
-  .refine((e) => e.nodeId !== undefined || e.accountId !== undefined || e.chatUser !== undefined, 'an alert needs a nodeId or an accountId (or, for a renter alert, a chatUser)');
+  .refine(
+    (e) => e.nodeId !== undefined || e.accountId !== undefined || e.chatUser !== undefined,
+    'an alert needs a nodeId or an accountId (or, for a renter alert, a chatUser)',
+  );
 
 /**
  * What happens to a renter's own jobs, endpoints, deposits and links. They reach every chat linked to the
  * account (or the one chat user named), with no /alerts subscription: a person who rents from a
  * chat hears back in it.
  */
-export const RENTER_KINDS: readonly AlertKind[] = ['job_started', 'job_ending', 'job_finished', 'deposit_credited', 'link_signed', 'endpoint_balance_low', 'endpoint_stopped'];
+export const RENTER_KINDS: readonly AlertKind[] = [
+  'job_started',
+  'job_ending',
+  'job_finished',
+  'deposit_credited',
+  'link_signed',
+  'endpoint_balance_low',
+  'endpoint_stopped',
+];
 export const isRenterKind = (kind: AlertKind) => RENTER_KINDS.includes(kind);
 
 /** The outbox name of a chat user's private chat: Telegram's is the user id, Discord's a DM. */

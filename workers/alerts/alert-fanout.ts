@@ -27,8 +27,15 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): 
   }
   if (work.length === 0) return;
 
-  const fresh = await recordEvents(d1, work.map((w) => w.event), now);
-  const names = await nodeNames(db, work.flatMap((w) => (w.event.nodeId ? [w.event.nodeId] : [])));
+  const fresh = await recordEvents(
+    d1,
+    work.map((w) => w.event),
+    now,
+  );
+  const names = await nodeNames(
+    db,
+    work.flatMap((w) => (w.event.nodeId ? [w.event.nodeId] : [])),
+  );
   const perChat = new Map<string, { prefs: ChatPrefs; alerts: ChatAlert[]; messages: Set<Message<unknown>> }>();
   const counts = new Map<string, number>();
   for (const { message, event } of work) {
@@ -70,11 +77,12 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env): 
 
   const done = work.filter((w) => fresh.has(w.event.eventId) && !failed.has(w.message));
   if (done.length > 0) {
-    await d1.prepare(
-      `UPDATE alert_events SET fanned_out_at = ?1, recipients = v.n
+    await d1
+      .prepare(
+        `UPDATE alert_events SET fanned_out_at = ?1, recipients = v.n
        FROM (SELECT value ->> 'id' AS id, value ->> 'n' AS n FROM json_each(?2)) AS v
        WHERE alert_events.event_id = v.id`,
-    )
+      )
       .bind(now, JSON.stringify(done.map((w) => ({ id: w.event.eventId, n: counts.get(w.event.eventId) ?? 0 }))))
       .run();
   }
@@ -105,7 +113,7 @@ async function recordEvents(db: D1Database, events: ParsedAlertEvent[], now: num
       )
       .bind(JSON.stringify(rows), now),
     db
-      .prepare('SELECT event_id FROM alert_events WHERE event_id IN (SELECT value ->> \'id\' FROM json_each(?1)) AND fanned_out_at IS NULL')
+      .prepare("SELECT event_id FROM alert_events WHERE event_id IN (SELECT value ->> 'id' FROM json_each(?1)) AND fanned_out_at IS NULL")
       .bind(JSON.stringify(rows)),
   ]);
   return new Set(pending!.results.map((r) => r.event_id));

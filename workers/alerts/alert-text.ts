@@ -9,7 +9,18 @@ import { renterButtons, renterLine, tokens, type AlertButton } from './renter-te
 export const MAX_MESSAGE_CHARS = 3800;
 const NAMES_PER_LINE = 6;
 
-const ORDER: AlertKind[] = ['node_suspended', 'node_offline', 'gpu_hot', 'job_failed', 'verification_failed', 'slashed', 'stake_low', 'payout_refunded', 'node_online', 'reward_paid'];
+const ORDER: AlertKind[] = [
+  'node_suspended',
+  'node_offline',
+  'gpu_hot',
+  'job_failed',
+  'verification_failed',
+  'slashed',
+  'stake_low',
+  'payout_refunded',
+  'node_online',
+  'reward_paid',
+];
 
 /** Settlement's refund reasons (workers/settlement/payout-run.ts), as the owner reads them. */
 const REFUND_REASONS: Record<string, string> = {
@@ -54,7 +65,11 @@ export function renderAlerts(alerts: ChatAlert[], options: RenderOptions): Rende
   for (const kind of kinds) {
     const group = byKind.get(kind)!;
     // A renter's alerts are about different jobs and amounts: one line each, never merged.
-    const line = isRenterKind(kind) ? group.map((a) => renterLine(a, options)).join('\n') : group.length === 1 ? single(group[0]!, options) : grouped(kind, group, options);
+    const line = isRenterKind(kind)
+      ? group.map((a) => renterLine(a, options)).join('\n')
+      : group.length === 1
+        ? single(group[0]!, options)
+        : grouped(kind, group, options);
     if (length + line.length + 1 > MAX_MESSAGE_CHARS && lines.length > 0) break;
     lines.push(line);
     length += line.length + 1;
@@ -111,7 +126,8 @@ function single(a: ChatAlert, o: RenderOptions): string {
 function grouped(kind: AlertKind, group: ChatAlert[], o: RenderOptions): string {
   // In the order they happened (the group is sorted by time), each name once.
   const names = [...new Set(group.map(nameOf))];
-  const listed = names.slice(0, NAMES_PER_LINE).join(', ') + (names.length > NAMES_PER_LINE ? ` and ${names.length - NAMES_PER_LINE} more` : '');
+  const listed =
+    names.slice(0, NAMES_PER_LINE).join(', ') + (names.length > NAMES_PER_LINE ? ` and ${names.length - NAMES_PER_LINE} more` : '');
   const first = time(group[0]!.at, o.timeZone);
   const last = time(group.at(-1)!.at, o.timeZone);
   const span = first === last ? first : `${first}–${last}`;

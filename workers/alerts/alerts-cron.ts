@@ -11,7 +11,11 @@ import { pumpRecordAlerts } from './record-pumps.ts';
  * their cursors).
  */
 export async function runAlertsCron(env: Env, nowMs: number, ports: Pick<Ports, 'pruneChatState'>): Promise<void> {
-  const [pump, records, prune] = await Promise.allSettled([pumpNodeAlerts(env, nowMs), pumpRecordAlerts(env, nowMs), ports.pruneChatState(dbOf(env).$client, nowMs)]);
+  const [pump, records, prune] = await Promise.allSettled([
+    pumpNodeAlerts(env, nowMs),
+    pumpRecordAlerts(env, nowMs),
+    ports.pruneChatState(dbOf(env).$client, nowMs),
+  ]);
   if (pump.status === 'rejected') console.error('node alert pump failed', pump.reason);
   if (records.status === 'rejected') console.error('slash/payout alert pump failed', records.reason);
   if (prune.status === 'rejected') console.error('telegram state pruning failed', prune.reason);

@@ -19,7 +19,11 @@ export async function sendDiscordDm(config: Config, userId: string, text: string
   if (!config.DISCORD_BOT_TOKEN) return { ok: false, failure: { kind: 'permanent', reason: 'DISCORD_BOT_TOKEN is not set' } };
   const headers = { authorization: `Bot ${config.DISCORD_BOT_TOKEN}`, 'content-type': 'application/json' };
   try {
-    const dm = await fetch(`${apiBase(config)}/users/@me/channels`, { method: 'POST', headers, body: JSON.stringify({ recipient_id: userId }) });
+    const dm = await fetch(`${apiBase(config)}/users/@me/channels`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ recipient_id: userId }),
+    });
     if (!dm.ok) return { ok: false, failure: await failureOf(dm) };
     const channel = (await dm.json()) as { id?: string };
     if (!channel.id) return { ok: false, failure: { kind: 'transient', reason: 'no DM channel id in the answer' } };
@@ -27,7 +31,14 @@ export async function sendDiscordDm(config: Config, userId: string, text: string
       content: text.slice(0, 2000),
       allowed_mentions: { parse: [] },
       components: buttons.length
-        ? [{ type: 1, components: buttons.slice(0, 5).map((b, i) => ({ type: 2, style: i === 0 ? 3 : 2, label: b.label.slice(0, 80), custom_id: b.action })) }]
+        ? [
+            {
+              type: 1,
+              components: buttons
+                .slice(0, 5)
+                .map((b, i) => ({ type: 2, style: i === 0 ? 3 : 2, label: b.label.slice(0, 80), custom_id: b.action })),
+            },
+          ]
         : [],
     };
     const sent = await fetch(`${apiBase(config)}/channels/${channel.id}/messages`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -42,5 +53,9 @@ export async function sendDiscordDm(config: Config, userId: string, text: string
 
 async function failureOf(res: Response) {
   const body = (await res.json().catch(() => ({}))) as { message?: string; retry_after?: number };
-  return classifySendFailure({ status: res.status, retryAfterS: body.retry_after === undefined ? undefined : Math.ceil(body.retry_after), description: body.message ?? `status ${res.status}` });
+  return classifySendFailure({
+    status: res.status,
+    retryAfterS: body.retry_after === undefined ? undefined : Math.ceil(body.retry_after),
+    description: body.message ?? `status ${res.status}`,
+  });
 }

@@ -34,7 +34,12 @@ export class GpuHeatTracker {
 
   /** The shard created `gpu_heat` (workers/live/shard-tables.ts). */
   constructor(private readonly sql: SqlStorage) {
-    this.hot = new Set(sql.exec<{ node_id: string }>('SELECT node_id FROM gpu_heat').toArray().map((r) => r.node_id));
+    this.hot = new Set(
+      sql
+        .exec<{ node_id: string }>('SELECT node_id FROM gpu_heat')
+        .toArray()
+        .map((r) => r.node_id),
+    );
   }
 
   /**

@@ -23,14 +23,15 @@ export async function pumpNodeAlerts(env: Env, nowMs: number): Promise<{ emitted
     // The upper bound first: an event written while this page is read waits for the next run.
     const upper = (await d1.prepare('SELECT coalesce(max(id), 0) AS id FROM node_events').first<{ id: number }>())?.id ?? 0;
     if (upper <= cursor) break;
-    const { results } = await d1.prepare(
-      `SELECT e.id, e.node_id, e.kind, e.at, e.detail FROM node_events e
+    const { results } = await d1
+      .prepare(
+        `SELECT e.id, e.node_id, e.kind, e.at, e.detail FROM node_events e
        WHERE e.id > ?1 AND e.id <= ?3 AND e.kind IN ('offline', 'online')
          AND (EXISTS (SELECT 1 FROM alert_subscriptions s WHERE s.scope = e.node_id)
               OR EXISTS (SELECT 1 FROM nodes n JOIN accounts a ON a.wallet = n.owner
                          JOIN alert_subscriptions s ON s.account_id = a.id AND s.scope = '*' WHERE n.id = e.node_id))
        ORDER BY e.id LIMIT ?2`,
-    )
+      )
       .bind(cursor, PAGE, upper)
       .all<{ id: number; node_id: string; kind: 'offline' | 'online'; at: number; detail: string }>();
     const events: AlertEvent[] = results.map((r) => {
@@ -38,7 +39,13 @@ export async function pumpNodeAlerts(env: Env, nowMs: number): Promise<{ emitted
       // The sweep notices a silent node up to a minute late; the operator wants when it stopped,
       // which is its last heartbeat (the shard records it with the transition).
       const stoppedAt = r.kind === 'offline' && typeof data.lastSeenAt === 'number' && data.lastSeenAt <= r.at ? data.lastSeenAt : r.at;
-      return { eventId: `node_event:${r.id}`, kind: r.kind === 'offline' ? 'node_offline' : 'node_online', nodeId: r.node_id, at: stoppedAt, data };
+      return {
+        eventId: `node_event:${r.id}`,
+        kind: r.kind === 'offline' ? 'node_offline' : 'node_online',
+        nodeId: r.node_id,
+        at: stoppedAt,
+        data,
+      };
     });
     if (events.length > 0) await emitAlerts(env, events);
     emitted += events.length;

@@ -24,11 +24,23 @@ export async function recipientsOf(db: Db, event: ParsedAlertEvent): Promise<Rec
        GROUP BY s.chat_id`,
     )
     .bind(event.nodeId ?? null, event.accountId ?? null)
-    .all<{ chat_id: string; muted_kinds: string | null; quiet_start_min: number | null; quiet_end_min: number | null; time_zone: string | null }>();
+    .all<{
+      chat_id: string;
+      muted_kinds: string | null;
+      quiet_start_min: number | null;
+      quiet_end_min: number | null;
+      time_zone: string | null;
+    }>();
   return results.map(recipientOf);
 }
 
-type PrefsRow = { chat_id: string; muted_kinds: string | null; quiet_start_min: number | null; quiet_end_min: number | null; time_zone: string | null };
+type PrefsRow = {
+  chat_id: string;
+  muted_kinds: string | null;
+  quiet_start_min: number | null;
+  quiet_end_min: number | null;
+  time_zone: string | null;
+};
 
 /**
  * A renter's own news goes to the private chat of every chat user linked to the account (and to

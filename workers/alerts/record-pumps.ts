@@ -87,10 +87,11 @@ export async function pumpRecordAlerts(env: Env, nowMs: number): Promise<{ emitt
     if (results.length > 0) await emitAlerts(env, results.map(pump.toEvent));
     emitted += results.length;
     const next = results.length > 0 ? Number(results.at(-1)!.t) : cursor;
-    await d1.prepare(
-      `INSERT INTO alert_cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
+    await d1
+      .prepare(
+        `INSERT INTO alert_cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
        ON CONFLICT (name) DO UPDATE SET value = max(value, ?2), updated_at = ?3`,
-    )
+      )
       .bind(pump.name, next, nowMs)
       .run();
   }

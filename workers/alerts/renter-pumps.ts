@@ -50,14 +50,15 @@ async function pumpJobTransitions(env: Env, nowMs: number): Promise<number> {
     // The upper bound first: a row written while this page is read waits for the next run.
     const upper = (await d1.prepare('SELECT coalesce(max(id), 0) AS id FROM job_transitions').first<{ id: number }>())?.id ?? 0;
     if (upper <= cursor) break;
-    const { results } = await d1.prepare(
-      `SELECT t.id, t.job_id, t.to_status, t.reason, t.node_id, t.at, j.account_id, j.gpu_count, j.allocation, j.started_at,
+    const { results } = await d1
+      .prepare(
+        `SELECT t.id, t.job_id, t.to_status, t.reason, t.node_id, t.at, j.account_id, j.gpu_count, j.allocation, j.started_at,
               j.duration_s, j.captured, j.refunded, j.billed_gpu_seconds, j.exit_code
        FROM job_transitions t JOIN jobs j ON j.id = t.job_id
        WHERE t.id > ?1 AND t.id <= ?3 AND t.to_status IN ('running', 'succeeded', 'failed', 'cancelled', 'expired')
          AND EXISTS (SELECT 1 FROM account_links l WHERE l.account_id = j.account_id)
        ORDER BY t.id LIMIT ?2`,
-    )
+      )
       .bind(cursor, PAGE, upper)
       .all<TransitionRow>();
     const events = results.map(eventOf);
@@ -75,7 +76,12 @@ function eventOf(r: TransitionRow): AlertEvent {
   const base = { accountId: r.account_id, at: r.at, ...(r.node_id ? { nodeId: r.node_id } : {}) };
   if (r.to_status === 'running') {
     const startedAt = r.started_at ?? r.at;
-    return { ...base, eventId: `job_started:${r.job_id}`, kind: 'job_started', data: { jobId: r.job_id, gpus: gpusText(r), endsAt: startedAt + r.duration_s * 1000 } };
+    return {
+      ...base,
+      eventId: `job_started:${r.job_id}`,
+      kind: 'job_started',
+      data: { jobId: r.job_id, gpus: gpusText(r), endsAt: startedAt + r.duration_s * 1000 },
+    };
   }
   return {
     ...base,
@@ -116,13 +122,14 @@ export function endingNoticeAt(endsAt: number, durationS: number): number {
  */
 async function emitEndingSoon(env: Env, nowMs: number): Promise<number> {
   const d1 = dbOf(env).$client;
-  const { results } = await d1.prepare(
-    `SELECT j.id, j.account_id, j.node_id, j.started_at, j.duration_s FROM jobs j
+  const { results } = await d1
+    .prepare(
+      `SELECT j.id, j.account_id, j.node_id, j.started_at, j.duration_s FROM jobs j
      WHERE j.status = 'running' AND j.started_at IS NOT NULL
        AND j.started_at + j.duration_s * 1000 > ?1 AND j.started_at + j.duration_s * 1000 - ?2 <= ?1
        AND EXISTS (SELECT 1 FROM account_links l WHERE l.account_id = j.account_id)
      LIMIT 1000`,
-  )
+    )
     .bind(nowMs, ENDING_NOTICE_MS)
     .all<{ id: string; account_id: string; node_id: string | null; started_at: number; duration_s: number }>();
   const events: AlertEvent[] = results.flatMap((j) => {
@@ -146,7 +153,10 @@ async function emitEndingSoon(env: Env, nowMs: number): Promise<number> {
 async function readCursor(db: D1Database, nowMs: number): Promise<number> {
   const row = await db.prepare('SELECT value FROM alert_cursors WHERE name = ?').bind(CURSOR).first<{ value: number }>();
   if (row) return row.value;
-  const start = await db.prepare('SELECT coalesce(max(id), 0) AS id FROM job_transitions WHERE at < ?').bind(nowMs - FIRST_RUN_LOOKBACK_MS).first<{ id: number }>();
+  const start = await db
+    .prepare('SELECT coalesce(max(id), 0) AS id FROM job_transitions WHERE at < ?')
+    .bind(nowMs - FIRST_RUN_LOOKBACK_MS)
+    .first<{ id: number }>();
   return start?.id ?? 0;
 }
 

@@ -70,7 +70,9 @@ function finished(job: string, where: string, d: Record<string, unknown>, o: Ren
   const charged = tokens(d.charged ?? 0, o.tokenDecimals);
   const refunded = tokens(d.refunded ?? 0, o.tokenDecimals);
   const ran = num(d.ranS);
-  const money = num(d.charged) ? `${charged} tokens charged${ran !== undefined ? ` for ${durationText(ran)}` : ''}, ${refunded} refunded to your balance` : `nothing charged, all ${refunded} tokens refunded to your balance`;
+  const money = num(d.charged)
+    ? `${charged} tokens charged${ran !== undefined ? ` for ${durationText(ran)}` : ''}, ${refunded} refunded to your balance`
+    : `nothing charged, all ${refunded} tokens refunded to your balance`;
   const reason = reasonText(str(d.reason), num(d.exitCode));
   switch (str(d.status)) {
     case 'succeeded':
@@ -102,7 +104,8 @@ function reasonText(reason: string | undefined, exitCode: number | undefined): s
   }
 }
 
-const endpointName = (d: Record<string, unknown>) => (d.name ? `${str(d.name)} (${str(d.endpointId) ?? '?'})` : (str(d.endpointId) ?? 'your endpoint'));
+const endpointName = (d: Record<string, unknown>) =>
+  d.name ? `${str(d.name)} (${str(d.endpointId) ?? '?'})` : (str(d.endpointId) ?? 'your endpoint');
 
 /** The tend step's data (workers/endpoints/tend.ts): balance and hold in base units, seconds of burn left. */
 function endpointLow(d: Record<string, unknown>, o: RenterTextOptions): string {

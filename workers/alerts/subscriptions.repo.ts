@@ -47,7 +47,12 @@ export async function prefsOf(db: Db, chatId: string): Promise<ChatPrefs> {
     .bind(chatId)
     .first<{ muted_kinds: string; quiet_start_min: number | null; quiet_end_min: number | null; time_zone: string }>();
   if (!row) return DEFAULT_PREFS;
-  return { mutedKinds: parseKinds(row.muted_kinds), quietStartMin: row.quiet_start_min, quietEndMin: row.quiet_end_min, timeZone: row.time_zone };
+  return {
+    mutedKinds: parseKinds(row.muted_kinds),
+    quietStartMin: row.quiet_start_min,
+    quietEndMin: row.quiet_end_min,
+    timeZone: row.time_zone,
+  };
 }
 
 export async function savePrefs(db: Db, chatId: string, prefs: ChatPrefs, nowMs: number): Promise<void> {

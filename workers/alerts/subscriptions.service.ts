@@ -3,7 +3,16 @@ import type { Env } from '../env.ts';
 import { ownedNode, ownedNodeCount, type OwnedNode } from '../nodes/nodes.service.ts';
 import type { ChatPrefs } from './alert-event.ts';
 import { alertChatFor } from './alert-chat.do.ts';
-import { ALL_NODES, prefsOf, savePrefs, subscribe, subscriptionsOf, unsubscribe, withKindMuted, type Subscription } from './subscriptions.repo.ts';
+import {
+  ALL_NODES,
+  prefsOf,
+  savePrefs,
+  subscribe,
+  subscriptionsOf,
+  unsubscribe,
+  withKindMuted,
+  type Subscription,
+} from './subscriptions.repo.ts';
 
 // What a chat may do with its alerts (Telegram's /alerts): follow the account's nodes, stop, and
 // choose what it hears and when. Operators follow only nodes their linked wallet owns.
@@ -23,7 +32,13 @@ export function chatPrefs(db: Db, chatId: string): Promise<ChatPrefs> {
  * Follows one node the account owns (by id or name), or with no `nodeRef` all of its nodes,
  * including those it registers later. `{ node: null }` when it owns no node by that name.
  */
-export async function followNodes(db: Db, chatId: string, accountId: string, nodeRef: string | null, nowMs: number): Promise<{ node: OwnedNode | null; ownedCount?: number }> {
+export async function followNodes(
+  db: Db,
+  chatId: string,
+  accountId: string,
+  nodeRef: string | null,
+  nowMs: number,
+): Promise<{ node: OwnedNode | null; ownedCount?: number }> {
   if (nodeRef) {
     const node = await ownedNode(db, accountId, nodeRef);
     if (node) await subscribe(db, chatId, accountId, node.id, nowMs);
@@ -37,7 +52,12 @@ export async function followNodes(db: Db, chatId: string, accountId: string, nod
  * Stops following one owned node, or with no `nodeRef` everything the chat follows. `found` is
  * false (and nothing changes) when the account owns no node by that name.
  */
-export async function unfollowNodes(db: Db, chatId: string, accountId: string, nodeRef: string | null): Promise<{ found: boolean; node: OwnedNode | null; removed: number }> {
+export async function unfollowNodes(
+  db: Db,
+  chatId: string,
+  accountId: string,
+  nodeRef: string | null,
+): Promise<{ found: boolean; node: OwnedNode | null; removed: number }> {
   const node = nodeRef ? await ownedNode(db, accountId, nodeRef) : null;
   if (nodeRef && !node) return { found: false, node: null, removed: 0 };
   return { found: true, node, removed: await unsubscribe(db, chatId, node ? node.id : null) };

@@ -23,7 +23,11 @@ export async function sendAlertMessage(api: Api, chatId: string, text: string, b
     if (error instanceof GrammyError) {
       return {
         ok: false,
-        failure: classifySendFailure({ status: error.error_code, retryAfterS: error.parameters.retry_after, description: error.description }),
+        failure: classifySendFailure({
+          status: error.error_code,
+          retryAfterS: error.parameters.retry_after,
+          description: error.description,
+        }),
       };
     }
     const description = error instanceof HttpError ? error.message : String(error);

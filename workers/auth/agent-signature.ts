@@ -1,21 +1,12 @@
 import { decodePublicKey } from '../../protocol/base58.ts';
-import {
-  AGENT_HEADERS,
-  MAX_CLOCK_SKEW_MS,
-  NONCE_PATTERN,
-  base64ToBytes,
-  sha256Hex,
-  signingString,
-} from '../../protocol/signed-request.ts';
+import { AGENT_HEADERS, MAX_CLOCK_SKEW_MS, NONCE_PATTERN, base64ToBytes, sha256Hex, signingString } from '../../protocol/signed-request.ts';
 
 // Pure verification of a signed agent request (PROTOCOL.md "Signed agent requests").
 // Replay is checked by the node's shard, which is the only place that remembers nonces.
 
 export type SignatureFailure = 'missing_headers' | 'malformed_headers' | 'stale_request' | 'bad_signature';
 
-export type SignatureCheck =
-  | { ok: true; nodeId: string; nonce: string; timestampMs: number }
-  | { ok: false; reason: SignatureFailure };
+export type SignatureCheck = { ok: true; nodeId: string; nonce: string; timestampMs: number } | { ok: false; reason: SignatureFailure };
 
 export interface SignedRequestParts {
   method: string;

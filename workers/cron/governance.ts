@@ -8,10 +8,18 @@ import type { Ports } from '../ports.ts';
 import { refreshEligibility } from '../staking/eligibility.ts';
 
 /** Scheduled entry for governance; failures are logged so the other cron steps still run. */
-export async function runGovernanceCron(env: Env, scheduledTime: number, ctx: ExecutionContext, ports: Pick<Ports, 'announceProposal'>): Promise<void> {
+export async function runGovernanceCron(
+  env: Env,
+  scheduledTime: number,
+  ctx: ExecutionContext,
+  ports: Pick<Ports, 'announceProposal'>,
+): Promise<void> {
   try {
     const db = dbOf(env);
-    await governanceStep({ db, config: getConfig(env), env, defer: (p) => ctx.waitUntil(p), announce: ports.announceProposal }, scheduledTime);
+    await governanceStep(
+      { db, config: getConfig(env), env, defer: (p) => ctx.waitUntil(p), announce: ports.announceProposal },
+      scheduledTime,
+    );
   } catch (error) {
     console.error('governance cron failed', error);
   }

@@ -8,9 +8,7 @@ import { shardByIndex } from '../live/shard-stub.ts';
  */
 export async function sweepShards(env: Env, nowMs: number) {
   const count = getConfig(env).HEARTBEAT_SHARDS;
-  const results = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) => shardByIndex(env, i).sweep(nowMs)),
-  );
+  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => shardByIndex(env, i).sweep(nowMs)));
   let wentOffline = 0;
   let failed = 0;
   for (const r of results) {

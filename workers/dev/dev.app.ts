@@ -39,10 +39,14 @@ async function devAccountInput(c: Context<AppEnv>): Promise<void> {
   const bytes = await readRawBody(c);
   if (bytes.byteLength === 0) return;
   const body = parseJsonBytes(bytes);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('invalid_request', 'body: must be a JSON object with no fields, or empty.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('invalid_request', 'body: must be a JSON object with no fields, or empty.');
   const field = Object.keys(body)[0];
   if (field === 'wallet') {
-    throw badRequest('invalid_request', 'wallet: not taken; the account gets a new wallet, named in the answer: give that wallet to the agent as --owner.');
+    throw badRequest(
+      'invalid_request',
+      'wallet: not taken; the account gets a new wallet, named in the answer: give that wallet to the agent as --owner.',
+    );
   }
   if (field !== undefined) throw badRequest('invalid_request', `${field.slice(0, 40)}: unknown field; this route takes no input.`);
 }

@@ -24,7 +24,10 @@ export interface HoldState {
   added: bigint;
 }
 
-export async function balances(ctx: EndpointsContext, endpoint: Pick<EndpointRow, 'id' | 'accountId'>): Promise<{ hold: bigint; balance: bigint }> {
+export async function balances(
+  ctx: EndpointsContext,
+  endpoint: Pick<EndpointRow, 'id' | 'accountId'>,
+): Promise<{ hold: bigint; balance: bigint }> {
   const rows = await ctx.db
     .select({ id: accounts.id, balance: accounts.balance })
     .from(accounts)
@@ -63,7 +66,9 @@ export async function topUpHold(ctx: EndpointsContext, endpoint: EndpointRow, pe
         {
           now: nowMs,
           with: () => [
-            ctx.db.$client.prepare('UPDATE endpoints SET hold_seq = hold_seq + 1, updated_at = ?3 WHERE id = ?1 AND hold_seq = ?2').bind(endpoint.id, seq, nowMs),
+            ctx.db.$client
+              .prepare('UPDATE endpoints SET hold_seq = hold_seq + 1, updated_at = ?3 WHERE id = ?1 AND hold_seq = ?2')
+              .bind(endpoint.id, seq, nowMs),
             assertChanged(ctx.db.$client, 'hold_moved'),
           ],
         },
@@ -108,7 +113,9 @@ export async function releaseHold(ctx: EndpointsContext, endpoint: EndpointRow, 
       {
         now: nowMs,
         with: () => [
-          ctx.db.$client.prepare('UPDATE endpoints SET hold_seq = hold_seq + 1, updated_at = ?3 WHERE id = ?1 AND hold_seq = ?2').bind(endpoint.id, seq, nowMs),
+          ctx.db.$client
+            .prepare('UPDATE endpoints SET hold_seq = hold_seq + 1, updated_at = ?3 WHERE id = ?1 AND hold_seq = ?2')
+            .bind(endpoint.id, seq, nowMs),
           assertChanged(ctx.db.$client, 'hold_moved'),
         ],
       },
@@ -116,8 +123,13 @@ export async function releaseHold(ctx: EndpointsContext, endpoint: EndpointRow, 
     return hold;
   } catch (error) {
     // Another writer moved the hold meanwhile; the next cron tick releases what is left.
-    if (assertionFailed(error) === 'hold_moved' || (error instanceof Error && 'code' in error && ['idempotency_conflict', 'insufficient_funds'].includes(String((error as { code?: string }).code)))) return 0n;
+    if (
+      assertionFailed(error) === 'hold_moved' ||
+      (error instanceof Error &&
+        'code' in error &&
+        ['idempotency_conflict', 'insufficient_funds'].includes(String((error as { code?: string }).code)))
+    )
+      return 0n;
     throw error;
   }
 }
-

@@ -16,7 +16,10 @@ export const MAX_REGIONS = 8;
  * kept for them, so a spec with ours added still passes the agent's check.
  */
 const endpointEnvSchema = jobEnvSchema
-  .refine((env) => Object.keys(env).every((name) => !name.startsWith('GRIDPLANE_')), 'names starting GRIDPLANE_ are set by gridplane (GRIDPLANE_BASE_PATH)')
+  .refine(
+    (env) => Object.keys(env).every((name) => !name.startsWith('GRIDPLANE_')),
+    'names starting GRIDPLANE_ are set by gridplane (GRIDPLANE_BASE_PATH)',
+  )
   .refine((env) => Object.keys(env).length <= MAX_ENV_VARS - 1, `at most ${MAX_ENV_VARS - 1} variables (one is gridplane's)`);
 
 /** `strip` (default): the replica sees the path after `/e/{id}`; `keep`: the full path, for apps served under a base URL (GRIDPLANE_BASE_PATH). */
@@ -28,23 +31,41 @@ export const endpointScalingSchema = z.strictObject({
   /** Scale out when in-flight requests per replica go above this. */
   targetInflight: z.number().int().min(1).max(10_000).default(4),
   /** Seconds without a request before scaling to zero; null: never. */
-  idleS: z.number().int().min(60).max(30 * 86_400).nullable().default(null),
+  idleS: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .nullable()
+    .default(null),
 });
 
 export const endpointCreateSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, space, . _ -, starting with a letter or digit'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, space, . _ -, starting with a letter or digit'),
     image: jobImageSchema,
     command: jobCommandSchema.default([]),
     env: endpointEnvSchema.default({}),
     port: z.number().int().min(1).max(65535),
-    healthPath: z.string().startsWith('/').max(512).regex(/^\/[\x21-\x7e]*$/, 'must be a path of printable ASCII without spaces').default('/health'),
+    healthPath: z
+      .string()
+      .startsWith('/')
+      .max(512)
+      .regex(/^\/[\x21-\x7e]*$/, 'must be a path of printable ASCII without spaces')
+      .default('/health'),
     gpu: z.strictObject({
       model: z.string().trim().min(1).max(96).optional(),
       minVramMb: z.number().int().min(0).max(1_048_576).optional(),
       count: z.number().int().min(1).max(MAX_GPUS),
     }),
-    replicas: z.strictObject({ min: z.number().int().min(0).max(MAX_REPLICAS).default(1), max: z.number().int().min(1).max(MAX_REPLICAS).default(1) }).default({ min: 1, max: 1 }),
+    replicas: z
+      .strictObject({
+        min: z.number().int().min(0).max(MAX_REPLICAS).default(1),
+        max: z.number().int().min(1).max(MAX_REPLICAS).default(1),
+      })
+      .default({ min: 1, max: 1 }),
     regions: z.array(point).max(MAX_REGIONS).optional(),
     maxPricePerGpuHour: z.string().min(1).max(40),
     scaling: endpointScalingSchema.default({ targetInflight: 4, idleS: null }),
@@ -60,8 +81,24 @@ export const endpointPatchSchema = z
     image: jobImageSchema.optional(),
     command: jobCommandSchema.optional(),
     env: endpointEnvSchema.optional(),
-    replicas: z.strictObject({ min: z.number().int().min(0).max(MAX_REPLICAS).optional(), max: z.number().int().min(1).max(MAX_REPLICAS).optional() }).optional(),
-    scaling: z.strictObject({ targetInflight: z.number().int().min(1).max(10_000).optional(), idleS: z.number().int().min(60).max(30 * 86_400).nullable().optional() }).optional(),
+    replicas: z
+      .strictObject({
+        min: z.number().int().min(0).max(MAX_REPLICAS).optional(),
+        max: z.number().int().min(1).max(MAX_REPLICAS).optional(),
+      })
+      .optional(),
+    scaling: z
+      .strictObject({
+        targetInflight: z.number().int().min(1).max(10_000).optional(),
+        idleS: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          .nullable()
+          .optional(),
+      })
+      .optional(),
     maxPricePerGpuHour: z.string().min(1).max(40).optional(),
     public: z.boolean().optional(),
     /** Takes effect at the gateway within seconds; replicas get the base path env at their next start (a roll-out). */
@@ -72,7 +109,12 @@ export const endpointPatchSchema = z
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 export type EndpointPatch = z.infer<typeof endpointPatchSchema>;
 
-export const endpointKeyCreateSchema = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, space, . _ -').default('default') });
+export const endpointKeyCreateSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1-64 letters, digits, space, . _ -')
+    .default('default'),
+});
 
 export const endpointListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -28,7 +28,12 @@ export interface EndpointKeyRow {
 }
 
 /** A new key, in one statement that also enforces the live-key cap (racing creates cannot pass it). */
-export async function issueEndpointKey(db: Db, endpointId: string, name: string, nowMs: number): Promise<{ key: string; row: EndpointKeyRow }> {
+export async function issueEndpointKey(
+  db: Db,
+  endpointId: string,
+  name: string,
+  nowMs: number,
+): Promise<{ key: string; row: EndpointKeyRow }> {
   const key = `gpe_${randomSecret(32)}`;
   const prefix = key.slice(0, PREFIX_LENGTH);
   const inserted = await db.$client
@@ -47,7 +52,9 @@ export async function issueEndpointKey(db: Db, endpointId: string, name: string,
 /** The endpoint's live keys, oldest first (never the keys themselves). */
 export async function liveEndpointKeys(db: Db, endpointId: string): Promise<EndpointKeyRow[]> {
   const rows = await db.$client
-    .prepare('SELECT prefix, name, created_at AS createdAt, revoked_at AS revokedAt FROM endpoint_keys WHERE endpoint_id = ?1 AND revoked_at IS NULL ORDER BY created_at, prefix')
+    .prepare(
+      'SELECT prefix, name, created_at AS createdAt, revoked_at AS revokedAt FROM endpoint_keys WHERE endpoint_id = ?1 AND revoked_at IS NULL ORDER BY created_at, prefix',
+    )
     .bind(endpointId)
     .all<EndpointKeyRow>();
   return rows.results;

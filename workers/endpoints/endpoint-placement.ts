@@ -82,12 +82,19 @@ export interface PlacementView {
 }
 
 /** Demand points with their candidates and how well the live replicas serve them. */
-export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow, live: LiveReplica[], nowMs: number): Promise<PlacementView> {
+export async function placementView(
+  ctx: EndpointsContext,
+  endpoint: EndpointRow,
+  live: LiveReplica[],
+  nowMs: number,
+): Promise<PlacementView> {
   const demand = [...regionPoints(endpoint), ...(await trafficPoints(ctx, endpoint.id, nowMs))];
   const probes = await probePointMap(ctx.db.$client, nowMs);
   const index = probeIndexFor(probes.points);
   const profileOf = (n: { lat: number | null; lon: number | null; probes: string | null }) =>
-    n.lat === null || n.lon === null ? null : profileNode({ lat: n.lat, lon: n.lon, probes: parseProbes(n.probes ?? '[]') }, index, DEFAULT_RTT_PARAMS);
+    n.lat === null || n.lon === null
+      ? null
+      : profileNode({ lat: n.lat, lon: n.lon, probes: parseProbes(n.probes ?? '[]') }, index, DEFAULT_RTT_PARAMS);
   const liveProfiles = live.map(profileOf);
   const reach: ReplicaReach[] = live.map((r) => ({ id: r.id, rttMs: [] as number[] }));
   const views: ReturnType<typeof clientView>[] = [];
@@ -102,7 +109,15 @@ export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow
       ctx.db.$client,
       probes.points,
       ctx.config.routingWeights,
-      { models, minVramMb: endpoint.minVramMb, count: endpoint.gpuCount, maxPricePerGpuHour: BigInt(endpoint.maxPricePerGpuHour), client: point, limit: CANDIDATES_PER_POINT, exclude: usedNodes },
+      {
+        models,
+        minVramMb: endpoint.minVramMb,
+        count: endpoint.gpuCount,
+        maxPricePerGpuHour: BigInt(endpoint.maxPricePerGpuHour),
+        client: point,
+        limit: CANDIDATES_PER_POINT,
+        exclude: usedNodes,
+      },
       nowMs,
     );
     for (const [id, g] of quote.gpusOf) gpus.set(id, g);
@@ -110,7 +125,7 @@ export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow
     const view = clientView(point, index, DEFAULT_RTT_PARAMS);
     views.push(view);
     const rtts = liveProfiles.map((p) => (p ? estimateFromProfile(view, p, DEFAULT_RTT_PARAMS) : Number.POSITIVE_INFINITY));
-    rtts.forEach((rtt, i) => (reach[i]!.rttMs as number[]).push(rtt));
+    for (const [i, rtt] of rtts.entries()) (reach[i]!.rttMs as number[]).push(rtt);
     const servedRttMs = Math.min(Number.POSITIVE_INFINITY, ...rtts);
     points.push({ point, servedRttMs, candidates: quote.candidates.map((c) => ({ nodeId: c.nodeId, owner: '', estRttMs: c.estRttMs })) });
   }
@@ -129,7 +144,11 @@ export async function placementView(ctx: EndpointsContext, endpoint: EndpointRow
     points.forEach((p, i) => {
       p.candidates = p.candidates.map((c) => {
         const n = byId.get(c.nodeId);
-        return { ...c, owner: n?.owner ?? c.nodeId, estRttMs: n?.profile ? estimateFromProfile(views[i]!, n.profile, DEFAULT_RTT_PARAMS) : c.estRttMs };
+        return {
+          ...c,
+          owner: n?.owner ?? c.nodeId,
+          estRttMs: n?.profile ? estimateFromProfile(views[i]!, n.profile, DEFAULT_RTT_PARAMS) : c.estRttMs,
+        };
       });
     });
   }
@@ -149,11 +168,23 @@ export interface PlacedReplica {
  * Places up to `count` new replicas of the endpoint's current generation. Returns those placed
  * (fewer when not enough eligible nodes exist).
  */
-export async function placeReplicas(ctx: EndpointsContext, endpoint: EndpointRow, count: number, nowMs: number, view?: PlacementView): Promise<PlacedReplica[]> {
+export async function placeReplicas(
+  ctx: EndpointsContext,
+  endpoint: EndpointRow,
+  count: number,
+  nowMs: number,
+  view?: PlacementView,
+): Promise<PlacedReplica[]> {
   if (count <= 0) return [];
   const v = view ?? (await placementView(ctx, endpoint, await liveReplicasOf(ctx, endpoint.id), nowMs));
   // Ask for a few more than needed: a choice whose node filled up meanwhile is skipped.
-  const choices = choosePlacements({ count: count + 3, points: v.points, usedNodes: v.usedNodes, usedOwners: v.usedOwners, goodRttMs: ctx.config.ENDPOINT_GOOD_RTT_MS });
+  const choices = choosePlacements({
+    count: count + 3,
+    points: v.points,
+    usedNodes: v.usedNodes,
+    usedOwners: v.usedOwners,
+    goodRttMs: ctx.config.ENDPOINT_GOOD_RTT_MS,
+  });
   const placed: PlacedReplica[] = [];
   for (const choice of choices) {
     if (placed.length >= count) break;
@@ -172,7 +203,11 @@ export async function placeReplicas(ctx: EndpointsContext, endpoint: EndpointRow
           )
           .bind(id, choice.nodeId, price, nowMs, endpoint.id, endpoint.generation),
         db.prepare(`SELECT json_extract('{}', 'assert:endpoint_moved') WHERE changes() = 0`),
-        ...allocation.map(([model, n]) => db.prepare('INSERT INTO gpu_commitments (job_id, node_id, model, count) VALUES (?1, ?2, ?3, ?4)').bind(id, choice.nodeId, model, n)),
+        ...allocation.map(([model, n]) =>
+          db
+            .prepare('INSERT INTO gpu_commitments (job_id, node_id, model, count) VALUES (?1, ?2, ?3, ?4)')
+            .bind(id, choice.nodeId, model, n),
+        ),
       ]);
       placed.push({ id, nodeId: choice.nodeId });
     } catch (error) {

@@ -1,4 +1,4 @@
-import { TTFB_COLUMNS, medianFromBuckets } from '../gateway/traffic-stats.ts';
+import { TTFB_COLUMNS } from '../gateway/traffic-stats.ts';
 import type { Db } from '../app-env.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
 import { endpointsOfAccount, getEndpointByIdempotencyKey, type EndpointRow } from './endpoints.repo.ts';
@@ -42,10 +42,22 @@ export async function accountEndpointSummaries(ctx: EndpointsContext, accountId:
 
 export async function endpointSummary(ctx: EndpointsContext, endpoint: EndpointRow, nowMs: number): Promise<EndpointSummary> {
   const [details, cost] = await Promise.all([endpointDetails(ctx, endpoint, nowMs), endpointCost(ctx.db, endpoint.id)]);
-  const names = await nodeNames(ctx.db, details.replicas.map((r) => r.nodeId));
+  const names = await nodeNames(
+    ctx.db,
+    details.replicas.map((r) => r.nodeId),
+  );
   return {
     endpoint,
-    replicas: details.replicas.map((r) => ({ id: r.id, nodeId: r.nodeId, nodeName: names.get(r.nodeId) ?? null, country: r.country, lat: r.lat, lon: r.lon, state: r.state, ready: r.state === 'ready' })),
+    replicas: details.replicas.map((r) => ({
+      id: r.id,
+      nodeId: r.nodeId,
+      nodeName: names.get(r.nodeId) ?? null,
+      country: r.country,
+      lat: r.lat,
+      lon: r.lon,
+      state: r.state,
+      ready: r.state === 'ready',
+    })),
     traffic: trafficView(details.traffic, TRAFFIC_VIEW_MINUTES),
     cost,
   };
@@ -55,13 +67,19 @@ export async function endpointSummary(ctx: EndpointsContext, endpoint: EndpointR
 export const endpointByKey = (db: Db, key: string): Promise<EndpointRow | undefined> => getEndpointByIdempotencyKey(db, key);
 
 export async function endpointCost(db: Db, endpointId: string): Promise<bigint> {
-  const row = await db.$client.prepare('SELECT coalesce(sum(billed_amount), 0) AS n FROM endpoint_replicas WHERE endpoint_id = ?1').bind(endpointId).first<{ n: number }>();
+  const row = await db.$client
+    .prepare('SELECT coalesce(sum(billed_amount), 0) AS n FROM endpoint_replicas WHERE endpoint_id = ?1')
+    .bind(endpointId)
+    .first<{ n: number }>();
   return BigInt(row?.n ?? 0);
 }
 
 async function nodeNames(db: Db, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.$client.prepare('SELECT id, name FROM nodes WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...new Set(ids)])).all<{ id: string; name: string }>();
+  const rows = await db.$client
+    .prepare('SELECT id, name FROM nodes WHERE id IN (SELECT value FROM json_each(?1))')
+    .bind(JSON.stringify([...new Set(ids)]))
+    .all<{ id: string; name: string }>();
   return new Map(rows.results.map((r) => [r.id, r.name]));
 }
 
@@ -120,20 +138,24 @@ export async function networkEndpoints(db: Db, nowMs: number, limit = 10): Promi
   const since = nowMs - (nowMs % 60_000) - (TRAFFIC_VIEW_MINUTES - 1) * 60_000;
   const sums = TTFB_COLUMNS.map((c) => `coalesce(sum(t.${c}), 0) AS ${c}`).join(', ');
   const [totals, top] = await db.$client.batch([
-    db.$client.prepare(
-      `SELECT (SELECT count(*) FROM endpoints WHERE status = 'active') AS active,
+    db.$client
+      .prepare(
+        `SELECT (SELECT count(*) FROM endpoints WHERE status = 'active') AS active,
               (SELECT count(*) FROM endpoint_replicas WHERE stopped_at IS NULL AND state = 'ready') AS ready,
               (SELECT coalesce(sum(requests), 0) FROM endpoint_traffic WHERE minute >= ?1) AS requests`,
-    ).bind(since),
-    db.$client.prepare(
-      `SELECT e.id, e.status,
+      )
+      .bind(since),
+    db.$client
+      .prepare(
+        `SELECT e.id, e.status,
               (SELECT count(*) FROM endpoint_replicas r WHERE r.endpoint_id = e.id AND r.stopped_at IS NULL) AS replicas,
               (SELECT count(*) FROM endpoint_replicas r WHERE r.endpoint_id = e.id AND r.stopped_at IS NULL AND r.state = 'ready') AS ready,
               (SELECT group_concat(DISTINCT n.country) FROM endpoint_replicas r JOIN nodes n ON n.id = r.node_id WHERE r.endpoint_id = e.id AND r.stopped_at IS NULL) AS countries,
               coalesce(sum(t.requests), 0) AS requests, coalesce(sum(t.errors), 0) AS errors, ${sums}
        FROM endpoints e LEFT JOIN endpoint_traffic t ON t.endpoint_id = e.id AND t.minute >= ?1
        WHERE e.status = 'active' GROUP BY e.id ORDER BY requests DESC, e.created_at DESC LIMIT ?2`,
-    ).bind(since, limit),
+      )
+      .bind(since, limit),
   ]);
   const t = (totals!.results[0] ?? {}) as { active?: number; ready?: number; requests?: number };
   return {
@@ -142,7 +164,10 @@ export async function networkEndpoints(db: Db, nowMs: number, limit = 10): Promi
     replicasReady: t.ready ?? 0,
     requests: t.requests ?? 0,
     top: (top!.results as Record<string, number | string | null>[]).map((r) => {
-      const traffic = trafficView({ requests: Number(r.requests), errors: Number(r.errors), buckets: TTFB_COLUMNS.map((c) => Number(r[c] ?? 0)) }, TRAFFIC_VIEW_MINUTES);
+      const traffic = trafficView(
+        { requests: Number(r.requests), errors: Number(r.errors), buckets: TTFB_COLUMNS.map((c) => Number(r[c] ?? 0)) },
+        TRAFFIC_VIEW_MINUTES,
+      );
       return {
         id: String(r.id),
         status: String(r.status),

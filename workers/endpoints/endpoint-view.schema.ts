@@ -19,13 +19,25 @@ export const endpointViewSchema = z.object({
   envNames: z.array(z.string()).describe('Names of the env variables the replicas get; never their values.'),
   port: z.number().int(),
   healthPath: z.string(),
-  gpu: z.object({ models: z.array(z.string()).nullable().describe('Catalogue models accepted; null: any.'), count: z.number().int(), minVramMb: z.number().int() }),
-  replicas: z.object({ min: z.number().int(), max: z.number().int(), desired: z.number().int().describe('What the scaler wants now: 0 when scaled to zero.') }),
+  gpu: z.object({
+    models: z.array(z.string()).nullable().describe('Catalogue models accepted; null: any.'),
+    count: z.number().int(),
+    minVramMb: z.number().int(),
+  }),
+  replicas: z.object({
+    min: z.number().int(),
+    max: z.number().int(),
+    desired: z.number().int().describe('What the scaler wants now: 0 when scaled to zero.'),
+  }),
   regions: z.array(point).describe('Where replicas are placed first, in order.'),
   maxPricePerGpuHour: amountText,
   scaling: z.object({ targetInflight: z.number().int(), idleS: z.number().int().nullable() }),
   public: z.boolean().describe('Callers need no endpoint key.'),
-  pathPrefix: z.enum(ENDPOINT_PATH_PREFIXES).describe('`strip`: the replica sees the path after /e/{id}; `keep`: the full /e/{id}/… path (apps served under a base URL; replicas get GRIDPLANE_BASE_PATH=/e/{id}/).'),
+  pathPrefix: z
+    .enum(ENDPOINT_PATH_PREFIXES)
+    .describe(
+      '`strip`: the replica sees the path after /e/{id}; `keep`: the full /e/{id}/… path (apps served under a base URL; replicas get GRIDPLANE_BASE_PATH=/e/{id}/).',
+    ),
   generation: z.number().int().describe('Bumped by every image/command/env change; replicas of older generations are rolled over.'),
   createdAt: isoTime,
   updatedAt: isoTime,
@@ -37,9 +49,12 @@ export const replicaViewSchema = z.object({
   state: z.enum(REPLICA_ROW_STATES),
   ready: z.boolean().describe('Taking requests now.'),
   reason: z.string().nullable(),
-  location: z.object({ lat: z.number(), lon: z.number(), country: z.string() }).nullable().describe('The node\'s; null when the node is not registered any more.'),
+  location: z
+    .object({ lat: z.number(), lon: z.number(), country: z.string() })
+    .nullable()
+    .describe("The node's; null when the node is not registered any more."),
   generation: z.number().int(),
-  pricePerGpuHour: amountText.describe('The node\'s price when the replica was placed: what each ready second is billed at.'),
+  pricePerGpuHour: amountText.describe("The node's price when the replica was placed: what each ready second is billed at."),
   gpuCount: z.number().int(),
   placedAt: isoTime,
   readySince: isoTime.nullable(),
@@ -50,7 +65,7 @@ export const endpointTrafficSchema = z.object({
   windowMinutes: z.number().int().describe('The figures cover this many minutes up to now.'),
   requests: z.number().int(),
   requestsPerMinute: z.number(),
-  errors: z.number().int().describe('Answers with status 500 or above (the gateway\'s own and the replicas\').'),
+  errors: z.number().int().describe("Answers with status 500 or above (the gateway's own and the replicas')."),
   medianTtfbMs: z.number().nullable().describe('Median time to first byte at the gateway, from buckets; null without requests.'),
 });
 
@@ -68,5 +83,7 @@ export const endpointKeyViewSchema = z.object({
   createdAt: isoTime,
   revokedAt: isoTime.nullable(),
 });
-export const endpointKeyCreatedSchema = endpointKeyViewSchema.extend({ key: z.string().describe('The key itself: shown this once, only its hash is kept.') });
+export const endpointKeyCreatedSchema = endpointKeyViewSchema.extend({
+  key: z.string().describe('The key itself: shown this once, only its hash is kept.'),
+});
 export const endpointKeyListSchema = z.object({ keys: z.array(endpointKeyViewSchema) });

@@ -9,7 +9,14 @@ import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { edgeLocation, maxPriceOf } from '../jobs/quotes.app.ts';
 import { endpointsContext } from './endpoints-context.ts';
 import { endpointsOfAccount } from './endpoints.repo.ts';
-import { createEndpoint, deleteEndpoint, endpointDetails, endpointOfAccount, patchEndpoint, TRAFFIC_VIEW_MINUTES } from './endpoints.service.ts';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointDetails,
+  endpointOfAccount,
+  patchEndpoint,
+  TRAFFIC_VIEW_MINUTES,
+} from './endpoints.service.ts';
 import { endpointCreateSchema, endpointKeyCreateSchema, endpointListQuerySchema, endpointPatchSchema } from './endpoint-input.schema.ts';
 import { ENDPOINT_KEY_ID_PATTERN, issueEndpointKey, liveEndpointKeys, revokeEndpointKey } from './endpoint-keys.ts';
 import { endpointKeyView, endpointView, replicaView, trafficView } from './endpoint-view.ts';

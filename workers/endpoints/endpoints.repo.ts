@@ -39,7 +39,11 @@ export async function getEndpointByIdempotencyKey(db: Db, key: string): Promise<
 }
 
 /** One page of an account's endpoints (deleted ones left out), newest first, keyset on (created_at, id). */
-export async function endpointsOfAccount(db: Db, accountId: string, options: { before?: { createdAt: number; id: string }; limit: number }): Promise<EndpointRow[]> {
+export async function endpointsOfAccount(
+  db: Db,
+  accountId: string,
+  options: { before?: { createdAt: number; id: string }; limit: number },
+): Promise<EndpointRow[]> {
   const b = options.before;
   return db
     .select()
@@ -88,7 +92,10 @@ export async function endpointsToTend(db: Db, limit: number): Promise<EndpointRo
 
 /** Endpoints of an account that are not deleted: what the per-account cap counts. */
 export async function liveEndpointCount(db: Db, accountId: string): Promise<number> {
-  const row = await db.$client.prepare("SELECT count(*) AS n FROM endpoints WHERE account_id = ?1 AND status <> 'deleted'").bind(accountId).first<{ n: number }>();
+  const row = await db.$client
+    .prepare("SELECT count(*) AS n FROM endpoints WHERE account_id = ?1 AND status <> 'deleted'")
+    .bind(accountId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -5,7 +5,17 @@ import { AppError } from '../errors.ts';
 import { randomId } from '../lib/ids.ts';
 import { modelsFor } from '../jobs/jobs.service.ts';
 import type { EndpointsContext } from './endpoints-context.ts';
-import { getEndpoint, getEndpointByIdempotencyKey, liveEndpointCount, replicaSetOf, trafficSince, type EndpointRow, type NewEndpoint, type ReplicaWithNode, type TrafficSums } from './endpoints.repo.ts';
+import {
+  getEndpoint,
+  getEndpointByIdempotencyKey,
+  liveEndpointCount,
+  replicaSetOf,
+  trafficSince,
+  type EndpointRow,
+  type NewEndpoint,
+  type ReplicaWithNode,
+  type TrafficSums,
+} from './endpoints.repo.ts';
 import { balances } from './endpoint-hold.ts';
 import { balanceOf } from '../ledger/ledger.service.ts';
 import { formatAmount } from '../lib/amounts.ts';
@@ -43,7 +53,11 @@ export interface CreateInput {
   requireFirstHold?: boolean;
 }
 
-export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, nowMs: number): Promise<{ endpoint: EndpointRow; replayed: boolean }> {
+export async function createEndpoint(
+  ctx: EndpointsContext,
+  input: CreateInput,
+  nowMs: number,
+): Promise<{ endpoint: EndpointRow; replayed: boolean }> {
   // The request alone: the edge location filled in for missing regions may differ on a retry
   // that comes in through another data centre, and is still the same request.
   const requestHash = await sha256Hex(new TextEncoder().encode(JSON.stringify(input.request)));
@@ -52,7 +66,11 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     if (existing) return sameRequest(existing, requestHash);
   }
   if ((await liveEndpointCount(ctx.db, input.accountId)) >= MAX_ENDPOINTS_PER_ACCOUNT) {
-    throw new AppError(409, 'too_many_endpoints', `This account has ${MAX_ENDPOINTS_PER_ACCOUNT} endpoints, the most it may have; delete one first.`);
+    throw new AppError(
+      409,
+      'too_many_endpoints',
+      `This account has ${MAX_ENDPOINTS_PER_ACCOUNT} endpoints, the most it may have; delete one first.`,
+    );
   }
   const r = input.request;
   if (input.requireFirstHold) await assertFirstHoldFunded(ctx, input, nowMs);
@@ -90,7 +108,12 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
     await ctx.db.insert(endpoints).values(row).run();
   } catch (error) {
     // Two creates racing on one Idempotency-Key: the loser answers with the winner's endpoint.
-    if (input.idempotencyKey && /UNIQUE constraint failed: endpoints\.idempotency_key/.test(String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error))) {
+    if (
+      input.idempotencyKey &&
+      /UNIQUE constraint failed: endpoints\.idempotency_key/.test(
+        String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error),
+      )
+    ) {
       const existing = await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey);
       if (existing) return sameRequest(existing, requestHash);
     }
@@ -104,7 +127,12 @@ export async function createEndpoint(ctx: EndpointsContext, input: CreateInput, 
  * fresh endpoint (max(min, 1): it was just used) and holds ENDPOINT_HOLD_AHEAD_S of their price
  * cap × GPUs (tend.ts, endpoint-hold.ts), rounded up to the base unit as there.
  */
-export function firstHoldOf(ctx: EndpointsContext, request: EndpointCreate, maxPrice: bigint, nowMs: number): { replicas: number; amount: bigint } {
+export function firstHoldOf(
+  ctx: EndpointsContext,
+  request: EndpointCreate,
+  maxPrice: bigint,
+  nowMs: number,
+): { replicas: number; amount: bigint } {
   const { desired } = desiredReplicas({
     minReplicas: request.replicas.min,
     maxReplicas: request.replicas.max,
@@ -116,7 +144,10 @@ export function firstHoldOf(ctx: EndpointsContext, request: EndpointCreate, maxP
     inflight: 0,
     poorlyServedTraffic: false,
   });
-  return { replicas: desired, amount: costOfSeconds(BigInt(desired) * maxPrice * BigInt(request.gpu.count), ctx.config.ENDPOINT_HOLD_AHEAD_S) };
+  return {
+    replicas: desired,
+    amount: costOfSeconds(BigInt(desired) * maxPrice * BigInt(request.gpu.count), ctx.config.ENDPOINT_HOLD_AHEAD_S),
+  };
 }
 
 /**
@@ -139,21 +170,34 @@ async function assertFirstHoldFunded(ctx: EndpointsContext, input: CreateInput, 
 
 function sameRequest(existing: EndpointRow, requestHash: string): { endpoint: EndpointRow; replayed: boolean } {
   if (existing.requestHash === requestHash) return { endpoint: existing, replayed: true };
-  throw new AppError(409, 'idempotency_conflict', 'This Idempotency-Key was already used for a different endpoint request; use a new key for a new request.');
+  throw new AppError(
+    409,
+    'idempotency_conflict',
+    'This Idempotency-Key was already used for a different endpoint request; use a new key for a new request.',
+  );
 }
-
 
 /**
  * A renter's change, applied only to the row it was computed from (version CAS). A new image,
  * command or env bumps the generation: the cron rolls replicas over one by one (rollout.ts).
  */
-export async function patchEndpoint(ctx: EndpointsContext, endpoint: EndpointRow, patch: EndpointPatch, maxPrice: bigint | null, nowMs: number): Promise<EndpointRow> {
+export async function patchEndpoint(
+  ctx: EndpointsContext,
+  endpoint: EndpointRow,
+  patch: EndpointPatch,
+  maxPrice: bigint | null,
+  nowMs: number,
+): Promise<EndpointRow> {
   if (endpoint.status === 'deleted') throw new AppError(404, 'endpoint_not_found', 'No such endpoint.');
   const min = patch.replicas?.min ?? endpoint.minReplicas;
   const max = patch.replicas?.max ?? endpoint.maxReplicas;
   if (min > max) throw new AppError(400, 'invalid_request', 'replicas: min must be at most max.');
   // A new path prefix changes what the replica serves under (its health path, GRIDPLANE_BASE_PATH's use): a roll-out too.
-  const rollout = patch.image !== undefined || patch.command !== undefined || patch.env !== undefined || (patch.pathPrefix !== undefined && patch.pathPrefix !== endpoint.pathPrefix);
+  const rollout =
+    patch.image !== undefined ||
+    patch.command !== undefined ||
+    patch.env !== undefined ||
+    (patch.pathPrefix !== undefined && patch.pathPrefix !== endpoint.pathPrefix);
   const set: Partial<NewEndpoint> = {
     minReplicas: min,
     maxReplicas: max,
@@ -177,7 +221,8 @@ export async function patchEndpoint(ctx: EndpointsContext, endpoint: EndpointRow
     set.lowBalanceAlertedAt = null;
   }
   const moved = await ctx.db.update(endpoints).set(set).where(eqVersion(endpoint)).returning().all();
-  if (moved.length === 0) throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
+  if (moved.length === 0)
+    throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
   return moved[0]!;
 }
 
@@ -190,25 +235,42 @@ export async function deleteEndpoint(ctx: EndpointsContext, endpoint: EndpointRo
   if (endpoint.status === 'deleted') return endpoint;
   const rows = await ctx.db
     .update(endpoints)
-    .set({ status: 'deleted', statusReason: 'deleted by the renter', desiredReplicas: 0, deletedAt: nowMs, version: endpoint.version + 1, updatedAt: nowMs })
+    .set({
+      status: 'deleted',
+      statusReason: 'deleted by the renter',
+      desiredReplicas: 0,
+      deletedAt: nowMs,
+      version: endpoint.version + 1,
+      updatedAt: nowMs,
+    })
     .where(eqVersion(endpoint))
     .returning()
     .all();
-  if (rows.length === 0) throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
+  if (rows.length === 0)
+    throw new AppError(409, 'endpoint_changed', 'The endpoint changed while this request was applied; read it again and retry.');
   return rows[0]!;
 }
 
 /** The account's endpoint; another account's, or none, is the same 404 (ids are not confirmed to strangers). */
 export async function endpointOfAccount(ctx: Pick<EndpointsContext, 'db'>, accountId: string, endpointId: string): Promise<EndpointRow> {
   const endpoint = await getEndpoint(ctx.db, endpointId);
-  if (!endpoint || endpoint.accountId !== accountId) throw new AppError(404, 'endpoint_not_found', 'There is no such endpoint for this account.');
+  if (!endpoint || endpoint.accountId !== accountId)
+    throw new AppError(404, 'endpoint_not_found', 'There is no such endpoint for this account.');
   return endpoint;
 }
 
 /** What GET /v1/endpoints/{id} adds to the endpoint: its live replicas, recent traffic and hold. */
-export async function endpointDetails(ctx: EndpointsContext, endpoint: EndpointRow, nowMs: number): Promise<{ replicas: ReplicaWithNode[]; traffic: TrafficSums; hold: bigint }> {
+export async function endpointDetails(
+  ctx: EndpointsContext,
+  endpoint: EndpointRow,
+  nowMs: number,
+): Promise<{ replicas: ReplicaWithNode[]; traffic: TrafficSums; hold: bigint }> {
   // Whole minutes: the current one (still filling) and the TRAFFIC_VIEW_MINUTES - 1 before it.
   const since = nowMs - (nowMs % 60_000) - (TRAFFIC_VIEW_MINUTES - 1) * 60_000;
-  const [replicas, traffic, money] = await Promise.all([replicaSetOf(ctx.db, endpoint.id), trafficSince(ctx.db, endpoint.id, since), balances(ctx, endpoint)]);
+  const [replicas, traffic, money] = await Promise.all([
+    replicaSetOf(ctx.db, endpoint.id),
+    trafficSince(ctx.db, endpoint.id, since),
+    balances(ctx, endpoint),
+  ]);
   return { replicas, traffic, hold: money.hold };
 }

@@ -88,7 +88,11 @@ function pointOrder(served: readonly number[], goodRttMs: number): number[] {
 /** Whether traffic comes from somewhere no replica serves well and a node there could: reason to scale out. */
 export function poorlyServedTraffic(points: readonly PointCandidates[], goodRttMs: number, usedNodes: ReadonlySet<string>): boolean {
   return points.some(
-    (p) => p.point.source === 'traffic' && p.point.requests > 0 && p.servedRttMs > goodRttMs && p.candidates.some((c) => !usedNodes.has(c.nodeId) && c.estRttMs < p.servedRttMs),
+    (p) =>
+      p.point.source === 'traffic' &&
+      p.point.requests > 0 &&
+      p.servedRttMs > goodRttMs &&
+      p.candidates.some((c) => !usedNodes.has(c.nodeId) && c.estRttMs < p.servedRttMs),
   );
 }
 
@@ -112,7 +116,13 @@ export interface ReplicaReach {
  * the traffic does (the point leaves the 15-minute window) or when the RTTs change.
  * Needs the same RTT estimate for a node as candidate and as replica (endpoint-placement.ts).
  */
-export function stopsKeepingTraffic(points: readonly DemandPoint[], reach: readonly ReplicaReach[], order: readonly string[], count: number, goodRttMs: number): string[] {
+export function stopsKeepingTraffic(
+  points: readonly DemandPoint[],
+  reach: readonly ReplicaReach[],
+  order: readonly string[],
+  count: number,
+  goodRttMs: number,
+): string[] {
   const left = new Map(reach.map((r) => [r.id, r.rttMs]));
   const out: string[] = [];
   for (const id of order) {

@@ -130,7 +130,8 @@ export async function changeReplica(
     }
     const statements = [updateStatement(ctx, row, next), assertChanged(ctx.db.$client, 'replica_moved')];
     // A stopped replica gives its node's GPUs back in the same batch (they were committed like a job's).
-    if (row.stoppedAt === null && next.stoppedAt !== null) statements.push(ctx.db.$client.prepare('DELETE FROM gpu_commitments WHERE job_id = ?1').bind(row.id));
+    if (row.stoppedAt === null && next.stoppedAt !== null)
+      statements.push(ctx.db.$client.prepare('DELETE FROM gpu_commitments WHERE job_id = ?1').bind(row.id));
     try {
       if (bill && bill.amount > 0n) {
         if (!loaded.owner) throw new Error(`replica ${row.id}: node ${row.nodeId} is not registered`);
@@ -158,7 +159,11 @@ export async function changeReplica(
       }
       return { row: next, changed: true, bill };
     } catch (error) {
-      const retry = error instanceof RetryableChange || assertionFailed(error) === 'replica_moved' || codeOf(error) === 'idempotency_conflict' || codeOf(error) === 'insufficient_funds';
+      const retry =
+        error instanceof RetryableChange ||
+        assertionFailed(error) === 'replica_moved' ||
+        codeOf(error) === 'idempotency_conflict' ||
+        codeOf(error) === 'insufficient_funds';
       if (!retry || attempt + 1 >= MAX_TRIES) throw error;
     }
   }

@@ -101,7 +101,10 @@ export async function recordTunnelDown(env: Env, nodeId: string, nowMs: number):
     const outcome = await changeReplica(
       ctx,
       id,
-      (row) => (row.nodeId === nodeId && row.stoppedAt === null && REACHABLE.includes(row.state) ? { state: 'unreachable', reason: 'tunnel_down', ready: false } : null),
+      (row) =>
+        row.nodeId === nodeId && row.stoppedAt === null && REACHABLE.includes(row.state)
+          ? { state: 'unreachable', reason: 'tunnel_down', ready: false }
+          : null,
       nowMs,
     );
     if (outcome?.changed) changed++;

@@ -35,7 +35,8 @@ export interface TrafficReach {
 
 const byAge = (a: RolloutReplica, b: RolloutReplica) => b.placedAt - a.placedAt || (a.id < b.id ? 1 : -1);
 /** The current generation's scale-down order: not-ready ones first, then the newest. */
-const stopOrder = (current: readonly RolloutReplica[]) => [...current].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || byAge(a, b)).map((r) => r.id);
+const stopOrder = (current: readonly RolloutReplica[]) =>
+  [...current].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || byAge(a, b)).map((r) => r.id);
 
 /** How many of the current generation cannot stop without leaving traffic poorly served (the scaler's floor). */
 export function keptForTraffic(generation: number, live: readonly RolloutReplica[], traffic: TrafficReach): number {

@@ -17,7 +17,15 @@
 // measures a higher excess than its peers and loses its place.
 
 import { geoCell, type LatLon } from '../routing/geo.ts';
-import { clientView, DEFAULT_RTT_PARAMS, estimateFromProfile, type ClientView, type NodeRttProfile, type ProbeIndex, type RttModelParams } from '../routing/rtt-model.ts';
+import {
+  clientView,
+  DEFAULT_RTT_PARAMS,
+  estimateFromProfile,
+  type ClientView,
+  type NodeRttProfile,
+  type ProbeIndex,
+  type RttModelParams,
+} from '../routing/rtt-model.ts';
 
 export interface RouteReplica {
   readonly replicaId: string;
@@ -96,10 +104,14 @@ export function rankReplicas(
   for (let i = 0; i < n; i++) {
     const r = replicas[i]!;
     const e = excess[i]!;
+    // biome-ignore lint/suspicious/noSelfCompare: `e === e` is false only for NaN (no sample yet); this runs per replica per request
     const expectedMs = rtt[i]! + (e === e ? e : typical) + seen.inflight(r.replicaId) * p.loadMsPerInflight;
     ranked[i] = { replica: r, expectedMs, rttMs: rtt[i]! };
   }
-  ranked.sort((a, b) => a.expectedMs - b.expectedMs || (a.replica.replicaId < b.replica.replicaId ? -1 : a.replica.replicaId > b.replica.replicaId ? 1 : 0));
+  ranked.sort(
+    (a, b) =>
+      a.expectedMs - b.expectedMs || (a.replica.replicaId < b.replica.replicaId ? -1 : a.replica.replicaId > b.replica.replicaId ? 1 : 0),
+  );
   return ranked;
 }
 

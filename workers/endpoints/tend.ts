@@ -45,8 +45,10 @@ async function loadOf(ctx: EndpointsContext, nodeIds: Iterable<string>): Promise
 function stopReason(r: ReplicaRow, nodeOnline: boolean, ctx: EndpointsContext, nowMs: number): string | null {
   if (r.state === 'failed') return r.reason ?? 'failed';
   if (!nodeOnline) return 'node_offline';
-  if ((r.state === 'placed' || r.state === 'starting') && nowMs - r.placedAt > ctx.config.ENDPOINT_REPLICA_START_TIMEOUT_S * 1000) return 'start_timeout';
-  if ((r.state === 'unhealthy' || r.state === 'unreachable') && nowMs - r.stateSince > ctx.config.ENDPOINT_REPLICA_UNHEALTHY_S * 1000) return `${r.state}_too_long`;
+  if ((r.state === 'placed' || r.state === 'starting') && nowMs - r.placedAt > ctx.config.ENDPOINT_REPLICA_START_TIMEOUT_S * 1000)
+    return 'start_timeout';
+  if ((r.state === 'unhealthy' || r.state === 'unreachable') && nowMs - r.stateSince > ctx.config.ENDPOINT_REPLICA_UNHEALTHY_S * 1000)
+    return `${r.state}_too_long`;
   return null;
 }
 
@@ -57,7 +59,9 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
     // A template rental's time is up: stopped like an unpaid one (billed to now below, replicas
     // stopped, the rest of the hold released), so the tick after the end stops it.
     await ctx.db.$client
-      .prepare("UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'")
+      .prepare(
+        "UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'",
+      )
       .bind(endpointId, nowMs)
       .run();
     endpoint = (await getEndpoint(ctx.db, endpointId)) ?? endpoint;
@@ -67,8 +71,15 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   let stopped = 0;
 
   // 1. Bill, and read the tunnels' load.
-  const live = await ctx.db.select().from(endpointReplicas).where(and(eq(endpointReplicas.endpointId, endpointId), isNull(endpointReplicas.stoppedAt))).all();
-  const load = await loadOf(ctx, live.map((r) => r.nodeId));
+  const live = await ctx.db
+    .select()
+    .from(endpointReplicas)
+    .where(and(eq(endpointReplicas.endpointId, endpointId), isNull(endpointReplicas.stoppedAt)))
+    .all();
+  const load = await loadOf(
+    ctx,
+    live.map((r) => r.nodeId),
+  );
   let inflight = 0;
   let active = false;
   const rows = new Map<string, ReplicaRow>();
@@ -84,7 +95,9 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   }
   // Stopped replicas whose last receipt came after the stop still have ready time to bill.
   const tail = await ctx.db.$client
-    .prepare('SELECT id FROM endpoint_replicas WHERE endpoint_id = ?1 AND stopped_at IS NOT NULL AND billed_ms < min(ready_ms, receipt_ready_ms) LIMIT 50')
+    .prepare(
+      'SELECT id FROM endpoint_replicas WHERE endpoint_id = ?1 AND stopped_at IS NOT NULL AND billed_ms < min(ready_ms, receipt_ready_ms) LIMIT 50',
+    )
     .bind(endpointId)
     .all<{ id: string }>();
   for (const { id } of tail.results) if ((await changeReplica(ctx, id, () => ({}), nowMs))?.bill) billed++;
@@ -106,11 +119,15 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   const nodeStatus = new Map<string, boolean>();
   if (rows.size > 0) {
     const ids = JSON.stringify([...new Set([...rows.values()].map((r) => r.nodeId))]);
-    const nodesRows = await ctx.db.$client.prepare("SELECT id, status = 'online' AND suspended = 0 AS ok FROM nodes WHERE id IN (SELECT value FROM json_each(?1))").bind(ids).all<{ id: string; ok: number }>();
+    const nodesRows = await ctx.db.$client
+      .prepare("SELECT id, status = 'online' AND suspended = 0 AS ok FROM nodes WHERE id IN (SELECT value FROM json_each(?1))")
+      .bind(ids)
+      .all<{ id: string; ok: number }>();
     for (const n of nodesRows.results) nodeStatus.set(n.id, n.ok === 1);
   }
   for (const r of [...rows.values()]) {
-    const reason = endpoint.status !== 'active' ? `endpoint_${endpoint.status}` : stopReason(r, nodeStatus.get(r.nodeId) ?? false, ctx, nowMs);
+    const reason =
+      endpoint.status !== 'active' ? `endpoint_${endpoint.status}` : stopReason(r, nodeStatus.get(r.nodeId) ?? false, ctx, nowMs);
     if (reason) await stop(r, reason);
   }
 
@@ -146,13 +163,20 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   // 4. The hold covers what will run: the replicas kept plus the new ones at the price cap.
   const kept = [...rows.values()];
   const perHour = burnPerHour(kept) + BigInt(plan.add) * BigInt(endpoint.maxPricePerGpuHour) * BigInt(endpoint.gpuCount);
-  const hold = perHour > 0n ? await topUpHold(ctx, endpoint, perHour, nowMs) : { ...(await balances(ctx, endpoint)), target: 0n, added: 0n };
+  const hold =
+    perHour > 0n ? await topUpHold(ctx, endpoint, perHour, nowMs) : { ...(await balances(ctx, endpoint)), target: 0n, added: 0n };
   const runway = hold.hold + hold.balance;
   if (perHour > 0n && hold.hold < costOfSeconds(perHour, ctx.config.ENDPOINT_STOP_MARGIN_S)) {
     // The hold cannot pay for the next minutes: stop everything now, so nothing runs unpaid.
-    await alertRenter(ctx, endpoint, 'endpoint_balance_low', nowMs, { stopping: true, balance: String(hold.balance), hold: String(hold.hold) });
+    await alertRenter(ctx, endpoint, 'endpoint_balance_low', nowMs, {
+      stopping: true,
+      balance: String(hold.balance),
+      hold: String(hold.hold),
+    });
     const moved = await ctx.db.$client
-      .prepare("UPDATE endpoints SET status = 'stopped', status_reason = 'insufficient_funds', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'")
+      .prepare(
+        "UPDATE endpoints SET status = 'stopped', status_reason = 'insufficient_funds', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'",
+      )
       .bind(endpointId, nowMs)
       .run();
     for (const r of kept) await stop(r, 'insufficient_funds');
@@ -162,8 +186,17 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   }
   const low = perHour > 0n && runway < costOfSeconds(perHour, ctx.config.ENDPOINT_LOW_BALANCE_S);
   if (low && endpoint.lowBalanceAlertedAt === null) {
-    const marked = await ctx.db.$client.prepare('UPDATE endpoints SET low_balance_alerted_at = ?2 WHERE id = ?1 AND low_balance_alerted_at IS NULL').bind(endpointId, nowMs).run();
-    if (marked.meta.changes > 0) await alertRenter(ctx, endpoint, 'endpoint_balance_low', nowMs, { stopping: false, balance: String(hold.balance), hold: String(hold.hold), secondsLeft: Number((runway * 3600n) / perHour) });
+    const marked = await ctx.db.$client
+      .prepare('UPDATE endpoints SET low_balance_alerted_at = ?2 WHERE id = ?1 AND low_balance_alerted_at IS NULL')
+      .bind(endpointId, nowMs)
+      .run();
+    if (marked.meta.changes > 0)
+      await alertRenter(ctx, endpoint, 'endpoint_balance_low', nowMs, {
+        stopping: false,
+        balance: String(hold.balance),
+        hold: String(hold.hold),
+        secondsLeft: Number((runway * 3600n) / perHour),
+      });
   } else if (!low && endpoint.lowBalanceAlertedAt !== null) {
     await ctx.db.$client.prepare('UPDATE endpoints SET low_balance_alerted_at = NULL WHERE id = ?1').bind(endpointId).run();
   }
@@ -181,7 +214,9 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
 /** After a stop or DELETE, once no replica can bill any more, the rest of the hold goes back. */
 async function maybeRelease(ctx: EndpointsContext, endpoint: EndpointRow, nowMs: number): Promise<void> {
   const pending = await ctx.db.$client
-    .prepare('SELECT count(*) AS n, max(stopped_at) AS last FROM endpoint_replicas WHERE endpoint_id = ?1 AND (stopped_at IS NULL OR billed_ms < min(ready_ms, receipt_ready_ms) OR stopped_at > ?2)')
+    .prepare(
+      'SELECT count(*) AS n, max(stopped_at) AS last FROM endpoint_replicas WHERE endpoint_id = ?1 AND (stopped_at IS NULL OR billed_ms < min(ready_ms, receipt_ready_ms) OR stopped_at > ?2)',
+    )
     .bind(endpoint.id, nowMs - RELEASE_GRACE_MS)
     .first<{ n: number }>();
   if ((pending?.n ?? 0) === 0) await releaseHold(ctx, endpoint, nowMs);
@@ -191,11 +226,21 @@ async function maybeRelease(ctx: EndpointsContext, endpoint: EndpointRow, nowMs:
 const RELEASE_GRACE_MS = 60_000;
 
 /** Renter alerts (workers/alerts: renter kinds reach the chats linked to the account). */
-async function alertRenter(ctx: EndpointsContext, endpoint: EndpointRow, kind: 'endpoint_balance_low' | 'endpoint_stopped', nowMs: number, data: Record<string, unknown>): Promise<void> {
+async function alertRenter(
+  ctx: EndpointsContext,
+  endpoint: EndpointRow,
+  kind: 'endpoint_balance_low' | 'endpoint_stopped',
+  nowMs: number,
+  data: Record<string, unknown>,
+): Promise<void> {
   const eventId = `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
   // Renter kinds: every chat linked to the account hears it (workers/alerts). A queue failure is
   // logged, not thrown: the money change it reports is already committed.
-  await emitAlert(ctx.env, { eventId, kind, accountId: endpoint.accountId, at: nowMs, data: { endpointId: endpoint.id, name: endpoint.name, ...data } }).catch((error) =>
-    console.error(`${kind} alert not emitted`, error),
-  );
+  await emitAlert(ctx.env, {
+    eventId,
+    kind,
+    accountId: endpoint.accountId,
+    at: nowMs,
+    data: { endpointId: endpoint.id, name: endpoint.name, ...data },
+  }).catch((error) => console.error(`${kind} alert not emitted`, error));
 }

@@ -23,9 +23,15 @@ export async function wakeEndpoint(env: Env, endpointId: string, nowMs: number):
   const endpoint = await getEndpoint(ctx.db, endpointId);
   if (!endpoint) return { placed: [], reason: 'not_found' };
   if (endpoint.status !== 'active') return { placed: [], reason: 'not_active' };
-  await ctx.db.update(endpoints).set({ lastActiveAt: nowMs, desiredReplicas: Math.max(1, endpoint.desiredReplicas) }).where(eq(endpoints.id, endpointId)).run();
+  await ctx.db
+    .update(endpoints)
+    .set({ lastActiveAt: nowMs, desiredReplicas: Math.max(1, endpoint.desiredReplicas) })
+    .where(eq(endpoints.id, endpointId))
+    .run();
   const liveRows = await ctx.db.$client
-    .prepare("SELECT id, price_per_gpu_hour AS pricePerGpuHour, gpu_count AS gpuCount FROM endpoint_replicas WHERE endpoint_id = ?1 AND stopped_at IS NULL AND state <> 'failed'")
+    .prepare(
+      "SELECT id, price_per_gpu_hour AS pricePerGpuHour, gpu_count AS gpuCount FROM endpoint_replicas WHERE endpoint_id = ?1 AND stopped_at IS NULL AND state <> 'failed'",
+    )
     .bind(endpointId)
     .all<{ id: string; pricePerGpuHour: number; gpuCount: number }>();
   if (liveRows.results.length > 0) return { placed: [], reason: 'running' };
@@ -34,6 +40,9 @@ export async function wakeEndpoint(env: Env, endpointId: string, nowMs: number):
   if (hold.hold < costOfSeconds(perHour, ctx.config.ENDPOINT_STOP_MARGIN_S)) return { placed: [], reason: 'insufficient_funds' };
   const placed = await placeReplicas(ctx, endpoint, 1, nowMs);
   if (placed.length === 0) return { placed: [], reason: 'no_capacity' };
-  await pushNodes(ctx, placed.map((p) => p.nodeId));
+  await pushNodes(
+    ctx,
+    placed.map((p) => p.nodeId),
+  );
   return { placed: placed.map((p) => p.id), reason: 'placed' };
 }

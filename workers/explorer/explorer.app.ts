@@ -36,20 +36,20 @@ const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><ci
 export const explorerApp = new Hono<AppEnv>()
   .get('/favicon.svg', (c) => c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }))
   .get('/nodes/:nodeId', async (c) => {
-  const parsed = nodeIdSchema.safeParse(c.req.param('nodeId'));
-  const row = parsed.success ? await findNode(c.var.db, parsed.data) : undefined;
-  if (!parsed.success || !row) return send(c, notFoundPage('This node'), 404);
-  const nodeId = parsed.data;
-  const ctx = panelContext(c);
-  const [gpus, live, events, panels] = await Promise.all([
-    gpusOf(c.var.db, [nodeId]),
-    shardFor(c.env, nodeId).live(nodeId),
-    nodeEvents(c.var.db, nodeId, HISTORY_EVENTS),
-    runPanels(nodePanels, ctx, nodeId),
-  ]);
-  const node = nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, ctx.nowMs, live);
-  return send(c, nodePage({ node, events, panels, nowMs: ctx.nowMs }), 200);
-});
+    const parsed = nodeIdSchema.safeParse(c.req.param('nodeId'));
+    const row = parsed.success ? await findNode(c.var.db, parsed.data) : undefined;
+    if (!parsed.success || !row) return send(c, notFoundPage('This node'), 404);
+    const nodeId = parsed.data;
+    const ctx = panelContext(c);
+    const [gpus, live, events, panels] = await Promise.all([
+      gpusOf(c.var.db, [nodeId]),
+      shardFor(c.env, nodeId).live(nodeId),
+      nodeEvents(c.var.db, nodeId, HISTORY_EVENTS),
+      runPanels(nodePanels, ctx, nodeId),
+    ]);
+    const node = nodeView(row, gpus.get(nodeId) ?? [], c.var.config.TOKEN_DECIMALS, ctx.nowMs, live);
+    return send(c, nodePage({ node, events, panels, nowMs: ctx.nowMs }), 200);
+  });
 
 function panelContext(c: Context<AppEnv>): PanelContext {
   return { env: c.env, db: c.var.db, config: c.var.config, nowMs: Date.now() };

@@ -53,17 +53,26 @@ export async function waitForReplica(
   const outcome = await wakeOnce(entry.endpointId, wake, startedAt);
   if (!outcome.starting && entry.starting === 0) {
     const why = CANNOT_START[outcome.reason] ?? outcome.reason;
-    throw new AppError(503, 'no_capacity', `No replica of this endpoint can start now: ${why}.`, undefined, { 'Retry-After': String(COLD_RETRY_AFTER_S) });
+    throw new AppError(503, 'no_capacity', `No replica of this endpoint can start now: ${why}.`, undefined, {
+      'Retry-After': String(COLD_RETRY_AFTER_S),
+    });
   }
   for (;;) {
     const now = Date.now();
     if (now - startedAt >= waitMs) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(COLD_POLL_MS, waitMs - (now - startedAt))));
     const fresh = await cache.get(entry.endpointId, Date.now(), background, COLD_POLL_MS);
-    if (fresh === null || fresh.status !== 'active') throw new AppError(503, 'endpoint_stopped', 'This endpoint stopped while the request waited for a replica.');
+    if (fresh === null || fresh.status !== 'active')
+      throw new AppError(503, 'endpoint_stopped', 'This endpoint stopped while the request waited for a replica.');
     if (fresh.ready.length > 0) return fresh;
   }
-  throw new AppError(503, 'cold_start_timeout', `No replica of this endpoint became ready within ${Math.round(waitMs / 1000)} s; it may still be starting.`, undefined, {
-    'Retry-After': String(COLD_RETRY_AFTER_S),
-  });
+  throw new AppError(
+    503,
+    'cold_start_timeout',
+    `No replica of this endpoint became ready within ${Math.round(waitMs / 1000)} s; it may still be starting.`,
+    undefined,
+    {
+      'Retry-After': String(COLD_RETRY_AFTER_S),
+    },
+  );
 }

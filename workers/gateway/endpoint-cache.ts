@@ -68,7 +68,10 @@ interface Slot {
 }
 
 /** Node profiles by node, kept while the node's probes and the probe points stay the same. */
-const profiles = new Map<string, { probes: readonly ProbeSample[]; lat: number; lon: number; index: ProbeIndex; profile: NodeRttProfile }>();
+const profiles = new Map<
+  string,
+  { probes: readonly ProbeSample[]; lat: number; lon: number; index: ProbeIndex; profile: NodeRttProfile }
+>();
 
 function profileOf(nodeId: string, lat: number, lon: number, probes: readonly ProbeSample[], index: ProbeIndex): NodeRttProfile {
   const hit = profiles.get(nodeId);
@@ -89,10 +92,20 @@ export function toEntry(source: RoutingSource, index: ProbeIndex, nowMs: number)
   const ready: RouteReplica[] = [];
   let starting = 0;
   for (const r of source.replicas) {
-    if (r.state === 'ready' && r.nodeOnline !== false) ready.push({ replicaId: r.replicaId, nodeId: r.nodeId, profile: profileOf(r.nodeId, r.lat, r.lon, r.probes, index) });
+    if (r.state === 'ready' && r.nodeOnline !== false)
+      ready.push({ replicaId: r.replicaId, nodeId: r.nodeId, profile: profileOf(r.nodeId, r.lat, r.lon, r.probes, index) });
     else if (LIVE_NOT_READY.has(r.state)) starting++;
   }
-  return { endpointId: source.endpointId, public: source.public, keepPrefix: source.pathPrefix === 'keep', status: source.status, keyHashes: new Set(source.keyHashes), ready, starting, loadedAt: nowMs };
+  return {
+    endpointId: source.endpointId,
+    public: source.public,
+    keepPrefix: source.pathPrefix === 'keep',
+    status: source.status,
+    keyHashes: new Set(source.keyHashes),
+    ready,
+    starting,
+    loadedAt: nowMs,
+  };
 }
 
 export class EndpointCache {
@@ -110,11 +123,17 @@ export class EndpointCache {
    * background read when it is older than REFRESH_AHEAD_MS; `background` receives that promise
    * (waitUntil). Null: no such endpoint (cached as well, so unknown ids do not each cost a read).
    */
-  async get(endpointId: string, nowMs: number, background: (p: Promise<unknown>) => void, maxAgeMs = ENTRY_TTL_MS): Promise<GatewayEntry | null> {
+  async get(
+    endpointId: string,
+    nowMs: number,
+    background: (p: Promise<unknown>) => void,
+    maxAgeMs = ENTRY_TTL_MS,
+  ): Promise<GatewayEntry | null> {
     const slot = this.slots.get(endpointId);
     const age = slot ? nowMs - slot.loadedAt : Number.POSITIVE_INFINITY;
     if (slot && age >= 0 && age < maxAgeMs) {
-      if (age >= REFRESH_AHEAD_MS && maxAgeMs === ENTRY_TTL_MS && !slot.loading) background(this.load(endpointId, slot).catch(() => undefined));
+      if (age >= REFRESH_AHEAD_MS && maxAgeMs === ENTRY_TTL_MS && !slot.loading)
+        background(this.load(endpointId, slot).catch(() => undefined));
       return slot.entry;
     }
     const current = slot ?? { entry: null, loadedAt: Number.NEGATIVE_INFINITY, loading: null };
@@ -137,7 +156,11 @@ export class EndpointCache {
       const entry = source === null ? null : toEntry(source, probeIndexFor(points), startedAt);
       slot.entry = entry;
       slot.loadedAt = startedAt;
-      if (entry && source && this.onLoaded) this.onLoaded(entry, source.replicas.map((r) => ({ replicaId: r.replicaId, ready: r.state === 'ready' && r.nodeOnline !== false })));
+      if (entry && source && this.onLoaded)
+        this.onLoaded(
+          entry,
+          source.replicas.map((r) => ({ replicaId: r.replicaId, ready: r.state === 'ready' && r.nodeOnline !== false })),
+        );
       return entry;
     })();
     slot.loading = loading;

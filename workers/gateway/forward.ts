@@ -62,7 +62,9 @@ const UNAVAILABLE = new Set(['tunnel_down', 'tunnel_busy', 'replica_unknown']);
 function callerFacing(code: string, res: Response): Response {
   if (!UNAVAILABLE.has(code)) return withoutTunnelHeaders(res);
   void res.body?.cancel();
-  return gatewayError(503, 'replica_unavailable', `No replica of this endpoint could take the request (last: ${code}).`, { 'Retry-After': String(RETRY_AFTER_S) });
+  return gatewayError(503, 'replica_unavailable', `No replica of this endpoint could take the request (last: ${code}).`, {
+    'Retry-After': String(RETRY_AFTER_S),
+  });
 }
 
 /** Retry-After on answers that say "no replica now": the cool-off after which a failed replica is tried again. */
@@ -118,7 +120,12 @@ export async function forward(
     const { replica, rttMs } = ranked[i]!;
     // A streamed body was handed to the first replica; it cannot be sent again.
     if (i > 0 && req.body.kind === 'stream') break;
-    const body: BodyInit | null = req.body.kind === 'none' ? null : req.body.kind === 'bytes' ? (req.body.bytes as Uint8Array<ArrayBuffer>) : (req.body.stream as ReadableStream<Uint8Array<ArrayBuffer>>);
+    const body: BodyInit | null =
+      req.body.kind === 'none'
+        ? null
+        : req.body.kind === 'bytes'
+          ? (req.body.bytes as Uint8Array<ArrayBuffer>)
+          : (req.body.stream as ReadableStream<Uint8Array<ArrayBuffer>>);
     const sentAt = Date.now();
     seen.started(replica.replicaId);
     const result = await attempt(env, replica.nodeId, tunnelRequest(req, replica.replicaId, body));
@@ -145,7 +152,12 @@ export async function forward(
         seen.finished(replica.replicaId);
         return { kind: 'answered', response: res, replicaId: replica.replicaId, ttfbMs: now - sentAt };
       }
-      return { kind: 'answered', response: streamed(res, () => seen.finished(replica.replicaId), waitUntil), replicaId: replica.replicaId, ttfbMs: now - sentAt };
+      return {
+        kind: 'answered',
+        response: streamed(res, () => seen.finished(replica.replicaId), waitUntil),
+        replicaId: replica.replicaId,
+        ttfbMs: now - sentAt,
+      };
     }
     seen.finished(replica.replicaId);
     // The tunnel's own errors below 500 are about the request (too large, malformed): the same at any replica.
@@ -157,5 +169,12 @@ export async function forward(
     failure = callerFacing(code, res);
     if (!mayRetryElsewhere(req.method, sent)) break;
   }
-  return { kind: 'failed', response: failure ?? gatewayError(503, 'replica_unavailable', 'No replica of this endpoint could take the request.', { 'Retry-After': String(RETRY_AFTER_S) }) };
+  return {
+    kind: 'failed',
+    response:
+      failure ??
+      gatewayError(503, 'replica_unavailable', 'No replica of this endpoint could take the request.', {
+        'Retry-After': String(RETRY_AFTER_S),
+      }),
+  };
 }

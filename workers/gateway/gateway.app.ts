@@ -104,11 +104,17 @@ const handle = authenticating(async (c: Context<AppEnv>) => {
   };
   try {
     if (entry.status !== 'active') {
-      throw new AppError(503, 'endpoint_stopped', 'This endpoint is stopped (its owner\'s balance ran out, or its owner stopped it).');
+      throw new AppError(503, 'endpoint_stopped', "This endpoint is stopped (its owner's balance ran out, or its owner stopped it).");
     }
     let current = entry;
     if (current.ready.length === 0) {
-      current = await waitForReplica(g.cache, current, () => wake(c.env, entry.endpointId, Date.now()), c.var.config.ENDPOINT_COLD_START_WAIT_S * 1000, bg);
+      current = await waitForReplica(
+        g.cache,
+        current,
+        () => wake(c.env, entry.endpointId, Date.now()),
+        c.var.config.ENDPOINT_COLD_START_WAIT_S * 1000,
+        bg,
+      );
     }
     // Out of rotation here after a failure, unless every ready replica is: then they are all worth a try.
     const inRotation = current.ready.filter((r) => g.seen.inRotation(r.replicaId, startedAt));

@@ -7,7 +7,16 @@
 
 /** Upper bounds (ms) of the time-to-first-byte buckets; the last bucket is everything above. */
 export const TTFB_BUCKETS_MS = [25, 50, 100, 250, 500, 1000, 2500] as const;
-export const TTFB_COLUMNS = ['ttfb_le_25', 'ttfb_le_50', 'ttfb_le_100', 'ttfb_le_250', 'ttfb_le_500', 'ttfb_le_1000', 'ttfb_le_2500', 'ttfb_gt_2500'] as const;
+export const TTFB_COLUMNS = [
+  'ttfb_le_25',
+  'ttfb_le_50',
+  'ttfb_le_100',
+  'ttfb_le_250',
+  'ttfb_le_500',
+  'ttfb_le_1000',
+  'ttfb_le_2500',
+  'ttfb_gt_2500',
+] as const;
 
 export const FLUSH_INTERVAL_MS = 5_000;
 /** Rows held between flushes at most; more are dropped and counted (a flood of cells cannot grow memory). */
@@ -98,7 +107,7 @@ export class TrafficCounters {
       if (mine) {
         mine.requests += row.requests;
         mine.errors += row.errors;
-        row.ttfb.forEach((n, i) => (mine.ttfb[i]! += n));
+        for (const [i, n] of row.ttfb.entries()) mine.ttfb[i]! += n;
       } else if (this.pending.size < MAX_PENDING_ROWS) this.pending.set(key, row);
       else this.dropped++;
     }

@@ -21,9 +21,9 @@ export async function governanceTick(deps: GovernanceDeps, nowMs: number, afterP
   if (changed.length > 0) await afterParamChanges(changed);
   const events = [...closed, ...executed];
   for (const event of events) {
-    await deps.announce(deps, { kind: 'outcome', proposalId: event.proposalId }).catch((error) =>
-      console.error('governance: announcing an outcome failed', event, error),
-    );
+    await deps
+      .announce(deps, { kind: 'outcome', proposalId: event.proposalId })
+      .catch((error) => console.error('governance: announcing an outcome failed', event, error));
   }
   return events;
 }
@@ -33,7 +33,9 @@ async function changedParams(deps: GovernanceDeps, executed: ProposalEvent[]): P
   const ids = executed.filter((e) => e.kind === 'executed').map((e) => e.proposalId);
   if (ids.length === 0) return [];
   const { results } = await deps.db.$client
-    .prepare(`SELECT DISTINCT param_name AS name FROM proposals WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'param' AND param_name IS NOT NULL`)
+    .prepare(
+      `SELECT DISTINCT param_name AS name FROM proposals WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'param' AND param_name IS NOT NULL`,
+    )
     .bind(JSON.stringify(ids))
     .all<{ name: ParamName }>();
   return results.map((r) => r.name);

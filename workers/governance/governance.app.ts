@@ -67,7 +67,12 @@ export function governanceApp(announce: AnnounceProposal) {
     .post('/proposals/:ref/votes', requireAccount, async (c) => {
       const ref = validate(proposalRefSchema, c.req.param('ref'));
       const body = await jsonBody(c, voteSchema);
-      const result = await voteOnProposal(deps(c, announce), { proposalRef: ref, accountId: c.var.account.id, choice: body.choice, via: 'api' });
+      const result = await voteOnProposal(deps(c, announce), {
+        proposalRef: ref,
+        accountId: c.var.account.id,
+        choice: body.choice,
+        via: 'api',
+      });
       return c.json({
         vote: { choice: result.choice, power: formatAmount(result.power, c.var.config.TOKEN_DECIMALS), replaced: result.replaced },
         proposal: result.proposal,

@@ -32,7 +32,13 @@ export type { GovernanceDeps } from './governance-deps.ts';
  * of the same request returns the proposal the first run opened, with its tally, and announces
  * nothing again.
  */
-export async function createProposal(deps: GovernanceDeps, proposer: string, raw: unknown, nowMs = Date.now(), idempotencyKey: string | null = null): Promise<ProposalView> {
+export async function createProposal(
+  deps: GovernanceDeps,
+  proposer: string,
+  raw: unknown,
+  nowMs = Date.now(),
+  idempotencyKey: string | null = null,
+): Promise<ProposalView> {
   const input = await toNewProposal(deps.db, deps.config, proposer, raw);
   const params = await getParams(deps.db, deps.config, nowMs);
   const { row, replayed } = await openProposal(deps.db, input, params, nowMs, idempotencyKey);
@@ -49,7 +55,9 @@ export async function showProposal(deps: Pick<GovernanceDeps, 'db' | 'config'>, 
 export async function listProposalViews(deps: Pick<GovernanceDeps, 'db' | 'config'>, options: ListOptions, nowMs = Date.now()) {
   const rows = await listProposals(deps.db, { ...options, limit: options.limit + 1 });
   const page = rows.slice(0, options.limit);
-  const views = await Promise.all(page.map(async (r) => proposalView(r, await tallyProposal(deps.db, r.id), deps.config.TOKEN_DECIMALS, nowMs)));
+  const views = await Promise.all(
+    page.map(async (r) => proposalView(r, await tallyProposal(deps.db, r.id), deps.config.TOKEN_DECIMALS, nowMs)),
+  );
   return { proposals: views, nextBefore: rows.length > options.limit ? page.at(-1)!.number : null };
 }
 
@@ -84,7 +92,13 @@ export async function voteOnProposal(
  * they stand now, so a later parameter change never moves a running vote; a change to one of
  * governance's own rules gets the supermajority and the longer timelock (proposal-rules.ts).
  */
-export async function openProposal(db: Db, input: NewProposal, params: Params, nowMs: number, idempotencyKey: string | null = null): Promise<{ row: ProposalRow; replayed: boolean }> {
+export async function openProposal(
+  db: Db,
+  input: NewProposal,
+  params: Params,
+  nowMs: number,
+  idempotencyKey: string | null = null,
+): Promise<{ row: ProposalRow; replayed: boolean }> {
   if (idempotencyKey !== null) {
     const earlier = await replayOf(db, idempotencyKey, input.proposerAccountId);
     if (earlier) return { row: earlier, replayed: true };

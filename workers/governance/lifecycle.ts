@@ -121,7 +121,10 @@ export async function executeProposal(db: Db, config: Config, p: ProposalRow, no
             return { kind: 'failed', proposalId: p.id, reason: 'insufficient_treasury' };
           }
           if (error instanceof AppError && error.code === 'account_not_found') {
-            await client.prepare(`UPDATE proposals SET status = 'failed', outcome_reason = 'unknown_recipient' WHERE id = ?1`).bind(p.id).run();
+            await client
+              .prepare(`UPDATE proposals SET status = 'failed', outcome_reason = 'unknown_recipient' WHERE id = ?1`)
+              .bind(p.id)
+              .run();
             return { kind: 'failed', proposalId: p.id, reason: 'unknown_recipient' };
           }
           throw error;
@@ -130,10 +133,15 @@ export async function executeProposal(db: Db, config: Config, p: ProposalRow, no
       case 'param': {
         // The row is read fresh: the value executed is the one stored, whatever `p` says.
         const row = await client
-          .prepare('SELECT param_name AS paramName, param_value AS paramValue, threshold_bps AS thresholdBps, timelock_ms AS timelockMs FROM proposals WHERE id = ?1')
+          .prepare(
+            'SELECT param_name AS paramName, param_value AS paramValue, threshold_bps AS thresholdBps, timelock_ms AS timelockMs FROM proposals WHERE id = ?1',
+          )
           .bind(p.id)
           .first<{ paramName: string | null; paramValue: string | null; thresholdBps: number; timelockMs: number }>();
-        const refusal = executionRefusal(row ?? { paramName: null, paramValue: null, thresholdBps: 0, timelockMs: 0 }, boundsContextOf(config));
+        const refusal = executionRefusal(
+          row ?? { paramName: null, paramValue: null, thresholdBps: 0, timelockMs: 0 },
+          boundsContextOf(config),
+        );
         if (refusal) {
           // Through the state machine: passed → failed, once; a run that lost the race aborts here.
           await client.prepare(`UPDATE proposals SET status = 'failed', outcome_reason = ?2 WHERE id = ?1`).bind(p.id, refusal).run();

@@ -21,7 +21,12 @@ export interface BoundsContext {
   epochSeconds: number;
 }
 
-export const boundsContextOf = (config: { TOKEN_DECIMALS: number; VERIFY_FAILURE_WINDOW_S: number; VERIFY_CHALLENGE_TTL_S: number; EPOCH_SECONDS: number }): BoundsContext => ({
+export const boundsContextOf = (config: {
+  TOKEN_DECIMALS: number;
+  VERIFY_FAILURE_WINDOW_S: number;
+  VERIFY_CHALLENGE_TTL_S: number;
+  EPOCH_SECONDS: number;
+}): BoundsContext => ({
   decimals: config.TOKEN_DECIMALS,
   offenceWindowS: config.VERIFY_FAILURE_WINDOW_S,
   challengeTtlS: config.VERIFY_CHALLENGE_TTL_S,
@@ -69,10 +74,34 @@ export function minUnbondingDays(ctx: BoundsContext): number {
 
 // Every bound and why it is there: workers/governance/README.md ("Bounds").
 export const PARAM_DEFS: Readonly<Record<ParamName, ParamDef>> = {
-  protocol_fee_bps: { name: 'protocol_fee_bps', unit: 'bps', rule: false, description: 'Share of each job payment the protocol keeps', bounds: fixed(0, 3000) },
-  min_stake_per_gpu: { name: 'min_stake_per_gpu', unit: 'amount', rule: false, description: 'Stake a node needs per GPU to be eligible', bounds: tokens(1, 1_000_000) },
-  unbonding_days: { name: 'unbonding_days', unit: 'days', rule: false, description: 'Days unstaked tokens stay locked (and slashable)', bounds: (ctx) => ({ min: minUnbondingDays(ctx), max: 90 }) },
-  commission_cap_bps: { name: 'commission_cap_bps', unit: 'bps', rule: false, description: 'Highest commission an operator may take from delegators', bounds: fixed(0, 5000) },
+  protocol_fee_bps: {
+    name: 'protocol_fee_bps',
+    unit: 'bps',
+    rule: false,
+    description: 'Share of each job payment the protocol keeps',
+    bounds: fixed(0, 3000),
+  },
+  min_stake_per_gpu: {
+    name: 'min_stake_per_gpu',
+    unit: 'amount',
+    rule: false,
+    description: 'Stake a node needs per GPU to be eligible',
+    bounds: tokens(1, 1_000_000),
+  },
+  unbonding_days: {
+    name: 'unbonding_days',
+    unit: 'days',
+    rule: false,
+    description: 'Days unstaked tokens stay locked (and slashable)',
+    bounds: (ctx) => ({ min: minUnbondingDays(ctx), max: 90 }),
+  },
+  commission_cap_bps: {
+    name: 'commission_cap_bps',
+    unit: 'bps',
+    rule: false,
+    description: 'Highest commission an operator may take from delegators',
+    bounds: fixed(0, 5000),
+  },
   work_reward_fee_multiple_bps: {
     name: 'work_reward_fee_multiple_bps',
     unit: 'bps',
@@ -80,11 +109,41 @@ export const PARAM_DEFS: Readonly<Record<ParamName, ParamDef>> = {
     description: "An epoch's work rewards at most this multiple of the fees its jobs paid (10000 = 1x)",
     bounds: fixed(0, 10_000),
   },
-  voting_period_s: { name: 'voting_period_s', unit: 'seconds', rule: true, description: 'How long a proposal is open for votes', bounds: fixed(DAY_S, 30 * DAY_S) },
-  quorum_bps: { name: 'quorum_bps', unit: 'bps', rule: true, description: 'Share of the snapshot stake that must vote', bounds: fixed(1000, 5000) },
-  threshold_bps: { name: 'threshold_bps', unit: 'bps', rule: true, description: 'Share of yes+no that yes must exceed', bounds: fixed(5000, 7500) },
-  timelock_s: { name: 'timelock_s', unit: 'seconds', rule: true, description: 'Delay between a passing vote and execution', bounds: fixed(DAY_S, 30 * DAY_S) },
-  proposal_min_stake: { name: 'proposal_min_stake', unit: 'amount', rule: true, description: 'Stake needed to open a proposal', bounds: tokens(1, 100_000) },
+  voting_period_s: {
+    name: 'voting_period_s',
+    unit: 'seconds',
+    rule: true,
+    description: 'How long a proposal is open for votes',
+    bounds: fixed(DAY_S, 30 * DAY_S),
+  },
+  quorum_bps: {
+    name: 'quorum_bps',
+    unit: 'bps',
+    rule: true,
+    description: 'Share of the snapshot stake that must vote',
+    bounds: fixed(1000, 5000),
+  },
+  threshold_bps: {
+    name: 'threshold_bps',
+    unit: 'bps',
+    rule: true,
+    description: 'Share of yes+no that yes must exceed',
+    bounds: fixed(5000, 7500),
+  },
+  timelock_s: {
+    name: 'timelock_s',
+    unit: 'seconds',
+    rule: true,
+    description: 'Delay between a passing vote and execution',
+    bounds: fixed(DAY_S, 30 * DAY_S),
+  },
+  proposal_min_stake: {
+    name: 'proposal_min_stake',
+    unit: 'amount',
+    rule: true,
+    description: 'Stake needed to open a proposal',
+    bounds: tokens(1, 100_000),
+  },
 };
 
 /** A change to one of governance's own rules passes only if yes is more than two thirds of yes + no… */

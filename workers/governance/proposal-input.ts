@@ -24,7 +24,8 @@ export async function toNewProposal(db: Db, config: Config, proposer: string, ra
       if (input.grant || input.param) throw badRequest('invalid_request', 'A text proposal has neither grant nor param.');
       return base;
     case 'grant': {
-      if (!input.grant || input.param) throw badRequest('invalid_request', 'grant: a grant proposal needs { recipient, amount } and no param.');
+      if (!input.grant || input.param)
+        throw badRequest('invalid_request', 'grant: a grant proposal needs { recipient, amount } and no param.');
       const amount = parseAmount(input.grant.amount.trim(), config.TOKEN_DECIMALS);
       if (!amount.ok) throw badRequest('invalid_request', `grant.amount: ${amount.reason}.`);
       if (amount.baseUnits <= 0) throw badRequest('invalid_request', 'grant.amount: must be more than 0.');
@@ -55,7 +56,11 @@ async function grantRecipient(db: Db, recipient: string): Promise<string> {
   if (decodePublicKey(recipient) === null) {
     throw badRequest('invalid_request', 'grant.recipient: must be an account id (acc_…) or a Solana wallet address.');
   }
-  const row = await db.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.wallet, recipient), eq(accounts.kind, 'user'))).get();
+  const row = await db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(and(eq(accounts.wallet, recipient), eq(accounts.kind, 'user')))
+    .get();
   if (!row) throw badRequest('unknown_recipient', 'grant.recipient: this wallet has not signed in to gridplane yet.');
   return row.id;
 }

@@ -73,7 +73,9 @@ export async function insertProposal(
       )
       .bind(id),
     client
-      .prepare(`UPDATE proposals SET total_power = (SELECT COALESCE(SUM(power), 0) FROM proposal_power WHERE proposal_id = ?1) WHERE id = ?1`)
+      .prepare(
+        `UPDATE proposals SET total_power = (SELECT COALESCE(SUM(power), 0) FROM proposal_power WHERE proposal_id = ?1) WHERE id = ?1`,
+      )
       .bind(id),
   ]);
   return inserted!.meta.changes === 1;
@@ -86,7 +88,12 @@ export function proposalByKey(db: Db, idempotencyKey: string): Promise<ProposalR
 
 /** By id (`prop_…`) or by number ("12"). */
 export async function findProposal(db: Db, ref: string): Promise<ProposalRow | undefined> {
-  if (/^[1-9][0-9]{0,9}$/.test(ref)) return db.select().from(proposals).where(eq(proposals.number, Number(ref))).get();
+  if (/^[1-9][0-9]{0,9}$/.test(ref))
+    return db
+      .select()
+      .from(proposals)
+      .where(eq(proposals.number, Number(ref)))
+      .get();
   return db.select().from(proposals).where(eq(proposals.id, ref)).get();
 }
 
@@ -152,7 +159,11 @@ export async function votingPowerOf(db: Db, proposalId: string, accountId: strin
 }
 
 export async function voteOf(db: Db, proposalId: string, accountId: string) {
-  return db.select().from(votes).where(and(eq(votes.proposalId, proposalId), eq(votes.accountId, accountId))).get();
+  return db
+    .select()
+    .from(votes)
+    .where(and(eq(votes.proposalId, proposalId), eq(votes.accountId, accountId)))
+    .get();
 }
 
 export interface CastVote {

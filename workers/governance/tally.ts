@@ -18,9 +18,7 @@ export interface Rules {
   thresholdBps: number;
 }
 
-export type Outcome =
-  | { status: 'passed'; reason: 'passed' }
-  | { status: 'rejected'; reason: 'no_quorum' | 'threshold_not_met' | 'tie' };
+export type Outcome = { status: 'passed'; reason: 'passed' } | { status: 'rejected'; reason: 'no_quorum' | 'threshold_not_met' | 'tie' };
 
 export const emptyTally = (): Tally => ({ yes: 0, no: 0, abstain: 0 });
 

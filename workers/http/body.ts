@@ -13,8 +13,7 @@ export async function readRawBody(c: Context, maxBytes = MAX_BODY_BYTES): Promis
   return bytes;
 }
 
-const tooLarge = (maxBytes: number) =>
-  new AppError(413, 'payload_too_large', `The request body is larger than ${maxBytes / 1024} KiB.`);
+const tooLarge = (maxBytes: number) => new AppError(413, 'payload_too_large', `The request body is larger than ${maxBytes / 1024} KiB.`);
 
 export function parseJsonBytes(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) throw badRequest('malformed_json', 'The request body must be JSON.');
@@ -41,9 +40,7 @@ export function describeIssue(issues: readonly { path: PropertyKey[]; message: s
 }
 
 function formatPath(path: PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`))
-    .join('');
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('');
 }
 
 /** Unsigned JSON routes: size limit, JSON parse and schema in one step. */

@@ -9,7 +9,9 @@ import { describeIssue, parseJsonBytes, readRawBody, validate } from './body.ts'
 // 413 payload_too_large over 64 KiB. Handlers read the parsed input with c.req.valid(target).
 
 /** The validator's hook: a failure becomes the protocol's error body (app.onError renders it). */
-function hook(result: { success: true } | { success: false; error: { issues: readonly { path: PropertyKey[]; message: string }[] } }): void {
+function hook(
+  result: { success: true } | { success: false; error: { issues: readonly { path: PropertyKey[]; message: string }[] } },
+): void {
   if (!result.success) throw badRequest('invalid_request', describeIssue(result.error.issues));
 }
 

@@ -21,7 +21,11 @@ export async function jobOfAccountByKey(db: Db, accountId: string, idempotencyKe
 }
 
 /** The account's jobs, newest first (see jobsOfAccount for the keyset `before`). */
-export function accountJobs(db: Db, accountId: string, options: { before?: { createdAt: number; id: string }; status?: JobStatus; limit: number }): Promise<JobRow[]> {
+export function accountJobs(
+  db: Db,
+  accountId: string,
+  options: { before?: { createdAt: number; id: string }; status?: JobStatus; limit: number },
+): Promise<JobRow[]> {
   return jobsOfAccount(db, accountId, options);
 }
 

@@ -60,7 +60,15 @@ export async function applyAgentEvent(
       // late line could not be redacted anyway.
       if (!LOG_STATUSES.includes(job.status)) return { status: job.status, duplicate: false, applied: false };
       const data = redactSecrets(event.data, JSON.parse(job.env) as Record<string, string>);
-      const outcome = await storeLogChunk(ctx.db, { jobId, eventId: event.eventId, nodeId, seq: event.seq, stream: event.stream, data, at: nowMs });
+      const outcome = await storeLogChunk(ctx.db, {
+        jobId,
+        eventId: event.eventId,
+        nodeId,
+        seq: event.seq,
+        stream: event.stream,
+        data,
+        at: nowMs,
+      });
       return { status: job.status, duplicate: false, applied: outcome === 'stored' };
     }
     if (event.kind === 'rejected') {
@@ -106,7 +114,10 @@ export async function applyAgentEvent(
     const patch = event.kind === 'started' ? { startedAt: nowMs } : {};
     const result = await runChange(ctx.db, [record, ...changeStatements(ctx.db, { job, to, actor, reason: event.kind, patch }, nowMs)]);
     if (result.ok) {
-      if (event.kind === 'accepted') await shardFor(ctx.env, nodeId).jobAccepted(nodeId, jobId).catch((e) => console.error('jobAccepted', e));
+      if (event.kind === 'accepted')
+        await shardFor(ctx.env, nodeId)
+          .jobAccepted(nodeId, jobId)
+          .catch((e) => console.error('jobAccepted', e));
       return { status: to, duplicate: false, applied: true };
     }
   }

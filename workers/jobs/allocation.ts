@@ -1,4 +1,3 @@
-
 // Which GPU groups of a node a job commits. Pure. A node may have several groups that match a
 // request ("a100" matches the 40 GB and the 80 GB card); the smallest fitting groups go first so
 // the big cards stay free for requests that need them.

@@ -16,7 +16,9 @@ export type FaultDecision =
 
 export function decideFault(status: JobStatus, fault: Fault, attempts: number, maxAttempts: number): FaultDecision {
   const requeueOrGiveUp = (reason: string): FaultDecision =>
-    attempts >= maxAttempts ? { action: 'expire', reason: `${reason}; no node took the job after ${attempts} attempts` } : { action: 'requeue', reason };
+    attempts >= maxAttempts
+      ? { action: 'expire', reason: `${reason}; no node took the job after ${attempts} attempts` }
+      : { action: 'requeue', reason };
   switch (fault) {
     case 'accept_timeout':
       return status === 'assigned' ? requeueOrGiveUp('the node did not accept in time') : { action: 'none' };
@@ -31,7 +33,9 @@ export function decideFault(status: JobStatus, fault: Fault, attempts: number, m
       if (status === 'running') return { action: 'fail', reason: 'the node was suspended while the job ran' };
       return { action: 'none' };
     case 'overdue':
-      return status === 'running' ? { action: 'expire', reason: 'the job ran past its duration and the node did not close it' } : { action: 'none' };
+      return status === 'running'
+        ? { action: 'expire', reason: 'the job ran past its duration and the node did not close it' }
+        : { action: 'none' };
   }
 }
 

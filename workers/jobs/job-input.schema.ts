@@ -36,5 +36,8 @@ export const listJobsQuerySchema = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** The `nextCursor` of the previous page: `<createdAt ms>.<job id>`. */
-  cursor: z.string().regex(/^[0-9]{1,16}\.job_[0-9a-f]{32}$/, 'is not a cursor this API returned').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,16}\.job_[0-9a-f]{32}$/, 'is not a cursor this API returned')
+    .optional(),
 });

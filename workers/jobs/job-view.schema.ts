@@ -11,16 +11,18 @@ export const jobStatusSchema = z.enum(JOB_STATUSES);
 const location = z.object({ lat: z.number(), lon: z.number() });
 
 export const quoteResponseSchema = z.object({
-  candidates: z.array(
-    z.object({
-      nodeId: z.string(),
-      pricePerGpuHour: amountText,
-      estRttMs: z.number(),
-      score: z.number(),
-      location: z.object({ lat: z.number(), lon: z.number(), country: z.string() }),
-    }),
-  ).describe('Best first.'),
-  client: location.describe('Where the renter was taken to be: the request\'s `client`, else the edge location.'),
+  candidates: z
+    .array(
+      z.object({
+        nodeId: z.string(),
+        pricePerGpuHour: amountText,
+        estRttMs: z.number(),
+        score: z.number(),
+        location: z.object({ lat: z.number(), lon: z.number(), country: z.string() }),
+      }),
+    )
+    .describe('Best first.'),
+  client: location.describe("Where the renter was taken to be: the request's `client`, else the edge location."),
   meta: z.object({ rowsRead: z.number().int(), queries: z.number().int(), rings: z.number().int(), nodesConsidered: z.number().int() }),
 });
 
@@ -29,8 +31,8 @@ export const jobBillingSchema = z.object({
   receiptGpuSeconds: z.number().int().nullable(),
   captured: amountText.nullable().describe('Taken from the escrow.'),
   fee: amountText.nullable().describe('The protocol fee, part of what was captured.'),
-  operator: amountText.nullable().describe('What the node\'s operator earned: captured less the fee.'),
-  refunded: amountText.nullable().describe('Given back to the renter\'s balance.'),
+  operator: amountText.nullable().describe("What the node's operator earned: captured less the fee."),
+  refunded: amountText.nullable().describe("Given back to the renter's balance."),
   settlementTxId: z.string().nullable(),
 });
 

@@ -7,7 +7,11 @@ import type { AgentJob } from './shard-jobs.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function jobView(job: JobRow, decimals: number, transitions?: { from: string | null; to: string; actor: string; reason: string; nodeId: string | null; at: number }[]) {
+export function jobView(
+  job: JobRow,
+  decimals: number,
+  transitions?: { from: string | null; to: string; actor: string; reason: string; nodeId: string | null; at: number }[],
+) {
   const request = JSON.parse(job.request) as { gpu: { model?: string; minVramMb?: number; count: number } };
   const amount = (n: number | null) => (n === null ? null : formatAmount(n, decimals));
   return {

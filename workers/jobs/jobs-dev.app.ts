@@ -27,7 +27,12 @@ const seedSchema = z.strictObject({
         stakeTotal: z.number().int().min(0).default(0),
         eligible: z.boolean().default(true),
         probes: z.array(z.strictObject({ target: z.string(), rttMs: z.number() })).max(64),
-        gpus: z.array(z.strictObject({ model: z.string(), canonicalModel: z.string(), vramMb: z.number().int(), count: z.number().int().min(1) })).min(1).max(4),
+        gpus: z
+          .array(
+            z.strictObject({ model: z.string(), canonicalModel: z.string(), vramMb: z.number().int(), count: z.number().int().min(1) }),
+          )
+          .min(1)
+          .max(4),
       }),
     )
     .max(2000),

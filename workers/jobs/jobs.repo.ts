@@ -41,7 +41,14 @@ export function changeStatements(db: Db, change: StatusChange, nowMs: number): B
   return [
     db
       .update(jobs)
-      .set({ ...change.patch, status: change.to, version: next, lastActor: change.actor, lastReason: change.reason.slice(0, 300), updatedAt: nowMs })
+      .set({
+        ...change.patch,
+        status: change.to,
+        version: next,
+        lastActor: change.actor,
+        lastReason: change.reason.slice(0, 300),
+        updatedAt: nowMs,
+      })
       .where(and(eq(jobs.id, change.job.id), eq(jobs.version, change.job.version))),
     assertVersion(db, change.job.id, next),
   ];
@@ -55,7 +62,9 @@ export function changeStatements(db: Db, change: StatusChange, nowMs: number): B
  */
 export function assertVersion(db: Db, jobId: string, version: number): D1PreparedStatement {
   return db.$client
-    .prepare('INSERT INTO job_assertions (job_id) SELECT ?1 WHERE changes() <> 1 OR NOT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND version = ?2)')
+    .prepare(
+      'INSERT INTO job_assertions (job_id) SELECT ?1 WHERE changes() <> 1 OR NOT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND version = ?2)',
+    )
     .bind(jobId, version);
 }
 
@@ -93,7 +102,11 @@ export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
  * One page of an account's jobs, newest first, on the (account_id, created_at) index. `before`
  * is the last job of the previous page: ties on created_at are broken by id, so none is skipped.
  */
-export async function jobsOfAccount(db: Db, accountId: string, options: { before?: { createdAt: number; id: string }; status?: JobStatus; limit: number }): Promise<JobRow[]> {
+export async function jobsOfAccount(
+  db: Db,
+  accountId: string,
+  options: { before?: { createdAt: number; id: string }; status?: JobStatus; limit: number },
+): Promise<JobRow[]> {
   const b = options.before;
   return db
     .select()
@@ -115,7 +128,14 @@ export async function getJobByIdempotencyKey(db: Db, key: string): Promise<JobRo
 
 export async function transitionsOf(db: Db, jobId: string) {
   return db
-    .select({ from: jobTransitions.fromStatus, to: jobTransitions.toStatus, actor: jobTransitions.actor, reason: jobTransitions.reason, nodeId: jobTransitions.nodeId, at: jobTransitions.at })
+    .select({
+      from: jobTransitions.fromStatus,
+      to: jobTransitions.toStatus,
+      actor: jobTransitions.actor,
+      reason: jobTransitions.reason,
+      nodeId: jobTransitions.nodeId,
+      at: jobTransitions.at,
+    })
     .from(jobTransitions)
     .where(eq(jobTransitions.jobId, jobId))
     .orderBy(asc(jobTransitions.id));
@@ -127,7 +147,11 @@ export function eventStatement(db: Db, row: typeof jobEvents.$inferInsert) {
 }
 
 export async function eventSeen(db: Db, jobId: string, eventId: string): Promise<boolean> {
-  const row = await db.select({ k: jobEvents.eventId }).from(jobEvents).where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.eventId, eventId))).get();
+  const row = await db
+    .select({ k: jobEvents.eventId })
+    .from(jobEvents)
+    .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.eventId, eventId)))
+    .get();
   return row !== undefined;
 }
 
@@ -146,7 +170,12 @@ export async function readLogs(db: Db, jobId: string, after: number, limit: numb
 
 /** The job's last `count` log lines, oldest first. */
 export async function lastLogs(db: Db, jobId: string, count: number) {
-  const rows = await db.select({ seq: jobLogs.seq, data: jobLogs.data }).from(jobLogs).where(eq(jobLogs.jobId, jobId)).orderBy(desc(jobLogs.seq)).limit(count);
+  const rows = await db
+    .select({ seq: jobLogs.seq, data: jobLogs.data })
+    .from(jobLogs)
+    .where(eq(jobLogs.jobId, jobId))
+    .orderBy(desc(jobLogs.seq))
+    .limit(count);
   return rows.reverse();
 }
 

@@ -1,3 +1,4 @@
+// Over 300 lines: the jobs domain's operations share one read-decide-CAS-retry loop and its conflict handling; the escrow half already moved to job-escrow.service.ts (follow-up: events apart from submit/cancel).
 import { eq } from 'drizzle-orm';
 import { nodes } from '../../db/schema.ts';
 import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
@@ -90,7 +91,8 @@ export async function submitJob(ctx: JobsContext, input: SubmitInput, nowMs: num
     if (!allocation) continue;
     const price = candidate.pricePerGpuHour;
     const escrow = escrowFor(price, request.gpu.count, request.durationS);
-    if (escrow > BigInt(Number.MAX_SAFE_INTEGER)) throw new AppError(400, 'invalid_request', 'This job would cost more than the ledger can hold; ask for fewer GPUs or less time.');
+    if (escrow > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new AppError(400, 'invalid_request', 'This job would cost more than the ledger can hold; ask for fewer GPUs or less time.');
     const job = {
       id,
       accountId: input.accountId,
@@ -100,7 +102,12 @@ export async function submitJob(ctx: JobsContext, input: SubmitInput, nowMs: num
       version: 0,
       lastActor: 'renter',
       lastReason: 'submitted',
-      request: JSON.stringify({ gpu: request.gpu, durationS: request.durationS, maxPricePerGpuHour: request.maxPricePerGpuHour ?? null, client: input.client }),
+      request: JSON.stringify({
+        gpu: request.gpu,
+        durationS: request.durationS,
+        maxPricePerGpuHour: request.maxPricePerGpuHour ?? null,
+        client: input.client,
+      }),
       models: JSON.stringify(models),
       gpuCount: request.gpu.count,
       minVramMb,
@@ -116,7 +123,11 @@ export async function submitJob(ctx: JobsContext, input: SubmitInput, nowMs: num
       createdAt: nowMs,
       updatedAt: nowMs,
     };
-    const result = await createPlacedJob(ctx.db, { job, place: placeChange(ctx, job, candidate.nodeId, price, allocation, nowMs), nodeId: candidate.nodeId, allocation }, nowMs);
+    const result = await createPlacedJob(
+      ctx.db,
+      { job, place: placeChange(ctx, job, candidate.nodeId, price, allocation, nowMs), nodeId: candidate.nodeId, allocation },
+      nowMs,
+    );
     if (result.ok) {
       const placed = (await getJob(ctx.db, id))!;
       await offer(ctx, placed, nowMs);
@@ -129,12 +140,20 @@ export async function submitJob(ctx: JobsContext, input: SubmitInput, nowMs: num
     }
     // capacity: the node filled up since the quote; try the next one.
   }
-  throw new AppError(409, 'no_capacity', 'No eligible node can take this job right now; nothing was held. Try a higher price cap, fewer GPUs or another model.');
+  throw new AppError(
+    409,
+    'no_capacity',
+    'No eligible node can take this job right now; nothing was held. Try a higher price cap, fewer GPUs or another model.',
+  );
 }
 
 function sameRequest(existing: JobRow, requestHash: string): { job: JobRow; replayed: boolean } {
   if (existing.requestHash !== requestHash) {
-    throw new AppError(409, 'idempotency_conflict', 'This Idempotency-Key was already used for a different job request; use a new key for a new request.');
+    throw new AppError(
+      409,
+      'idempotency_conflict',
+      'This Idempotency-Key was already used for a different job request; use a new key for a new request.',
+    );
   }
   return { job: existing, replayed: true };
 }
@@ -208,7 +227,10 @@ export async function placeQueuedJob(ctx: JobsContext, job: JobRow, nowMs: numbe
     const allocation = allocate(quote.gpusOf.get(candidate.nodeId) ?? [], job.gpuCount, job.minVramMb);
     if (!allocation) continue;
     const change = placeChange(ctx, job, candidate.nodeId, candidate.pricePerGpuHour, allocation, nowMs);
-    const result = await runChange(ctx.db, [...changeStatements(ctx.db, change, nowMs), ...commitStatements(ctx.db, job.id, candidate.nodeId, allocation)]);
+    const result = await runChange(ctx.db, [
+      ...changeStatements(ctx.db, change, nowMs),
+      ...commitStatements(ctx.db, job.id, candidate.nodeId, allocation),
+    ]);
     if (result.ok) {
       const placed = (await getJob(ctx.db, job.id))!;
       await offer(ctx, placed, nowMs);
@@ -258,12 +280,26 @@ export async function closeJob(ctx: JobsContext, job: JobRow, close: Close, bill
   );
   if (result.ok) await withdraw(ctx, job.nodeId, job.id, close.reason);
   // Operators hear about failures on their nodes (workers/alerts); one alert per job.
-  if (result.ok && close.to === 'failed' && job.nodeId) await emitAlert(ctx.env, { eventId: `job_failed:${job.id}`, kind: 'job_failed', nodeId: job.nodeId, at: nowMs, data: { jobId: job.id, reason: close.reason } }).catch((error) => console.error('job_failed alert not emitted', error));
+  if (result.ok && close.to === 'failed' && job.nodeId)
+    await emitAlert(ctx.env, {
+      eventId: `job_failed:${job.id}`,
+      kind: 'job_failed',
+      nodeId: job.nodeId,
+      at: nowMs,
+      data: { jobId: job.id, reason: close.reason },
+    }).catch((error) => console.error('job_failed alert not emitted', error));
   return result;
 }
 
 /** Takes a job away from its node for a fault, and requeues, fails or expires it as the policy says. */
-export async function handleFault(ctx: JobsContext, jobId: string, nodeId: string, fault: Fault, nowMs: number, actor = 'system'): Promise<JobRow | undefined> {
+export async function handleFault(
+  ctx: JobsContext,
+  jobId: string,
+  nodeId: string,
+  fault: Fault,
+  nowMs: number,
+  actor = 'system',
+): Promise<JobRow | undefined> {
   for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
     const job = await getJob(ctx.db, jobId);
     if (!job || job.nodeId !== nodeId || !isPlaced(job.status)) return job;
@@ -279,7 +315,14 @@ export async function handleFault(ctx: JobsContext, jobId: string, nodeId: strin
           to: 'queued',
           actor,
           reason: decision.reason,
-          patch: { nodeId: null, pricePerGpuHour: null, allocation: null, assignedAt: null, acceptDeadline: null, excludedNodes: JSON.stringify(excluded) },
+          patch: {
+            nodeId: null,
+            pricePerGpuHour: null,
+            allocation: null,
+            assignedAt: null,
+            acceptDeadline: null,
+            excludedNodes: JSON.stringify(excluded),
+          },
         };
         result = await runChange(ctx.db, [
           ...changeStatements(ctx.db, change, nowMs),
@@ -297,9 +340,24 @@ export async function handleFault(ctx: JobsContext, jobId: string, nodeId: strin
         const lastSign = fault === 'node_offline' ? await nodeLastSeen(ctx, nodeId, nowMs) : nowMs;
         const endedAt = fault === 'overdue' && job.startedAt !== null ? job.startedAt + job.durationS * 1000 : lastSign;
         // A suspended node's work is not paid for: the renter gets the whole escrow back.
-        const billed = fault === 'node_suspended' ? 0 : billableGpuSeconds({ gpuCount: job.gpuCount, durationS: job.durationS, startedAtMs: job.startedAt, endedAtMs: endedAt, graceS: 0 });
+        const billed =
+          fault === 'node_suspended'
+            ? 0
+            : billableGpuSeconds({
+                gpuCount: job.gpuCount,
+                durationS: job.durationS,
+                startedAtMs: job.startedAt,
+                endedAtMs: endedAt,
+                graceS: 0,
+              });
         const also = abandoned(ctx, job, nodeId, fault, endedAt, nowMs);
-        result = await closeJob(ctx, job, { to: decision.action === 'fail' ? 'failed' : 'expired', actor, reason: decision.reason, reputation: fault, also }, billed, nowMs);
+        result = await closeJob(
+          ctx,
+          job,
+          { to: decision.action === 'fail' ? 'failed' : 'expired', actor, reason: decision.reason, reputation: fault, also },
+          billed,
+          nowMs,
+        );
         break;
       }
     }
@@ -332,7 +390,13 @@ export async function cancelJob(ctx: JobsContext, accountId: string, jobId: stri
     if (!job || job.accountId !== accountId) throw new AppError(404, 'job_not_found', 'There is no such job for this account.');
     if (isTerminal(job.status)) throw new AppError(409, 'job_closed', `The job is already ${job.status}; there is nothing to cancel.`);
     // What ran until now is billed; nothing is billed for a job that had not started.
-    const billed = billableGpuSeconds({ gpuCount: job.gpuCount, durationS: job.durationS, startedAtMs: job.status === 'running' ? job.startedAt : null, endedAtMs: nowMs, graceS: 0 });
+    const billed = billableGpuSeconds({
+      gpuCount: job.gpuCount,
+      durationS: job.durationS,
+      startedAtMs: job.status === 'running' ? job.startedAt : null,
+      endedAtMs: nowMs,
+      graceS: 0,
+    });
     const result = await closeJob(ctx, job, { to: 'cancelled', actor: 'renter', reason: 'cancelled by the renter' }, billed, nowMs);
     if (result.ok) return (await getJob(ctx.db, jobId))!;
   }

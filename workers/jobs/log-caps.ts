@@ -45,10 +45,7 @@ export async function storeLogChunk(db: Db, chunk: LogChunk): Promise<LogOutcome
   const bytes = new TextEncoder().encode(chunk.data).length;
   const lines = logLines(chunk.data);
   const fits = `bytes + ${bytes} <= ${LOG_CAP_BYTES} AND lines + ${lines} <= ${LOG_CAP_LINES}`;
-  const usage = await d1
-    .prepare('SELECT capped FROM job_log_usage WHERE job_id = ?')
-    .bind(chunk.jobId)
-    .first<number>('capped');
+  const usage = await d1.prepare('SELECT capped FROM job_log_usage WHERE job_id = ?').bind(chunk.jobId).first<number>('capped');
   // Past the cap: no write at all, not even the event id.
   if (usage === 1) return 'dropped';
   const results = await d1.batch([

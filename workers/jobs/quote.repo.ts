@@ -85,7 +85,8 @@ let cellsCache: { at: number; cells: ReadonlySet<string>; db: D1Database } | nul
 const CELLS_TTL_MS = 10_000;
 
 export async function usedCells(db: D1Database, nowMs: number): Promise<{ cells: ReadonlySet<string>; rowsRead: number }> {
-  if (cellsCache && cellsCache.db === db && nowMs - cellsCache.at < CELLS_TTL_MS && nowMs >= cellsCache.at) return { cells: cellsCache.cells, rowsRead: 0 };
+  if (cellsCache && cellsCache.db === db && nowMs - cellsCache.at < CELLS_TTL_MS && nowMs >= cellsCache.at)
+    return { cells: cellsCache.cells, rowsRead: 0 };
   const result = await db.prepare('SELECT geo_cell AS cell FROM geo_cells_used').all<{ cell: string }>();
   cellsCache = { at: nowMs, cells: new Set(result.results.map((r) => r.cell)), db };
   return { cells: cellsCache.cells, rowsRead: result.meta.rows_read ?? 0 };

@@ -1,5 +1,14 @@
 import type { LatLon } from '../routing/geo.ts';
-import { rankRows, regionCells, ringCells, RING_RADII_KM, settledAfterRing, type CandidateRow, type QuoteQuery, type RankedRows } from '../routing/quote-rank.ts';
+import {
+  rankRows,
+  regionCells,
+  ringCells,
+  RING_RADII_KM,
+  settledAfterRing,
+  type CandidateRow,
+  type QuoteQuery,
+  type RankedRows,
+} from '../routing/quote-rank.ts';
 import type { RankedCandidate } from '../routing/rank.ts';
 import type { RoutingWeights } from '../routing/routing-weights.ts';
 import type { CandidateGpu } from './allocation.ts';
@@ -63,7 +72,15 @@ export async function quoteWith(
     const near = r === 0 ? regionCells(query.client) : [];
     result.computeMs += performance.now() - mark;
     if (cells.length === 0) continue;
-    const read = await fetchRing({ models: query.models, cells, minVramMb: query.minVramMb, count: query.count, cap, k, regionCells: near });
+    const read = await fetchRing({
+      models: query.models,
+      cells,
+      minVramMb: query.minVramMb,
+      count: query.count,
+      cap,
+      k,
+      regionCells: near,
+    });
     result.rowsRead += read.rowsRead;
     result.queries++;
     result.rings++;
@@ -77,7 +94,10 @@ export async function quoteWith(
   result.candidates = ranked.candidates;
   result.nodesConsidered = ranked.nodesConsidered;
   for (const [id, groups] of ranked.rowsOf) {
-    result.gpusOf.set(id, groups.map((g) => ({ model: g.model, canonical: g.canonical, vramMb: g.vram, count: g.count, committed: g.committed })));
+    result.gpusOf.set(
+      id,
+      groups.map((g) => ({ model: g.model, canonical: g.canonical, vramMb: g.vram, count: g.count, committed: g.committed })),
+    );
   }
   return result;
 }

@@ -16,7 +16,11 @@ export function edgeLocation(request: Request): { lat: number; lon: number } | n
 
 export function clientLocation(request: Request, given: { lat: number; lon: number } | undefined): { lat: number; lon: number } {
   const where = given ?? edgeLocation(request);
-  if (!where) throw badRequest('client_location_required', 'Say where the renter is with "client": { "lat", "lon" }; this request carries no edge location.');
+  if (!where)
+    throw badRequest(
+      'client_location_required',
+      'Say where the renter is with "client": { "lat", "lon" }; this request carries no edge location.',
+    );
   return where;
 }
 

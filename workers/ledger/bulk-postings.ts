@@ -28,7 +28,8 @@ const BOUNDARIES = new Set<string>([SYSTEM_ACCOUNTS.emission, SYSTEM_ACCOUNTS.bu
 
 export function checkBulkTransaction(tx: BulkTransaction): string | null {
   if (!IDEMPOTENCY_KEY_PATTERN.test(tx.idempotencyKey)) return 'bad idempotency key';
-  if (accountClass(tx.counterAccount) !== 'system' || BOUNDARIES.has(tx.counterAccount)) return 'the counter account must be an internal system account';
+  if (accountClass(tx.counterAccount) !== 'system' || BOUNDARIES.has(tx.counterAccount))
+    return 'the counter account must be an internal system account';
   if (tx.entries.length === 0 || tx.entries.length > MAX_BULK_ENTRIES) return `1–${MAX_BULK_ENTRIES} entries`;
   const seen = new Set<string>();
   let sum = 0;

@@ -28,7 +28,11 @@ export const insufficientFunds = () =>
 export const accountNotFound = () => new AppError(404, 'account_not_found', 'An account named in this transaction does not exist.');
 
 export const idempotencyConflict = () =>
-  new AppError(409, 'idempotency_conflict', 'This idempotency key was already used with different parameters; use a new key for a new request.');
+  new AppError(
+    409,
+    'idempotency_conflict',
+    'This idempotency key was already used with different parameters; use a new key for a new request.',
+  );
 
 export function invalidTransaction(reason: PlanFailure, detail: string): AppError {
   return new AppError(400, 'invalid_transaction', `The ledger transaction is not valid (${reason}): ${detail}.`);

@@ -8,7 +8,7 @@ import { amountText, isoTime } from '../lib/wire-schemas.ts';
 export const payoutViewSchema = z.object({
   id: z.string(),
   amount: amountText.describe('What left the balance.'),
-  fee: amountText.describe('Kept to create the recipient\'s token account (its rent); 0 when it had one.'),
+  fee: amountText.describe("Kept to create the recipient's token account (its rent); 0 when it had one."),
   netAmount: amountText.describe('What the recipient receives on chain.'),
   destination: z.string(),
   status: z.enum(PAYOUT_STATUSES),
@@ -20,7 +20,9 @@ export const payoutViewSchema = z.object({
 export const withdrawalCreatedSchema = z.object({ payout: payoutViewSchema });
 
 export const withdrawalListSchema = z.object({
-  payouts: z.array(payoutViewSchema.extend({ signature: z.string().nullable().describe('The Solana transaction that paid it, once final.') })),
+  payouts: z.array(
+    payoutViewSchema.extend({ signature: z.string().nullable().describe('The Solana transaction that paid it, once final.') }),
+  ),
 });
 
 export const withdrawalQuoteSchema = z.object({
@@ -29,5 +31,7 @@ export const withdrawalQuoteSchema = z.object({
   netAmount: amountText,
   minimum: amountText.describe('The smallest withdrawal accepted.'),
   destination: z.string(),
-  tokenAccount: z.object({ address: z.string(), exists: z.boolean() }).describe('The destination\'s token account for the mint; the fee pays its rent when it does not exist.'),
+  tokenAccount: z
+    .object({ address: z.string(), exists: z.boolean() })
+    .describe("The destination's token account for the mint; the fee pays its rent when it does not exist."),
 });

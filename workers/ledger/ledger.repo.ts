@@ -146,7 +146,12 @@ type TransactionRow = typeof ledgerTransactions.$inferSelect;
 
 async function withEntries(db: Db, row: TransactionRow): Promise<PostedTransaction> {
   const entries = await db
-    .select({ id: ledgerEntries.id, account: ledgerEntries.accountId, amount: ledgerEntries.amount, balanceAfter: ledgerEntries.balanceAfter })
+    .select({
+      id: ledgerEntries.id,
+      account: ledgerEntries.accountId,
+      amount: ledgerEntries.amount,
+      balanceAfter: ledgerEntries.balanceAfter,
+    })
     .from(ledgerEntries)
     .where(eq(ledgerEntries.txId, row.id))
     .orderBy(ledgerEntries.id);

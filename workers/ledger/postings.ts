@@ -89,7 +89,8 @@ export function planTransaction(input: TransactionInput): PlanResult {
     return fail('bad_idempotency_key', 'the idempotency key must be 1–255 printable ASCII characters');
   }
   if (input.entries.length > MAX_ENTRIES) return fail('too_many_entries', `at most ${MAX_ENTRIES} entries`);
-  if (input.memo !== undefined && (typeof input.memo !== 'string' || input.memo.length > 500)) return fail('bad_memo', 'memo: at most 500 characters');
+  if (input.memo !== undefined && (typeof input.memo !== 'string' || input.memo.length > 500))
+    return fail('bad_memo', 'memo: at most 500 characters');
   if (input.ref !== undefined && (typeof input.ref !== 'string' || input.ref.length === 0 || input.ref.length > 200)) {
     return fail('bad_ref', 'ref: 1–200 characters');
   }
@@ -146,5 +147,7 @@ function toBigInt(value: number | bigint): bigint | null {
 }
 
 function isMetaValue(v: unknown): boolean {
-  return v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 500);
+  return (
+    v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 500)
+  );
 }

@@ -39,24 +39,31 @@ type Row = Record<string, unknown> & { violations?: number };
 export async function reconcileLedger(db: Db, nowMs = Date.now()): Promise<ReconcileReport> {
   const results = await runBatch(db, [
     // Every transaction has at least two entries and they sum to zero.
-    db.$client.prepare(`
+    db.$client
+      .prepare(`
       SELECT t.id AS txId, t.kind, COALESCE(SUM(e.amount), 0) AS total, COUNT(e.id) AS entries, COUNT(*) OVER () AS violations
       FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.tx_id = t.id
       GROUP BY t.id HAVING total <> 0 OR entries < 2
-      LIMIT ?1`).bind(SAMPLE_LIMIT),
+      LIMIT ?1`)
+      .bind(SAMPLE_LIMIT),
     // Every stored balance equals the sum of its account's entries.
-    db.$client.prepare(`
+    db.$client
+      .prepare(`
       SELECT a.id AS accountId, a.balance, COALESCE(s.total, 0) AS replayed, COUNT(*) OVER () AS violations
       FROM accounts a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ledger_entries GROUP BY account_id) s ON s.account_id = a.id
       WHERE a.balance <> COALESCE(s.total, 0)
-      LIMIT ?1`).bind(SAMPLE_LIMIT),
+      LIMIT ?1`)
+      .bind(SAMPLE_LIMIT),
     // Only the ledger's boundaries (kind 'external') may be below zero.
-    db.$client.prepare(`
+    db.$client
+      .prepare(`
       SELECT id AS accountId, kind, balance, COUNT(*) OVER () AS violations
       FROM accounts WHERE kind <> 'external' AND balance < 0
-      LIMIT ?1`).bind(SAMPLE_LIMIT),
+      LIMIT ?1`)
+      .bind(SAMPLE_LIMIT),
     // Supply moves only with mint (emission) and burn entries.
-    db.$client.prepare(`
+    db.$client
+      .prepare(`
       SELECT
         (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE id NOT IN (?1, ?2)) AS supply,
         (SELECT COALESCE(SUM(balance), 0) FROM accounts) AS total,
@@ -67,16 +74,27 @@ export async function reconcileLedger(db: Db, nowMs = Date.now()): Promise<Recon
         (SELECT COUNT(*) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
            WHERE (e.account_id = ?1 AND t.kind <> 'mint') OR (e.account_id = ?2 AND t.kind <> 'burn')) AS outside,
         (SELECT COUNT(*) FROM ledger_transactions) AS transactions,
-        (SELECT COUNT(*) FROM ledger_entries) AS entries`).bind(EMISSION, BURN),
+        (SELECT COUNT(*) FROM ledger_entries) AS entries`)
+      .bind(EMISSION, BURN),
     // Withdrawals not yet paid on chain: exactly the payouts still queued or batched.
-    db.$client.prepare(`
+    db.$client
+      .prepare(`
       SELECT
         (SELECT COALESCE(balance, 0) FROM accounts WHERE id = ?1) AS pending,
         (SELECT COALESCE(SUM(amount), 0) FROM payouts WHERE status IN ('queued', 'batched')) AS open,
-        (SELECT COUNT(*) FROM payouts WHERE status IN ('queued', 'batched')) AS openPayouts`).bind(PAYOUTS_PENDING),
+        (SELECT COUNT(*) FROM payouts WHERE status IN ('queued', 'batched')) AS openPayouts`)
+      .bind(PAYOUTS_PENDING),
   ]);
   const [unbalanced, drifted, negative] = results.slice(0, 3).map((r) => r.results as Row[]) as [Row[], Row[], Row[]];
-  const s = results[3]!.results[0] as { supply: number; minted: number; burned: number; outside: number; total: number; transactions: number; entries: number };
+  const s = results[3]!.results[0] as {
+    supply: number;
+    minted: number;
+    burned: number;
+    outside: number;
+    total: number;
+    transactions: number;
+    entries: number;
+  };
 
   const p = results[4]!.results[0] as { pending: number | null; open: number; openPayouts: number };
   const pending = p.pending ?? 0;
@@ -99,7 +117,10 @@ export async function reconcileLedger(db: Db, nowMs = Date.now()): Promise<Recon
       name: 'payouts_pending_matches_open_payouts',
       ok: pending === p.open,
       violations: pending === p.open ? 0 : 1,
-      samples: pending === p.open ? [] : [{ payoutsPending: pending, openPayouts: p.openPayouts, openAmount: p.open, difference: pending - p.open }],
+      samples:
+        pending === p.open
+          ? []
+          : [{ payoutsPending: pending, openPayouts: p.openPayouts, openAmount: p.open, difference: pending - p.open }],
     },
   ];
   return {

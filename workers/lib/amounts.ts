@@ -25,6 +25,6 @@ export function formatAmount(baseUnits: number | bigint, decimals: number): stri
   const abs = negative ? -value : value;
   const scale = 10n ** BigInt(decimals);
   const whole = (abs / scale).toString();
-  const fraction = decimals > 0 ? '.' + (abs % scale).toString().padStart(decimals, '0') : '';
+  const fraction = decimals > 0 ? `.${(abs % scale).toString().padStart(decimals, '0')}` : '';
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }

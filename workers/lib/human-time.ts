@@ -11,7 +11,8 @@ export function relativeTime(atMs: number, nowMs: number): string {
   const delta = nowMs - atMs;
   const span = Math.abs(delta);
   if (span < MINUTE) return delta >= 0 ? 'just now' : 'in under a minute';
-  const text = span < HOUR ? `${Math.floor(span / MINUTE)} min` : span < DAY ? `${Math.floor(span / HOUR)} h` : plural(Math.floor(span / DAY), 'day');
+  const text =
+    span < HOUR ? `${Math.floor(span / MINUTE)} min` : span < DAY ? `${Math.floor(span / HOUR)} h` : plural(Math.floor(span / DAY), 'day');
   return delta >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -25,7 +26,12 @@ export function clockTime(atMs: number, timeZone = 'UTC'): string {
 export function dayTime(atMs: number, nowMs: number, timeZone = 'UTC'): string {
   const day = (t: number) => new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'short', day: 'numeric' }).format(t);
   if (day(atMs) === day(nowMs)) return clockTime(atMs, timeZone);
-  const date = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', ...(sameYear(atMs, nowMs, timeZone) ? {} : { year: 'numeric' }) }).format(atMs);
+  const date = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    ...(sameYear(atMs, nowMs, timeZone) ? {} : { year: 'numeric' }),
+  }).format(atMs);
   return `${date} ${clockTime(atMs, timeZone)}`;
 }
 

@@ -73,13 +73,9 @@ export async function spend(c: Context<AppEnv>, budget: Budget, key: string): Pr
     console.error('rate limit binding failed', binding, error);
   }
   if (!success) {
-    throw new AppError(
-      429,
-      'rate_limited',
-      `Too many requests ${WHO[budget]}; try again in ${periodS} seconds.`,
-      undefined,
-      { 'Retry-After': String(periodS) },
-    );
+    throw new AppError(429, 'rate_limited', `Too many requests ${WHO[budget]}; try again in ${periodS} seconds.`, undefined, {
+      'Retry-After': String(periodS),
+    });
   }
 }
 

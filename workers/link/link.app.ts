@@ -16,7 +16,20 @@ export const linkApp = new Hono<AppEnv>().get('/', async (c) => {
   if (token === undefined) return send(c, linkPage({ cluster }), 200);
   const status: LinkTokenStatus = await linkTokenStatus(c.var.db, token, Date.now());
   if (status.state !== 'usable') return send(c, linkProblemPage(status), PROBLEM_STATUS[status.state]);
-  return send(c, linkPage({ cluster, link: { token, platform: status.platform, platformUserId: status.platformUserId, platformUserName: status.platformUserName, expiresAt: status.expiresAt } }), 200);
+  return send(
+    c,
+    linkPage({
+      cluster,
+      link: {
+        token,
+        platform: status.platform,
+        platformUserId: status.platformUserId,
+        platformUserName: status.platformUserName,
+        expiresAt: status.expiresAt,
+      },
+    }),
+    200,
+  );
 });
 
 async function send(c: Context<AppEnv>, doc: Document, status: 200 | 400 | 404 | 410): Promise<Response> {

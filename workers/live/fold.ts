@@ -23,11 +23,7 @@ export interface EventRow {
 /** Rows per statement: keeps each JSON parameter well under D1's 2 MB value limit. */
 const CHUNK = 2_000;
 
-export async function flushToD1(
-  db: D1Database,
-  rows: FoldRow[],
-  events: EventRow[],
-): Promise<{ queries: number; rowsWritten: number }> {
+export async function flushToD1(db: D1Database, rows: FoldRow[], events: EventRow[]): Promise<{ queries: number; rowsWritten: number }> {
   const statements: D1PreparedStatement[] = [];
   const measured = await withExcess(db, rows);
   const reads = rows.length > 0 ? 2 : 0;

@@ -20,11 +20,7 @@ export interface Transition {
  * receive times, never on what the agent claims. A gap the sweeper has not caught yet still
  * yields the offline/online pair, so operators see every outage.
  */
-export function applyHeartbeat(
-  record: LiveRecord,
-  now: number,
-  offlineAfterMs: number,
-): { record: LiveRecord; transitions: Transition[] } {
+export function applyHeartbeat(record: LiveRecord, now: number, offlineAfterMs: number): { record: LiveRecord; transitions: Transition[] } {
   const gap = now - record.lastSeenAt;
   if (gap < 0) return { record, transitions: [] }; // clock went backwards: keep what we had
   if (record.status === 'online' && gap <= offlineAfterMs) {

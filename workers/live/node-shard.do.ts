@@ -1,3 +1,4 @@
+// Over 300 lines: a Durable Object class is one file; its logic is already in liveness.ts, fold.ts, shard-tables.ts and shard-jobs.ts, and what is left is the object's RPC surface.
 import { DurableObject } from 'cloudflare:workers';
 import { dbOf, type Db } from '../app-env.ts';
 import { getConfig } from '../config.ts';
@@ -125,7 +126,8 @@ export class NodeShard extends DurableObject<Env> {
   async register(input: RegisterInput): Promise<{ ok: true; previous: LiveRecord | null } | ShardRefusal> {
     // A null nonce was admitted at the nonce home already (suspension included); else this is the home.
     if (input.nonce !== null && this.isSuspended(input.nodeId)) return { ok: false, reason: 'node_suspended' };
-    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs))
+      return { ok: false, reason: 'replayed_request' };
     const previous = this.readRecord(input.nodeId);
     const next = previous
       ? applyHeartbeat(previous, input.nowMs, this.offlineAfterMs)
@@ -136,23 +138,26 @@ export class NodeShard extends DurableObject<Env> {
     return { ok: true, previous };
   }
 
-  async heartbeat(
-    input: HeartbeatInput,
-  ): Promise<{ ok: true; status: NodeStatus; jobs: AgentJob[]; stopJobs: string[] } | ShardRefusal> {
+  async heartbeat(input: HeartbeatInput): Promise<{ ok: true; status: NodeStatus; jobs: AgentJob[]; stopJobs: string[] } | ShardRefusal> {
     if (input.nonce !== null && this.isSuspended(input.nodeId)) return { ok: false, reason: 'node_suspended' };
     let record = this.readRecord(input.nodeId);
     if (!record) {
       record = await this.seedFromD1(input.nodeId);
       if (!record) return { ok: false, reason: 'unknown_node' };
     }
-    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs)) return { ok: false, reason: 'replayed_request' };
+    if (input.nonce !== null && !this.consumeNonce(input.nodeId, input.nonce, input.nowMs))
+      return { ok: false, reason: 'replayed_request' };
     const next = applyHeartbeat(record, input.nowMs, this.offlineAfterMs);
     const dirty = next.transitions.length > 0 ? Dirty.StatusChanged : Dirty.Routine;
     this.writeRecord(input.nodeId, next.record, JSON.stringify(input.gpus), JSON.stringify(input.probes), dirty);
     this.queueTransitions(input.nodeId, next.transitions);
     this.count('heartbeats', 1);
     const hot = this.heat.observe(input.nodeId, input.gpus, input.nowMs, getConfig(this.env).ALERT_GPU_TEMP_C);
-    if (hot) await emitAlert(this.env, hot).then(() => this.heat.markHot(input.nodeId, input.nowMs), (error) => console.error('gpu_hot alert not emitted', error));
+    if (hot)
+      await emitAlert(this.env, hot).then(
+        () => this.heat.markHot(input.nodeId, input.nowMs),
+        (error) => console.error('gpu_hot alert not emitted', error),
+      );
     await this.ensureFoldAlarm(input.nowMs);
     return { ok: true, status: next.record.status, ...this.jobs.forHeartbeat(input.nodeId, input.runningJobs ?? []) };
   }
@@ -282,7 +287,12 @@ export class NodeShard extends DurableObject<Env> {
     const maxEventId = events.at(-1)?.id ?? 0;
     this.sql.exec('DELETE FROM pending_events WHERE id <= ?', maxEventId);
     for (const d of dirty) {
-      this.sql.exec('UPDATE live_nodes SET dirty = 0 WHERE node_id = ? AND last_seen_at = ? AND status = ?', d.node_id, d.last_seen_at, d.status);
+      this.sql.exec(
+        'UPDATE live_nodes SET dirty = 0 WHERE node_id = ? AND last_seen_at = ? AND status = ?',
+        d.node_id,
+        d.last_seen_at,
+        d.status,
+      );
     }
     return { folded: foldRows.length, events: eventRows.length };
   }
@@ -295,11 +305,7 @@ export class NodeShard extends DurableObject<Env> {
   }
 
   private count(name: string, by: number): void {
-    this.sql.exec(
-      'INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2',
-      name,
-      by,
-    );
+    this.sql.exec('INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2', name, by);
   }
 
   private readRecord(nodeId: string): LiveRecord | null {
@@ -361,7 +367,8 @@ export class NodeShard extends DurableObject<Env> {
 
   /** A node this shard has not seen (new shard layout, lost storage): trust D1's registry. */
   private async seedFromD1(nodeId: string): Promise<LiveRecord | null> {
-    const row = await this.db.$client.prepare('SELECT status, last_seen_at, online_ms FROM nodes WHERE id = ?')
+    const row = await this.db.$client
+      .prepare('SELECT status, last_seen_at, online_ms FROM nodes WHERE id = ?')
       .bind(nodeId)
       .first<{ status: NodeStatus; last_seen_at: number; online_ms: number }>();
     if (!row) return null;

@@ -25,7 +25,10 @@ export function nonceHomeIndex(nodeId: string): number {
  * named `node-shard-<i>`, so with the default 32 shards they coincide and a heartbeat costs one
  * call); when not, the caller consumes the nonce at `nonceHomeIndex` first.
  */
-export function shardPlan(env: Env, nodeId: string): { live: DurableObjectStub<NodeShard>; nonceHome: DurableObjectStub<NodeShard> | null } {
+export function shardPlan(
+  env: Env,
+  nodeId: string,
+): { live: DurableObjectStub<NodeShard>; nonceHome: DurableObjectStub<NodeShard> | null } {
   const liveIndex = shardIndex(nodeId, getConfig(env).HEARTBEAT_SHARDS);
   const home = nonceHomeIndex(nodeId);
   return { live: shardByIndex(env, liveIndex), nonceHome: home === liveIndex ? null : shardByIndex(env, home) };

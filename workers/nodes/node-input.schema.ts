@@ -20,7 +20,10 @@ import { walletSchema } from '../../protocol/node-messages.ts';
 export const listNodesQuerySchema = z.strictObject({
   status: z.enum(['online', 'offline']).optional(),
   gpu: z.string().trim().min(1).max(96).optional(),
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code')
+    .optional(),
   owner: walletSchema.optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -6,12 +6,20 @@ import { gpuMetricsSchema } from './node-input.schema.ts';
 // document and the typed client; checked against real answers by test/worker/openapi.test.ts.
 
 export const nodeViewSchema = z.object({
-  id: z.string().describe('base58 of the node\'s ed25519 public key'),
-  owner: z.string().describe('The operator\'s wallet.'),
+  id: z.string().describe("base58 of the node's ed25519 public key"),
+  owner: z.string().describe("The operator's wallet."),
   name: z.string(),
   status: z.string().describe('"online" or "offline" (more states may be added).'),
   simulated: z.boolean().describe('True for a node whose GPUs are simulated (demo and test nodes).'),
-  gpus: z.array(z.object({ model: z.string(), canonicalModel: z.string(), vramMb: z.number().int(), count: z.number().int(), simulated: z.literal(true).optional() })),
+  gpus: z.array(
+    z.object({
+      model: z.string(),
+      canonicalModel: z.string(),
+      vramMb: z.number().int(),
+      count: z.number().int(),
+      simulated: z.literal(true).optional(),
+    }),
+  ),
   location: z.object({ lat: z.number(), lon: z.number(), country: z.string() }),
   pricePerGpuHour: amountText,
   agentVersion: z.string(),
@@ -26,7 +34,7 @@ export const nodeViewSchema = z.object({
   metrics: z
     .object({ gpus: z.array(gpuMetricsSchema), probes: z.array(z.object({ target: z.string(), rttMs: z.number() })) })
     .optional()
-    .describe('The last heartbeat\'s readings; only on GET /v1/nodes/{nodeId}.'),
+    .describe("The last heartbeat's readings; only on GET /v1/nodes/{nodeId}."),
 });
 
 export const nodeListSchema = z.object({

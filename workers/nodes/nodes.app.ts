@@ -39,7 +39,13 @@ export const nodesApp = new Hono<AppEnv>()
     if (!live.ok) throw live.reason === 'node_suspended' ? nodeSuspended() : replayed();
     // The inventory and what it does to the node's verification: one batch (a crash between two
     // writes would leave new GPUs counted as verified).
-    const verification = registrationVerificationStatements(c.var.db, c.var.config, agent.nodeId, await inventoryHash(claimedGpus(input)), now);
+    const verification = registrationVerificationStatements(
+      c.var.db,
+      c.var.config,
+      agent.nodeId,
+      await inventoryHash(claimedGpus(input)),
+      now,
+    );
     await upsertNode(c.var.db, agent.nodeId, input, price.baseUnits, now, !existing, verification);
     await afterNodeRegistered(c.var.db, c.var.config, agent.nodeId, now);
     const row = await findNode(c.var.db, agent.nodeId);
@@ -102,7 +108,12 @@ export const nodesApp = new Hono<AppEnv>()
  * it admits the request in the same call; else the home admits it first (throwing the refusal)
  * and the live shard gets null.
  */
-async function liveShardWithNonce(env: Env, nodeId: string, nonce: string, nowMs: number): Promise<{ shard: DurableObjectStub<NodeShard>; nonce: string | null }> {
+async function liveShardWithNonce(
+  env: Env,
+  nodeId: string,
+  nonce: string,
+  nowMs: number,
+): Promise<{ shard: DurableObjectStub<NodeShard>; nonce: string | null }> {
   const plan = shardPlan(env, nodeId);
   if (!plan.nonceHome) return { shard: plan.live, nonce };
   const verdict = await plan.nonceHome.admit(nodeId, nonce, nowMs);

@@ -8,7 +8,8 @@ import type { RegisterNodeInput } from './node-input.schema.ts';
 import { runBatch, type BatchStatement as BatchItem } from '../ledger/d1-batch.ts';
 
 /** The GPU rows a registration writes, as the verification's inventory hash reads them. */
-export const claimedGpus = (input: RegisterNodeInput) => input.gpus.map((g) => ({ model: g.model, count: g.count, simulated: g.simulated === true }));
+export const claimedGpus = (input: RegisterNodeInput) =>
+  input.gpus.map((g) => ({ model: g.model, count: g.count, simulated: g.simulated === true }));
 
 const nodeColumns = {
   id: nodes.id,
@@ -103,24 +104,24 @@ export async function upsertNode(
     geoCell: cell,
   }));
   const upsert = db
-      .insert(nodes)
-      .values(values)
-      .onConflictDoUpdate({
-        target: nodes.id,
-        set: {
-          name: values.name,
-          status: 'online',
-          simulated,
-          lat: values.lat,
-          lon: values.lon,
-          country: values.country,
-          geoCell: cell,
-          pricePerGpuHour: priceBaseUnits,
-          agentVersion: values.agentVersion,
-          updatedAt: nowMs,
-          lastSeenAt: nowMs,
-        },
-      });
+    .insert(nodes)
+    .values(values)
+    .onConflictDoUpdate({
+      target: nodes.id,
+      set: {
+        name: values.name,
+        status: 'online',
+        simulated,
+        lat: values.lat,
+        lon: values.lon,
+        country: values.country,
+        geoCell: cell,
+        pricePerGpuHour: priceBaseUnits,
+        agentVersion: values.agentVersion,
+        updatedAt: nowMs,
+        lastSeenAt: nowMs,
+      },
+    });
   const replaceGpus = [db.delete(nodeGpus).where(eq(nodeGpus.nodeId, id)), db.insert(nodeGpus).values(gpuRows)] as const;
   await runBatch(db, [upsert, ...replaceGpus, ...(isNew ? [event] : []), ...also]);
 }
@@ -145,12 +146,7 @@ export async function listNodes(db: Db, filter: ListFilter): Promise<NodeRow[]> 
   if (filter.gpu) {
     const names = matchingModels(filter.gpu).map((m) => m.name);
     const models = names.length > 0 ? names : [filter.gpu];
-    conditions.push(
-      inArray(
-        nodes.id,
-        db.select({ id: nodeGpus.nodeId }).from(nodeGpus).where(inArray(nodeGpus.canonicalModel, models)),
-      ),
-    );
+    conditions.push(inArray(nodes.id, db.select({ id: nodeGpus.nodeId }).from(nodeGpus).where(inArray(nodeGpus.canonicalModel, models))));
   }
   return db
     .select(nodeColumns)
@@ -223,7 +219,12 @@ export async function nodesOwnedBy(db: Db, accountId: string, filter: OwnedFilte
 }
 
 export async function countNodesOwnedBy(db: Db, accountId: string): Promise<number> {
-  const row = await db.select({ n: count() }).from(nodes).innerJoin(accounts, eq(accounts.wallet, nodes.owner)).where(eq(accounts.id, accountId)).get();
+  const row = await db
+    .select({ n: count() })
+    .from(nodes)
+    .innerJoin(accounts, eq(accounts.wallet, nodes.owner))
+    .where(eq(accounts.id, accountId))
+    .get();
   return row?.n ?? 0;
 }
 

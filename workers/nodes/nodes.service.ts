@@ -1,6 +1,21 @@
 import type { Db } from '../app-env.ts';
 import type { GpuRow, NodeRow } from './node-view.ts';
-import { countNodesOwnedBy, findNode, gpusOf, listNodes, nodeNames, nodesByNamePrefix, onlineNodeCounts, rentableModels, type Rentable, nodesNamed, nodesOwnedBy, onlineGpuModels, type ListFilter, type OwnedFilter } from './nodes.repo.ts';
+import {
+  countNodesOwnedBy,
+  findNode,
+  gpusOf,
+  listNodes,
+  nodeNames,
+  nodesByNamePrefix,
+  onlineNodeCounts,
+  rentableModels,
+  type Rentable,
+  nodesNamed,
+  nodesOwnedBy,
+  onlineGpuModels,
+  type ListFilter,
+  type OwnedFilter,
+} from './nodes.repo.ts';
 
 // The registry's read operations, shared by the HTTP routes (nodes.app.ts), the chat bots
 // (bots/core/bot-ops.ts) and the alert subscriptions: each question is answered by one function.
@@ -20,7 +35,13 @@ export async function nodeWithGpus(db: Db, nodeId: string): Promise<{ node: Node
  */
 export async function listNodesWithGpus(db: Db, filter: ListFilter): Promise<{ rows: NodeRow[]; gpus: Map<string, GpuRow[]> }> {
   const rows = await listNodes(db, filter);
-  return { rows, gpus: await gpusOf(db, rows.slice(0, filter.limit).map((r) => r.id)) };
+  return {
+    rows,
+    gpus: await gpusOf(
+      db,
+      rows.slice(0, filter.limit).map((r) => r.id),
+    ),
+  };
 }
 
 /** The nodes the account's wallet owns (see nodesOwnedBy): `/mynodes`, node menus, `/alerts`. */

@@ -21,7 +21,9 @@ export function unsuspendStatements(db: Db, nodeId: string, nowMs: number): D1Pr
   const client = db.$client;
   return [
     client
-      .prepare(`INSERT INTO node_events (node_id, kind, at, detail) SELECT id, 'unsuspended', ?2, '{}' FROM nodes WHERE id = ?1 AND suspended = 1`)
+      .prepare(
+        `INSERT INTO node_events (node_id, kind, at, detail) SELECT id, 'unsuspended', ?2, '{}' FROM nodes WHERE id = ?1 AND suspended = 1`,
+      )
       .bind(nodeId, nowMs),
     client.prepare('UPDATE nodes SET suspended = 0, updated_at = ?2 WHERE id = ?1 AND suspended = 1').bind(nodeId, nowMs),
   ];

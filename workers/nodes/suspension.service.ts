@@ -46,11 +46,21 @@ export async function suspendNode(ctx: JobsContext, nodeId: string, reason: stri
   const jobs = await takeJobs(ctx, nodeId, nowMs);
   await shardFor(ctx.env, nodeId).closeStreams(nodeId, 'node suspended');
   // One alert per suspension: the event row's id names it, so a repeated call alerts nothing new.
-  await emitAlert(ctx.env, { eventId: `node_suspended:${event.id}`, kind: 'node_suspended', nodeId, at: event.at, data: { reason: event.reason } });
+  await emitAlert(ctx.env, {
+    eventId: `node_suspended:${event.id}`,
+    kind: 'node_suspended',
+    nodeId,
+    at: event.at,
+    data: { reason: event.reason },
+  });
   return { nodeId, suspended: true, reason: event.reason, suspendedAt: new Date(event.at).toISOString(), jobs };
 }
 
-export async function unsuspendNode(ctx: { db: Db; env: Env; config: Config }, nodeId: string, nowMs: number): Promise<{ nodeId: string; suspended: false }> {
+export async function unsuspendNode(
+  ctx: { db: Db; env: Env; config: Config },
+  nodeId: string,
+  nowMs: number,
+): Promise<{ nodeId: string; suspended: false }> {
   await requireNode(ctx.db, nodeId);
   await runBatch(ctx.db, [...unsuspendStatements(ctx.db, nodeId, nowMs), refreshEligibility(ctx.db, ctx.config, [nodeId])]);
   await nonceHomeOf(ctx.env, nodeId).setSuspended(nodeId, false, nowMs);

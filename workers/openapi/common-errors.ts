@@ -13,7 +13,11 @@ export function commonErrors(op: Operation): ErrorCase[] {
     errors.push({ status: 413, code: 'payload_too_large', when: 'the body is over 64 KiB' });
   }
   if (op.idempotent) {
-    errors.push({ status: 400, code: 'invalid_idempotency_key', when: 'the Idempotency-Key header is not 1-128 printable ASCII characters' });
+    errors.push({
+      status: 400,
+      code: 'invalid_idempotency_key',
+      when: 'the Idempotency-Key header is not 1-128 printable ASCII characters',
+    });
     errors.push({ status: 409, code: 'idempotency_conflict', when: 'the Idempotency-Key was used before with another request' });
   }
   if (op.auth === 'apiKey') errors.push({ status: 401, code: 'unauthorized', when: 'no API key, or one that is unknown or revoked' });

@@ -9,6 +9,7 @@ import type { Operation } from './operation.ts';
 // inside the explorer's layout (its strict CSP: no script, nothing from elsewhere). Schemas
 // are shown as the document states them, folded in <details>.
 
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked as loose JSON; its own schema is checked by test/worker/openapi.test.ts
 type Json = Record<string, any>;
 
 export function docsPage(operations: Operation[] = catalogue): Document {
@@ -27,17 +28,27 @@ function operationBlock(op: Operation, spec: Json): Html {
   const body = spec.requestBody as Json | undefined;
   return h`<article id="${op.operationId}"><h3><code>${op.method.toUpperCase()} ${op.path}</code> ${op.auth === 'apiKey' ? h`<span class="tag">API key</span>` : null}</h3>
 <p>${op.summary}.${op.description ? ` ${op.description}` : ''} <span class="muted">(${op.operationId})</span></p>
-${params.length > 0
-    ? scrollTable(`Parameters of ${op.operationId}`, h`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead><tbody>${params.map(
-        (p) => h`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${JSON.stringify(p.schema)}</code>${p.description ? h` ${p.description}` : null}</td></tr>`,
-      )}</tbody></table>`)
-    : null}
+${
+  params.length > 0
+    ? scrollTable(
+        `Parameters of ${op.operationId}`,
+        h`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead><tbody>${params.map(
+          (p) =>
+            h`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${JSON.stringify(p.schema)}</code>${p.description ? h` ${p.description}` : null}</td></tr>`,
+        )}</tbody></table>`,
+      )
+    : null
+}
 ${body ? schemaBlock(`Request body${body.required ? '' : ' (optional)'}`, body.content['application/json'].schema) : null}
 ${op.responses.map((r) => schemaBlock(`${r.status}: ${r.description}`, spec.responses[String(r.status)].content['application/json'].schema))}
-${scrollTable(`Errors of ${op.operationId}`, h`<table><thead><tr><th>status</th><th>code</th><th>when</th></tr></thead><tbody>${errorsOf(op).map(
+${scrollTable(
+  `Errors of ${op.operationId}`,
+  h`<table><thead><tr><th>status</th><th>code</th><th>when</th></tr></thead><tbody>${errorsOf(op).map(
     (e) => h`<tr><td class="n">${e.status}</td><td><code>${e.code}</code></td><td>${e.when}</td></tr>`,
-  )}</tbody></table>`)}
+  )}</tbody></table>`,
+)}
 </article>`;
 }
 
-const schemaBlock = (label: string, schema: unknown): Html => h`<details><summary>${label}</summary><pre><code>${JSON.stringify(schema, null, 2)}</code></pre></details>`;
+const schemaBlock = (label: string, schema: unknown): Html =>
+  h`<details><summary>${label}</summary><pre><code>${JSON.stringify(schema, null, 2)}</code></pre></details>`;

@@ -27,7 +27,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
 
 function parameters(op: Operation): Json[] {
   const out: Json[] = [];
-  for (const [where, shape] of [['path', op.params?.shape], ['query', op.query?.shape]] as const) {
+  for (const [where, shape] of [
+    ['path', op.params?.shape],
+    ['query', op.query?.shape],
+  ] as const) {
     for (const [name, field] of Object.entries(shape ?? {})) {
       const schema = field as z.ZodType;
       const { description, ...rest } = jsonSchema(schema, 'input');
@@ -40,7 +43,8 @@ function parameters(op: Operation): Json[] {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'Makes a retry safe: the same key with the same request answers the first result (200, Idempotent-Replayed: true) and changes nothing.',
+      description:
+        'Makes a retry safe: the same key with the same request answers the first result (200, Idempotent-Replayed: true) and changes nothing.',
       schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
     });
   }
@@ -74,7 +78,10 @@ function responses(op: Operation): Json {
       content: {
         'application/json': {
           schema: {
-            allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } }],
+            allOf: [
+              { $ref: '#/components/schemas/Error' },
+              { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } },
+            ],
           },
         },
       },
@@ -117,7 +124,9 @@ export function buildOpenApiDocument(operations: Operation[] = catalogue): Json 
     tags: [...new Set(operations.map((o) => o.tag))].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from signing in with a wallet (POST /v1/auth/siws/verify).' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from signing in with a wallet (POST /v1/auth/siws/verify).' },
+      },
       schemas: { Error: jsonSchema(errorBodySchema, 'output') },
     },
   };

@@ -18,7 +18,10 @@ export function upsertProbePoint(db: Db, values: { id: string; lat: number; lon:
   return db
     .insert(probePoints)
     .values(values)
-    .onConflictDoUpdate({ target: probePoints.id, set: { lat: values.lat, lon: values.lon, url: values.url, updatedAt: values.updatedAt } });
+    .onConflictDoUpdate({
+      target: probePoints.id,
+      set: { lat: values.lat, lon: values.lon, url: values.url, updatedAt: values.updatedAt },
+    });
 }
 
 /** True when there was such a point. */

@@ -74,7 +74,9 @@ export async function closeDueEpochs(db: Db, config: Config, options: CloseOptio
     await db.$client.prepare('UPDATE epochs SET queries = queries + ?2, runs = runs + 1 WHERE epoch = ?1').bind(epoch, queries).run();
     report.queries++;
   }
-  const open = await db.$client.prepare(`SELECT epoch, step FROM epochs WHERE status = 'closing' ORDER BY epoch LIMIT 1`).first<{ epoch: number; step: EpochStep }>();
+  const open = await db.$client
+    .prepare(`SELECT epoch, step FROM epochs WHERE status = 'closing' ORDER BY epoch LIMIT 1`)
+    .first<{ epoch: number; step: EpochStep }>();
   report.inProgress = open;
   return report;
 }

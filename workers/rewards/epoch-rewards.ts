@@ -71,12 +71,21 @@ export function workPaid(workPool: bigint, totalFees: bigint, multipleBps: numbe
   return cap < workPool ? cap : workPool;
 }
 
-export function computeEpochRewards(params: RewardParams, nodes: readonly RewardNode[], stakes: readonly (StakeShare & { nodeId: string })[]): EpochRewards {
+export function computeEpochRewards(
+  params: RewardParams,
+  nodes: readonly RewardNode[],
+  stakes: readonly (StakeShare & { nodeId: string })[],
+): EpochRewards {
   const perCell = new Map<string, number>();
   for (const n of nodes) perCell.set(n.geoCell, (perCell.get(n.geoCell) ?? 0) + 1);
-  const region = new Map(nodes.map((n) => [n.nodeId, regionMultiplierBps(perCell.get(n.geoCell)!, params.regionTargetNodes, params.regionMaxBonusBps)]));
+  const region = new Map(
+    nodes.map((n) => [n.nodeId, regionMultiplierBps(perCell.get(n.geoCell)!, params.regionTargetNodes, params.regionMaxBonusBps)]),
+  );
 
-  const capacity = apportion(params.capacityPool, nodes.map((n) => ({ key: n.nodeId, weight: capacityScore(n, region.get(n.nodeId)!, params.epochMs) })));
+  const capacity = apportion(
+    params.capacityPool,
+    nodes.map((n) => ({ key: n.nodeId, weight: capacityScore(n, region.get(n.nodeId)!, params.epochMs) })),
+  );
   const fees = nodes.map((n) => ({ key: n.nodeId, weight: BigInt(Math.max(0, n.workFees)) }));
   const totalFees = fees.reduce((sum, f) => sum + f.weight, 0n);
   // What is not paid (beyond the cap, or nobody's fees) is carried like any unearned pool.

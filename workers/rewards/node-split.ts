@@ -32,7 +32,8 @@ export function splitNodeReward(net: bigint, operatorAccount: string, commission
     const isOperator = accountId === operatorAccount;
     operatorSeen ||= isOperator;
     const value = amount + (isOperator ? commission : 0n);
-    if (value > 0n) out.push({ accountId, role: isOperator ? 'operator' : 'delegator', amount: value, commission: isOperator ? commission : 0n });
+    if (value > 0n)
+      out.push({ accountId, role: isOperator ? 'operator' : 'delegator', amount: value, commission: isOperator ? commission : 0n });
   }
   if (!operatorSeen && commission > 0n) out.push({ accountId: operatorAccount, role: 'operator', amount: commission, commission });
   return out.sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));

@@ -95,7 +95,13 @@ export function rankRows(
     maxPricePerGpuHour: query.maxPricePerGpuHour ?? undefined,
     client: query.client,
   };
-  const candidates = rankCandidates(request, [...nodes.values()].map((n) => n.node), index, weights, query.limit);
+  const candidates = rankCandidates(
+    request,
+    [...nodes.values()].map((n) => n.node),
+    index,
+    weights,
+    query.limit,
+  );
   return { candidates, rowsOf: new Map(candidates.map((c) => [c.nodeId, nodes.get(c.nodeId)?.rows ?? []])), nodesConsidered: nodes.size };
 }
 
@@ -140,7 +146,12 @@ function profileOf(row: CandidateRow, index: ProbeIndex): { samples: ProbeSample
   return entry;
 }
 
-function addRow(nodes: Map<string, { node: CandidateNode; rows: CandidateRow[] }>, row: CandidateRow, index: ProbeIndex, nowMs: number): void {
+function addRow(
+  nodes: Map<string, { node: CandidateNode; rows: CandidateRow[] }>,
+  row: CandidateRow,
+  index: ProbeIndex,
+  nowMs: number,
+): void {
   const existing = nodes.get(row.id);
   if (existing?.rows.some((r) => r.model === row.model)) return;
   const gpu = { model: row.canonical, vramMb: row.vram, count: row.count, committed: row.committed };

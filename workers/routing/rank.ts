@@ -160,7 +160,7 @@ function selectEligible(t: RoutingTable, request: RouteRequest, p: RttModelParam
   for (let i = 0; i < t.size; i++) {
     // Any node near the renter, eligible or not, shows how the renter's region is connected.
     if (Math.abs((t.lat[i] ?? 0) - lat) <= regionDeg) {
-      const dLon = Math.abs(((((t.lon[i] ?? 0) - lon) % 360) + 540) % 360 - 180);
+      const dLon = Math.abs((((((t.lon[i] ?? 0) - lon) % 360) + 540) % 360) - 180);
       if (dLon <= regionLonDeg) regionRows.push(i);
     }
     if (available[i] !== 1) continue;
@@ -236,7 +236,7 @@ function scoreTop(
     const worst = top.threshold;
     if (worst !== undefined) {
       bar = worst.score;
-      chord2Max = bar > restMax ? maxChord2(wLat * ref / (bar - restMax) - ref, p) : Number.POSITIVE_INFINITY;
+      chord2Max = bar > restMax ? maxChord2((wLat * ref) / (bar - restMax) - ref, p) : Number.POSITIVE_INFINITY;
     }
   }
   return top;

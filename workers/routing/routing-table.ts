@@ -6,14 +6,7 @@
 // rows, parsed from D1) is most of what a row costs.
 
 import type { LatLon } from './geo.ts';
-import {
-  profileNode,
-  unitVector,
-  type NodeRttProfile,
-  type ProbeIndex,
-  type ProbeSample,
-  type RttModelParams,
-} from './rtt-model.ts';
+import { profileNode, unitVector, type NodeRttProfile, type ProbeIndex, type ProbeSample, type RttModelParams } from './rtt-model.ts';
 
 export interface RoutingGpu {
   /** Catalogue name ("RTX 4090"), or the reported name for a model the catalogue lacks. */
@@ -84,17 +77,22 @@ export interface RoutingTable {
   readonly fill: (i: number) => void;
 }
 
-export function buildRoutingTable(
-  nodes: readonly RoutingNode[],
-  index: ProbeIndex,
-  params: RttModelParams,
-): RoutingTable {
+export function buildRoutingTable(nodes: readonly RoutingNode[], index: ProbeIndex, params: RttModelParams): RoutingTable {
   const n = nodes.length;
   const width = index.ids.length;
   const f64 = () => new Float64Array(n);
   const t = {
-    lat: f64(), lon: f64(), x: f64(), y: f64(), z: f64(), priceNum: f64(), stakeNum: f64(),
-    reputation: f64(), uptime: f64(), excessMs: f64(), excessVar: f64(),
+    lat: f64(),
+    lon: f64(),
+    x: f64(),
+    y: f64(),
+    z: f64(),
+    priceNum: f64(),
+    stakeNum: f64(),
+    reputation: f64(),
+    uptime: f64(),
+    excessMs: f64(),
+    excessVar: f64(),
   };
   const available = new Uint8Array(n);
   const residualMs = new Float32Array(n * width);

@@ -1,3 +1,4 @@
+// Over 300 lines: the RTT model and its allocation-light per-node estimate, on the quote's hot path; the model is one piece and is described in ./README.md.
 // Estimates the round-trip time between a renter and a node from where both are and from the
 // round-trip times the node measured to the probe points. The model is described, with its
 // evaluation, in ./README.md. Pure and allocation-light: the per-node work of a quote is one
@@ -118,11 +119,7 @@ function detourVar(km: number, p: RttModelParams): number {
   return p.noiseMs * p.noiseMs + d * d;
 }
 
-export function profileNode(
-  node: RttNode,
-  index: ProbeIndex,
-  p: RttModelParams = DEFAULT_RTT_PARAMS,
-): NodeRttProfile {
+export function profileNode(node: RttNode, index: ProbeIndex, p: RttModelParams = DEFAULT_RTT_PARAMS): NodeRttProfile {
   const residualMs = new Float32Array(index.ids.length).fill(Number.NaN);
   const residuals: number[] = [];
   const weights: number[] = [];
@@ -218,9 +215,7 @@ export function regionFromProfiles(
   p: RttModelParams = DEFAULT_RTT_PARAMS,
 ): RegionReadings {
   const [x, y, z] = unitVector(client.lat, client.lon);
-  const near = profiles.filter(
-    (node) => node.index === index && chordKm(x - node.x, y - node.y, z - node.z) <= p.regionKm,
-  );
+  const near = profiles.filter((node) => node.index === index && chordKm(x - node.x, y - node.y, z - node.z) <= p.regionKm);
   return {
     excessMs: near.map((node) => node.excessMs),
     residualsAt: (slot) => near.map((node) => node.residualMs[slot] ?? Number.NaN),
@@ -275,11 +270,7 @@ export function clientView(
  * path it says nothing about: the probe's distance from the renter, or for the node's typical
  * excess, the whole renter-node distance.
  */
-export function estimateFromProfile(
-  view: ClientView,
-  node: NodeRttProfile,
-  p: RttModelParams = DEFAULT_RTT_PARAMS,
-): number {
+export function estimateFromProfile(view: ClientView, node: NodeRttProfile, p: RttModelParams = DEFAULT_RTT_PARAMS): number {
   return estimateAt(view, node.x, node.y, node.z, node.excessMs, node.excessVar, node.residualMs, 0, p);
 }
 
@@ -310,6 +301,7 @@ export function estimateAt(
   const slots = view.slots;
   for (let i = 0; i < slots.length; i++) {
     const r = residualMs[offset + (slots[i] ?? 0)] ?? Number.NaN;
+    // biome-ignore lint/suspicious/noSelfCompare: false only for NaN (no residual for this slot), on the quote's hot path
     if (r === r) {
       const w = view.weights[i] ?? 0;
       num += w * regionAdjusted(r, view.regionProbeMs[i] ?? 0, lift, drop);

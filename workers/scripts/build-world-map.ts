@@ -11,7 +11,7 @@ import { MAP_NORTH, MAP_SOUTH } from '../explorer/map/projection.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const topology = JSON.parse(readFileSync(resolve(root, 'node_modules/world-atlas/countries-110m.json'), 'utf8')) as Topology;
-const countries = topology.objects['countries'] as GeometryCollection<{ name: string }>;
+const countries = topology.objects.countries as GeometryCollection<{ name: string }>;
 const ANTARCTICA = '010';
 const kept = countries.geometries.filter((g) => g.id !== ANTARCTICA);
 

@@ -21,12 +21,15 @@ const AGENT = join(root, 'edge-agent/bin/gridplane-agent.mjs');
 const GPUS = 'RTX 4090x1';
 // Printed to the job's output by the job itself; the process runtime of a simulated agent runs it
 // as a local process (no image, no GPU), so it must only need a POSIX shell.
-const JOB_SCRIPT = 'echo "hello from job $GRIDPLANE_JOB_ID on GPU $CUDA_VISIBLE_DEVICES"; for i in 1 2 3; do echo "step $i of 3"; sleep 1; done; echo done';
+const JOB_SCRIPT =
+  'echo "hello from job $GRIDPLANE_JOB_ID on GPU $CUDA_VISIBLE_DEVICES"; for i in 1 2 3; do echo "step $i of 3"; sleep 1; done; echo done';
 const STEP_TIMEOUT_MS = 120_000;
 
 const { values: flags } = parseArgs({ options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (flags.help) {
-  console.log('usage: npm run demo [-- --url http://127.0.0.1:8787]\n  without --url it starts its own control plane and stops it at the end');
+  console.log(
+    'usage: npm run demo [-- --url http://127.0.0.1:8787]\n  without --url it starts its own control plane and stops it at the end',
+  );
   process.exit(0);
 }
 
@@ -72,7 +75,27 @@ async function main(): Promise<void> {
   const home = join(work, 'agent');
   const init = spawnSync(
     process.execPath,
-    [AGENT, 'init', '--home', home, '--url', url, '--owner', operator.wallet, '--name', 'demo-rig', '--lat=48.86', '--lon=2.35', '--country', 'FR', '--price-per-gpu-hour', '1.250000', '--simulate-gpus', GPUS, '--json'],
+    [
+      AGENT,
+      'init',
+      '--home',
+      home,
+      '--url',
+      url,
+      '--owner',
+      operator.wallet,
+      '--name',
+      'demo-rig',
+      '--lat=48.86',
+      '--lon=2.35',
+      '--country',
+      'FR',
+      '--price-per-gpu-hour',
+      '1.250000',
+      '--simulate-gpus',
+      GPUS,
+      '--json',
+    ],
     { encoding: 'utf8' },
   );
   if (init.status !== 0) throw new Error(`gridplane-agent init failed:\n${init.stderr}${init.stdout}`);
@@ -89,7 +112,11 @@ async function main(): Promise<void> {
   const params = await api.get<{ params: { name: string; value: string }[] }>('/v1/governance/params');
   const minStake = params.params.find((p) => p.name === 'min_stake_per_gpu')!.value;
   await api.post('/v1/dev/faucet', { accountId: operator.accountId, amount: minStake });
-  await api.post('/v1/staking/stake', { nodeId, amount: minStake }, { authorization: `Bearer ${operator.apiKey}`, 'idempotency-key': `demo-${nodeId}` });
+  await api.post(
+    '/v1/staking/stake',
+    { nodeId, amount: minStake },
+    { authorization: `Bearer ${operator.apiKey}`, 'idempotency-key': `demo-${nodeId}` },
+  );
   say(`   staked ${minStake} tokens; waiting for the agent to pass its hardware challenge (simulated GPUs: solved on the CPU)`);
   await waitFor('the node to become eligible (verified and staked)', async () => (await node()).eligible === true);
   say('   eligible: it can take jobs');
@@ -98,7 +125,8 @@ async function main(): Promise<void> {
   const renter = await api.post<{ accountId: string; apiKey: string }>('/v1/dev/accounts');
   await api.post('/v1/dev/faucet', { accountId: renter.accountId, amount: '100.000000' });
   const asRenter = { authorization: `Bearer ${renter.apiKey}` };
-  const balance = async (apiKey: string) => (await api.get<{ balance: string }>('/v1/accounts/me/balance', { authorization: `Bearer ${apiKey}` })).balance;
+  const balance = async (apiKey: string) =>
+    (await api.get<{ balance: string }>('/v1/accounts/me/balance', { authorization: `Bearer ${apiKey}` })).balance;
   const renterBefore = await balance(renter.apiKey);
   const job = await api.post<{ id: string; nodeId: string; escrow: string; pricePerGpuHour: string }>(
     '/v1/jobs',
@@ -155,7 +183,17 @@ async function startControlPlane(adminToken: string): Promise<string> {
   say('   The first start takes a while: wrangler applies the D1 migrations and starts workerd.');
   const vars = { ENVIRONMENT: 'development', ADMIN_TOKEN: adminToken, HEARTBEAT_INTERVAL_S: '2' };
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const args = ['start', '--', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', join(work, 'state'), '--show-interactive-dev-session=false'];
+  const args = [
+    'start',
+    '--',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    join(work, 'state'),
+    '--show-interactive-dev-session=false',
+  ];
   const child = startLogged(npm, [...args, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])], log, true);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('the control plane to answer /health', async () => {
@@ -169,7 +207,12 @@ async function startControlPlane(adminToken: string): Promise<string> {
 /** Starts a child whose output goes to a file; `group`: in its own process group (npm's children go too). */
 function startLogged(command: string, args: string[], logFile: string, group = false): ChildProcess {
   writeFileSync(logFile, '');
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: group, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const child = spawn(command, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
   const append = (d: Buffer) => writeFileSync(logFile, d, { flag: 'a' });
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
@@ -233,7 +276,8 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
       last = error;
       if (String(error).includes('exited with')) throw error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${STEP_TIMEOUT_MS / 1000} s waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${STEP_TIMEOUT_MS / 1000} s waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

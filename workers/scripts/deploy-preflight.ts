@@ -17,7 +17,12 @@ export const REQUIRED_SECRETS = [
 ] as const;
 
 /** What registering the bots' command menus after the deploy needs on this machine (Cloudflare never hands a secret back). */
-export const BOT_MENU_CREDENTIALS = ['DISCORD_APPLICATION_ID', 'DISCORD_BOT_TOKEN', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'] as const;
+export const BOT_MENU_CREDENTIALS = [
+  'DISCORD_APPLICATION_ID',
+  'DISCORD_BOT_TOKEN',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+] as const;
 
 /** The id `wrangler.toml` ships with; a deploy needs the one `wrangler d1 create` prints. */
 export const PLACEHOLDER_D1_ID = '00000000-0000-0000-0000-000000000000';
@@ -90,7 +95,7 @@ export function preflight(facts: DeployFacts): Preflight {
   }
 
   if (facts.envs.length === 0) {
-    todo.push('wrangler.toml has no deploy environment: add [env.staging] and [env.production] (see this repository\'s wrangler.toml).');
+    todo.push("wrangler.toml has no deploy environment: add [env.staging] and [env.production] (see this repository's wrangler.toml).");
   }
   if (facts.cpuMs === undefined) {
     todo.push('wrangler.toml: set the CPU limit per invocation, [limits] cpu_ms (the minute cron runs under it too).');
@@ -118,7 +123,7 @@ export function preflight(facts: DeployFacts): Preflight {
     for (const db of env.d1) {
       if (!db.databaseId || /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(db.databaseId)) {
         todo.push(
-          `Create the ${env.name} database: ${code(`npx wrangler d1 create ${db.databaseName}`)}, then put the database_id it prints into wrangler.toml's [[env.${env.name}.d1_databases]] (now ${db.databaseId ? 'the placeholder ' + db.databaseId : 'missing'}).`,
+          `Create the ${env.name} database: ${code(`npx wrangler d1 create ${db.databaseName}`)}, then put the database_id it prints into wrangler.toml's [[env.${env.name}.d1_databases]] (now ${db.databaseId ? `the placeholder ${db.databaseId}` : 'missing'}).`,
         );
       }
     }
@@ -128,7 +133,9 @@ export function preflight(facts: DeployFacts): Preflight {
     } else {
       const missing = env.queues.filter((q) => !facts.remoteQueues!.includes(q));
       if (missing.length > 0) {
-        todo.push(`Create the ${env.name} alert queue${missing.length > 1 ? 's' : ''}: ${missing.map((q) => code(`npx wrangler queues create ${q}`)).join(', then ')}.`);
+        todo.push(
+          `Create the ${env.name} alert queue${missing.length > 1 ? 's' : ''}: ${missing.map((q) => code(`npx wrangler queues create ${q}`)).join(', then ')}.`,
+        );
       }
     }
 
@@ -138,7 +145,9 @@ export function preflight(facts: DeployFacts): Preflight {
     const notInFile = required.filter((s) => !fromFile.includes(s));
     if (remote === undefined) {
       if (notInFile.length > 0) {
-        unchecked.push(`the ${env.name} secrets are set on ${env.workerName}: ${list(notInFile)} (${code(`npx wrangler secret list --env ${env.name}`)}), or given with --secrets-file`);
+        unchecked.push(
+          `the ${env.name} secrets are set on ${env.workerName}: ${list(notInFile)} (${code(`npx wrangler secret list --env ${env.name}`)}), or given with --secrets-file`,
+        );
       }
     } else {
       const missing = notInFile.filter((s) => !remote.includes(s));
@@ -186,7 +195,7 @@ export function formatPreflight(result: Preflight, offline: boolean): string {
   const subject = result.targets.length === 1 ? result.targets[0] : result.targets.join(' and ');
   if (result.todo.length > 0) {
     lines.push(`Before deploying ${subject}, do this first:`);
-    result.todo.forEach((item, i) => lines.push(`  ${i + 1}. ${item}`));
+    for (const [i, item] of result.todo.entries()) lines.push(`  ${i + 1}. ${item}`);
   } else {
     lines.push(`Preflight for ${subject}: nothing to do first.`);
   }
@@ -203,7 +212,8 @@ export function parseSecretsFile(text: string): Record<string, string> {
   // JSON when it looks like JSON at all, so a JSON array is refused rather than read as no lines.
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const value = JSON.parse(trimmed) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the secrets file is JSON but not an object of NAME: value');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('the secrets file is JSON but not an object of NAME: value');
     return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
   }
   const out: Record<string, string> = {};

@@ -28,7 +28,9 @@ const root = resolve(import.meta.dirname, '../..');
 const spawnEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run deploy -- --env <staging|production> [--secrets-file <file>] [--skip-bots] [--check] [--config <wrangler.toml>]`);
+  console.error(
+    `${message}\nusage: npm run deploy -- --env <staging|production> [--secrets-file <file>] [--skip-bots] [--check] [--config <wrangler.toml>]`,
+  );
   process.exit(2);
 }
 
@@ -137,7 +139,9 @@ function step(title: string, command: string, argv: string[], extraEnv: Record<s
       process.stderr.write(chunk);
     });
     child.on('error', reject);
-    child.on('exit', (status) => (status === 0 ? resolveStep(output) : reject(new Error(`${title} failed (exit status ${status}); see the output above`))));
+    child.on('exit', (status) =>
+      status === 0 ? resolveStep(output) : reject(new Error(`${title} failed (exit status ${status}); see the output above`)),
+    );
   });
 }
 
@@ -151,7 +155,10 @@ try {
     const credentials = Object.fromEntries(BOT_MENU_CREDENTIALS.map((n) => [n, localSecret(n)!]));
     await step('Discord slash commands', 'tsx', ['bots/discord/register.ts'], credentials);
     const origin = publicOrigin(env, deployed);
-    if (!origin) throw new Error('the deploy printed no workers.dev address and the environment has no route: run `npm run telegram:webhook -- <public URL>` yourself');
+    if (!origin)
+      throw new Error(
+        'the deploy printed no workers.dev address and the environment has no route: run `npm run telegram:webhook -- <public URL>` yourself',
+      );
     await step('Telegram webhook and menu', 'tsx', ['bots/telegram/scripts/set-webhook.ts', origin], {
       ...credentials,
       TELEGRAM_API_ROOT: process.env.TELEGRAM_API_ROOT || 'https://api.telegram.org',

@@ -16,9 +16,7 @@ function ensureDevVars(): void {
   if (existsSync(path)) return;
   const example = readFileSync(resolve(root, '.dev.vars.example'), 'utf8');
   const token = randomBytes(24).toString('hex');
-  const text = example
-    .replace(/^ENVIRONMENT=.*$/m, 'ENVIRONMENT=development')
-    .replace(/^ADMIN_TOKEN=.*$/m, `ADMIN_TOKEN=${token}`);
+  const text = example.replace(/^ENVIRONMENT=.*$/m, 'ENVIRONMENT=development').replace(/^ADMIN_TOKEN=.*$/m, `ADMIN_TOKEN=${token}`);
   writeFileSync(path, text, { mode: 0o600 });
   console.log(`Created ${path} with a random ADMIN_TOKEN (used for /v1/admin/* routes).`);
 }
@@ -60,7 +58,9 @@ if (Number.isFinite(cronEveryS) && cronEveryS > 0) {
   const periodMs = cronEveryS * 1000;
   const tick = async () => {
     try {
-      const res = await fetch(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      const res = await fetch(
+        `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/__scheduled?cron=${encodeURIComponent('* * * * *')}`,
+      );
       if (!res.ok) console.error(`local cron: /__scheduled answered ${res.status}`);
     } catch {
       // wrangler dev is not listening yet (or is restarting); the next tick tries again

@@ -13,7 +13,10 @@ export const KNOWN_GENESIS_HASHES = {
   testnet: '4uhcVJyU9pJkvQyS88uRDiswHXSCkY3zQawwpjk2NsNY',
 } as const;
 
-const address = z.string().refine(isAddress, 'must be a base58 Solana address').transform((a) => a as Address);
+const address = z
+  .string()
+  .refine(isAddress, 'must be a base58 Solana address')
+  .transform((a) => a as Address);
 
 const settlementEnvSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'production']),
@@ -27,13 +30,21 @@ const settlementEnvSchema = z.object({
    * make a fresh genesis every run, so a developer sets theirs: `solana genesis-hash`). Without a
    * check a devnet or local RPC URL could credit deposits of tokens that are worth nothing.
    */
-  SOLANA_GENESIS_HASH: z.string().refine((s) => decodeBase58(s)?.length === 32, 'must be a base58 hash').optional(),
+  SOLANA_GENESIS_HASH: z
+    .string()
+    .refine((s) => decodeBase58(s)?.length === 32, 'must be a base58 hash')
+    .optional(),
   /** Optional. Milliseconds before an RPC call is abandoned. */
   SOLANA_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Deposit references the cron scans per run, least recently scanned first. */
   DEPOSIT_SCAN_REFERENCES: z.coerce.number().int().min(1).max(500).default(25),
   /** How long a handed-out reference is scanned by the cron (the on-demand check works after that too). */
-  DEPOSIT_REFERENCE_TTL_S: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+  DEPOSIT_REFERENCE_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
   /**
    * Open deposit references one account may hold. Each is listed by the cron until used or
    * expired, so references are load: the cap keeps one account from crowding the scan. A
@@ -58,12 +69,18 @@ const settlementEnvSchema = z.object({
    * Smallest withdrawal, in whole tokens (before the account fee). Each payout costs the treasury
    * a share of a transaction fee; without a floor one balance could be split into millions of them.
    */
-  WITHDRAWAL_MIN: z.string().regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens').default('1'),
+  WITHDRAWAL_MIN: z
+    .string()
+    .regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens')
+    .default('1'),
   /**
    * Charged, in whole tokens, when the destination has no token account for our mint: the payout
    * creates it and the treasury pays its rent (~0.00204 SOL). Set it to that much SOL in tokens.
    */
-  WITHDRAWAL_ACCOUNT_FEE: z.string().regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens').default('0.5'),
+  WITHDRAWAL_ACCOUNT_FEE: z
+    .string()
+    .regex(/^[0-9]{1,12}(\.[0-9]{1,12})?$/, 'must be a decimal amount of tokens')
+    .default('0.5'),
 });
 
 export interface SettlementConfig {
@@ -98,7 +115,8 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
   const data = parsed.data;
   const minimum = parseAmount(data.WITHDRAWAL_MIN, data.TOKEN_DECIMALS);
   const accountFee = parseAmount(data.WITHDRAWAL_ACCOUNT_FEE, data.TOKEN_DECIMALS);
-  if (!minimum.ok || minimum.baseUnits < 1) throw new Error('settlement configuration is invalid: WITHDRAWAL_MIN must be a positive amount in whole tokens');
+  if (!minimum.ok || minimum.baseUnits < 1)
+    throw new Error('settlement configuration is invalid: WITHDRAWAL_MIN must be a positive amount in whole tokens');
   if (!accountFee.ok) throw new Error('settlement configuration is invalid: WITHDRAWAL_ACCOUNT_FEE must be an amount in whole tokens');
   const secret = parseTreasurySecretKey(data.TREASURY_SECRET_KEY);
   if (!secret) {
@@ -108,7 +126,9 @@ export function parseSettlementConfig(env: Record<string, unknown>): SettlementC
   }
   const genesisHash = data.SOLANA_GENESIS_HASH ?? (data.ENVIRONMENT === 'production' ? KNOWN_GENESIS_HASHES['mainnet-beta'] : undefined);
   if (!genesisHash) {
-    throw new Error('settlement configuration is invalid: SOLANA_GENESIS_HASH is required outside production (the cluster is checked in every environment)');
+    throw new Error(
+      'settlement configuration is invalid: SOLANA_GENESIS_HASH is required outside production (the cluster is checked in every environment)',
+    );
   }
   return {
     rpcUrl: data.SOLANA_RPC_URL,

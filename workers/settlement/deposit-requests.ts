@@ -41,12 +41,21 @@ export async function depositRequestOf(db: Db, s: Settlement, reference: string,
   if (!row) return { state: 'unknown' };
   if (row.status === 'used') return { state: 'used' };
   if (row.status === 'expired' || (row.expiresAt !== null && row.expiresAt <= nowMs)) return { state: 'expired' };
-  const instructions = await depositInstructions({ ...requestParams(s, row.expectedAmount), reference: row.reference as DepositInstructions['reference'] });
+  const instructions = await depositInstructions({
+    ...requestParams(s, row.expectedAmount),
+    reference: row.reference as DepositInstructions['reference'],
+  });
   return { state: 'open', instructions, expectedAmount: row.expectedAmount, expiresAt: row.expiresAt };
 }
 
 /** `expectedAmount` in base units (already validated as > 0), or null to let the payer choose. */
-export async function createDepositRequest(db: Db, s: Settlement, accountId: string, expectedAmount: number | null, nowMs: number): Promise<DepositRequest> {
+export async function createDepositRequest(
+  db: Db,
+  s: Settlement,
+  accountId: string,
+  expectedAmount: number | null,
+  nowMs: number,
+): Promise<DepositRequest> {
   const instructions = await depositInstructions(requestParams(s, expectedAmount));
   // Stored before it is handed out: a payment can never arrive under a reference we do not know.
   // One statement inserts only while the account holds fewer than the cap of open, unexpired

@@ -159,7 +159,15 @@ async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecisio
   if (!decision.ok) {
     const inserted = await recordIgnoredDeposit(
       db,
-      { signature, reference: ref.reference, accountId: ref.accountId, reason: decision.reason, detail: decision.detail, amount: decision.amount, slot: decision.slot },
+      {
+        signature,
+        reference: ref.reference,
+        accountId: ref.accountId,
+        reason: decision.reason,
+        detail: decision.detail,
+        amount: decision.amount,
+        slot: decision.slot,
+      },
       nowMs,
     );
     // Not inserted: a concurrent scan (of this or another reference it names) decided it first.
@@ -170,7 +178,14 @@ async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecisio
     // The ledger keeps safe integers; a deposit this large is for an operator to handle by hand.
     await recordIgnoredDeposit(
       db,
-      { signature, reference: ref.reference, accountId: ref.accountId, reason: 'amount_out_of_range', detail: `${decision.amount} base units`, slot: decision.slot },
+      {
+        signature,
+        reference: ref.reference,
+        accountId: ref.accountId,
+        reason: 'amount_out_of_range',
+        detail: `${decision.amount} base units`,
+        slot: decision.slot,
+      },
       nowMs,
     );
     return { signature, outcome: 'ignored', reason: 'amount_out_of_range', amount: decision.amount };
@@ -197,7 +212,8 @@ async function record(db: Db, ref: DepositReferenceRow, decision: DepositDecisio
     // `deposit:<signature>` credited with other parameters: a concurrent scan of another reference
     // the same transaction names credited it (to that reference's account). Decided, not an error:
     // thrown, it would fail this reference's every scan.
-    if (error instanceof AppError && error.code === 'idempotency_conflict') return { signature, outcome: 'already_decided', reason: DECIDED_ELSEWHERE };
+    if (error instanceof AppError && error.code === 'idempotency_conflict')
+      return { signature, outcome: 'already_decided', reason: DECIDED_ELSEWHERE };
     throw error;
   }
 }

@@ -27,7 +27,7 @@ export const depositSchema = z.object({
 
 export const depositRequestSchema = depositReferenceSchema.extend({
   recipient: z.string().describe('The treasury wallet.'),
-  tokenAccount: z.string().describe('The treasury\'s token account, where the payment must arrive.'),
+  tokenAccount: z.string().describe("The treasury's token account, where the payment must arrive."),
   mint: z.string(),
   decimals: z.number().int(),
   url: z.string().describe('The Solana Pay transfer request (solana:…) for a wallet or a QR code.'),
@@ -37,6 +37,13 @@ export const depositListSchema = z.object({ references: z.array(depositReference
 
 export const depositCheckSchema = depositReferenceSchema.extend({
   creditedNow: amountText.describe('What this check credited; 0 when an earlier or concurrent check did.'),
-  decisions: z.array(z.object({ signature: z.string(), outcome: z.enum(['credited', 'already_decided', 'ignored', 'pending']), reason: z.string().nullable(), amount: amountText.nullable() })),
+  decisions: z.array(
+    z.object({
+      signature: z.string(),
+      outcome: z.enum(['credited', 'already_decided', 'ignored', 'pending']),
+      reason: z.string().nullable(),
+      amount: amountText.nullable(),
+    }),
+  ),
   deposits: z.array(depositSchema),
 });

@@ -50,10 +50,7 @@ export const depositsApp = new Hono<AppEnv>()
   .get('/', async (c) => {
     const decimals = c.var.config.TOKEN_DECIMALS;
     const me = c.var.account.id;
-    const [refs, rows] = await Promise.all([
-      referencesOfAccount(c.var.db, me, 50),
-      depositsOfAccount(c.var.db, me, 50),
-    ]);
+    const [refs, rows] = await Promise.all([referencesOfAccount(c.var.db, me, 50), depositsOfAccount(c.var.db, me, 50)]);
     return c.json({ references: refs.map((r) => referenceView(r, decimals)), deposits: rows.map((d) => depositView(d, decimals)) });
   })
 
@@ -63,7 +60,7 @@ export const depositsApp = new Hono<AppEnv>()
     if (!ref) throw notFound('Deposit reference');
     const s = await requireSettlement(c.env);
     const decimals = s.config.decimals;
-    let scan;
+    let scan: Awaited<ReturnType<typeof scanAndRecord>>;
     try {
       scan = await scanAndRecord(c.var.db, s, ref);
     } catch (error) {

@@ -5,7 +5,12 @@ import type { Db } from '../app-env.ts';
 // The deposit routes' reads (deposits.app.ts); the writes are the scan's (deposit-scan.ts).
 
 export function referencesOfAccount(db: Db, accountId: string, limit: number) {
-  return db.select().from(depositReferences).where(eq(depositReferences.accountId, accountId)).orderBy(desc(depositReferences.createdAt)).limit(limit);
+  return db
+    .select()
+    .from(depositReferences)
+    .where(eq(depositReferences.accountId, accountId))
+    .orderBy(desc(depositReferences.createdAt))
+    .limit(limit);
 }
 
 export function depositsOfAccount(db: Db, accountId: string, limit: number) {

@@ -2,7 +2,13 @@ import { assertCluster } from './cluster.ts';
 import type { SolanaRpc } from './rpc-client.ts';
 import type { Commitment, RpcTransaction, TokenBalance } from './rpc-schemas.ts';
 
-export { associatedTokenAccount, buildTransferRequestUrl, depositInstructions, newReferenceKey, treasuryTokenAccount } from './transfer-request.ts';
+export {
+  associatedTokenAccount,
+  buildTransferRequestUrl,
+  depositInstructions,
+  newReferenceKey,
+  treasuryTokenAccount,
+} from './transfer-request.ts';
 export type { DepositInstructions, TransferRequest } from './transfer-request.ts';
 
 // Deciding whether a transaction is a deposit is pure policy and lives here; fetching is
@@ -75,7 +81,7 @@ export function checkDeposit(fetched: FetchedTransaction, expected: DepositExpec
     ...extra,
   });
   const tx = fetched.transaction;
-  if (!tx || !tx.meta) return reject('not_found', 'the RPC node has no transaction with status for this signature');
+  if (!tx?.meta) return reject('not_found', 'the RPC node has no transaction with status for this signature');
   if (tx.transaction.signatures[0] !== signature) return reject('not_found', 'the RPC node returned another transaction');
   if (fetched.commitment !== 'finalized') {
     return reject('not_finalized', `seen at ${fetched.commitment ?? 'no'} commitment`, { slot: tx.slot });

@@ -92,7 +92,15 @@ async function insertTable(db: Db, record: LookupTableRecord, nowMs: number): Pr
       `INSERT INTO payout_lookup_tables (id, address, recent_slot, status, version, pending, created_at, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO NOTHING`,
     )
-    .bind(record.id, record.address, record.recentSlot, record.status, record.version, record.pending ? JSON.stringify(record.pending) : null, nowMs)
+    .bind(
+      record.id,
+      record.address,
+      record.recentSlot,
+      record.status,
+      record.version,
+      record.pending ? JSON.stringify(record.pending) : null,
+      nowMs,
+    )
     .run();
   return result.meta.changes === 1;
 }

@@ -89,7 +89,11 @@ export interface TableStepResult {
  * One step for the active table: settle what is pending, then create or extend it until it holds
  * `needed` (in order, without duplicates). `record` is the active row or null.
  */
-export async function stepActiveTable(deps: LookupTableDeps, record: LookupTableRecord | null, needed: readonly string[]): Promise<TableStepResult> {
+export async function stepActiveTable(
+  deps: LookupTableDeps,
+  record: LookupTableRecord | null,
+  needed: readonly string[],
+): Promise<TableStepResult> {
   if (record?.pending) {
     const settled = await settlePending(deps, record);
     if (settled.outcome !== 'settled') return { outcome: settled.outcome, record: settled.record, table: null };
@@ -175,7 +179,12 @@ async function create(deps: LookupTableDeps, needed: string[]): Promise<TableSte
   return { outcome: 'creating', record, table: null };
 }
 
-async function extend(deps: LookupTableDeps, record: LookupTableRecord, missing: string[], table: PayoutLookupTable): Promise<TableStepResult> {
+async function extend(
+  deps: LookupTableDeps,
+  record: LookupTableRecord,
+  missing: string[],
+  table: PayoutLookupTable,
+): Promise<TableStepResult> {
   const chunks: Address[][] = [];
   const perStep = deps.extensionsPerStep ?? 4;
   for (let i = 0; i < missing.length && chunks.length < perStep; i += ADDRESSES_PER_EXTENSION) {
@@ -202,7 +211,9 @@ async function sign(
 ): Promise<TableStepResult> {
   await assertCluster(deps.rpc, deps.genesisHash);
   const { blockhash, lastValidBlockHeight } = await deps.rpc.getLatestBlockhash('confirmed');
-  const signed = await Promise.all(transactions.map((ixs) => buildTreasuryTransaction(deps.treasury, ixs, blockhash, lastValidBlockHeight)));
+  const signed = await Promise.all(
+    transactions.map((ixs) => buildTreasuryTransaction(deps.treasury, ixs, blockhash, lastValidBlockHeight)),
+  );
   const next: LookupTableRecord = {
     ...record,
     version: record.version + 1,

@@ -49,7 +49,12 @@ export async function lookupTableAddress(authority: Address, recentSlot: bigint)
   return { address: pda, bump };
 }
 
-export function createLookupTableInstruction(input: { table: Address; treasury: TransactionSigner; recentSlot: bigint; bump: number }): Instruction {
+export function createLookupTableInstruction(input: {
+  table: Address;
+  treasury: TransactionSigner;
+  recentSlot: bigint;
+  bump: number;
+}): Instruction {
   const data = concat(u32(0), u64(input.recentSlot), new Uint8Array([input.bump]));
   return {
     programAddress: LOOKUP_TABLE_PROGRAM,
@@ -63,7 +68,11 @@ export function createLookupTableInstruction(input: { table: Address; treasury: 
   };
 }
 
-export function extendLookupTableInstruction(input: { table: Address; treasury: TransactionSigner; addresses: readonly Address[] }): Instruction {
+export function extendLookupTableInstruction(input: {
+  table: Address;
+  treasury: TransactionSigner;
+  addresses: readonly Address[];
+}): Instruction {
   const encoder = getAddressEncoder();
   const data = concat(u32(2), u64(BigInt(input.addresses.length)), ...input.addresses.map((a) => new Uint8Array(encoder.encode(a))));
   return {

@@ -58,7 +58,10 @@ function problem(c: Context<AppEnv>, status: 404 | 410, text: string): Response 
 
 function headers(c: Context<AppEnv>) {
   // No script at all; the QR code is this origin's image; never cached (a request ends).
-  c.header('Content-Security-Policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  c.header(
+    'Content-Security-Policy',
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  );
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Referrer-Policy', 'no-referrer');
   c.header('Cache-Control', 'no-store');

@@ -123,7 +123,12 @@ export interface LookupTableChoice {
  * (one transaction per 28 new addresses) is paid once per recipient: a recipient who withdraws
  * again costs 1 byte from then on, and the rent is a deposit the treasury gets back on closing.
  */
-export function chooseLookupTable(payouts: readonly PayoutRequest[], maxPerTx: number, maxPerV0Tx: number, options: PayoutTxOptions = {}): LookupTableChoice {
+export function chooseLookupTable(
+  payouts: readonly PayoutRequest[],
+  maxPerTx: number,
+  maxPerV0Tx: number,
+  options: PayoutTxOptions = {},
+): LookupTableChoice {
   const legacyTransactions = planPayoutBatches(payouts, maxPerTx, { ...options, lookupTable: false }).batches.length;
   const v0Transactions = planPayoutBatches(payouts, maxPerV0Tx, { ...options, lookupTable: true }).batches.length;
   return { legacyTransactions, v0Transactions, use: legacyTransactions > 1 && v0Transactions < legacyTransactions };

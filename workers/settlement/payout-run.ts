@@ -1,10 +1,18 @@
+// Over 300 lines: one cron run of payouts, a crash-safe sequence whose steps must be read in order (the numbered list below); each step's logic is in payout-step.ts, payout-plan.ts and payout-state.ts.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { payoutBatches, payouts } from '../../db/schema.ts';
 import type { Db } from '../app-env.ts';
 import { cancelPayout, completePayout, type PayoutRow } from '../ledger/payouts.ts';
 import { randomId } from '../lib/ids.ts';
 import { advanceLookupTables } from './lookup-table-run.ts';
-import { chooseLookupTable, markMissingRecipientAtas, planPayoutBatches, runPayoutStep, type PayoutBatchRecord, type PayoutRequest } from './payouts.ts';
+import {
+  chooseLookupTable,
+  markMissingRecipientAtas,
+  planPayoutBatches,
+  runPayoutStep,
+  type PayoutBatchRecord,
+  type PayoutRequest,
+} from './payouts.ts';
 import { base64ToBytes } from '../../protocol/signed-request.ts';
 import { WrongClusterError } from './rpc-error.ts';
 import type { Settlement } from './settlement-env.ts';
@@ -182,7 +190,9 @@ async function createBatch(db: Db, members: PayoutRequest[], nowMs: number, uses
   const d1 = db.$client;
   const [, moved] = await d1.batch([
     d1
-      .prepare(`INSERT INTO payout_batches (id, state, attempt, uses_lookup_table, created_at, updated_at) VALUES (?1, 'queued', 0, ?3, ?2, ?2)`)
+      .prepare(
+        `INSERT INTO payout_batches (id, state, attempt, uses_lookup_table, created_at, updated_at) VALUES (?1, 'queued', 0, ?3, ?2, ?2)`,
+      )
       .bind(id, nowMs, usesLookupTable ? 1 : 0),
     d1
       .prepare(
@@ -287,7 +297,13 @@ async function requeueFailed(db: Db, batchId: string, nowMs: number): Promise<vo
       updatedAt: nowMs,
       failures: sql`${payouts.failures} + (SELECT count(*) FROM payout_batches WHERE id = ${batchId} AND failure_reason IN ('rejected_in_preflight', 'failed_on_chain'))`,
     })
-    .where(and(eq(payouts.batchId, batchId), eq(payouts.status, 'batched'), sql`EXISTS (SELECT 1 FROM payout_batches WHERE id = ${batchId} AND state = 'failed')`));
+    .where(
+      and(
+        eq(payouts.batchId, batchId),
+        eq(payouts.status, 'batched'),
+        sql`EXISTS (SELECT 1 FROM payout_batches WHERE id = ${batchId} AND state = 'failed')`,
+      ),
+    );
 }
 
 /** The batch's payouts in a fixed order: a re-signed transaction pays exactly the same transfers. */

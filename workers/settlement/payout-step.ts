@@ -64,7 +64,8 @@ export async function observePayout(rpc: SolanaRpc, signature: string): Promise<
     const { contextSlot, statuses } = await rpc.getSignatureStatusesAt([signature], finalized.slot);
     return { ...base, statusContextSlot: contextSlot, status: statuses[0] ?? null };
   } catch (error) {
-    if (error instanceof SolanaRpcError && error.rpcCode === MIN_CONTEXT_SLOT_NOT_REACHED) return { ...base, statusContextSlot: null, status: null };
+    if (error instanceof SolanaRpcError && error.rpcCode === MIN_CONTEXT_SLOT_NOT_REACHED)
+      return { ...base, statusContextSlot: null, status: null };
     throw error;
   }
 }
@@ -79,9 +80,7 @@ export async function runPayoutStep(
   payouts: readonly PayoutRequest[],
 ): Promise<PayoutStepResult> {
   const observation =
-    (record.state === 'signed' || record.state === 'sent') && record.signature
-      ? await observePayout(deps.rpc, record.signature)
-      : null;
+    (record.state === 'signed' || record.state === 'sent') && record.signature ? await observePayout(deps.rpc, record.signature) : null;
   const action = nextPayoutAction(record, observation, deps.policy ?? DEFAULT_PAYOUT_POLICY);
   switch (action.kind) {
     case 'none':

@@ -12,11 +12,7 @@ const ACCOUNTS_PER_CALL = 100;
  * If an account appears or disappears between this check and the send, nothing breaks: creation
  * is idempotent, and a transfer to a closed account fails the whole batch on chain, atomically.
  */
-export async function markMissingRecipientAtas(
-  rpc: SolanaRpc,
-  mint: Address,
-  payouts: readonly PayoutRequest[],
-): Promise<PayoutRequest[]> {
+export async function markMissingRecipientAtas(rpc: SolanaRpc, mint: Address, payouts: readonly PayoutRequest[]): Promise<PayoutRequest[]> {
   const owners = [...new Set(payouts.map((p) => p.recipientOwner))];
   const missing = new Set<string>();
   for (let i = 0; i < owners.length; i += ACCOUNTS_PER_CALL) {

@@ -64,7 +64,10 @@ export interface SolanaRpc {
    * slot of a block is no evidence about that block. `minContextSlot` is sent too (nodes that
    * honour it refuse with -32016 instead of answering from behind); the slot is checked anyway.
    */
-  getSignatureStatusesAt(signatures: string[], minContextSlot?: number): Promise<{ contextSlot: number; statuses: (SignatureStatus | null)[] }>;
+  getSignatureStatusesAt(
+    signatures: string[],
+    minContextSlot?: number,
+  ): Promise<{ contextSlot: number; statuses: (SignatureStatus | null)[] }>;
   getMultipleAccounts(addresses: string[], commitment?: Commitment): Promise<(AccountInfo | null)[]>;
 }
 
@@ -92,7 +95,8 @@ export function createRpcClient(options: RpcClientOptions): SolanaRpc {
       body = await response.json();
     } catch (error) {
       if (!response.ok) throw new SolanaRpcError('http', method, `HTTP ${response.status}`, undefined, undefined, { cause: error });
-      if (error instanceof SyntaxError) throw new SolanaRpcError('bad_response', method, 'response is not JSON', undefined, undefined, { cause: error });
+      if (error instanceof SyntaxError)
+        throw new SolanaRpcError('bad_response', method, 'response is not JSON', undefined, undefined, { cause: error });
       throw fetchFailure(method, error, timeoutMs, 'response body was cut off');
     }
     const envelope = rpcEnvelopeSchema.safeParse(body);
@@ -106,7 +110,13 @@ export function createRpcClient(options: RpcClientOptions): SolanaRpc {
     }
     const result = schema.safeParse(envelope.data.result);
     if (!result.success) {
-      throw new SolanaRpcError('bad_response', method, result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), undefined, envelope.data.result);
+      throw new SolanaRpcError(
+        'bad_response',
+        method,
+        result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        undefined,
+        envelope.data.result,
+      );
     }
     return result.data;
   }

@@ -9,7 +9,10 @@ export type Commitment = z.infer<typeof commitmentSchema>;
 const u64 = z.number().int().nonnegative();
 const base58 = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,88}$/);
 /** Token amounts arrive as decimal strings precisely so they survive JSON; keep them exact. */
-const baseUnits = z.string().regex(/^[0-9]{1,20}$/).transform((s) => BigInt(s));
+const baseUnits = z
+  .string()
+  .regex(/^[0-9]{1,20}$/)
+  .transform((s) => BigInt(s));
 
 const context = z.object({ slot: u64 });
 const withContext = <T extends z.ZodType>(value: T) => z.object({ context, value });

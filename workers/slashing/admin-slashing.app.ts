@@ -20,7 +20,12 @@ const signedReport = z.strictObject({
 });
 
 const offenceSchema = z.discriminatedUnion('offence', [
-  z.strictObject({ offence: z.literal('abandoned_job'), nodeId: nodeIdSchema, jobId: z.string().min(1).max(80), evidence: z.record(z.string(), z.unknown()).default({}) }),
+  z.strictObject({
+    offence: z.literal('abandoned_job'),
+    nodeId: nodeIdSchema,
+    jobId: z.string().min(1).max(80),
+    evidence: z.record(z.string(), z.unknown()).default({}),
+  }),
   z.strictObject({ offence: z.literal('contradictory_reports'), reports: z.tuple([signedReport, signedReport]) }),
 ]);
 

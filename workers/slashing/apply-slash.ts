@@ -16,14 +16,28 @@ export interface PendingSlash {
   amount: number;
 }
 
-export async function applySlash(db: Db, config: Config, slash: PendingSlash, fromReward: bigint, epoch: number, nowMs: number): Promise<number> {
+export async function applySlash(
+  db: Db,
+  config: Config,
+  slash: PendingSlash,
+  fromReward: bigint,
+  epoch: number,
+  nowMs: number,
+): Promise<number> {
   const [bonded, unbonding] = await db.$client.batch<{ account_id: string; id: number; amount: number }>([
     db.$client.prepare('SELECT account_id, 0 AS id, amount FROM stakes WHERE node_id = ?1 AND amount > 0').bind(slash.nodeId),
-    db.$client.prepare(`SELECT account_id, id, amount FROM unbondings WHERE node_id = ?1 AND status = 'unbonding' AND amount > 0`).bind(slash.nodeId),
+    db.$client
+      .prepare(`SELECT account_id, id, amount FROM unbondings WHERE node_id = ?1 AND status = 'unbonding' AND amount > 0`)
+      .bind(slash.nodeId),
   ]);
   const positions: StakePosition[] = [
     ...bonded!.results.map((r) => ({ accountId: r.account_id, source: 'bonded' as const, unbondingId: 0, amount: BigInt(r.amount) })),
-    ...unbonding!.results.map((r) => ({ accountId: r.account_id, source: 'unbonding' as const, unbondingId: r.id, amount: BigInt(r.amount) })),
+    ...unbonding!.results.map((r) => ({
+      accountId: r.account_id,
+      source: 'unbonding' as const,
+      unbondingId: r.id,
+      amount: BigInt(r.amount),
+    })),
   ];
   const due = BigInt(slash.amount) - fromReward;
   const { takes, total } = planStakeSlash(due > 0n ? due : 0n, positions);

@@ -29,8 +29,13 @@ export async function checkContradiction(a: SignedReport, b: SignedReport): Prom
   }
   const [x, y] = checks as [(typeof checks)[0], (typeof checks)[0]];
   if (x.nodeId !== y.nodeId) return { ok: false, reason: 'the reports are signed by different nodes' };
-  if (a.method.toUpperCase() !== b.method.toUpperCase() || a.path !== b.path) return { ok: false, reason: 'the reports are about different things' };
+  if (a.method.toUpperCase() !== b.method.toUpperCase() || a.path !== b.path)
+    return { ok: false, reason: 'the reports are about different things' };
   if (x.bodyHash === y.bodyHash) return { ok: false, reason: 'the reports say the same thing' };
   const key = [x.bodyHash, y.bodyHash].sort().join(':');
-  return { ok: true, nodeId: x.nodeId, key: `reports:${await sha256Hex(new TextEncoder().encode(`${a.method.toUpperCase()} ${a.path} ${key}`))}` };
+  return {
+    ok: true,
+    nodeId: x.nodeId,
+    key: `reports:${await sha256Hex(new TextEncoder().encode(`${a.method.toUpperCase()} ${a.path} ${key}`))}`,
+  };
 }

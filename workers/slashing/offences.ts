@@ -42,7 +42,15 @@ export function offenceStatement(db: Db, config: Config, report: OffenceReport, 
        SELECT ?1, ?2, ?3, ?4, ?5 * COALESCE((SELECT SUM(count) FROM node_gpus WHERE node_id = ?2), 0), ?6, 'pending', 0, 0, ?7
        ON CONFLICT (dedupe_key) DO NOTHING`,
     )
-    .bind(randomId('sl'), report.nodeId, report.offence, report.dedupeKey, baseUnits(config, offenceTokensPerGpu(config, report.offence)), JSON.stringify(report.evidence), nowMs);
+    .bind(
+      randomId('sl'),
+      report.nodeId,
+      report.offence,
+      report.dedupeKey,
+      baseUnits(config, offenceTokensPerGpu(config, report.offence)),
+      JSON.stringify(report.evidence),
+      nowMs,
+    );
 }
 
 /** For other domains and the admin route. Returns the slash, new or not. */

@@ -20,7 +20,10 @@ export function planStakeSlash(due: bigint, positions: readonly StakePosition[])
   const available = positions.reduce((s, p) => s + p.amount, 0n);
   const total = due < available ? due : available;
   const keyOf = (p: StakePosition) => `${p.source === 'bonded' ? 'b' : 'u'}:${p.accountId}:${String(p.unbondingId).padStart(12, '0')}`;
-  const parts = apportion(total, positions.map((p) => ({ key: keyOf(p), weight: p.amount })));
+  const parts = apportion(
+    total,
+    positions.map((p) => ({ key: keyOf(p), weight: p.amount })),
+  );
   const takes = positions.map((p) => ({ ...p, take: parts.get(keyOf(p)) ?? 0n })).filter((t) => t.take > 0n);
   return { takes, total };
 }

@@ -8,11 +8,18 @@ export const stakeResponseSchema = z.object({
   transactionId: z.string(),
   nodeId: z.string(),
   role: z.enum(['operator', 'delegator']),
-  nodeStake: amountText.describe('The node\'s bonded stake after this one.'),
+  nodeStake: amountText.describe("The node's bonded stake after this one."),
   eligible: z.boolean(),
 });
 
-export const unbondingViewSchema = z.object({ id: z.number().int(), nodeId: z.string(), amount: amountText, requestedAt: isoTime.nullable(), releaseAt: isoTime.nullable(), status: z.string() });
+export const unbondingViewSchema = z.object({
+  id: z.number().int(),
+  nodeId: z.string(),
+  amount: amountText,
+  requestedAt: isoTime.nullable(),
+  releaseAt: isoTime.nullable(),
+  status: z.string(),
+});
 
 export const unstakeResponseSchema = z.object({ transactionId: z.string(), unbonding: unbondingViewSchema });
 
@@ -47,7 +54,14 @@ export const epochNodeViewSchema = z.object({
   net: amountText,
 });
 
-export const shareViewSchema = z.object({ epoch: z.number().int(), nodeId: z.string(), accountId: z.string(), role: z.string(), amount: amountText, commission: amountText });
+export const shareViewSchema = z.object({
+  epoch: z.number().int(),
+  nodeId: z.string(),
+  accountId: z.string(),
+  role: z.string(),
+  amount: amountText,
+  commission: amountText,
+});
 
 export const slashViewSchema = z.object({
   id: z.string(),

@@ -3,12 +3,35 @@ import { formatAmount } from '../lib/amounts.ts';
 // Wire shapes: amounts as decimal strings (PROTOCOL.md "Amounts"), times as ISO strings.
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function unbondingView(row: { id: number; nodeId: string; amount: number; requestedAt: number; releaseAt: number; status: string }, d: number) {
-  return { id: row.id, nodeId: row.nodeId, amount: formatAmount(row.amount, d), requestedAt: iso(row.requestedAt), releaseAt: iso(row.releaseAt), status: row.status };
+export function unbondingView(
+  row: { id: number; nodeId: string; amount: number; requestedAt: number; releaseAt: number; status: string },
+  d: number,
+) {
+  return {
+    id: row.id,
+    nodeId: row.nodeId,
+    amount: formatAmount(row.amount, d),
+    requestedAt: iso(row.requestedAt),
+    releaseAt: iso(row.releaseAt),
+    status: row.status,
+  };
 }
 
 export function epochNodeView(
-  row: { epoch: number; nodeId: string; uptimeMs: number; weightMilli: number; regionBps: number; gpuSeconds: number; workFees: number; commissionBps: number; capacityReward: number; workReward: number; slashedReward: number; netReward: number },
+  row: {
+    epoch: number;
+    nodeId: string;
+    uptimeMs: number;
+    weightMilli: number;
+    regionBps: number;
+    gpuSeconds: number;
+    workFees: number;
+    commissionBps: number;
+    capacityReward: number;
+    workReward: number;
+    slashedReward: number;
+    netReward: number;
+  },
   d: number,
 ) {
   return {
@@ -28,12 +51,34 @@ export function epochNodeView(
   };
 }
 
-export function shareView(row: { epoch: number; nodeId: string; accountId: string; role: string; amount: number; commission: number }, d: number) {
-  return { epoch: row.epoch, nodeId: row.nodeId, accountId: row.accountId, role: row.role, amount: formatAmount(row.amount, d), commission: formatAmount(row.commission, d) };
+export function shareView(
+  row: { epoch: number; nodeId: string; accountId: string; role: string; amount: number; commission: number },
+  d: number,
+) {
+  return {
+    epoch: row.epoch,
+    nodeId: row.nodeId,
+    accountId: row.accountId,
+    role: row.role,
+    amount: formatAmount(row.amount, d),
+    commission: formatAmount(row.commission, d),
+  };
 }
 
 export function slashView(
-  row: { id: string; nodeId: string; offence: string; amount: number; evidence: string; status: string; epoch: number | null; fromReward: number; fromStake: number; createdAt: number; appliedAt: number | null },
+  row: {
+    id: string;
+    nodeId: string;
+    offence: string;
+    amount: number;
+    evidence: string;
+    status: string;
+    epoch: number | null;
+    fromReward: number;
+    fromStake: number;
+    createdAt: number;
+    appliedAt: number | null;
+  },
   d: number,
 ) {
   return {

@@ -26,20 +26,30 @@ function amountOf(text: string, decimals: number): number {
 const epochParam = (text: string) => validate(pageQuerySchema.shape.beforeEpoch.unwrap(), text);
 
 export const stakingApp = new Hono<AppEnv>()
-  .post('/stake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => stakeRoute(c, c.req.valid('json'), 'operator'))
-  .post('/delegate', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => stakeRoute(c, c.req.valid('json'), 'delegator'))
+  .post('/stake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) =>
+    stakeRoute(c, c.req.valid('json'), 'operator'),
+  )
+  .post('/delegate', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) =>
+    stakeRoute(c, c.req.valid('json'), 'delegator'),
+  )
 
   .post('/unstake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) => {
     const body = c.req.valid('json');
     const d = c.var.config.TOKEN_DECIMALS;
     const account = c.var.account;
     const { key } = requestIdempotencyKey(c, `unstake:${account.id}`);
-    const { transaction, unbonding } = await unstake(c.var.db, c.var.config, {
-      accountId: account.id,
-      nodeId: body.nodeId,
-      amount: amountOf(body.amount, d),
-      idempotencyKey: key,
-    }, undefined, c.env);
+    const { transaction, unbonding } = await unstake(
+      c.var.db,
+      c.var.config,
+      {
+        accountId: account.id,
+        nodeId: body.nodeId,
+        amount: amountOf(body.amount, d),
+        idempotencyKey: key,
+      },
+      undefined,
+      c.env,
+    );
     if (transaction.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json({ transactionId: transaction.id, unbonding: unbondingView(unbonding, d) }, transaction.replayed ? 200 : 201);
   })
@@ -68,7 +78,11 @@ export const stakingApp = new Hono<AppEnv>()
         amount: formatAmount(s.amount, d),
         since: new Date(s.since).toISOString(),
       })),
-      unbonding: stakers.unbonding.map((u) => ({ accountId: u.accountId, amount: formatAmount(u.amount, d), releaseAt: new Date(u.releaseAt).toISOString() })),
+      unbonding: stakers.unbonding.map((u) => ({
+        accountId: u.accountId,
+        amount: formatAmount(u.amount, d),
+        releaseAt: new Date(u.releaseAt).toISOString(),
+      })),
     });
   })
 

@@ -12,7 +12,11 @@ export function nodeOwner(db: Db, nodeId: string) {
 
 /** The node's stake total and eligibility as the last batch left them. */
 export function nodeStakeState(db: Db, nodeId: string) {
-  return db.select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible, verifiedAt: nodes.verifiedAt }).from(nodes).where(eq(nodes.id, nodeId)).get();
+  return db
+    .select({ stakeTotal: nodes.stakeTotal, eligible: nodes.eligible, verifiedAt: nodes.verifiedAt })
+    .from(nodes)
+    .where(eq(nodes.id, nodeId))
+    .get();
 }
 
 export function epochRow(db: Db, epoch: number) {
@@ -28,7 +32,10 @@ export function addToStake(db: Db, row: { accountId: string; nodeId: string; amo
   return db
     .insert(stakes)
     .values({ accountId: row.accountId, nodeId: row.nodeId, amount: row.amount, createdAt: nowMs, updatedAt: nowMs })
-    .onConflictDoUpdate({ target: [stakes.accountId, stakes.nodeId], set: { amount: sql`${stakes.amount} + ${row.amount}`, updatedAt: nowMs } });
+    .onConflictDoUpdate({
+      target: [stakes.accountId, stakes.nodeId],
+      set: { amount: sql`${stakes.amount} + ${row.amount}`, updatedAt: nowMs },
+    });
 }
 
 /** Changes nothing when the account has no stake row on the node (the caller asserts a change). */
@@ -47,11 +54,25 @@ export function unbondingOfTransaction(db: Db, ledgerTxId: string) {
   return db.select().from(unbondings).where(eq(unbondings.ledgerTxId, ledgerTxId)).get();
 }
 
-export function setNextCommission(db: Db, config: Config, row: { nodeId: string; commissionBps: number; fromEpoch: number }, nowMs: number) {
+export function setNextCommission(
+  db: Db,
+  config: Config,
+  row: { nodeId: string; commissionBps: number; fromEpoch: number },
+  nowMs: number,
+) {
   return db
     .insert(nodeStaking)
-    .values({ nodeId: row.nodeId, commissionBps: config.COMMISSION_DEFAULT_BPS, nextCommissionBps: row.commissionBps, nextCommissionEpoch: row.fromEpoch, updatedAt: nowMs })
-    .onConflictDoUpdate({ target: nodeStaking.nodeId, set: { nextCommissionBps: row.commissionBps, nextCommissionEpoch: row.fromEpoch, updatedAt: nowMs } });
+    .values({
+      nodeId: row.nodeId,
+      commissionBps: config.COMMISSION_DEFAULT_BPS,
+      nextCommissionBps: row.commissionBps,
+      nextCommissionEpoch: row.fromEpoch,
+      updatedAt: nowMs,
+    })
+    .onConflictDoUpdate({
+      target: nodeStaking.nodeId,
+      set: { nextCommissionBps: row.commissionBps, nextCommissionEpoch: row.fromEpoch, updatedAt: nowMs },
+    });
 }
 
 export async function commissionOf(db: Db, config: Config, nodeId: string) {
@@ -84,7 +105,9 @@ export async function rewardsOfAccount(db: Db, accountId: string, page: { before
   return db
     .select()
     .from(rewardShares)
-    .where(and(eq(rewardShares.accountId, accountId), page.beforeEpoch === undefined ? undefined : lt(rewardShares.epoch, page.beforeEpoch)))
+    .where(
+      and(eq(rewardShares.accountId, accountId), page.beforeEpoch === undefined ? undefined : lt(rewardShares.epoch, page.beforeEpoch)),
+    )
     .orderBy(desc(rewardShares.epoch), rewardShares.nodeId)
     .limit(page.limit);
 }
@@ -99,7 +122,11 @@ export async function rewardsOfNode(db: Db, nodeId: string, page: { beforeEpoch?
 }
 
 export async function sharesOfNodeEpoch(db: Db, nodeId: string, epoch: number) {
-  return db.select().from(rewardShares).where(and(eq(rewardShares.nodeId, nodeId), eq(rewardShares.epoch, epoch))).orderBy(rewardShares.accountId);
+  return db
+    .select()
+    .from(rewardShares)
+    .where(and(eq(rewardShares.nodeId, nodeId), eq(rewardShares.epoch, epoch)))
+    .orderBy(rewardShares.accountId);
 }
 
 export async function slashesOf(db: Db, filter: { nodeId?: string; limit: number }) {

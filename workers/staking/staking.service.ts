@@ -111,7 +111,14 @@ export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs
         with: (txId) => [
           takeFromStake(db, req, nowMs),
           assertChanged(db.$client, 'no_stake'),
-          insertUnbonding(db, { accountId: req.accountId, nodeId: req.nodeId, amount: req.amount, requestedAt: nowMs, releaseAt, ledgerTxId: txId }),
+          insertUnbonding(db, {
+            accountId: req.accountId,
+            nodeId: req.nodeId,
+            amount: req.amount,
+            requestedAt: nowMs,
+            releaseAt,
+            ledgerTxId: txId,
+          }),
           stakeLowProbe(db, config, req.nodeId),
           refreshEligibility(db, config, [req.nodeId]),
         ],
@@ -127,7 +134,8 @@ export async function unstake(db: Db, config: Config, req: UnstakeRequest, nowMs
 }
 
 function stakingError(error: unknown): unknown {
-  if (assertionFailed(error) === 'no_stake') return new AppError(409, 'insufficient_stake', 'You have no bonded stake on this node to unstake.');
+  if (assertionFailed(error) === 'no_stake')
+    return new AppError(409, 'insufficient_stake', 'You have no bonded stake on this node to unstake.');
   if (hasMessage(error, /stakes_amount_non_negative/)) {
     return new AppError(409, 'insufficient_stake', 'That is more than your bonded stake on this node; nothing was unstaked.');
   }
@@ -140,7 +148,12 @@ function hasMessage(error: unknown, pattern: RegExp): boolean {
   return false;
 }
 
-export async function setCommission(db: Db, config: Config, req: { wallet: string; nodeId: string; commissionBps: number }, nowMs = Date.now()) {
+export async function setCommission(
+  db: Db,
+  config: Config,
+  req: { wallet: string; nodeId: string; commissionBps: number },
+  nowMs = Date.now(),
+) {
   const node = await nodeFor(db, req.nodeId);
   if (node.owner !== req.wallet) throw new AppError(403, 'not_operator', "Only the node's owner sets its commission.");
   // Governance's `commission_cap_bps` (COMMISSION_MAX_BPS until a proposal changes it).
@@ -148,7 +161,12 @@ export async function setCommission(db: Db, config: Config, req: { wallet: strin
   if (req.commissionBps > cap) {
     throw new AppError(400, 'commission_too_high', `The commission cap is ${cap} basis points.`);
   }
-  await setNextCommission(db, config, { nodeId: req.nodeId, commissionBps: req.commissionBps, fromEpoch: epochAt(config, nowMs) + 1 }, nowMs);
+  await setNextCommission(
+    db,
+    config,
+    { nodeId: req.nodeId, commissionBps: req.commissionBps, fromEpoch: epochAt(config, nowMs) + 1 },
+    nowMs,
+  );
   return commissionOf(db, config, req.nodeId);
 }
 

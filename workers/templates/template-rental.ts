@@ -46,7 +46,12 @@ export interface TemplateRental {
 
 const TOKEN_ENV = 'GP_TOKEN';
 
-export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalInput, origin: string, nowMs: number): Promise<TemplateRental> {
+export async function rentTemplate(
+  ctx: EndpointsContext,
+  input: TemplateRentalInput,
+  origin: string,
+  nowMs: number,
+): Promise<TemplateRental> {
   const t = input.template;
   const image = t.image ?? input.image;
   if (!image) throw new AppError(400, 'invalid_request', `image: the ${t.name} template runs the image you name.`);
@@ -58,10 +63,16 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
   const balance = BigInt(await balanceOf(ctx.db, input.accountId));
   const decimals = ctx.config.TOKEN_DECIMALS;
   if (balance < maxCost) {
-    throw new AppError(402, 'insufficient_funds', `This rental costs up to ${formatAmount(maxCost, decimals)} tokens; your balance is ${formatAmount(balance, decimals)}. /deposit adds funds.`);
+    throw new AppError(
+      402,
+      'insufficient_funds',
+      `This rental costs up to ${formatAmount(maxCost, decimals)} tokens; your balance is ${formatAmount(balance, decimals)}. /deposit adds funds.`,
+    );
   }
   const token = t.access === 'token' ? randomSecret(24) : null;
-  const env = Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, (token === null ? v : v.replaceAll('{token}', token)).replaceAll('{origin}', origin)]));
+  const env = Object.fromEntries(
+    Object.entries(t.env).map(([k, v]) => [k, (token === null ? v : v.replaceAll('{token}', token)).replaceAll('{origin}', origin)]),
+  );
   const simulated = ctx.config.templateRuntime === 'process';
   // The same schema as POST /v1/endpoints: the catalogue and a renter's image meet the API's rules.
   const request = validate(endpointCreateSchema, {
@@ -85,19 +96,37 @@ export async function rentTemplate(ctx: EndpointsContext, input: TemplateRentalI
     created = (
       await createEndpoint(
         ctx,
-        { accountId: input.accountId, request, regions: [input.near], maxPrice: input.maxPricePerGpuHour, idempotencyKey: input.idempotencyKey, stopAt: nowMs + input.durationS * 1000 },
+        {
+          accountId: input.accountId,
+          request,
+          regions: [input.near],
+          maxPrice: input.maxPricePerGpuHour,
+          idempotencyKey: input.idempotencyKey,
+          stopAt: nowMs + input.durationS * 1000,
+        },
         nowMs,
       )
     ).endpoint;
   } catch (error) {
-    const winner = error instanceof AppError && error.code === 'idempotency_conflict' ? await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey) : undefined;
+    const winner =
+      error instanceof AppError && error.code === 'idempotency_conflict'
+        ? await getEndpointByIdempotencyKey(ctx.db, input.idempotencyKey)
+        : undefined;
     if (!winner) throw error;
     return rentalView(ctx, t, winner, true, origin, maxCost, nowMs);
   }
   return rentalView(ctx, t, created, false, origin, maxCost, nowMs);
 }
 
-async function rentalView(ctx: EndpointsContext, t: Template, endpoint: EndpointRow, replayed: boolean, origin: string, maxCost: bigint, nowMs: number): Promise<TemplateRental> {
+async function rentalView(
+  ctx: EndpointsContext,
+  t: Template,
+  endpoint: EndpointRow,
+  replayed: boolean,
+  origin: string,
+  maxCost: bigint,
+  nowMs: number,
+): Promise<TemplateRental> {
   const simulated = ctx.config.templateRuntime === 'process';
   // A replay shows the token again (it is the renter's, in their private chat); a key is shown
   // once, so a replay issues one only if the first run stopped before it did.
@@ -109,7 +138,15 @@ async function rentalView(ctx: EndpointsContext, t: Template, endpoint: Endpoint
   const url = endpointUrl(origin, endpoint.id);
   const lines = (simulated && t.simulatedConnect) || t.connect;
   const values = { url, ...(shownToken ? { token: shownToken } : {}), ...(key ? { key } : {}) };
-  return { endpoint, replayed, url, token: shownToken, key, connect: lines.map((l) => ({ label: l.label, text: fillPlaceholders(l.text, values) })), maxCost };
+  return {
+    endpoint,
+    replayed,
+    url,
+    token: shownToken,
+    key,
+    connect: lines.map((l) => ({ label: l.label, text: fillPlaceholders(l.text, values) })),
+    maxCost,
+  };
 }
 
 export const endpointUrl = (origin: string, endpointId: string) => `${origin}/e/${endpointId}/`;

@@ -40,7 +40,10 @@ export const templateSchema = z.strictObject({
   command: jobCommandSchema,
   simulatedCommand: jobCommandSchema.min(1),
   port: z.number().int().min(1).max(65535),
-  healthPath: z.string().regex(/^\/[\x21-\x7e]*$/, 'a path of printable ASCII').max(512),
+  healthPath: z
+    .string()
+    .regex(/^\/[\x21-\x7e]*$/, 'a path of printable ASCII')
+    .max(512),
   env: jobEnvSchema,
   access: z.enum(['token', 'key']),
   /** What the gateway does with /e/{id} (the endpoint's `pathPrefix`): `keep` for apps served under a base URL. */
@@ -48,9 +51,16 @@ export const templateSchema = z.strictObject({
   /** Fewest MiB of GPU memory it is useful with (the chat model's weights). */
   minVramMb: z.number().int().min(0),
   /** What the renter is shown: one line each, the first is "the one command". */
-  connect: z.array(z.strictObject({ label: z.string().min(1).max(40), text: placeholderText })).min(1).max(4),
+  connect: z
+    .array(z.strictObject({ label: z.string().min(1).max(40), text: placeholderText }))
+    .min(1)
+    .max(4),
   /** Lines that replace `connect` under the process runtime, where the stand-in differs from the image. */
-  simulatedConnect: z.array(z.strictObject({ label: z.string().min(1).max(40), text: placeholderText })).min(1).max(4).optional(),
+  simulatedConnect: z
+    .array(z.strictObject({ label: z.string().min(1).max(40), text: placeholderText }))
+    .min(1)
+    .max(4)
+    .optional(),
 });
 export type Template = z.infer<typeof templateSchema>;
 
@@ -59,14 +69,20 @@ export const templateCatalogueSchema = z
   .min(1)
   .max(12)
   .refine((list) => new Set(list.map((t) => t.id)).size === list.length, 'template ids must be unique')
-  .refine((list) => list.every((t) => t.access === 'key' || Object.values(t.env).some((v) => v.includes('{token}'))), 'a token template must pass {token} to its server');
+  .refine(
+    (list) => list.every((t) => t.access === 'key' || Object.values(t.env).some((v) => v.includes('{token}'))),
+    'a token template must pass {token} to its server',
+  );
 
 /** Under the process runtime every template runs the stand-in; GP_TEMPLATE in its env says which. */
 const SIMULATED = ['node', '-e', SIMULATED_SERVER];
 
 /** The Jupyter images' start script under their base path, with the public origin allowed on WebSockets. */
-const jupyter = (extra: string) =>
-  ['sh', '-c', `exec start-notebook.py --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.allow_remote_access=True --ServerApp.base_url="$GRIDPLANE_BASE_PATH" --ServerApp.allow_origin="$GP_PUBLIC_ORIGIN"${extra}`];
+const jupyter = (extra: string) => [
+  'sh',
+  '-c',
+  `exec start-notebook.py --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.allow_remote_access=True --ServerApp.base_url="$GRIDPLANE_BASE_PATH" --ServerApp.allow_origin="$GP_PUBLIC_ORIGIN"${extra}`,
+];
 
 /** The catalogue, in the order chats list it. */
 export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
@@ -100,13 +116,16 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     minVramMb: 8192,
     connect: [
       { label: 'OpenAI client', text: 'OPENAI_BASE_URL={url}v1 OPENAI_API_KEY={key}' },
-      { label: 'Or with curl', text: `curl {url}v1/chat/completions -H 'Authorization: Bearer {key}' -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Hello"}]}'` },
+      {
+        label: 'Or with curl',
+        text: `curl {url}v1/chat/completions -H 'Authorization: Bearer {key}' -H 'content-type: application/json' -d '{"model":"chat","messages":[{"role":"user","content":"Hello"}]}'`,
+      },
     ],
   },
   {
     id: 'shell',
     name: 'Shell (web terminal)',
-    summary: 'A terminal on the GPU machine, in your browser (Jupyter\'s terminal).',
+    summary: "A terminal on the GPU machine, in your browser (Jupyter's terminal).",
     image: 'quay.io/jupyter/base-notebook:python-3.11',
     // default_url is joined to base_url by Jupyter.
     command: jupyter(' --ServerApp.default_url=/terminals/1'),

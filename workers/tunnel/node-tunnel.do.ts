@@ -1,3 +1,4 @@
+// Over 300 lines: a Durable Object class is one file; frames, HTTP and WebSocket streams are already in tunnel-stream.ts, tunnel-http.ts and tunnel-websocket.ts, and what is left is the socket's lifecycle and the RPC surface.
 import { DurableObject } from 'cloudflare:workers';
 import * as z from 'zod';
 import type { Env } from '../env.ts';
@@ -99,17 +100,21 @@ export class NodeTunnel extends DurableObject<Env> {
     const kept = new Set(valid.map((spec) => spec.replicaId));
     this.sql.exec('DELETE FROM retired_replicas WHERE until_ms < ?', nowMs);
     for (const id of this.desired.keys()) {
-      if (!kept.has(id)) this.sql.exec('INSERT OR REPLACE INTO retired_replicas (replica_id, until_ms) VALUES (?, ?)', id, nowMs + RETIRED_RECEIPTS_MS);
+      if (!kept.has(id))
+        this.sql.exec('INSERT OR REPLACE INTO retired_replicas (replica_id, until_ms) VALUES (?, ?)', id, nowMs + RETIRED_RECEIPTS_MS);
     }
     this.sql.exec('DELETE FROM desired_replicas');
-    for (const spec of valid) this.sql.exec('INSERT INTO desired_replicas (replica_id, spec) VALUES (?, ?)', spec.replicaId, JSON.stringify(spec));
+    for (const spec of valid)
+      this.sql.exec('INSERT INTO desired_replicas (replica_id, spec) VALUES (?, ?)', spec.replicaId, JSON.stringify(spec));
     this.desired = new Map(valid.map((spec) => [spec.replicaId, spec]));
     this.loadTable.keepOnly(new Set([...this.desired.keys(), ...this.inflight().keys()]));
     return { ok: true, pushed: this.current ? this.sendControl(this.current, this.replicasMessage()) : false };
   }
 
   private retiredLately(replicaId: string): boolean {
-    return this.sql.exec('SELECT 1 FROM retired_replicas WHERE replica_id = ? AND until_ms >= ?', replicaId, Date.now()).toArray().length > 0;
+    return (
+      this.sql.exec('SELECT 1 FROM retired_replicas WHERE replica_id = ? AND until_ms >= ?', replicaId, Date.now()).toArray().length > 0
+    );
   }
 
   async load(): Promise<TunnelLoad> {
@@ -154,30 +159,57 @@ export class NodeTunnel extends DurableObject<Env> {
     const socket = this.current;
     if (!socket) return tunnelErrorResponse({ code: 'tunnel_down', message: "The replica's node has no tunnel open.", sent: false });
     if (socket.streams.size >= TUNNEL_LIMITS.maxStreams) {
-      return tunnelErrorResponse({ code: 'tunnel_busy', message: `The node's tunnel carries ${TUNNEL_LIMITS.maxStreams} requests already.`, sent: false });
+      return tunnelErrorResponse({
+        code: 'tunnel_busy',
+        message: `The node's tunnel carries ${TUNNEL_LIMITS.maxStreams} requests already.`,
+        sent: false,
+      });
     }
     const declared = Number(request.headers.get('content-length') ?? '0');
     if (declared > TUNNEL_LIMITS.maxRequestBody) {
-      return tunnelErrorResponse({ code: 'body_too_large', message: `The request body is over ${TUNNEL_LIMITS.maxRequestBody} bytes.`, sent: false });
+      return tunnelErrorResponse({
+        code: 'body_too_large',
+        message: `The request body is over ${TUNNEL_LIMITS.maxRequestBody} bytes.`,
+        sent: false,
+      });
     }
     const url = new URL(request.url);
     // A caller's WebSocket (a notebook's kernel, a terminal): the agent opens one to the replica.
-    const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket' && request.method === 'GET' ? ('websocket' as const) : undefined;
-    const open = tunnelOpenSchema.safeParse({ replicaId, method: request.method, path: url.pathname + url.search, headers: requestHeadersForReplica(request.headers), upgrade });
-    if (!open.success) return tunnelErrorResponse({ code: 'bad_request', message: 'The method or path cannot be carried to a replica.', sent: false });
+    const upgrade =
+      request.headers.get('upgrade')?.toLowerCase() === 'websocket' && request.method === 'GET' ? ('websocket' as const) : undefined;
+    const open = tunnelOpenSchema.safeParse({
+      replicaId,
+      method: request.method,
+      path: url.pathname + url.search,
+      headers: requestHeadersForReplica(request.headers),
+      upgrade,
+    });
+    if (!open.success)
+      return tunnelErrorResponse({ code: 'bad_request', message: 'The method or path cannot be carried to a replica.', sent: false });
     let payload: Uint8Array;
     try {
       payload = jsonPayload(open.data);
     } catch {
-      return tunnelErrorResponse({ code: 'headers_too_large', message: `The request line and headers are over ${TUNNEL_LIMITS.maxHeadBytes} bytes.`, sent: false });
+      return tunnelErrorResponse({
+        code: 'headers_too_large',
+        message: `The request line and headers are over ${TUNNEL_LIMITS.maxHeadBytes} bytes.`,
+        sent: false,
+      });
     }
     const id = socket.nextId++;
-    socket.ws.serializeAttachment({ nodeId: socket.nodeId, connectedAt: socket.connectedAt, nextId: socket.nextId } satisfies SocketAttachment);
+    socket.ws.serializeAttachment({
+      nodeId: socket.nodeId,
+      connectedAt: socket.connectedAt,
+      nextId: socket.nextId,
+    } satisfies SocketAttachment);
     const timeouts = {
       headMs: timeoutFrom(request.headers, TUNNEL_HEADERS.headTimeout, TUNNEL_TIMEOUTS.headMs),
       idleMs: timeoutFrom(request.headers, TUNNEL_HEADERS.idleTimeout, TUNNEL_TIMEOUTS.idleMs),
     };
-    const host = { send: (frame: Uint8Array) => socket.ws.send(frame), finished: (s: ProxiedStream, outcome: StreamOutcome) => this.finished(socket, s, outcome) };
+    const host = {
+      send: (frame: Uint8Array) => socket.ws.send(frame),
+      finished: (s: ProxiedStream, outcome: StreamOutcome) => this.finished(socket, s, outcome),
+    };
     if (upgrade) {
       const ws = new TunnelWebSocketStream(host, id, replicaId, timeouts.headMs);
       socket.streams.set(id, ws);
@@ -185,13 +217,7 @@ export class NodeTunnel extends DurableObject<Env> {
       ws.start(payload);
       return ws.response;
     }
-    const stream = new TunnelStream(
-      host,
-      id,
-      replicaId,
-      request.method,
-      timeouts,
-    );
+    const stream = new TunnelStream(host, id, replicaId, request.method, timeouts);
     socket.streams.set(id, stream);
     this.loadTable.started(replicaId);
     stream.start(payload, request.body);

@@ -16,7 +16,11 @@ export interface ReplicaLoad {
   cancelled: number;
 }
 
-const COLUMN: Record<StreamOutcome, 'completed' | 'failed' | 'cancelled'> = { completed: 'completed', failed: 'failed', cancelled: 'cancelled' };
+const COLUMN: Record<StreamOutcome, 'completed' | 'failed' | 'cancelled'> = {
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 export class ReplicaLoadTable {
   constructor(private readonly sql: SqlStorage) {
@@ -27,7 +31,10 @@ export class ReplicaLoadTable {
   }
 
   started(replicaId: string): void {
-    this.sql.exec('INSERT INTO replica_load (replica_id, started) VALUES (?, 1) ON CONFLICT (replica_id) DO UPDATE SET started = started + 1', replicaId);
+    this.sql.exec(
+      'INSERT INTO replica_load (replica_id, started) VALUES (?, 1) ON CONFLICT (replica_id) DO UPDATE SET started = started + 1',
+      replicaId,
+    );
   }
 
   ended(replicaId: string, outcome: StreamOutcome): void {
@@ -42,7 +49,13 @@ export class ReplicaLoadTable {
         replicaId,
       )
       .toArray()[0];
-    return { inflight, started: row?.started ?? 0, completed: row?.completed ?? 0, failed: row?.failed ?? 0, cancelled: row?.cancelled ?? 0 };
+    return {
+      inflight,
+      started: row?.started ?? 0,
+      completed: row?.completed ?? 0,
+      failed: row?.failed ?? 0,
+      cancelled: row?.cancelled ?? 0,
+    };
   }
 
   /** Forgets replicas the node no longer runs (their counters mean nothing to a new placement). */

@@ -123,7 +123,10 @@ export class TunnelStream implements ProxiedStream {
     const headers = responseHeadersFromReplica(head.headers);
     const body = this.discardBody
       ? null
-      : new ReadableStream<Uint8Array>({ pull: (controller) => this.pull(controller), cancel: () => this.callerGone() }, { highWaterMark: 0 });
+      : new ReadableStream<Uint8Array>(
+          { pull: (controller) => this.pull(controller), cancel: () => this.callerGone() },
+          { highWaterMark: 0 },
+        );
     this.arm(this.timeouts.idleMs, this.idleWhat());
     // `manual`: a replica's gzip body is passed as it is, not compressed again by the runtime.
     this.resolveResponse(new Response(body, { status: head.status, headers, encodeBody: 'manual' }));
@@ -214,7 +217,8 @@ export class TunnelStream implements ProxiedStream {
         }
       }
     } catch {
-      if (this.pumping()) this.fail({ code: 'bad_request', message: 'The request body could not be read to the end.', sent: true }, RESET_CODES.callerGone);
+      if (this.pumping())
+        this.fail({ code: 'bad_request', message: 'The request body could not be read to the end.', sent: true }, RESET_CODES.callerGone);
     }
   }
 
@@ -229,7 +233,10 @@ export class TunnelStream implements ProxiedStream {
   }
 
   private protocolError(what: string): void {
-    this.fail({ code: 'tunnel_protocol', message: `The replica's node broke the tunnel protocol: ${what}.`, sent: true }, RESET_CODES.protocolError);
+    this.fail(
+      { code: 'tunnel_protocol', message: `The replica's node broke the tunnel protocol: ${what}.`, sent: true },
+      RESET_CODES.protocolError,
+    );
   }
 
   /** Ends the stream with an error: an error response before the head, a broken body after it. */
@@ -252,7 +259,10 @@ export class TunnelStream implements ProxiedStream {
 
   private arm(ms: number, what: string): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fail({ code: 'upstream_timeout', message: `Timed out: ${what}.`, sent: true }, RESET_CODES.upstreamTimeout), ms);
+    this.timer = setTimeout(
+      () => this.fail({ code: 'upstream_timeout', message: `Timed out: ${what}.`, sent: true }, RESET_CODES.upstreamTimeout),
+      ms,
+    );
   }
 
   private idleWhat(): string {

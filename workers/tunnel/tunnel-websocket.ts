@@ -5,8 +5,29 @@
 // a path it does not serve), answered as an HTTP response. Either side closing ends the stream:
 // the caller's close goes to the agent as RESET `ws_closed` with its code, the replica's close
 // (or any reset) closes the caller's socket with the replica's code.
-import { FRAME, RESET_BEFORE_REPLICA, RESET_CODES, encodeFrame, jsonPayload, parseJsonPayload, readWindow, tunnelHeadSchema, tunnelResetSchema, windowPayload, type Frame } from '../../protocol/tunnel.ts';
-import { MessageAssembler, MessageSender, WS_CLOSED, WS_LIMITS, WindowKeeper, closeReason, sendableCloseCode, type WsMessage } from '../../protocol/tunnel-ws.ts';
+import {
+  FRAME,
+  RESET_BEFORE_REPLICA,
+  RESET_CODES,
+  encodeFrame,
+  jsonPayload,
+  parseJsonPayload,
+  readWindow,
+  tunnelHeadSchema,
+  tunnelResetSchema,
+  windowPayload,
+  type Frame,
+} from '../../protocol/tunnel.ts';
+import {
+  MessageAssembler,
+  MessageSender,
+  WS_CLOSED,
+  WS_LIMITS,
+  WindowKeeper,
+  closeReason,
+  sendableCloseCode,
+  type WsMessage,
+} from '../../protocol/tunnel-ws.ts';
 import { responseHeadersFromReplica, tunnelErrorResponse, type TunnelFailure } from './tunnel-http.ts';
 import type { ProxiedStream, StreamHost } from './tunnel-stream.ts';
 
@@ -40,7 +61,11 @@ export class TunnelWebSocketStream implements ProxiedStream {
       return this.fail({ code: 'tunnel_down', message: "The node's tunnel closed before the request could be sent.", sent: false });
     }
     this.timer = setTimeout(
-      () => this.fail({ code: 'upstream_timeout', message: `Timed out: no answer to the upgrade within ${this.headMs / 1000} s.`, sent: true }, RESET_CODES.upstreamTimeout),
+      () =>
+        this.fail(
+          { code: 'upstream_timeout', message: `Timed out: no answer to the upgrade within ${this.headMs / 1000} s.`, sent: true },
+          RESET_CODES.upstreamTimeout,
+        ),
       this.headMs,
     );
   }
@@ -58,7 +83,8 @@ export class TunnelWebSocketStream implements ProxiedStream {
         return this.onMessage(frame.payload);
       case FRAME.window: {
         const granted = readWindow(frame.payload);
-        if (this.phase !== 'open' || granted === null || !this.sender.grant(granted)) return this.protocolError('a window grant out of place');
+        if (this.phase !== 'open' || granted === null || !this.sender.grant(granted))
+          return this.protocolError('a window grant out of place');
         return;
       }
       case FRAME.reset:
@@ -76,7 +102,7 @@ export class TunnelWebSocketStream implements ProxiedStream {
   private onHead(payload: Uint8Array): void {
     if (this.phase !== 'awaiting_head') return this.protocolError('a second response head');
     const head = parseJsonPayload(tunnelHeadSchema, payload);
-    if (!head || head.status < 200 && head.status !== 101) return this.protocolError('a malformed response head');
+    if (!head || (head.status < 200 && head.status !== 101)) return this.protocolError('a malformed response head');
     clearTimeout(this.timer);
     const headers = responseHeadersFromReplica(head.headers);
     if (head.status !== 101) {
@@ -91,9 +117,11 @@ export class TunnelWebSocketStream implements ProxiedStream {
     server.binaryType = 'arraybuffer';
     this.caller = server;
     this.phase = 'open';
-    server.addEventListener('message', (event) => this.fromCaller(typeof event.data === 'string' ? event.data : new Uint8Array(event.data as ArrayBuffer)));
+    server.addEventListener('message', (event) =>
+      this.fromCaller(typeof event.data === 'string' ? event.data : new Uint8Array(event.data as ArrayBuffer)),
+    );
     server.addEventListener('close', (event) => this.callerClosed(event.code, event.reason));
-    server.addEventListener('error', () => this.callerClosed(1011, 'the caller\'s socket failed'));
+    server.addEventListener('error', () => this.callerClosed(1011, "the caller's socket failed"));
     this.resolveResponse(new Response(null, { status: 101, headers, webSocket: client }));
   }
 
@@ -101,7 +129,11 @@ export class TunnelWebSocketStream implements ProxiedStream {
     const refusal = this.refusal;
     if (this.phase !== 'refused' || !refusal) return this.protocolError('data outside a response body');
     refusal.size += payload.byteLength;
-    if (refusal.size > REFUSAL_BODY_MAX) return this.fail({ code: 'replica_failed', message: `The replica refused the upgrade with a body over ${REFUSAL_BODY_MAX} bytes.`, sent: true }, RESET_CODES.replicaFailed);
+    if (refusal.size > REFUSAL_BODY_MAX)
+      return this.fail(
+        { code: 'replica_failed', message: `The replica refused the upgrade with a body over ${REFUSAL_BODY_MAX} bytes.`, sent: true },
+        RESET_CODES.replicaFailed,
+      );
     refusal.body.push(payload.slice());
   }
 
@@ -114,13 +146,16 @@ export class TunnelWebSocketStream implements ProxiedStream {
       body.set(part, at);
       at += part.byteLength;
     }
-    this.resolveResponse(new Response(refusal.status === 204 || refusal.status === 304 ? null : body, { status: refusal.status, headers: refusal.headers }));
+    this.resolveResponse(
+      new Response(refusal.status === 204 || refusal.status === 304 ? null : body, { status: refusal.status, headers: refusal.headers }),
+    );
     this.finish('completed');
   }
 
   /** The replica's message, piece by piece: passed to the caller once whole, and its window granted back. */
   private onMessage(payload: Uint8Array): void {
-    if (this.phase !== 'open' || !this.keeper.receive(payload.byteLength)) return this.protocolError('a message outside the open socket or beyond the window');
+    if (this.phase !== 'open' || !this.keeper.receive(payload.byteLength))
+      return this.protocolError('a message outside the open socket or beyond the window');
     const result = this.assembler.push(payload);
     if (result.kind === 'error') return this.closeBoth(result.closeCode, result.reason);
     if (result.kind === 'message') {
@@ -145,7 +180,10 @@ export class TunnelWebSocketStream implements ProxiedStream {
   private callerClosed(code: number, reason: string): void {
     if (this.phase !== 'open') return;
     const wsCode = sendableCloseCode(code);
-    this.trySend(FRAME.reset, jsonPayload({ code: WS_CLOSED, message: 'the caller closed the WebSocket', wsCode, wsReason: closeReason(reason) }));
+    this.trySend(
+      FRAME.reset,
+      jsonPayload({ code: WS_CLOSED, message: 'the caller closed the WebSocket', wsCode, wsReason: closeReason(reason) }),
+    );
     this.closeCaller(wsCode, reason, code === 1006 || code === 1011 ? 'cancelled' : 'completed');
   }
 
@@ -153,7 +191,11 @@ export class TunnelWebSocketStream implements ProxiedStream {
     const reset = parseJsonPayload(tunnelResetSchema, payload) ?? { code: RESET_CODES.protocolError, message: 'a malformed reset' };
     if (this.phase === 'open') {
       const normal = reset.code === WS_CLOSED;
-      return this.closeCaller(normal ? sendableCloseCode(reset.wsCode) : 1011, normal ? (reset.wsReason ?? '') : `${reset.code}: ${reset.message}`, normal ? 'completed' : 'failed');
+      return this.closeCaller(
+        normal ? sendableCloseCode(reset.wsCode) : 1011,
+        normal ? (reset.wsReason ?? '') : `${reset.code}: ${reset.message}`,
+        normal ? 'completed' : 'failed',
+      );
     }
     const sent = !(this.phase === 'awaiting_head' && RESET_BEFORE_REPLICA.has(reset.code));
     const code = reset.code === RESET_CODES.replicaUnknown ? 'replica_unknown' : 'replica_failed';

@@ -23,6 +23,13 @@ export const challengesApp = new Hono<AppEnv>()
     const challengeId = validate(challengeIdSchema, c.req.param('challengeId'));
     const body = validate(ChallengeAnswerSchema, parseJsonBytes(c.var.agent.body));
     const outcome = await answerChallenge(c.var.db, c.var.config, c.var.agent.nodeId, challengeId, body.digests, receivedAt);
-    if (outcome.status === 'failed') await emitAlert(c.env, { eventId: `verification_failed:${challengeId}`, kind: 'verification_failed', nodeId: c.var.agent.nodeId, at: receivedAt, data: { reason: outcome.failure } }).catch((error) => console.error('verification alert not emitted', error));
+    if (outcome.status === 'failed')
+      await emitAlert(c.env, {
+        eventId: `verification_failed:${challengeId}`,
+        kind: 'verification_failed',
+        nodeId: c.var.agent.nodeId,
+        at: receivedAt,
+        data: { reason: outcome.failure },
+      }).catch((error) => console.error('verification alert not emitted', error));
     return c.json({ challengeId, ...outcome } satisfies ChallengeOutcome);
   });

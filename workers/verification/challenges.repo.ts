@@ -13,7 +13,10 @@ export type NewChallenge = typeof challenges.$inferInsert;
 export async function nodeClaim(db: Db, nodeId: string) {
   const [node, gpus] = await db.batch([
     db.select({ id: nodes.id, simulated: nodes.simulated, verifiedAt: nodes.verifiedAt }).from(nodes).where(eq(nodes.id, nodeId)),
-    db.select({ model: nodeGpus.model, count: nodeGpus.count, simulated: nodeGpus.simulated }).from(nodeGpus).where(eq(nodeGpus.nodeId, nodeId)),
+    db
+      .select({ model: nodeGpus.model, count: nodeGpus.count, simulated: nodeGpus.simulated })
+      .from(nodeGpus)
+      .where(eq(nodeGpus.nodeId, nodeId)),
   ]);
   return node[0] ? { ...node[0], gpus } : null;
 }
@@ -52,7 +55,11 @@ export async function markDelivered(db: Db, id: string, nowMs: number): Promise<
 }
 
 export function challengeOfNode(db: Db, nodeId: string, challengeId: string) {
-  return db.select().from(challenges).where(and(eq(challenges.id, challengeId), eq(challenges.nodeId, nodeId))).get();
+  return db
+    .select()
+    .from(challenges)
+    .where(and(eq(challenges.id, challengeId), eq(challenges.nodeId, nodeId)))
+    .get();
 }
 
 /** The answer's outcome, only while the challenge is still delivered. */
@@ -63,7 +70,14 @@ export function settleStatement(db: Db, id: string, failure: string | null, nowM
 }
 
 /** A pass: the inventory that passed, and verified_at unless the inventory changed meanwhile. */
-export function passStatements(db: Db, config: Config, nodeId: string, inventory: string, stillSame: boolean, nowMs: number): D1PreparedStatement[] {
+export function passStatements(
+  db: Db,
+  config: Config,
+  nodeId: string,
+  inventory: string,
+  stillSame: boolean,
+  nowMs: number,
+): D1PreparedStatement[] {
   return [
     db.$client
       .prepare(
@@ -71,12 +85,16 @@ export function passStatements(db: Db, config: Config, nodeId: string, inventory
          ON CONFLICT (node_id) DO UPDATE SET verified_inventory = ?3, updated_at = ?4`,
       )
       .bind(nodeId, config.COMMISSION_DEFAULT_BPS, inventory, nowMs),
-    db.$client.prepare('UPDATE nodes SET verified_at = CASE WHEN ?3 THEN ?2 ELSE NULL END WHERE id = ?1').bind(nodeId, nowMs, stillSame ? 1 : 0),
+    db.$client
+      .prepare('UPDATE nodes SET verified_at = CASE WHEN ?3 THEN ?2 ELSE NULL END WHERE id = ?1')
+      .bind(nodeId, nowMs, stillSame ? 1 : 0),
   ];
 }
 
 export function clearVerifiedStatement(db: Db, nodeIds: readonly string[]): D1PreparedStatement {
-  return db.$client.prepare('UPDATE nodes SET verified_at = NULL WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(nodeIds));
+  return db.$client
+    .prepare('UPDATE nodes SET verified_at = NULL WHERE id IN (SELECT value FROM json_each(?1))')
+    .bind(JSON.stringify(nodeIds));
 }
 
 /** Open challenges past their expiry, oldest first is not needed: all of them fail. */

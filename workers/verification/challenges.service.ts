@@ -36,7 +36,13 @@ import {
 // verified_at; both refresh nodes.eligible in the same batch. Failures within the window become
 // a `failed_verification` offence, once per window.
 
-export async function issueChallenge(db: Db, config: Config, nodeId: string, reason: ChallengeRow['reason'], nowMs: number): Promise<ChallengeRow> {
+export async function issueChallenge(
+  db: Db,
+  config: Config,
+  nodeId: string,
+  reason: ChallengeRow['reason'],
+  nowMs: number,
+): Promise<ChallengeRow> {
   const claim = await nodeClaim(db, nodeId);
   if (!claim) throw new AppError(404, 'node_not_found', 'This node is not registered; register it with POST /v1/nodes first.');
   const shape = challengeShape(config, claim.gpus, claim.simulated);
@@ -78,11 +84,22 @@ export interface AnswerOutcome {
   elapsedMs: number;
 }
 
-export async function answerChallenge(db: Db, config: Config, nodeId: string, challengeId: string, digestsBase64: string, nowMs: number): Promise<AnswerOutcome> {
+export async function answerChallenge(
+  db: Db,
+  config: Config,
+  nodeId: string,
+  challengeId: string,
+  digestsBase64: string,
+  nowMs: number,
+): Promise<AnswerOutcome> {
   const row = await challengeOfNode(db, nodeId, challengeId);
   if (!row) throw new AppError(404, 'challenge_not_found', 'This node has no challenge with this id.');
   if (row.status !== 'delivered' || row.deliveredAt === null) {
-    throw new AppError(409, 'challenge_closed', `This challenge is ${row.status}; fetch a new one with GET /v1/nodes/${nodeId}/challenges.`);
+    throw new AppError(
+      409,
+      'challenge_closed',
+      `This challenge is ${row.status}; fetch a new one with GET /v1/nodes/${nodeId}/challenges.`,
+    );
   }
   const elapsedMs = nowMs - row.deliveredAt;
   let failure: string | null = null;
@@ -90,7 +107,9 @@ export async function answerChallenge(db: Db, config: Config, nodeId: string, ch
     failure = 'deadline';
   } else {
     const bytes = base64ToBytes(digestsBase64);
-    const check = bytes ? await checkAnswer(row, JSON.parse(row.sample) as number[], bytes) : ({ ok: false, reason: 'malformed_answer' } as const);
+    const check = bytes
+      ? await checkAnswer(row, JSON.parse(row.sample) as number[], bytes)
+      : ({ ok: false, reason: 'malformed_answer' } as const);
     if (!check.ok) failure = check.reason;
   }
   await settleChallenge(db, config, row, failure, nowMs);
@@ -105,7 +124,11 @@ async function settleChallenge(db: Db, config: Config, row: ChallengeRow, failur
     const claimed = await inventoryHash(JSON.parse(row.claimed) as { model: string; count: number; simulated: boolean }[]);
     const now = await nodeClaim(db, row.nodeId);
     const same = now !== null && (await inventoryHash(now.gpus)) === claimed;
-    await runBatch(db, [settle, ...passStatements(db, config, row.nodeId, claimed, same, nowMs), refreshEligibility(db, config, [row.nodeId])]);
+    await runBatch(db, [
+      settle,
+      ...passStatements(db, config, row.nodeId, claimed, same, nowMs),
+      refreshEligibility(db, config, [row.nodeId]),
+    ]);
     return;
   }
   await runBatch(db, [
@@ -121,12 +144,21 @@ async function settleChallenge(db: Db, config: Config, row: ChallengeRow, failur
  * `alerts`, each node's operator hears of it (`verification_failed`, reason: deadline passed), for
  * exactly the challenges this batch failed (RETURNING): one answered meanwhile is not reported.
  */
-export async function expireChallenges(db: Db, config: Config, nowMs: number, alerts?: AlertQueueEnv): Promise<{ expired: number; queries: number }> {
+export async function expireChallenges(
+  db: Db,
+  config: Config,
+  nowMs: number,
+  alerts?: AlertQueueEnv,
+): Promise<{ expired: number; queries: number }> {
   const due = await dueChallenges(db, nowMs, 5000);
   if (due.length === 0) return { expired: 0, queries: 1 };
   const nodeIds = [...new Set(due.map((d) => d.nodeId))];
   const [failed] = (await runBatch(db, [
-    expireStatement(db, due.map((d) => d.id), nowMs),
+    expireStatement(
+      db,
+      due.map((d) => d.id),
+      nowMs,
+    ),
     clearVerifiedStatement(db, nodeIds),
     refreshEligibility(db, config, nodeIds),
     failedVerificationOffences(db, config, nowMs, nodeIds),
@@ -148,11 +180,19 @@ export async function expireChallenges(db: Db, config: Config, nowMs: number, al
 }
 
 /** Epoch close: a random share of eligible nodes is challenged again. */
-export async function issueRandomChallenges(db: Db, config: Config, nowMs: number, limit: number): Promise<{ issued: number; queries: number }> {
+export async function issueRandomChallenges(
+  db: Db,
+  config: Config,
+  nowMs: number,
+  limit: number,
+): Promise<{ issued: number; queries: number }> {
   if (config.VERIFY_RANDOM_BPS === 0) return { issued: 0, queries: 0 };
   const picked = await randomEligibleNodes(db, config.VERIFY_RANDOM_BPS, limit);
   const rows = picked.map((n) => {
-    const gpus = (JSON.parse(n.gpus) as { model: string; count: number; simulated: number }[]).map((g) => ({ ...g, simulated: g.simulated === 1 }));
+    const gpus = (JSON.parse(n.gpus) as { model: string; count: number; simulated: number }[]).map((g) => ({
+      ...g,
+      simulated: g.simulated === 1,
+    }));
     const shape = challengeShape(config, gpus, n.simulated === 1);
     return {
       id: randomId('ch'),
@@ -179,7 +219,13 @@ export async function issueRandomChallenges(db: Db, config: Config, nowMs: numbe
  * comparison is in SQL, against `node_staking.verified_inventory` as it is inside the batch.
  * `inventory`: inventoryHash of the GPUs the batch writes.
  */
-export function registrationVerificationStatements(db: Db, config: Config, nodeId: string, inventory: string, nowMs: number): D1PreparedStatement[] {
+export function registrationVerificationStatements(
+  db: Db,
+  config: Config,
+  nodeId: string,
+  inventory: string,
+  nowMs: number,
+): D1PreparedStatement[] {
   return [...registrationStatements(db, config, nodeId, inventory, nowMs), refreshEligibility(db, config, [nodeId])];
 }
 

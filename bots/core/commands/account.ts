@@ -12,14 +12,19 @@ export const linkCommand: CommandSpec = {
   description: 'Link this chat account to your Solana wallet',
   personal: true,
   async run(ctx) {
-    const { token, expiresAt, ref } = await ctx.ops.createLinkToken(ctx.platform, ctx.user.id, { nowMs: ctx.nowMs, userName: ctx.user.name });
+    const { token, expiresAt, ref } = await ctx.ops.createLinkToken(ctx.platform, ctx.user.id, {
+      nowMs: ctx.nowMs,
+      userName: ctx.user.name,
+    });
     const url = `${ctx.origin}/link?token=${encodeURIComponent(token)}`;
     const already = await ctx.linkedAccount();
     return privateReply({
       title: 'Link your wallet',
       blocks: [
         'Open the link and sign in with your Solana wallet, then come back and press Confirm link: this chat account is linked to the wallet only when you confirm it here, so you can rent, stake and vote from here.',
-        already ? 'You are already linked; confirming another wallet moves the link to it.' : `The link works once, ${untilTime(expiresAt, ctx.nowMs)}.`,
+        already
+          ? 'You are already linked; confirming another wallet moves the link to it.'
+          : `The link works once, ${untilTime(expiresAt, ctx.nowMs)}.`,
       ],
       buttons: [
         { kind: 'link', label: 'Sign in with Solana', url },
@@ -37,15 +42,38 @@ export const linkAction: ActionSpec = {
     // `link:new`: the "Link my wallet" button under every "link first" answer starts a link here.
     if (verb === 'new') return { reply: await linkCommand.run!(ctx) };
     const pending = await ctx.ops.pendingLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
-    if (pending.state === 'unknown') throw new BotError('invalid_action', 'This button is not for you, or its link no longer exists. Run /link for a new one.');
-    if (pending.state === 'confirmed') return { reply: privateReply({ title: 'Already linked', blocks: [`This chat account is linked to wallet ${pending.wallet}.`], tone: 'success' }) };
-    if (pending.state === 'cancelled') return { reply: privateReply({ title: 'Link cancelled', blocks: ['You cancelled this link; nothing was linked. Run /link to start again.'] }) };
-    if (pending.state === 'expired') return { reply: privateReply({ title: 'Link expired', blocks: ['This link expired before it was confirmed; nothing was linked. Run /link for a new one.'], tone: 'warning' }) };
+    if (pending.state === 'unknown')
+      throw new BotError('invalid_action', 'This button is not for you, or its link no longer exists. Run /link for a new one.');
+    if (pending.state === 'confirmed')
+      return {
+        reply: privateReply({
+          title: 'Already linked',
+          blocks: [`This chat account is linked to wallet ${pending.wallet}.`],
+          tone: 'success',
+        }),
+      };
+    if (pending.state === 'cancelled')
+      return {
+        reply: privateReply({
+          title: 'Link cancelled',
+          blocks: ['You cancelled this link; nothing was linked. Run /link to start again.'],
+        }),
+      };
+    if (pending.state === 'expired')
+      return {
+        reply: privateReply({
+          title: 'Link expired',
+          blocks: ['This link expired before it was confirmed; nothing was linked. Run /link for a new one.'],
+          tone: 'warning',
+        }),
+      };
     if (pending.state === 'not_signed') {
       return {
         reply: privateReply({
           title: 'Not signed yet',
-          blocks: ['Nobody has signed in with this link yet: sign in with your wallet on the page it opened (closed it? run /link for a new one), then press Confirm link.'],
+          blocks: [
+            'Nobody has signed in with this link yet: sign in with your wallet on the page it opened (closed it? run /link for a new one), then press Confirm link.',
+          ],
           buttons: [{ kind: 'action', label: 'Confirm link', action: action('link', 'check', ref), style: 'primary' }],
         }),
       };
@@ -53,11 +81,20 @@ export const linkAction: ActionSpec = {
     if (verb === 'ok') {
       const done = await ctx.ops.confirmLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
       if (!done) throw new BotError('link_not_confirmed', 'This link can no longer be confirmed; run /link for a new one.');
-      return { reply: privateReply({ title: 'Linked', blocks: [`${pending.label} is now linked to wallet ${pending.wallet}.`], tone: 'success' }) };
+      return {
+        reply: privateReply({ title: 'Linked', blocks: [`${pending.label} is now linked to wallet ${pending.wallet}.`], tone: 'success' }),
+      };
     }
     if (verb === 'no') {
       await ctx.ops.cancelLink(ctx.platform, ctx.user.id, ref, ctx.nowMs);
-      return { reply: privateReply({ title: 'Link cancelled', blocks: [`Wallet ${pending.wallet} is not linked. If you did not sign in with it, someone else used your link: run /link for a new one and keep it to yourself.`] }) };
+      return {
+        reply: privateReply({
+          title: 'Link cancelled',
+          blocks: [
+            `Wallet ${pending.wallet} is not linked. If you did not sign in with it, someone else used your link: run /link for a new one and keep it to yourself.`,
+          ],
+        }),
+      };
     }
     if (verb !== 'check') throw new BotError('invalid_action', 'This button is not a link confirmation.');
     return {

@@ -15,7 +15,11 @@ export const adminCommand: CommandSpec = {
         const events = await ctx.ops.governanceTick(ctx.nowMs);
         return privateReply({
           title: 'Governance tick',
-          blocks: [events.length ? events.map((e) => `${e.kind}: ${e.proposalId}${'status' in e ? ` → ${e.status}` : ''}`).join('\n') : 'Nothing was due.'],
+          blocks: [
+            events.length
+              ? events.map((e) => `${e.kind}: ${e.proposalId}${'status' in e ? ` → ${e.status}` : ''}`).join('\n')
+              : 'Nothing was due.',
+          ],
         });
       },
     },

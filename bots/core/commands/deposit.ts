@@ -25,7 +25,8 @@ export const depositCommand: CommandSpec = {
     let expected: number | null = null;
     if (typeof ctx.options.amount === 'string' && ctx.options.amount.trim() !== '') {
       const parsed = parseAmount(ctx.options.amount.trim(), d);
-      if (!parsed.ok || parsed.baseUnits <= 0) throw new BotError('invalid_amount', 'Give the amount in tokens, for example 25 or 12.5, or leave it out.');
+      if (!parsed.ok || parsed.baseUnits <= 0)
+        throw new BotError('invalid_amount', 'Give the amount in tokens, for example 25 or 12.5, or leave it out.');
       expected = parsed.baseUnits;
     }
     const { reference, instructions, decimals } = await ctx.ops.requestDeposit(account, expected, ctx.nowMs);
@@ -39,7 +40,14 @@ export const depositCommand: CommandSpec = {
         { name: 'Token account', value: instructions.tokenAccount },
         { name: 'Mint', value: instructions.mint },
         { name: 'Reference', value: instructions.reference },
-        ...(reference.expiresAt === null ? [] : [{ name: 'Watched until', value: `${dayTime(reference.expiresAt, ctx.nowMs)} (${relativeTime(reference.expiresAt, ctx.nowMs)})` }]),
+        ...(reference.expiresAt === null
+          ? []
+          : [
+              {
+                name: 'Watched until',
+                value: `${dayTime(reference.expiresAt, ctx.nowMs)} (${relativeTime(reference.expiresAt, ctx.nowMs)})`,
+              },
+            ]),
       ],
       footer: 'Credited to your balance once the transfer is finalized; /balance shows it.',
       image: {

@@ -23,7 +23,10 @@ export const endpointsCommand: CommandSpec = {
     const account = await ctx.requireLinked();
     const list = await ctx.ops.endpoints(account, ctx.nowMs);
     if (list.length === 0) {
-      return privateReply({ title: 'Your endpoints', blocks: ['You have no endpoints. /rent a notebook, a chat model or a shell, or create one with POST /v1/endpoints.'] });
+      return privateReply({
+        title: 'Your endpoints',
+        blocks: ['You have no endpoints. /rent a notebook, a chat model or a shell, or create one with POST /v1/endpoints.'],
+      });
     }
     // One endpoint: its buttons at once. Several: a line each and a button to open one.
     if (list.length === 1) return detail(ctx, list[0]!);
@@ -42,21 +45,44 @@ export const endpointAction: ActionSpec = {
     const account = await ctx.requireLinked();
     const found = await ctx.ops.endpoint(account, id).catch(() => null);
     if (!found || !['v', '+', '-', 's', 'S'].includes(verb)) {
-      return { reply: privateReply({ title: 'Not found', blocks: ['This endpoint is not one of yours any more, or the button is broken. /endpoints lists what you have.'], tone: 'warning' }) };
+      return {
+        reply: privateReply({
+          title: 'Not found',
+          blocks: ['This endpoint is not one of yours any more, or the button is broken. /endpoints lists what you have.'],
+          tone: 'warning',
+        }),
+      };
     }
     if (found.status === 'deleted') {
-      return { reply: privateReply({ title: `${found.name} is stopped`, blocks: ['It was stopped already: its replicas are gone and the rest of its hold went back to your balance. /endpoints lists what you have.'], tone: 'warning' }) };
+      return {
+        reply: privateReply({
+          title: `${found.name} is stopped`,
+          blocks: [
+            'It was stopped already: its replicas are gone and the rest of its hold went back to your balance. /endpoints lists what you have.',
+          ],
+          tone: 'warning',
+        }),
+      };
     }
     if (verb === 'v') return { reply: await detail(ctx, await ctx.ops.endpointSummary(found, ctx.nowMs)) };
     if (versionText !== String(found.version)) {
       const now = await detail(ctx, await ctx.ops.endpointSummary(found, ctx.nowMs));
-      return { reply: { ...now, title: `${found.name} changed since this button was shown`, blocks: ['Nothing was done. Here it is now:', ...now.blocks], tone: 'warning' } };
+      return {
+        reply: {
+          ...now,
+          title: `${found.name} changed since this button was shown`,
+          blocks: ['Nothing was done. Here it is now:', ...now.blocks],
+          tone: 'warning',
+        },
+      };
     }
     if (verb === 's') {
       return {
         reply: privateReply({
           title: `Stop ${found.name}?`,
-          blocks: [`Its replicas stop, ready time is billed to the end, the rest of the hold goes back to your balance, and ${urlOf(ctx, found)} stops answering. This cannot be undone.`],
+          blocks: [
+            `Its replicas stop, ready time is billed to the end, the rest of the hold goes back to your balance, and ${urlOf(ctx, found)} stops answering. This cannot be undone.`,
+          ],
           buttons: [
             { kind: 'action', label: 'Yes, stop it', style: 'danger', action: action(NAME, 'S', found.id, String(found.version)) },
             { kind: 'action', label: 'Keep it', style: 'secondary', action: action(NAME, 'v', found.id) },
@@ -67,16 +93,39 @@ export const endpointAction: ActionSpec = {
     }
     if (verb === 'S') {
       await ctx.ops.stopEndpoint(found, ctx.nowMs);
-      return { reply: privateReply({ title: `${found.name} stopped`, blocks: ['Its replicas stop within a minute; the rest of the hold goes back to your balance once their time is billed.'], tone: 'success' }) };
+      return {
+        reply: privateReply({
+          title: `${found.name} stopped`,
+          blocks: ['Its replicas stop within a minute; the rest of the hold goes back to your balance once their time is billed.'],
+          tone: 'success',
+        }),
+      };
     }
     const min = found.minReplicas + (verb === '+' ? 1 : -1);
     if (min > found.maxReplicas || min < 0) {
-      const why = min < 0 ? 'It keeps no replica already (it scales to zero when idle, if idle time is set).' : `It keeps ${found.maxReplicas}, its maximum, already (PATCH /v1/endpoints/{id} with replicas.max allows more, up to ${MAX_REPLICAS}).`;
-      return { reply: { ...(await detail(ctx, await ctx.ops.endpointSummary(found, ctx.nowMs))), title: 'Nothing to change', blocks: [why], tone: 'warning' } };
+      const why =
+        min < 0
+          ? 'It keeps no replica already (it scales to zero when idle, if idle time is set).'
+          : `It keeps ${found.maxReplicas}, its maximum, already (PATCH /v1/endpoints/{id} with replicas.max allows more, up to ${MAX_REPLICAS}).`;
+      return {
+        reply: {
+          ...(await detail(ctx, await ctx.ops.endpointSummary(found, ctx.nowMs))),
+          title: 'Nothing to change',
+          blocks: [why],
+          tone: 'warning',
+        },
+      };
     }
     const changed = await ctx.ops.scaleEndpoint(found, min, ctx.nowMs);
     const now = await detail(ctx, await ctx.ops.endpointSummary(changed, ctx.nowMs));
-    return { reply: { ...now, title: `${changed.name}: keeps ${min} replica${min === 1 ? '' : 's'} now`, blocks: ['Replicas start or stop within a minute.', ...now.blocks], tone: 'success' } };
+    return {
+      reply: {
+        ...now,
+        title: `${changed.name}: keeps ${min} replica${min === 1 ? '' : 's'} now`,
+        blocks: ['Replicas start or stop within a minute.', ...now.blocks],
+        tone: 'success',
+      },
+    };
   },
 };
 
@@ -108,7 +157,8 @@ async function detail(ctx: BotContext, s: EndpointSummary): Promise<Reply> {
   const buttons: ReplyButton[] = [];
   if (e.status !== 'deleted') {
     const v = String(e.version);
-    if (e.minReplicas < e.maxReplicas) buttons.push({ kind: 'action', label: '+1 replica', style: 'primary', action: action(NAME, '+', e.id, v) });
+    if (e.minReplicas < e.maxReplicas)
+      buttons.push({ kind: 'action', label: '+1 replica', style: 'primary', action: action(NAME, '+', e.id, v) });
     if (e.minReplicas > 0) buttons.push({ kind: 'action', label: '−1 replica', style: 'secondary', action: action(NAME, '-', e.id, v) });
     buttons.push({ kind: 'action', label: 'Stop', style: 'danger', action: action(NAME, 's', e.id, v) });
   }
@@ -130,7 +180,12 @@ export function regionNear(lat: number, lon: number): string {
   let bestD = Infinity;
   const rad = Math.PI / 180;
   for (const r of Object.values(REGIONS)) {
-    const d = Math.acos(Math.min(1, Math.sin(lat * rad) * Math.sin(r.lat * rad) + Math.cos(lat * rad) * Math.cos(r.lat * rad) * Math.cos((lon - r.lon) * rad)));
+    const d = Math.acos(
+      Math.min(
+        1,
+        Math.sin(lat * rad) * Math.sin(r.lat * rad) + Math.cos(lat * rad) * Math.cos(r.lat * rad) * Math.cos((lon - r.lon) * rad),
+      ),
+    );
     if (d < bestD) {
       bestD = d;
       best = r.name;

@@ -27,7 +27,8 @@ const proposalOption = (description: string): OptionSpec => ({
 
 const proposalRef = (ctx: BotContext) => {
   const ref = (str(ctx, 'proposal') ?? '').trim().replace(/^#/, '');
-  if (!/^(prop_[0-9a-f]{32}|[1-9][0-9]{0,9})$/.test(ref)) throw new BotError('invalid_proposal', 'Name a proposal by its number, for example 12.');
+  if (!/^(prop_[0-9a-f]{32}|[1-9][0-9]{0,9})$/.test(ref))
+    throw new BotError('invalid_proposal', 'Name a proposal by its number, for example 12.');
   return ref;
 };
 
@@ -36,7 +37,13 @@ const create: CommandSpec = {
   description: 'Open a proposal (needs the minimum stake)',
   slow: true,
   options: [
-    { name: 'kind', description: 'grant, param or text', type: 'string', required: true, choices: PROPOSAL_KINDS.map((k) => ({ name: k, value: k })) },
+    {
+      name: 'kind',
+      description: 'grant, param or text',
+      type: 'string',
+      required: true,
+      choices: PROPOSAL_KINDS.map((k) => ({ name: k, value: k })),
+    },
     { name: 'title', description: 'One line saying what it is', type: 'string', required: true, maxLength: 120 },
     { name: 'description', description: 'Why, and what it pays for', type: 'string', maxLength: 2000 },
     { name: 'recipient', description: 'grant: account id or wallet address', type: 'string', maxLength: 64 },
@@ -55,16 +62,23 @@ const create: CommandSpec = {
     const amount = str(ctx, 'amount');
     const param = str(ctx, 'param');
     const value = str(ctx, 'value');
-    const view = await ctx.ops.createProposal(account, {
-      kind: str(ctx, 'kind'),
-      title: str(ctx, 'title'),
-      description: str(ctx, 'description') ?? '',
-      ...(recipient !== undefined || amount !== undefined ? { grant: { recipient: recipient ?? '', amount: amount ?? '' } } : {}),
-      ...(param !== undefined || value !== undefined ? { param: { name: param ?? '', value: value ?? '' } } : {}),
-    }, ctx.nowMs, `chat:${ctx.platform}:${ctx.eventId}`); // a retried update opens nothing twice
+    const view = await ctx.ops.createProposal(
+      account,
+      {
+        kind: str(ctx, 'kind'),
+        title: str(ctx, 'title'),
+        description: str(ctx, 'description') ?? '',
+        ...(recipient !== undefined || amount !== undefined ? { grant: { recipient: recipient ?? '', amount: amount ?? '' } } : {}),
+        ...(param !== undefined || value !== undefined ? { param: { name: param ?? '', value: value ?? '' } } : {}),
+      },
+      ctx.nowMs,
+      `chat:${ctx.platform}:${ctx.eventId}`,
+    ); // a retried update opens nothing twice
     return reply({
       title: `Proposal #${view.number} is open`,
-      blocks: [`"${view.title}" is open for votes ${view.votingEndsAt ? untilTime(Date.parse(view.votingEndsAt), ctx.nowMs) : 'until it is closed'}. It was posted to the governance channel.`],
+      blocks: [
+        `"${view.title}" is open for votes ${view.votingEndsAt ? untilTime(Date.parse(view.votingEndsAt), ctx.nowMs) : 'until it is closed'}. It was posted to the governance channel.`,
+      ],
       tone: 'success',
     });
   },
@@ -73,7 +87,14 @@ const create: CommandSpec = {
 const list: CommandSpec = {
   name: 'list',
   description: 'Recent proposals',
-  options: [{ name: 'status', description: 'Only proposals in this state', type: 'string', choices: PROPOSAL_STATUSES.map((s) => ({ name: s, value: s })) }],
+  options: [
+    {
+      name: 'status',
+      description: 'Only proposals in this state',
+      type: 'string',
+      choices: PROPOSAL_STATUSES.map((s) => ({ name: s, value: s })),
+    },
+  ],
   async run(ctx) {
     const status = str(ctx, 'status') as (typeof PROPOSAL_STATUSES)[number] | undefined;
     const { proposals } = await ctx.ops.listProposals({ status, limit: 10 }, ctx.nowMs);
@@ -105,7 +126,10 @@ async function vote(ctx: BotContext, ref: string, choice: VoteChoice) {
   const power = formatAmount(result.power, ctx.config.TOKEN_DECIMALS);
   return privateReply({
     title: result.replaced ? 'Vote changed' : 'Vote recorded',
-    blocks: [`You voted ${choice} on proposal #${result.proposal.number} with ${power} tokens of voting power.`, 'You can change your vote until voting closes.'],
+    blocks: [
+      `You voted ${choice} on proposal #${result.proposal.number} with ${power} tokens of voting power.`,
+      'You can change your vote until voting closes.',
+    ],
     tone: 'success',
   });
 }

@@ -66,7 +66,13 @@ export const myNodesCommand: CommandSpec = {
     const d = ctx.config.TOKEN_DECIMALS;
     return privateReply({
       title: 'Your nodes',
-      blocks: [rows.length ? rows.map((n) => `${n.status === 'online' ? '🟢' : '🔴'} ${n.name} · ${formatAmount(n.pricePerGpuHour, d)}/GPU-h · ${n.id}`).join('\n') : 'Your wallet owns no node yet.'],
+      blocks: [
+        rows.length
+          ? rows
+              .map((n) => `${n.status === 'online' ? '🟢' : '🔴'} ${n.name} · ${formatAmount(n.pricePerGpuHour, d)}/GPU-h · ${n.id}`)
+              .join('\n')
+          : 'Your wallet owns no node yet.',
+      ],
     });
   },
 };

@@ -17,21 +17,36 @@ async function anyNodeChoices(ctx: BotContext, typed: string): Promise<Choice[]>
 }
 
 /** A node by its name or id: Discord suggests names and sends the id; on Telegram a person types either. */
-export const nodeOption = { name: 'node', description: 'Node name or id (suggested as you type)', type: 'string', required: true, maxLength: 64, autocomplete: anyNodeChoices } as const;
+export const nodeOption = {
+  name: 'node',
+  description: 'Node name or id (suggested as you type)',
+  type: 'string',
+  required: true,
+  maxLength: 64,
+  autocomplete: anyNodeChoices,
+} as const;
 
 /**
  * The node a person means by `ref`, a name (any case) or an id, among `among` when given (the
  * nodes an unstake can come from). Names are not unique: more than one node by that name is
  * answered with the list and their ids, so the person can name one exactly.
  */
-export async function namedNode(ctx: BotContext, ref: string, options: { among?: ReadonlySet<string>; retry: (id: string) => string; none?: string } ) {
+export async function namedNode(
+  ctx: BotContext,
+  ref: string,
+  options: { among?: ReadonlySet<string>; retry: (id: string) => string; none?: string },
+) {
   const wanted = ref.trim();
   if (!wanted) throw new BotError('invalid_node', 'Name a node by its name or id; /nodes lists the online ones.');
   const rows = (await ctx.ops.nodesByRef(wanted, 10)).filter((n) => !options.among || options.among.has(n.id));
   if (rows[0] && (rows[0].id === wanted || rows.length === 1)) return rows[0];
-  if (rows.length === 0) throw new BotError('node_not_found', options.none ?? `There is no node named "${wanted}". /nodes lists the online ones.`);
+  if (rows.length === 0)
+    throw new BotError('node_not_found', options.none ?? `There is no node named "${wanted}". /nodes lists the online ones.`);
   const lines = rows.map((n) => `${n.name} · ${n.status} · ${n.country} · ${n.id}`);
-  throw new BotError('ambiguous_node', [`${rows.length} nodes are named "${wanted}"; name one by its id:`, ...lines, `For example: ${options.retry(rows[0]!.id)}`].join('\n'));
+  throw new BotError(
+    'ambiguous_node',
+    [`${rows.length} nodes are named "${wanted}"; name one by its id:`, ...lines, `For example: ${options.retry(rows[0]!.id)}`].join('\n'),
+  );
 }
 
 export const statusCommand: CommandSpec = {
@@ -53,7 +68,14 @@ export const statusCommand: CommandSpec = {
         { name: 'Country', value: node.country, inline: true },
         { name: 'Last seen', value: relativeTime(node.lastSeenAt, ctx.nowMs), inline: true },
         { name: 'Reputation', value: node.reputation.toFixed(2), inline: true },
-        ...(replicas.length ? [{ name: `Endpoint replicas (${replicas.length})`, value: replicas.map((r) => servedLine(r, ctx.nowMs, ctx.config.TOKEN_DECIMALS)).join('\n') }] : []),
+        ...(replicas.length
+          ? [
+              {
+                name: `Endpoint replicas (${replicas.length})`,
+                value: replicas.map((r) => servedLine(r, ctx.nowMs, ctx.config.TOKEN_DECIMALS)).join('\n'),
+              },
+            ]
+          : []),
         { name: 'Node', value: node.id },
       ],
       tone: node.status === 'online' ? 'success' : 'warning',
@@ -72,10 +94,12 @@ export const nodesCommand: CommandSpec = {
       const summary = (gpus.get(r.id) ?? []).map((g) => `${g.count}× ${g.canonicalModel}`).join(', ');
       return `${r.name} · ${r.country} · ${summary} · ${formatAmount(r.pricePerGpuHour, ctx.config.TOKEN_DECIMALS)}/GPU-h`;
     });
-    return reply({ title: gpu ? `Online nodes with ${gpu}` : 'Online nodes', blocks: [lines.length ? lines.join('\n') : 'No node is online right now.'] });
+    return reply({
+      title: gpu ? `Online nodes with ${gpu}` : 'Online nodes',
+      blocks: [lines.length ? lines.join('\n') : 'No node is online right now.'],
+    });
   },
 };
-
 
 /** "chat rental · ready 25 min · 1 GPU at 2.5/GPU-h · earned 0.4" (earned: billed less the protocol fee). */
 function servedLine(r: ServedReplica, nowMs: number, decimals: number): string {
@@ -85,5 +109,8 @@ function servedLine(r: ServedReplica, nowMs: number, decimals: number): string {
 
 export async function gpuModelChoices(_ctx: BotContext, typed: string): Promise<Choice[]> {
   const t = typed.trim().toLowerCase();
-  return GPU_CATALOG.filter((g) => !t || g.name.toLowerCase().includes(t) || g.code.includes(t)).map((g) => ({ name: `${g.name} (${g.vramMb / 1024} GB)`, value: g.name }));
+  return GPU_CATALOG.filter((g) => !t || g.name.toLowerCase().includes(t) || g.code.includes(t)).map((g) => ({
+    name: `${g.name} (${g.vramMb / 1024} GB)`,
+    value: g.name,
+  }));
 }

@@ -25,9 +25,18 @@ export interface TemplateChoice {
 const MIN_TEMPLATE_S = 60;
 
 export async function rentTemplateReply(ctx: BotContext, account: string, template: Template, c: TemplateChoice): Promise<Reply> {
-  if (c.durationS < MIN_TEMPLATE_S || c.durationS > MAX_DURATION_S || c.count < 1) throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
+  if (c.durationS < MIN_TEMPLATE_S || c.durationS > MAX_DURATION_S || c.count < 1)
+    throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
   const rental = await ctx.ops.rentTemplate(
-    { accountId: account, template, gpu: { model: c.model, count: c.count }, durationS: c.durationS, maxPricePerGpuHour: c.cap, near: c.near, idempotencyKey: c.key },
+    {
+      accountId: account,
+      template,
+      gpu: { model: c.model, count: c.count },
+      durationS: c.durationS,
+      maxPricePerGpuHour: c.cap,
+      near: c.near,
+      idempotencyKey: c.key,
+    },
     ctx.origin,
     ctx.nowMs,
   );
@@ -54,7 +63,11 @@ export async function rentTemplateReply(ctx: BotContext, account: string, templa
       ...simulated,
     ],
     fields: [
-      { name: 'Runs', value: e.stopAt === null ? 'until you stop it' : `${untilTime(e.stopAt, ctx.nowMs)}, then stops by itself`, inline: true },
+      {
+        name: 'Runs',
+        value: e.stopAt === null ? 'until you stop it' : `${untilTime(e.stopAt, ctx.nowMs)}, then stops by itself`,
+        inline: true,
+      },
       { name: 'Costs so far', value: `${formatAmount(cost, d)} tokens (at most ${formatAmount(rental.maxCost, d)})`, inline: true },
       { name: 'Endpoint', value: e.id },
     ],

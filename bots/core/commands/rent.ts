@@ -42,9 +42,20 @@ export const rentCommand: CommandSpec = {
     { name: 'count', description: 'How many GPUs', type: 'integer', required: true, min: 1, max: 64 },
     // As short as POST /v1/jobs allows (a whole second); the chat shows it as "5 min", "1 h 30 min".
     { name: 'hours', description: 'For how long, in hours (0.5 = 30 min)', type: 'number', required: true, min: 1 / 3600, max: 720 },
-    { name: 'region', description: 'Where you are', type: 'string', required: true, choices: Object.entries(REGIONS).map(([value, r]) => ({ name: r.name, value })) },
+    {
+      name: 'region',
+      description: 'Where you are',
+      type: 'string',
+      required: true,
+      choices: Object.entries(REGIONS).map(([value, r]) => ({ name: r.name, value })),
+    },
     { name: 'max_price', description: 'Highest price per GPU-hour in tokens, e.g. 2.5', type: 'string', maxLength: 40 },
-    { name: 'template', description: 'What for: a notebook, a chat model, a shell (none: just the GPUs)', type: 'string', choices: CHAT_TEMPLATES.map((t) => ({ name: t.name, value: t.id })) },
+    {
+      name: 'template',
+      description: 'What for: a notebook, a chat model, a shell (none: just the GPUs)',
+      type: 'string',
+      choices: CHAT_TEMPLATES.map((t) => ({ name: t.name, value: t.id })),
+    },
   ],
   async run(ctx) {
     await ctx.requireLinked();
@@ -56,7 +67,8 @@ export const rentCommand: CommandSpec = {
     if (!REGIONS[region]) throw new BotError('unknown_region', 'Pick a region from the list.');
     const templateId = typeof ctx.options.template === 'string' && ctx.options.template !== '' ? ctx.options.template : null;
     const template = templateId === null ? null : CHAT_TEMPLATES.find((t) => t.id === templateId);
-    if (template === undefined) throw new BotError('unknown_template', `Pick a template from the list (${CHAT_TEMPLATES.map((t) => t.id).join(', ')}).`);
+    if (template === undefined)
+      throw new BotError('unknown_template', `Pick a template from the list (${CHAT_TEMPLATES.map((t) => t.id).join(', ')}).`);
     let cap: bigint | null = null;
     if (typeof ctx.options.max_price === 'string') {
       const parsed = parseAmount(ctx.options.max_price.trim(), ctx.config.TOKEN_DECIMALS);
@@ -69,18 +81,33 @@ export const rentCommand: CommandSpec = {
       ctx.nowMs,
     );
     if (quote.candidates.length === 0) {
-      return privateReply({ title: 'No offer', blocks: [`No online node has ${count}× ${model.name}${cap !== null ? ' at or under your price' : ''} right now.`], tone: 'warning' });
+      return privateReply({
+        title: 'No offer',
+        blocks: [`No online node has ${count}× ${model.name}${cap !== null ? ' at or under your price' : ''} right now.`],
+        tone: 'warning',
+      });
     }
     const decimals = ctx.config.TOKEN_DECIMALS;
     const best = quote.candidates[0]!;
     const total = (best.pricePerGpuHour * BigInt(Math.round(hours * 3600)) * BigInt(count)) / 3600n;
     const confirm = (t: Template | null) =>
-      action('rent', String(GPU_CATALOG.indexOf(model)), String(count), String(Math.round(hours * 3600)), region, best.pricePerGpuHour.toString(), ctx.eventId, ...(t ? [String(TEMPLATES.indexOf(t))] : []));
+      action(
+        'rent',
+        String(GPU_CATALOG.indexOf(model)),
+        String(count),
+        String(Math.round(hours * 3600)),
+        region,
+        best.pricePerGpuHour.toString(),
+        ctx.eventId,
+        ...(t ? [String(TEMPLATES.indexOf(t))] : []),
+      );
     // Without a template asked for, the quote offers the catalogue: Confirm rents the GPUs as a
     // job; each template button starts that template on them instead (an endpoint, billed per second).
     const offered = template ? [template] : CHAT_TEMPLATES;
     return privateReply({
-      title: template ? `${template.name} on ${count}× ${model.name} for ${durationText(Math.round(hours * 3600))}` : `${count}× ${model.name} for ${durationText(Math.round(hours * 3600))}`,
+      title: template
+        ? `${template.name} on ${count}× ${model.name} for ${durationText(Math.round(hours * 3600))}`
+        : `${count}× ${model.name} for ${durationText(Math.round(hours * 3600))}`,
       blocks: [
         `Best offer: ${formatAmount(best.pricePerGpuHour, decimals)} per GPU-hour, about ${Math.round(best.estRttMs)} ms from ${REGIONS[region].name}.`,
         ...(template
@@ -103,7 +130,12 @@ export const rentCommand: CommandSpec = {
         ...(template ? [] : [{ kind: 'action' as const, label: 'Confirm', style: 'success' as const, action: confirm(null) }]),
         // The quote's nonce too: a Cancel pressed after its Confirm must find the job it placed.
         { kind: 'action', label: 'Cancel', style: 'secondary', action: action('rent', 'cancel', ctx.eventId) },
-        ...offered.map((t) => ({ kind: 'action' as const, label: template ? `Start ${t.name}` : t.name, style: 'primary' as const, action: confirm(t) })),
+        ...offered.map((t) => ({
+          kind: 'action' as const,
+          label: template ? `Start ${t.name}` : t.name,
+          style: 'primary' as const,
+          action: confirm(t),
+        })),
       ],
     });
   },
@@ -113,7 +145,8 @@ export const rentCommand: CommandSpec = {
 export const CHAT_RENT_IMAGE = 'nvidia/cuda:12.4.1-base-ubuntu22.04';
 
 /** One key per quote (its nonce) and chat user: the Confirm places with it, a late Cancel looks it up. */
-const chatRentKey = (account: string, ctx: { platform: string; user: { id: string } }, nonce: string) => `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`;
+const chatRentKey = (account: string, ctx: { platform: string; user: { id: string } }, nonce: string) =>
+  `${account}:chat-rent:${ctx.platform}:${ctx.user.id}:${nonce}`;
 
 export const rentAction: ActionSpec = {
   name: 'rent',
@@ -129,7 +162,9 @@ export const rentAction: ActionSpec = {
         return {
           reply: privateReply({
             title: 'Already rented',
-            blocks: [`This quote was confirmed: job ${placed.id} is ${placed.status}, with ${formatAmount(placed.escrowAmount, ctx.config.TOKEN_DECIMALS)} tokens held in escrow. /cancel ${placed.id} stops it (you pay only for the time it ran).`],
+            blocks: [
+              `This quote was confirmed: job ${placed.id} is ${placed.status}, with ${formatAmount(placed.escrowAmount, ctx.config.TOKEN_DECIMALS)} tokens held in escrow. /cancel ${placed.id} stops it (you pay only for the time it ran).`,
+            ],
             tone: 'warning',
           }),
         };
@@ -140,7 +175,9 @@ export const rentAction: ActionSpec = {
         return {
           reply: privateReply({
             title: 'Already rented',
-            blocks: [`This quote was confirmed: ${started.name} (${started.id}) is ${started.status}, billed per second while it is up. /endpoints stops it (you pay only for the time it ran).`],
+            blocks: [
+              `This quote was confirmed: ${started.name} (${started.id}) is ${started.status}, billed per second while it is up. /endpoints stops it (you pay only for the time it ran).`,
+            ],
             tone: 'warning',
           }),
         };
@@ -158,8 +195,18 @@ export const rentAction: ActionSpec = {
     const d = ctx.config.TOKEN_DECIMALS;
     if (templateIndex !== undefined) {
       const template = TEMPLATES[Number(templateIndex)];
-      if (!template || template.image === null) throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
-      return { reply: await rentTemplateReply(ctx, account, template, { model: model.name, count, durationS, near: { lat: region.lat, lon: region.lon }, cap: BigInt(capText!), key: chatRentKey(account, ctx, nonce) }) };
+      if (!template || template.image === null)
+        throw new BotError('stale_button', 'This button is out of date; ask for a new quote with /rent.');
+      return {
+        reply: await rentTemplateReply(ctx, account, template, {
+          model: model.name,
+          count,
+          durationS,
+          near: { lat: region.lat, lon: region.lon },
+          cap: BigInt(capText!),
+          key: chatRentKey(account, ctx, nonce),
+        }),
+      };
     }
     // The same schema as POST /v1/jobs: a button carries data a client could alter, so what it
     // asks for meets the API's own limits (count, duration, image, price) before anything is held.
@@ -209,4 +256,3 @@ export const jobsCommand: CommandSpec = {
     return privateReply({ title: 'Your jobs', blocks: [lines.length ? lines.join('\n') : 'No jobs yet. Try /rent.'] });
   },
 };
-

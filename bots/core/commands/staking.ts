@@ -24,7 +24,10 @@ async function stakedNodeChoices(ctx: BotContext, typed: string): Promise<Choice
   return rows
     .filter((s) => (names.get(s.nodeId) ?? '').toLowerCase().startsWith(t) || s.nodeId.toLowerCase().startsWith(t))
     .slice(0, 25)
-    .map((s) => ({ name: `${names.get(s.nodeId) ?? s.nodeId} — ${formatAmount(s.amount, ctx.config.TOKEN_DECIMALS)} staked`.slice(0, 100), value: s.nodeId }));
+    .map((s) => ({
+      name: `${names.get(s.nodeId) ?? s.nodeId} — ${formatAmount(s.amount, ctx.config.TOKEN_DECIMALS)} staked`.slice(0, 100),
+      value: s.nodeId,
+    }));
 }
 
 /** One key per chat request, from its update/interaction id: a platform retry of it cannot bond twice. */
@@ -35,15 +38,23 @@ export const stakeCommand: CommandSpec = {
   description: 'Your stakes, or bond more on a node',
   personal: true,
   slow: true,
-  options: [{ ...nodeOption, required: false }, { name: 'amount', description: 'Tokens to bond, e.g. 250', type: 'string', maxLength: 40 }],
+  options: [
+    { ...nodeOption, required: false },
+    { name: 'amount', description: 'Tokens to bond, e.g. 250', type: 'string', maxLength: 40 },
+  ],
   async run(ctx) {
     const account = await ctx.requireLinked();
     const d = ctx.config.TOKEN_DECIMALS;
     if (ctx.options.amount !== undefined) {
       const amount = amountOption(ctx);
       // Any node by its name or id: an operator's own (stake) or anyone else's (delegation).
-      const target = await namedNode(ctx, String(ctx.options.node ?? ''), { retry: (id) => `/stake ${id} ${String(ctx.options.amount).trim()}` });
-      const bonded = await ctx.ops.bond({ accountId: account, nodeId: target.id, amount, idempotencyKey: chatKey(ctx, 'stake') }, ctx.nowMs);
+      const target = await namedNode(ctx, String(ctx.options.node ?? ''), {
+        retry: (id) => `/stake ${id} ${String(ctx.options.amount).trim()}`,
+      });
+      const bonded = await ctx.ops.bond(
+        { accountId: account, nodeId: target.id, amount, idempotencyKey: chatKey(ctx, 'stake') },
+        ctx.nowMs,
+      );
       if (!bonded) throw new BotError('node_not_found', 'There is no node with that id.');
       const { node } = bonded;
       return privateReply({ title: 'Staked', blocks: [`${formatAmount(amount, d)} tokens bonded on ${node.name}.`], tone: 'success' });
@@ -52,7 +63,13 @@ export const stakeCommand: CommandSpec = {
     const names = await ctx.ops.nodeNames(rows.map((s) => s.nodeId));
     return privateReply({
       title: 'Your stake',
-      blocks: [rows.length ? rows.map((s) => `${formatAmount(s.amount, d)} on ${names.get(s.nodeId) ?? 'a removed node'} (${s.nodeId.slice(0, 8)}…)`).join('\n') : 'You have no bonded stake. /stake <node> <amount> bonds some: /nodes lists the online nodes.'],
+      blocks: [
+        rows.length
+          ? rows
+              .map((s) => `${formatAmount(s.amount, d)} on ${names.get(s.nodeId) ?? 'a removed node'} (${s.nodeId.slice(0, 8)}…)`)
+              .join('\n')
+          : 'You have no bonded stake. /stake <node> <amount> bonds some: /nodes lists the online nodes.',
+      ],
     });
   },
 };
@@ -62,7 +79,10 @@ export const unstakeCommand: CommandSpec = {
   description: 'Start unbonding stake from a node',
   personal: true,
   slow: true,
-  options: [{ ...nodeOption, autocomplete: stakedNodeChoices }, { name: 'amount', description: 'Tokens to unbond', type: 'string', required: true, maxLength: 40 }],
+  options: [
+    { ...nodeOption, autocomplete: stakedNodeChoices },
+    { name: 'amount', description: 'Tokens to unbond', type: 'string', required: true, maxLength: 40 },
+  ],
   async run(ctx) {
     const account = await ctx.requireLinked();
     const amount = amountOption(ctx);
@@ -73,10 +93,15 @@ export const unstakeCommand: CommandSpec = {
       retry: (id) => `/unstake ${id} ${String(ctx.options.amount).trim()}`,
       none: 'You have no bonded stake on a node by that name or id; /stake lists yours.',
     });
-    const { unbonding } = await ctx.ops.unbond({ accountId: account, nodeId: node.id, amount, idempotencyKey: chatKey(ctx, 'unstake') }, ctx.nowMs);
+    const { unbonding } = await ctx.ops.unbond(
+      { accountId: account, nodeId: node.id, amount, idempotencyKey: chatKey(ctx, 'unstake') },
+      ctx.nowMs,
+    );
     return privateReply({
       title: 'Unbonding',
-      blocks: [`${formatAmount(amount, ctx.config.TOKEN_DECIMALS)} tokens on ${node.name} stop earning and voting now and are released on ${dayTime(unbonding.releaseAt, ctx.nowMs)} (${relativeTime(unbonding.releaseAt, ctx.nowMs)}).`],
+      blocks: [
+        `${formatAmount(amount, ctx.config.TOKEN_DECIMALS)} tokens on ${node.name} stop earning and voting now and are released on ${dayTime(unbonding.releaseAt, ctx.nowMs)} (${relativeTime(unbonding.releaseAt, ctx.nowMs)}).`,
+      ],
       tone: 'success',
     });
   },

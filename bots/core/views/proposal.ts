@@ -47,7 +47,10 @@ export function voteButtons(p: ProposalView): ReplyButton[] {
 
 /** The proposal message: posted to the governance channel and shown by /proposal show. */
 export function proposalReply(p: ProposalView, options: { buttons?: boolean } = {}): Reply {
-  const status = p.outcomeReason && p.status !== 'open' ? `${STATUS_LABEL[p.status]} (${REASON_LABEL[p.outcomeReason] ?? p.outcomeReason})` : STATUS_LABEL[p.status];
+  const status =
+    p.outcomeReason && p.status !== 'open'
+      ? `${STATUS_LABEL[p.status]} (${REASON_LABEL[p.outcomeReason] ?? p.outcomeReason})`
+      : STATUS_LABEL[p.status];
   const blocks = [whatItDoes(p)];
   if (p.description) blocks.push(p.description);
   return reply({
@@ -58,7 +61,11 @@ export function proposalReply(p: ProposalView, options: { buttons?: boolean } = 
       { name: 'Yes', value: p.tally.yes, inline: true },
       { name: 'No', value: p.tally.no, inline: true },
       { name: 'Abstain', value: p.tally.abstain, inline: true },
-      { name: 'Turnout', value: `${p.tally.turnout} of ${p.snapshot.totalPower} staked (quorum ${p.rules.quorumBps / 100}%)`, inline: true },
+      {
+        name: 'Turnout',
+        value: `${p.tally.turnout} of ${p.snapshot.totalPower} staked (quorum ${p.rules.quorumBps / 100}%)`,
+        inline: true,
+      },
       { name: 'Voters', value: String(p.tally.voters), inline: true },
       { name: p.status === 'open' ? 'Voting ends' : 'Voting ended', value: when(p.votingEndsAt), inline: true },
       ...(p.executableAt && p.status === 'passed' ? [{ name: 'Executes after', value: when(p.executableAt), inline: true }] : []),
@@ -76,7 +83,7 @@ export function proposalLine(p: ProposalView): string {
 
 /** The announcement of an outcome, posted in the same channel as the proposal. */
 export function outcomeReply(p: ProposalView): Reply {
-  const reason = p.outcomeReason ? REASON_LABEL[p.outcomeReason] ?? p.outcomeReason : '';
+  const reason = p.outcomeReason ? (REASON_LABEL[p.outcomeReason] ?? p.outcomeReason) : '';
   const text =
     p.status === 'passed'
       ? `Proposal #${p.number} passed. It executes after the timelock, at ${when(p.executableAt)}.`

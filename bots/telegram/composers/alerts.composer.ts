@@ -40,9 +40,13 @@ alertsComposer.command('alerts', async (ctx) => {
 
   if (verb === '') {
     const { subscriptions: subs, prefs } = await ops.alerts.settings(chatId);
-    const following = subs.length === 0 ? 'nothing yet' : subs.map((s) => (s.scope === ALL_NODES ? 'all your nodes' : (s.nodeName ?? s.scope))).join(', ');
+    const following =
+      subs.length === 0 ? 'nothing yet' : subs.map((s) => (s.scope === ALL_NODES ? 'all your nodes' : (s.nodeName ?? s.scope))).join(', ');
     const muted = prefs.mutedKinds.length ? prefs.mutedKinds.map((k) => WORD_OF[k]).join(', ') : 'none';
-    const quiet = prefs.quietStartMin !== null && prefs.quietEndMin !== null ? `${fmt(prefs.quietStartMin)}–${fmt(prefs.quietEndMin)} ${prefs.timeZone}` : 'off';
+    const quiet =
+      prefs.quietStartMin !== null && prefs.quietEndMin !== null
+        ? `${fmt(prefs.quietStartMin)}–${fmt(prefs.quietEndMin)} ${prefs.timeZone}`
+        : 'off';
     await ctx.reply(`Alerts for ${following}.\nMuted: ${muted}. Quiet hours: ${quiet}.\n\n${USAGE}`);
     return;
   }

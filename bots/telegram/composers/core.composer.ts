@@ -41,7 +41,11 @@ coreComposer.command(names, async (ctx) => {
   const message = renderReply(reply);
   // A picture goes first (sendPhoto, uploaded as multipart/form-data), the text with its buttons under it.
   if (reply.image) await ctx.replyWithPhoto(new InputFile(reply.image.png, reply.image.filename), { caption: reply.image.caption });
-  await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
+  await ctx.reply(message.text, {
+    parse_mode: message.parse_mode,
+    reply_markup: message.reply_markup,
+    link_preview_options: message.link_preview_options,
+  });
 });
 
 coreComposer.on('callback_query:data', async (ctx) => {
@@ -57,7 +61,11 @@ coreComposer.on('callback_query:data', async (ctx) => {
   await ctx.answerCallbackQuery(result.reply.tone === 'error' ? { text: result.reply.blocks[0]?.slice(0, 190) } : {});
   // The pressed keyboard goes, so a finished choice cannot be pressed again by mistake.
   if (ctx.callbackQuery.message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
-  await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
+  await ctx.reply(message.text, {
+    parse_mode: message.parse_mode,
+    reply_markup: message.reply_markup,
+    link_preview_options: message.link_preview_options,
+  });
 });
 
 /** For the private-only guard: shared commands that show personal data stay out of groups. */

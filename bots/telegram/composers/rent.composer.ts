@@ -20,12 +20,21 @@ const regionKeys = Object.keys(REGIONS);
 export const rentComposer = new Composer<TelegramContext>();
 
 rentComposer.command('rent', async (ctx) => {
-  const { repo } = ctx.deps;
   // The link first, before the first tap: renting needs a linked wallet, and finding out after
   // four choices is a dead end. The answer carries the button that starts the link.
   if (!(await coreContext(ctx).linkedAccount())) {
-    const message = renderReply({ ...errorReply('Link your wallet first: renting pays from your gridplane balance. Press Link my wallet, sign in with your wallet, then send /rent again.', 'Link your wallet to rent'), buttons: [LINK_BUTTON] });
-    await ctx.reply(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup, link_preview_options: message.link_preview_options });
+    const message = renderReply({
+      ...errorReply(
+        'Link your wallet first: renting pays from your gridplane balance. Press Link my wallet, sign in with your wallet, then send /rent again.',
+        'Link your wallet to rent',
+      ),
+      buttons: [LINK_BUTTON],
+    });
+    await ctx.reply(message.text, {
+      parse_mode: message.parse_mode,
+      reply_markup: message.reply_markup,
+      link_preview_options: message.link_preview_options,
+    });
     return;
   }
   const first = await firstStep(ctx);
@@ -51,7 +60,18 @@ async function firstStep(ctx: TelegramContext) {
   }
   const flow = await ctx.deps.repo.createRentFlow(chatIdOf(ctx), userIdOf(ctx), state, Date.now());
   const view = stepView('gpu', state, REGIONS);
-  return { text: view.text, options: { reply_markup: { inline_keyboard: keyboard(flow, view.choices.map((c) => c.label), 'gpu') } } };
+  return {
+    text: view.text,
+    options: {
+      reply_markup: {
+        inline_keyboard: keyboard(
+          flow,
+          view.choices.map((c) => c.label),
+          'gpu',
+        ),
+      },
+    },
+  };
 }
 
 rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
@@ -91,7 +111,15 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
   const next: FlowRow = { ...flow, step: moved.step, state: moved.state, version: flow.version + 1 };
   if (next.step !== 'quote') {
     const view = stepView(next.step, next.state, REGIONS);
-    await ctx.editMessageText(view.text, { reply_markup: { inline_keyboard: keyboard(next, view.choices.map((c) => c.label), next.step) } });
+    await ctx.editMessageText(view.text, {
+      reply_markup: {
+        inline_keyboard: keyboard(
+          next,
+          view.choices.map((c) => c.label),
+          next.step,
+        ),
+      },
+    });
     return;
   }
   // The quote is the shared layer's: same ranking, same Confirm action as on Discord.
@@ -102,12 +130,20 @@ rentComposer.callbackQuery(new RegExp(`^${NS}:`), async (ctx) => {
     // No offer (the node filled up since the menu was built, or the balance is short): the flow
     // stays, with the way back to choose again.
     const message = renderReply({ ...reply, blocks: [...reply.blocks, 'Go back to choose fewer GPUs or another time, or cancel.'] });
-    await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: { inline_keyboard: keyboard(next, [], 'quote') }, link_preview_options: message.link_preview_options });
+    await ctx.editMessageText(message.text, {
+      parse_mode: message.parse_mode,
+      reply_markup: { inline_keyboard: keyboard(next, [], 'quote') },
+      link_preview_options: message.link_preview_options,
+    });
     return;
   }
   const message = renderReply(reply);
   await repo.endFlow(flow.id);
-  await ctx.editMessageText(message.text, { parse_mode: message.parse_mode, reply_markup: message.reply_markup ?? { inline_keyboard: [] }, link_preview_options: message.link_preview_options });
+  await ctx.editMessageText(message.text, {
+    parse_mode: message.parse_mode,
+    reply_markup: message.reply_markup ?? { inline_keyboard: [] },
+    link_preview_options: message.link_preview_options,
+  });
 });
 
 function keyboard(flow: FlowRow, labels: string[], step: RentStep): InlineKeyboardButton[][] {

@@ -61,7 +61,10 @@ export function stepView(step: RentStep, state: RentState, regions: Record<strin
     case 'hours':
       return { text: `${state.count}× ${state.gpu}: for how long?`, choices: HOUR_OPTIONS.map((h) => ({ label: hoursText(h) })) };
     case 'where':
-      return { text: `${state.count}× ${state.gpu} for ${hoursText(state.hours ?? 0)}: where are you?`, choices: Object.values(regions).map((r) => ({ label: r.name })) };
+      return {
+        text: `${state.count}× ${state.gpu} for ${hoursText(state.hours ?? 0)}: where are you?`,
+        choices: Object.values(regions).map((r) => ({ label: r.name })),
+      };
     case 'quote':
       return { text: '', choices: [] };
   }
@@ -75,7 +78,9 @@ export function advance(step: RentStep, state: RentState, index: number, regionK
     case 'gpu': {
       const gpu = state.gpuOptions[index];
       const most = gpu ? state.maxGpus?.[gpu] : undefined;
-      return gpu ? { ok: true, step: 'count', state: { ...state, gpu, countOptions: most === undefined ? [...COUNT_OPTIONS] : countOptions(most) } } : { ok: false, reason: 'bad_choice' };
+      return gpu
+        ? { ok: true, step: 'count', state: { ...state, gpu, countOptions: most === undefined ? [...COUNT_OPTIONS] : countOptions(most) } }
+        : { ok: false, reason: 'bad_choice' };
     }
     case 'count': {
       const count = (state.countOptions ?? COUNT_OPTIONS)[index];

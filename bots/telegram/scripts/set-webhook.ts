@@ -11,7 +11,9 @@ const token = vars.TELEGRAM_BOT_TOKEN;
 const secret = vars.TELEGRAM_WEBHOOK_SECRET;
 const base = process.argv[2] ?? vars.TELEGRAM_WEBHOOK_URL;
 if (!token || !secret || !base) {
-  console.error('usage: npm run telegram:webhook -- <public URL of the Worker>\n(with TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET set, e.g. in .dev.vars)');
+  console.error(
+    'usage: npm run telegram:webhook -- <public URL of the Worker>\n(with TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET set, e.g. in .dev.vars)',
+  );
   process.exit(2);
 }
 if (!/^[A-Za-z0-9_-]{16,256}$/.test(secret)) {

@@ -30,6 +30,10 @@ export async function doctorCommand(input: DoctorInput, io: CommandIo): Promise<
     io.out(`${LABEL[r.status]}  ${r.id.padEnd(width)}  ${r.detail}`);
     if (r.fix) io.out(`${' '.repeat(width + 8)}fix: ${r.fix}`);
   }
-  io.out(failed === 0 ? `no problems${warned ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}` : `${failed} problem${failed === 1 ? '' : 's'} to fix${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}`);
+  io.out(
+    failed === 0
+      ? `no problems${warned ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}`
+      : `${failed} problem${failed === 1 ? '' : 's'} to fix${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}`,
+  );
   return failed === 0 ? 0 : 1;
 }

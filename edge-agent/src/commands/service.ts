@@ -47,11 +47,15 @@ export async function serviceInstallCommand(input: ServiceInstallInput, io: Comm
   const path = join(dir, UNIT_NAME);
   const warnings: string[] = [];
   if (!existsSync(configPath(input.home)) || !existsSync(keyPath(input.home))) {
-    warnings.push(`no agent set up in ${input.home} yet: run "gridplane-agent init --home ${input.home} …" as ${user ?? 'yourself'} before starting the service`);
+    warnings.push(
+      `no agent set up in ${input.home} yet: run "gridplane-agent init --home ${input.home} …" as ${user ?? 'yourself'} before starting the service`,
+    );
   }
   // npx runs packages from its cache, which npm may clear: the unit would point at nothing.
   if (/[/\\]_npx[/\\]/.test(entryPath)) {
-    warnings.push(`${entryPath} is in npx's cache, which npm may clear; install the agent (npm install -g gridplane-agent) and run "gridplane-agent service install" from that copy`);
+    warnings.push(
+      `${entryPath} is in npx's cache, which npm may clear; install the agent (npm install -g gridplane-agent) and run "gridplane-agent service install" from that copy`,
+    );
   }
   if (input.dryRun) {
     if (input.json) io.out(JSON.stringify({ path, unit: text, warnings, dryRun: true }));
@@ -68,7 +72,9 @@ export async function serviceInstallCommand(input: ServiceInstallInput, io: Comm
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new AgentError('permission_denied', `cannot write ${path}: run it with sudo, or install a user unit with --user`, { cause: err });
+      throw new AgentError('permission_denied', `cannot write ${path}: run it with sudo, or install a user unit with --user`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -94,7 +100,11 @@ function systemctl(file: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: 60_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (error) {
-        reject(new AgentError('systemctl_failed', `${file} ${args.join(' ')} failed: ${(stderr || error.message).trim().slice(0, 300)}`, { cause: error }));
+        reject(
+          new AgentError('systemctl_failed', `${file} ${args.join(' ')} failed: ${(stderr || error.message).trim().slice(0, 300)}`, {
+            cause: error,
+          }),
+        );
       } else resolve();
     });
   });

@@ -42,7 +42,12 @@ export async function gatherFacts(options: GatherOptions): Promise<DoctorFacts> 
   let configFact: DoctorFacts['config'];
   try {
     config = withOverrides(await loadConfig(options.home), options.overrides);
-    configFact = { ok: true, controlPlaneUrl: config.controlPlaneUrl, simulateGpus: config.simulateGpus, nvidiaSmiPath: config.nvidiaSmiPath };
+    configFact = {
+      ok: true,
+      controlPlaneUrl: config.controlPlaneUrl,
+      simulateGpus: config.simulateGpus,
+      nvidiaSmiPath: config.nvidiaSmiPath,
+    };
   } catch (err) {
     configFact = { ok: false, ...failure(err) };
   }
@@ -64,7 +69,9 @@ export async function gatherFacts(options: GatherOptions): Promise<DoctorFacts> 
   if (!config?.simulateGpus) {
     try {
       const serverVersion = (await run(docker, ['version', '--format', '{{.Server.Version}}'], timeoutMs)).trim();
-      const runtimes = Object.keys(JSON.parse((await run(docker, ['info', '--format', '{{json .Runtimes}}'], timeoutMs)).trim() || '{}') as Record<string, unknown>).sort();
+      const runtimes = Object.keys(
+        JSON.parse((await run(docker, ['info', '--format', '{{json .Runtimes}}'], timeoutMs)).trim() || '{}') as Record<string, unknown>,
+      ).sort();
       dockerFact = { kind: 'ok', serverVersion, runtimes };
       const image = options.verifyImage ?? DEFAULT_VERIFY_IMAGE;
       verifyImage = { image, present: await succeeds(docker, ['image', 'inspect', '--format', '{{.Id}}', image], timeoutMs) };
@@ -98,12 +105,24 @@ export async function gatherFacts(options: GatherOptions): Promise<DoctorFacts> 
     }
   }
 
-  return { nodeVersion: process.versions.node, home: options.home, config: configFact, key, gpus, docker: dockerFact, verifyImage, reach, node, signedClock, minStakePerGpu };
+  return {
+    nodeVersion: process.versions.node,
+    home: options.home,
+    config: configFact,
+    key,
+    gpus,
+    docker: dockerFact,
+    verifyImage,
+    reach,
+    node,
+    signedClock,
+    minStakePerGpu,
+  };
 }
 
 async function keyFacts(home: string): Promise<{ fact: DoctorFacts['key']; identity: Identity | null }> {
   const path = keyPath(home);
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch {
@@ -119,7 +138,10 @@ async function keyFacts(home: string): Promise<{ fact: DoctorFacts['key']; ident
     if (f.code !== 'insecure_key_file') loadError = f;
   }
   const processUid = typeof process.getuid === 'function' ? process.getuid() : info.uid;
-  return { fact: { path, exists: true, mode: info.mode, ownerUid: info.uid, processUid, nodeId: identity?.nodeId ?? null, loadError }, identity };
+  return {
+    fact: { path, exists: true, mode: info.mode, ownerUid: info.uid, processUid, nodeId: identity?.nodeId ?? null, loadError },
+    identity,
+  };
 }
 
 /**
@@ -127,10 +149,20 @@ async function keyFacts(home: string): Promise<{ fact: DoctorFacts['key']; ident
  * node is registered): `stale_request` means the clocks differ by more than it allows. A read-only
  * route, so asking changes nothing.
  */
-async function signedClockFact(identity: Identity, url: string, fetchFn: typeof globalThis.fetch, now: () => number, timeoutMs: number): Promise<DoctorFacts['signedClock']> {
+async function signedClockFact(
+  identity: Identity,
+  url: string,
+  fetchFn: typeof globalThis.fetch,
+  now: () => number,
+  timeoutMs: number,
+): Promise<DoctorFacts['signedClock']> {
   try {
     const send = createSignedFetch(identity, url, { fetch: fetchFn, now });
-    const res = await send({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(identity.nodeId)}/challenges`, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await send({
+      method: 'GET',
+      path: `/v1/nodes/${encodeURIComponent(identity.nodeId)}/challenges`,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
     return { stale: res.status === 401 && body?.error?.code === 'stale_request' };
   } catch {
@@ -140,9 +172,17 @@ async function signedClockFact(identity: Identity, url: string, fetchFn: typeof 
 
 async function nodeFacts(fetchFn: typeof globalThis.fetch, base: string, nodeId: string, timeoutMs: number): Promise<DoctorFacts['node']> {
   try {
-    const res = await fetchFn(`${base}/v1/nodes/${encodeURIComponent(nodeId)}`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const res = await fetchFn(`${base}/v1/nodes/${encodeURIComponent(nodeId)}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
     if (res.status === 404) return { kind: 'not_found' };
-    if (!res.ok) return { kind: 'error', code: `http_${res.status}`, message: `GET /v1/nodes/${nodeId} answered ${res.status}: ${(await res.text()).slice(0, 200)}` };
+    if (!res.ok)
+      return {
+        kind: 'error',
+        code: `http_${res.status}`,
+        message: `GET /v1/nodes/${nodeId} answered ${res.status}: ${(await res.text()).slice(0, 200)}`,
+      };
     const view = NodeViewSchema.parse(await res.json());
     const facts: NodeFacts = {
       status: view.status,
@@ -164,8 +204,15 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const e = error as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') return reject(Object.assign(new Error(`${file} not found: Docker is not installed (or not on PATH)`), { code: 'docker_not_found' }));
-      const said = (stderr || stdout).trim().split('\n').find((l) => l.trim() !== '') ?? e.message;
+      if (e.code === 'ENOENT')
+        return reject(
+          Object.assign(new Error(`${file} not found: Docker is not installed (or not on PATH)`), { code: 'docker_not_found' }),
+        );
+      const said =
+        (stderr || stdout)
+          .trim()
+          .split('\n')
+          .find((l) => l.trim() !== '') ?? e.message;
       reject(Object.assign(new Error(`${file} ${args[0]}: ${said}`), { code: 'docker_failed' }));
     });
   });

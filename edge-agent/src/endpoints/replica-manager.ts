@@ -80,7 +80,10 @@ export class ReplicaManager {
         continue;
       }
       if (wanted.has(id)) continue; // the first of two specs with one id wins
-      wanted.set(id, checked.ok ? { key: specKey(checked.spec), spec: checked.spec } : { key: JSON.stringify(raw), spec: null, reason: checked.reason });
+      wanted.set(
+        id,
+        checked.ok ? { key: specKey(checked.spec), spec: checked.spec } : { key: JSON.stringify(raw), spec: null, reason: checked.reason },
+      );
     }
     for (const [id, replica] of this.#replicas) {
       const next = wanted.get(id);
@@ -157,7 +160,11 @@ export class ReplicaManager {
     this.#retiring.add(replica);
     void replica.done.then(() => this.#retiring.delete(replica));
     replica.stop.abort();
-    this.#o.log.info('replica_stop', `replica ${replica.id}: stopping (${how.quiet ? 'its spec changed' : this.#closed ? 'agent stopping' : 'no longer wanted'})`, { replica: replica.id });
+    this.#o.log.info(
+      'replica_stop',
+      `replica ${replica.id}: stopping (${how.quiet ? 'its spec changed' : this.#closed ? 'agent stopping' : 'no longer wanted'})`,
+      { replica: replica.id },
+    );
   }
 
   /** The replica's process is gone (or never ran): a final receipt, and `stopped` when it was retired. */
@@ -187,7 +194,8 @@ export class ReplicaManager {
   }
 
   #announce(replica: Replica): void {
-    const reason = replica.reason === undefined ? {} : { reason: replica.reason.length > 512 ? `${replica.reason.slice(0, 511)}…` : replica.reason };
+    const reason =
+      replica.reason === undefined ? {} : { reason: replica.reason.length > 512 ? `${replica.reason.slice(0, 511)}…` : replica.reason };
     this.#send({ type: 'replica_state', replicaId: replica.id, state: replica.state, ...reason, at: this.#o.now() });
   }
 
@@ -211,7 +219,11 @@ export class ReplicaManager {
     if (readyMs === 0) return;
     const signing = signReplicaReceipt(this.#o.identity, replica.id, readyMs, this.#o.now()).then(
       (receipt) => this.#send(receipt),
-      (err: unknown) => this.#o.log.error('replica_receipt_failed', `replica ${replica.id}: could not sign a receipt: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) =>
+        this.#o.log.error(
+          'replica_receipt_failed',
+          `replica ${replica.id}: could not sign a receipt: ${err instanceof Error ? err.message : String(err)}`,
+        ),
     );
     this.#signing.add(signing);
     void signing.finally(() => this.#signing.delete(signing));

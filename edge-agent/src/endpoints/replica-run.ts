@@ -59,7 +59,10 @@ export async function runReplica(handle: ReplicaHandle, spec: AgentReplicaSpec, 
       const at = deps.now();
       const recent = restarts.filter((t) => at - t < deps.timing.restartWindowMs);
       if (recent.length >= deps.timing.maxRestarts) {
-        handle.setState('failed', `${outcome.reason}; ${recent.length} restarts within ${duration(deps.timing.restartWindowMs)}, not restarting again`);
+        handle.setState(
+          'failed',
+          `${outcome.reason}; ${recent.length} restarts within ${duration(deps.timing.restartWindowMs)}, not restarting again`,
+        );
         return;
       }
       restarts.splice(0, restarts.length, ...recent, at);
@@ -76,12 +79,20 @@ async function attempt(handle: ReplicaHandle, spec: AgentReplicaSpec, gpuIndexes
   let tail = '';
   const redact = redactor(spec.env);
   const lastLine = () => {
-    const line = redact(tail).split('\n').map((l) => l.trim()).filter((l) => l.length > 0).at(-1);
+    const line = redact(tail)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+      .at(-1);
     return line === undefined ? '' : `; last output: ${line.length > TAIL_LINE_CHARS ? `${line.slice(0, TAIL_LINE_CHARS - 1)}…` : line}`;
   };
   const hostPort = await deps.pickPort();
   if (deps.runtime.simulated) {
-    deps.log.info('replica_simulated', `SIMULATED replica ${handle.id}: its command runs as a local process on port ${hostPort}; image ${spec.image} is not used`, { replica: handle.id });
+    deps.log.info(
+      'replica_simulated',
+      `SIMULATED replica ${handle.id}: its command runs as a local process on port ${hostPort}; image ${spec.image} is not used`,
+      { replica: handle.id },
+    );
   }
   let running: RunningJob;
   try {
@@ -109,8 +120,8 @@ async function attempt(handle: ReplicaHandle, spec: AgentReplicaSpec, gpuIndexes
         if (watch.signal.aborted) resolve({ kind: 'stopped' });
         watch.signal.addEventListener('abort', () => resolve({ kind: 'stopped' }), { once: true });
       }),
-      watchHealth(handle, spec, hostPort, deps, watch.signal).then((failure): Outcome =>
-        failure === null ? { kind: 'stopped' } : { kind: 'failed', reason: `${failure}${lastLine()}` },
+      watchHealth(handle, spec, hostPort, deps, watch.signal).then(
+        (failure): Outcome => (failure === null ? { kind: 'stopped' } : { kind: 'failed', reason: `${failure}${lastLine()}` }),
       ),
     ]);
   } finally {
@@ -128,7 +139,13 @@ async function attempt(handle: ReplicaHandle, spec: AgentReplicaSpec, gpuIndexes
  * reason when the start timeout passes first (at most one health timeout late), with null once
  * `signal` aborts.
  */
-async function watchHealth(handle: ReplicaHandle, spec: AgentReplicaSpec, port: number, deps: ReplicaRunDeps, signal: AbortSignal): Promise<string | null> {
+async function watchHealth(
+  handle: ReplicaHandle,
+  spec: AgentReplicaSpec,
+  port: number,
+  deps: ReplicaRunDeps,
+  signal: AbortSignal,
+): Promise<string | null> {
   const { timing, now } = deps;
   const deadline = now() + timing.startTimeoutMs;
   for (;;) {

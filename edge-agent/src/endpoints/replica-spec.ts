@@ -20,7 +20,10 @@ export const AgentReplicaSpecSchema = replicaSpecSchema.extend({
   command: jobCommandSchema,
   env: jobEnvSchema,
   // It goes on an HTTP request line: printable ASCII, no spaces.
-  healthPath: z.string().max(512).regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold printable ASCII without spaces'),
+  healthPath: z
+    .string()
+    .max(512)
+    .regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold printable ASCII without spaces'),
 });
 export type AgentReplicaSpec = z.infer<typeof AgentReplicaSpecSchema>;
 

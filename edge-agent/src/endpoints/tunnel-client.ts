@@ -101,7 +101,7 @@ export function runTunnel(options: TunnelOptions): Tunnel {
         opened = true;
         socket = ws;
         lastHeard = now();
-        options.log.info('tunnel_open', 'endpoints tunnel connected: requests for this node\'s replicas arrive over it');
+        options.log.info('tunnel_open', "endpoints tunnel connected: requests for this node's replicas arrive over it");
         for (const message of held.values()) sendNow(message);
         held.clear();
         options.onConnect?.();
@@ -149,10 +149,16 @@ export function runTunnel(options: TunnelOptions): Tunnel {
       existing.abort();
       return void refuse(RESET_CODES.protocolError, `stream ${frame.streamId} is already open`);
     }
-    if (streams.size >= TUNNEL_LIMITS.maxStreams) return void refuse(RESET_CODES.protocolError, `over ${TUNNEL_LIMITS.maxStreams} streams at once`);
+    if (streams.size >= TUNNEL_LIMITS.maxStreams)
+      return void refuse(RESET_CODES.protocolError, `over ${TUNNEL_LIMITS.maxStreams} streams at once`);
     const port = options.portOf(open.replicaId);
     if (port === null) return void refuse(RESET_CODES.replicaUnknown, `this node runs no replica ${open.replicaId}`);
-    streams.set(frame.streamId, open.upgrade === 'websocket' ? new ReplicaSocketStream(frame.streamId, open, port, peer) : new ReplicaStream(frame.streamId, open, port, peer));
+    streams.set(
+      frame.streamId,
+      open.upgrade === 'websocket'
+        ? new ReplicaSocketStream(frame.streamId, open, port, peer)
+        : new ReplicaStream(frame.streamId, open, port, peer),
+    );
   };
 
   const onText = (text: string): void => {
@@ -164,12 +170,16 @@ export function runTunnel(options: TunnelOptions): Tunnel {
       return options.log.warn('tunnel_control_invalid', 'endpoints tunnel: a control message that is not JSON');
     }
     // A message this agent does not know (a newer control plane) is skipped, not fatal.
-    if (!parsed.success) return options.log.warn('tunnel_control_invalid', 'endpoints tunnel: a control message this agent does not understand');
+    if (!parsed.success)
+      return options.log.warn('tunnel_control_invalid', 'endpoints tunnel: a control message this agent does not understand');
     if (parsed.data.type === 'ping') return void sendNow({ type: 'pong', at: now() });
     try {
       options.onControl(parsed.data);
     } catch (err) {
-      options.log.error('tunnel_control_failed', `endpoints tunnel: handling ${parsed.data.type} failed: ${err instanceof Error ? err.message : String(err)}`);
+      options.log.error(
+        'tunnel_control_failed',
+        `endpoints tunnel: handling ${parsed.data.type} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   };
 
@@ -180,7 +190,13 @@ export function runTunnel(options: TunnelOptions): Tunnel {
     while (!options.signal.aborted) {
       const url = new URL(`${prefix}${tunnelPath(options.identity.nodeId)}`, base.origin);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      const headers = await signatureHeaders(options.identity, { method: 'GET', pathWithQuery: url.pathname, body: new Uint8Array(), timestampMs: now(), nonce: randomNonce() });
+      const headers = await signatureHeaders(options.identity, {
+        method: 'GET',
+        pathWithQuery: url.pathname,
+        body: new Uint8Array(),
+        timestampMs: now(),
+        nonce: randomNonce(),
+      });
       const opened = await session(new Impl(url, { headers, maxPayload: MAX_MESSAGE_BYTES }));
       if (options.signal.aborted) break;
       failures = opened ? 0 : failures + 1;

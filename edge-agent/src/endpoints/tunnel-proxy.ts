@@ -50,7 +50,13 @@ export class ReplicaStream {
     port: number,
     private readonly peer: StreamPeer,
   ) {
-    this.request = http.request({ host: '127.0.0.1', port, method: open.method, path: open.path, headers: replicaHeaders(open.headers, port) });
+    this.request = http.request({
+      host: '127.0.0.1',
+      port,
+      method: open.method,
+      path: open.path,
+      headers: replicaHeaders(open.headers, port),
+    });
     this.request.on('response', (res) => this.onResponse(res));
     this.request.on('error', (err: NodeJS.ErrnoException) => {
       if (this.finished) return;
@@ -74,7 +80,8 @@ export class ReplicaStream {
         return this.close();
       case FRAME.window: {
         const granted = readWindow(frame.payload);
-        if (granted === null || this.sendWindow + granted > 2 ** 31) return this.reset(RESET_CODES.protocolError, 'a malformed window grant');
+        if (granted === null || this.sendWindow + granted > 2 ** 31)
+          return this.reset(RESET_CODES.protocolError, 'a malformed window grant');
         this.sendWindow += granted;
         return this.flush();
       }
@@ -91,7 +98,8 @@ export class ReplicaStream {
   private onData(payload: Uint8Array): void {
     if (payload.byteLength > this.recvAllowance) return this.reset(RESET_CODES.protocolError, 'request data beyond the granted window');
     this.received += payload.byteLength;
-    if (this.received > TUNNEL_LIMITS.maxRequestBody) return this.reset(RESET_CODES.bodyTooLarge, `request body over ${TUNNEL_LIMITS.maxRequestBody} bytes`);
+    if (this.received > TUNNEL_LIMITS.maxRequestBody)
+      return this.reset(RESET_CODES.bodyTooLarge, `request body over ${TUNNEL_LIMITS.maxRequestBody} bytes`);
     this.recvAllowance -= payload.byteLength;
     const bytes = payload.byteLength;
     // Granted back once the bytes left for the replica's socket: a replica that reads slowly holds the Worker back.
@@ -118,7 +126,8 @@ export class ReplicaStream {
     } catch {
       payload = null;
     }
-    if (!payload || (res.statusCode ?? 0) < 200) return this.reset(RESET_CODES.replicaFailed, 'the replica answered a status or headers the tunnel cannot carry');
+    if (!payload || (res.statusCode ?? 0) < 200)
+      return this.reset(RESET_CODES.replicaFailed, 'the replica answered a status or headers the tunnel cannot carry');
     this.send(FRAME.head, payload);
     res.on('data', (chunk: Buffer) => {
       this.pending.push(chunk);

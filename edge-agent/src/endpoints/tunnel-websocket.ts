@@ -7,8 +7,31 @@
 // and the close code.
 import { WebSocket as WsWebSocket, type RawData } from 'ws';
 import type http from 'node:http';
-import { FRAME, RESET_CODES, STRIPPED_REQUEST_HEADERS, STRIPPED_RESPONSE_HEADERS, TUNNEL_LIMITS, encodeFrame, jsonPayload, parseJsonPayload, readWindow, tunnelResetSchema, windowPayload, type Frame, type FrameType, type TunnelOpen } from '../../../protocol/tunnel.ts';
-import { MessageAssembler, MessageSender, WS_CLOSED, WS_LIMITS, WindowKeeper, closeReason, sendableCloseCode } from '../../../protocol/tunnel-ws.ts';
+import {
+  FRAME,
+  RESET_CODES,
+  STRIPPED_REQUEST_HEADERS,
+  STRIPPED_RESPONSE_HEADERS,
+  TUNNEL_LIMITS,
+  encodeFrame,
+  jsonPayload,
+  parseJsonPayload,
+  readWindow,
+  tunnelResetSchema,
+  windowPayload,
+  type Frame,
+  type FrameType,
+  type TunnelOpen,
+} from '../../../protocol/tunnel.ts';
+import {
+  MessageAssembler,
+  MessageSender,
+  WS_CLOSED,
+  WS_LIMITS,
+  WindowKeeper,
+  closeReason,
+  sendableCloseCode,
+} from '../../../protocol/tunnel-ws.ts';
 import type { StreamPeer } from './tunnel-proxy.ts';
 
 /** The replica's answer to the upgrade, by then: a handshake that takes longer is a failed replica. */
@@ -35,7 +58,12 @@ export class ReplicaSocketStream {
     this.keeper = new WindowKeeper((bytes) => this.send(FRAME.window, windowPayload(bytes)));
     this.sender = new MessageSender(id, (frame) => peer.send(frame));
     const { headers, protocols } = replicaHandshake(open.headers);
-    this.ws = new WsWebSocket(`ws://127.0.0.1:${port}${open.path}`, protocols, { headers, maxPayload: WS_LIMITS.maxMessage, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_MS });
+    this.ws = new WsWebSocket(`ws://127.0.0.1:${port}${open.path}`, protocols, {
+      headers,
+      maxPayload: WS_LIMITS.maxMessage,
+      perMessageDeflate: false,
+      handshakeTimeout: HANDSHAKE_MS,
+    });
     this.ws.on('open', () => {
       if (this.phase !== 'connecting') return void this.ws.terminate();
       this.phase = 'open';
@@ -46,7 +74,10 @@ export class ReplicaSocketStream {
     this.ws.on('error', (err: NodeJS.ErrnoException & { [key: symbol]: unknown }) => {
       if (this.phase === 'connecting') {
         // Refused: nothing listens on the port, so nothing reached the replica (the Worker may retry elsewhere).
-        return this.reset(err.code === 'ECONNREFUSED' ? RESET_CODES.replicaUnreachable : RESET_CODES.replicaFailed, `${err.code ?? 'error'}: ${err.message}`);
+        return this.reset(
+          err.code === 'ECONNREFUSED' ? RESET_CODES.replicaUnreachable : RESET_CODES.replicaFailed,
+          `${err.code ?? 'error'}: ${err.message}`,
+        );
       }
       // `ws` closes the socket itself on a limit (1009 for a message over maxPayload); the close event may only say 1006.
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.errorCode = 1009;
@@ -54,7 +85,10 @@ export class ReplicaSocketStream {
     this.ws.on('close', (code: number, reason: Buffer) => {
       if (this.phase !== 'open') return;
       const wsCode = sendableCloseCode(code === 1006 && this.errorCode ? this.errorCode : code);
-      this.send(FRAME.reset, jsonPayload({ code: WS_CLOSED, message: 'the replica closed the WebSocket', wsCode, wsReason: closeReason(reason.toString()) }));
+      this.send(
+        FRAME.reset,
+        jsonPayload({ code: WS_CLOSED, message: 'the replica closed the WebSocket', wsCode, wsReason: closeReason(reason.toString()) }),
+      );
       this.finish();
     });
   }
@@ -88,10 +122,14 @@ export class ReplicaSocketStream {
   }
 
   private onMessage(payload: Uint8Array): void {
-    if (this.phase !== 'open' || !this.keeper.receive(payload.byteLength)) return this.reset(RESET_CODES.protocolError, 'a message outside the open socket or beyond the window');
+    if (this.phase !== 'open' || !this.keeper.receive(payload.byteLength))
+      return this.reset(RESET_CODES.protocolError, 'a message outside the open socket or beyond the window');
     const result = this.assembler.push(payload);
     if (result.kind === 'error') {
-      this.send(FRAME.reset, jsonPayload({ code: WS_CLOSED, message: result.reason, wsCode: result.closeCode, wsReason: closeReason(result.reason) }));
+      this.send(
+        FRAME.reset,
+        jsonPayload({ code: WS_CLOSED, message: result.reason, wsCode: result.closeCode, wsReason: closeReason(result.reason) }),
+      );
       this.closeReplica(result.closeCode, result.reason);
       return this.finish();
     }
@@ -111,7 +149,10 @@ export class ReplicaSocketStream {
     const sent = this.sender.send(isBinary ? bytes : new TextDecoder().decode(bytes));
     if (sent === 'held') this.ws.pause();
     else if (sent === 'over_buffer' || sent === 'too_large') {
-      this.send(FRAME.reset, jsonPayload({ code: WS_CLOSED, message: 'the replica sent more than the tunnel holds', wsCode: 1008, wsReason: 'over the buffer' }));
+      this.send(
+        FRAME.reset,
+        jsonPayload({ code: WS_CLOSED, message: 'the replica sent more than the tunnel holds', wsCode: 1008, wsReason: 'over the buffer' }),
+      );
       this.closeReplica(1008, 'the caller reads slower than this socket sends');
       this.finish();
     }
@@ -174,9 +215,16 @@ function replicaHandshake(pairs: readonly (readonly [string, string])[]): { head
   const protocols: string[] = [];
   for (const [rawName, value] of pairs) {
     const name = rawName.toLowerCase();
-    if (name === 'sec-websocket-protocol') protocols.push(...value.split(',').map((p) => p.trim()).filter((p) => p.length > 0));
+    if (name === 'sec-websocket-protocol')
+      protocols.push(
+        ...value
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0),
+      );
     // Repeated cookie headers (HTTP/2 sends each pair apart) join with "; " (RFC 6265 §5.4), others with ", ".
-    else if (!STRIPPED_REQUEST_HEADERS.has(name)) headers[name] = name in headers ? `${headers[name]}${name === 'cookie' ? '; ' : ', '}${value}` : value;
+    else if (!STRIPPED_REQUEST_HEADERS.has(name))
+      headers[name] = name in headers ? `${headers[name]}${name === 'cookie' ? '; ' : ', '}${value}` : value;
   }
   return { headers, protocols };
 }

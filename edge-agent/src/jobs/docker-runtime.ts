@@ -70,11 +70,17 @@ export function defaultMemoryMbPerGpu(hostMemoryBytes: number, hostGpuCount: num
 
 export function networkCreateArgs(name: string): string[] {
   return [
-    'network', 'create', '--driver', 'bridge',
-    '--opt', `com.docker.network.bridge.name=${JOB_BRIDGE}`,
+    'network',
+    'create',
+    '--driver',
+    'bridge',
+    '--opt',
+    `com.docker.network.bridge.name=${JOB_BRIDGE}`,
     // Jobs of different renters on this host do not reach each other.
-    '--opt', 'com.docker.network.bridge.enable_icc=false',
-    '--label', 'gridplane.network=jobs',
+    '--opt',
+    'com.docker.network.bridge.enable_icc=false',
+    '--label',
+    'gridplane.network=jobs',
     name,
   ];
 }
@@ -100,15 +106,21 @@ function assertRunnable(spec: RunSpec): void {
  */
 export function publishArgs(publish: PublishedPort, network: string): string[] {
   const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
-  if (!port(publish.hostPort) || !port(publish.containerPort)) throw new Error(`refused: ports must be 1-65535 (${publish.hostPort}, ${publish.containerPort})`);
+  if (!port(publish.hostPort) || !port(publish.containerPort))
+    throw new Error(`refused: ports must be 1-65535 (${publish.hostPort}, ${publish.containerPort})`);
   if (network === 'none') throw new Error('an endpoint replica needs a network to publish its port: jobNetwork is "none"');
   return ['--publish', `127.0.0.1:${publish.hostPort}:${publish.containerPort}`];
 }
 
-export function dockerRunArgs(request: Pick<StartRequest, 'spec' | 'gpuIndexes' | 'publish'>, config: DockerRuntimeConfig, files: JobFiles): string[] {
+export function dockerRunArgs(
+  request: Pick<StartRequest, 'spec' | 'gpuIndexes' | 'publish'>,
+  config: DockerRuntimeConfig,
+  files: JobFiles,
+): string[] {
   const { spec, gpuIndexes } = request;
   assertRunnable(spec);
-  const memory = config.memory ?? `${(config.memoryMbPerGpu ?? defaultMemoryMbPerGpu(totalmem(), config.hostGpuCount ?? 1)) * gpuIndexes.length}m`;
+  const memory =
+    config.memory ?? `${(config.memoryMbPerGpu ?? defaultMemoryMbPerGpu(totalmem(), config.hostGpuCount ?? 1)) * gpuIndexes.length}m`;
   const args = [
     'run',
     '--name',
@@ -214,7 +226,9 @@ export function createDockerRuntime(config: DockerRuntimeConfig = {}): Container
         child.once('error', (err) => resolve({ exitCode: null, error: `docker: ${err.message}` }));
         // docker run exits with the container's code; 125–127 are docker's own failures.
         child.once('close', (code) =>
-          resolve(code !== null && code >= 125 && code <= 127 ? { exitCode: code, error: `docker run failed with ${code}` } : { exitCode: code }),
+          resolve(
+            code !== null && code >= 125 && code <= 127 ? { exitCode: code, error: `docker run failed with ${code}` } : { exitCode: code },
+          ),
         );
       }).then(async (status) => {
         clearInterval(poll);

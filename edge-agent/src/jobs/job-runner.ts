@@ -52,7 +52,11 @@ const MAX_LOG_CHUNK = 8 * 1024;
 const RETRY_CAP_MS = 10_000;
 
 export class JobRunner {
-  readonly #o: Required<Omit<JobRunnerOptions, 'now' | 'sleep' | 'logFlushMs' | 'gpus'>> & { now: () => number; sleep: Sleep; logFlushMs: number };
+  readonly #o: Required<Omit<JobRunnerOptions, 'now' | 'sleep' | 'logFlushMs' | 'gpus'>> & {
+    now: () => number;
+    sleep: Sleep;
+    logFlushMs: number;
+  };
   readonly #jobs = new Map<string, Active>();
   /** Jobs this runner finished or refused; offers of them again (heartbeat echo) are ignored. */
   readonly #seen = new Set<string>();
@@ -161,17 +165,36 @@ export class JobRunner {
     const log = this.#o.log;
     await this.#send(spec.id, { eventId: `${spec.id}:accepted`, kind: 'accepted' });
     if (active.gone) return;
-    log.info('job_accepted', `${this.#o.runtime.simulated ? 'SIMULATED ' : ''}job ${spec.id}: accepted (${spec.image}, ${spec.gpus.count} GPU, ${spec.durationS}s) on runtime ${this.#o.runtime.name}`, { job: spec.id });
+    log.info(
+      'job_accepted',
+      `${this.#o.runtime.simulated ? 'SIMULATED ' : ''}job ${spec.id}: accepted (${spec.image}, ${spec.gpus.count} GPU, ${spec.durationS}s) on runtime ${this.#o.runtime.name}`,
+      { job: spec.id },
+    );
     if (this.#o.runtime.simulated) {
-      this.#log(active, 'system', `SIMULATED: running the command as a local process on a development host; image ${spec.image} is not used.\n`);
+      this.#log(
+        active,
+        'system',
+        `SIMULATED: running the command as a local process on a development host; image ${spec.image} is not used.\n`,
+      );
     }
     let startedAt = this.#o.now();
     try {
-      active.running = await this.#o.runtime.start({ spec, gpuIndexes: active.gpuIndexes, onOutput: (stream, chunk) => this.#output(active, stream, chunk) });
+      active.running = await this.#o.runtime.start({
+        spec,
+        gpuIndexes: active.gpuIndexes,
+        onOutput: (stream, chunk) => this.#output(active, stream, chunk),
+      });
       startedAt = this.#o.now();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await this.#send(spec.id, { eventId: `${spec.id}:finished`, kind: 'finished', exitCode: null, reason: 'error', receipt: { gpuSeconds: 0, runSeconds: 0 }, message: `could not start: ${message}`.slice(0, 500) });
+      await this.#send(spec.id, {
+        eventId: `${spec.id}:finished`,
+        kind: 'finished',
+        exitCode: null,
+        reason: 'error',
+        receipt: { gpuSeconds: 0, runSeconds: 0 },
+        message: `could not start: ${message}`.slice(0, 500),
+      });
       return;
     }
     // A stop that came while the runtime was starting.
@@ -186,7 +209,11 @@ export class JobRunner {
     const runSeconds = Math.max(0, (this.#o.now() - startedAt) / 1000);
     this.#flush(active, true);
     const reason = active.stopReason ?? (status.error ? 'error' : 'exited');
-    log.info('job_finished', `job ${spec.id}: ${reason}${status.exitCode !== null ? ` with exit code ${status.exitCode}` : ''} after ${runSeconds.toFixed(1)}s`, { job: spec.id });
+    log.info(
+      'job_finished',
+      `job ${spec.id}: ${reason}${status.exitCode !== null ? ` with exit code ${status.exitCode}` : ''} after ${runSeconds.toFixed(1)}s`,
+      { job: spec.id },
+    );
     await this.#send(spec.id, {
       eventId: `${spec.id}:finished`,
       kind: 'finished',
@@ -214,7 +241,8 @@ export class JobRunner {
       active.buffers[stream] = buffer.slice(cut);
       for (let i = 0; i < cut; i += MAX_LOG_CHUNK) this.#log(active, stream, buffer.slice(i, Math.min(cut, i + MAX_LOG_CHUNK)));
     }
-    if (!all && (active.buffers.stdout || active.buffers.stderr)) active.flushTimer = setTimeout(() => this.#flush(active, true), this.#o.logFlushMs);
+    if (!all && (active.buffers.stdout || active.buffers.stderr))
+      active.flushTimer = setTimeout(() => this.#flush(active, true), this.#o.logFlushMs);
   }
 
   #log(active: Active, stream: OutputStream | 'system', text: string): void {
@@ -239,7 +267,11 @@ export class JobRunner {
         } catch (err) {
           if (this.#o.signal.aborted && failures >= 3) return;
           const delay = Math.min(RETRY_CAP_MS, 250 * 2 ** failures);
-          this.#o.log.warn('job_event_retry', `job ${jobId}: ${event.kind} not delivered (${err instanceof Error ? err.message : String(err)}); retry in ${delay} ms`, { job: jobId });
+          this.#o.log.warn(
+            'job_event_retry',
+            `job ${jobId}: ${event.kind} not delivered (${err instanceof Error ? err.message : String(err)}); retry in ${delay} ms`,
+            { job: jobId },
+          );
           await this.#o.sleep(delay);
         }
       }

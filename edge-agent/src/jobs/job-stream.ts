@@ -47,7 +47,13 @@ export async function runJobStream(options: JobStreamOptions): Promise<boolean> 
     const path = `${prefix}${options.path}`;
     const url = new URL(path, base.origin);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const headers = await signatureHeaders(options.identity, { method: 'GET', pathWithQuery: url.pathname, body: new Uint8Array(), timestampMs: now(), nonce: randomNonce() });
+    const headers = await signatureHeaders(options.identity, {
+      method: 'GET',
+      pathWithQuery: url.pathname,
+      body: new Uint8Array(),
+      timestampMs: now(),
+      nonce: randomNonce(),
+    });
     const opened = await connectOnce(new (Impl as unknown as UndiciWebSocketCtor)(url.toString(), { headers }), options);
     if (options.signal.aborted) break;
     failures = opened ? 0 : failures + 1;

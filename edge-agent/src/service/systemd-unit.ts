@@ -31,7 +31,11 @@ export function quoteExecArg(arg: string): string {
 }
 
 export function unitText(input: UnitInput): string {
-  for (const [what, path] of [['node', input.nodePath], ['entry', input.entryPath], ['home', input.home]] as const) {
+  for (const [what, path] of [
+    ['node', input.nodePath],
+    ['entry', input.entryPath],
+    ['home', input.home],
+  ] as const) {
     if (!path.startsWith('/')) throw new AgentError('bad_path', `the unit needs an absolute ${what} path, got "${path}"`);
   }
   if (input.scope === 'system' && !input.user) throw new AgentError('bad_service_user', 'a system unit needs the account it runs as');
@@ -82,9 +86,13 @@ export interface ServiceUserFacts {
  */
 export function serviceUser(facts: ServiceUserFacts): string {
   const chosen = facts.runAs ?? (facts.uid === 0 && facts.sudoUser && facts.sudoUser !== 'root' ? facts.sudoUser : facts.username);
-  if (!/^[a-z_][a-z0-9_-]*[$]?$/i.test(chosen) || chosen.length > 32) throw new AgentError('bad_service_user', `"${chosen}" is not a user name`);
+  if (!/^[a-z_][a-z0-9_-]*[$]?$/i.test(chosen) || chosen.length > 32)
+    throw new AgentError('bad_service_user', `"${chosen}" is not a user name`);
   if (chosen === 'root') {
-    throw new AgentError('bad_service_user', 'the agent should not run as root: pass --run-as USER (an account in the docker group, owning the agent home)');
+    throw new AgentError(
+      'bad_service_user',
+      'the agent should not run as root: pass --run-as USER (an account in the docker group, owning the agent home)',
+    );
   }
   return chosen;
 }

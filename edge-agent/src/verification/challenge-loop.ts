@@ -34,10 +34,21 @@ export function createChallengeLoop(options: ChallengeLoopOptions): { tick(): vo
       nextAt = now() + (options.pollMs ?? CHALLENGE_POLL_MS);
       running = Promise.resolve()
         .then(() => options.prepare?.())
-        .then(() => answerChallenges({ send, nodeId: options.identity.nodeId, simulated: options.simulated, gpuSolver: options.gpuSolver, log: options.log, signal: options.signal, now }))
+        .then(() =>
+          answerChallenges({
+            send,
+            nodeId: options.identity.nodeId,
+            simulated: options.simulated,
+            gpuSolver: options.gpuSolver,
+            log: options.log,
+            signal: options.signal,
+            now,
+          }),
+        )
         .then(() => undefined)
         .catch((err: unknown) => {
-          if (!options.signal.aborted) options.log.warn('challenge_error', `hardware challenge not answered: ${err instanceof Error ? err.message : String(err)}`);
+          if (!options.signal.aborted)
+            options.log.warn('challenge_error', `hardware challenge not answered: ${err instanceof Error ? err.message : String(err)}`);
         })
         .finally(() => {
           running = null;

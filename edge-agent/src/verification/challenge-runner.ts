@@ -10,7 +10,10 @@ import { solveWithDocker, type DockerSolverOptions } from './docker-solver.ts';
 export type Solver = (challenge: MatmulChallenge, signal?: AbortSignal) => Promise<Uint8Array>;
 
 export const cpuSolver: Solver = (challenge) => solveChallenge(challenge);
-export const dockerSolver = (options: DockerSolverOptions = {}): Solver => (challenge, signal) => solveWithDocker(challenge, { ...options, signal });
+export const dockerSolver =
+  (options: DockerSolverOptions = {}): Solver =>
+  (challenge, signal) =>
+    solveWithDocker(challenge, { ...options, signal });
 
 export interface ChallengeRunOptions {
   send: SignedFetch;
@@ -47,7 +50,11 @@ export async function answerChallenges(options: ChallengeRunOptions): Promise<Ch
     const solver = device === 'cpu' ? cpuSolver : (options.gpuSolver ?? dockerSolver());
     const tag = device === 'cpu' ? 'SIMULATED (CPU) ' : '';
     // A GPU run takes seconds to minutes: say it started, so a quiet log is not taken for a hang.
-    options.log?.info('challenge_solving', `${tag}solving hardware challenge ${challenge.id} (n=${challenge.n}, ${challenge.products} products) on the ${device.toUpperCase()}`, { id: challenge.id });
+    options.log?.info(
+      'challenge_solving',
+      `${tag}solving hardware challenge ${challenge.id} (n=${challenge.n}, ${challenge.products} products) on the ${device.toUpperCase()}`,
+      { id: challenge.id },
+    );
     const started = now();
     const digests = await solver(challenge, options.signal);
     const elapsedMs = now() - started;
@@ -59,8 +66,14 @@ export async function answerChallenges(options: ChallengeRunOptions): Promise<Ch
     });
     if (!answer.ok) throw new Error(`answer ${challenge.id} → ${answer.status} ${(await answer.text()).slice(0, 200)}`);
     const outcome = ChallengeOutcomeSchema.parse(await answer.json());
-    if (outcome.status === 'passed') options.log?.info('challenge_passed', `${tag}hardware challenge passed in ${elapsedMs} ms`, { id: challenge.id });
-    else options.log?.warn('challenge_failed', `${tag}hardware challenge failed: ${outcome.failure}`, { id: challenge.id, elapsedMs, deadlineMs: challenge.deadlineMs });
+    if (outcome.status === 'passed')
+      options.log?.info('challenge_passed', `${tag}hardware challenge passed in ${elapsedMs} ms`, { id: challenge.id });
+    else
+      options.log?.warn('challenge_failed', `${tag}hardware challenge failed: ${outcome.failure}`, {
+        id: challenge.id,
+        elapsedMs,
+        deadlineMs: challenge.deadlineMs,
+      });
     results.push({ id: challenge.id, device, elapsedMs, status: outcome.status, failure: outcome.failure });
   }
   return results;

@@ -20,9 +20,23 @@ export interface DockerSolverOptions {
 /** The exact argv: no network, read-only root, all GPUs, removed afterwards. */
 export function dockerArgs(challenge: MatmulChallenge, image = DEFAULT_VERIFY_IMAGE): string[] {
   return [
-    'run', '--rm', '--gpus', 'all', '--network', 'none', '--read-only',
+    'run',
+    '--rm',
+    '--gpus',
+    'all',
+    '--network',
+    'none',
+    '--read-only',
     image,
-    'solve', '--kind', CHALLENGE_KIND, '--seed', challenge.seed, '--n', String(challenge.n), '--products', String(challenge.products),
+    'solve',
+    '--kind',
+    CHALLENGE_KIND,
+    '--seed',
+    challenge.seed,
+    '--n',
+    String(challenge.n),
+    '--products',
+    String(challenge.products),
   ];
 }
 
@@ -37,7 +51,13 @@ export function solveWithDocker(challenge: MatmulChallenge, options: DockerSolve
       { timeout: options.timeoutMs ?? 600_000, signal: options.signal, maxBuffer: 1 << 20, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new AgentError('verify_docker_failed', `docker challenge run failed: ${error.message.split('\n')[0]}${stderr ? ` — ${stderr.trim().slice(0, 300)}` : ''}`, { cause: error }));
+          reject(
+            new AgentError(
+              'verify_docker_failed',
+              `docker challenge run failed: ${error.message.split('\n')[0]}${stderr ? ` — ${stderr.trim().slice(0, 300)}` : ''}`,
+              { cause: error },
+            ),
+          );
           return;
         }
         const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -50,7 +70,12 @@ export function solveWithDocker(challenge: MatmulChallenge, options: DockerSolve
         }
         const digests = new Uint8Array(Buffer.from(parsed.digests, 'base64'));
         if (digests.length !== challenge.n * DIGEST_BYTES) {
-          reject(new AgentError('verify_docker_output', `docker challenge run answered ${digests.length} bytes, expected ${challenge.n * DIGEST_BYTES}`));
+          reject(
+            new AgentError(
+              'verify_docker_output',
+              `docker challenge run answered ${digests.length} bytes, expected ${challenge.n * DIGEST_BYTES}`,
+            ),
+          );
           return;
         }
         resolve(digests);

@@ -53,7 +53,9 @@ export async function ensureImage(options: ImagePullOptions): Promise<'present' 
   const now = options.now ?? Date.now;
   if (await imagePresent(docker, options.image, options.signal)) return 'present';
   const started = now();
-  options.log.info('verify_image_pull', `pulling the verification image ${options.image}; hardware challenges wait for it`, { image: options.image });
+  options.log.info('verify_image_pull', `pulling the verification image ${options.image}; hardware challenges wait for it`, {
+    image: options.image,
+  });
   const progress = new PullProgress();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(docker, ['pull', options.image], { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
@@ -66,12 +68,16 @@ export async function ensureImage(options: ImagePullOptions): Promise<'present' 
       pending = lines.pop() ?? '';
       for (const line of lines) {
         if (progress.line(line)) {
-          options.log.info('verify_image_progress', `verification image: ${progress.downloaded}/${progress.total} layers downloaded, ${progress.done}/${progress.total} extracted`, {
-            image: options.image,
-            downloaded: progress.downloaded,
-            done: progress.done,
-            layers: progress.total,
-          });
+          options.log.info(
+            'verify_image_progress',
+            `verification image: ${progress.downloaded}/${progress.total} layers downloaded, ${progress.done}/${progress.total} extracted`,
+            {
+              image: options.image,
+              downloaded: progress.downloaded,
+              done: progress.done,
+              layers: progress.total,
+            },
+          );
         }
       }
     });
@@ -83,7 +89,10 @@ export async function ensureImage(options: ImagePullOptions): Promise<'present' 
       else reject(new Error(`docker pull ${options.image} exited with code ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
     });
   });
-  options.log.info('verify_image_pulled', `verification image pulled in ${((now() - started) / 1000).toFixed(1)} s`, { image: options.image, layers: progress.total });
+  options.log.info('verify_image_pulled', `verification image pulled in ${((now() - started) / 1000).toFixed(1)} s`, {
+    image: options.image,
+    layers: progress.total,
+  });
   return 'pulled';
 }
 
@@ -105,7 +114,11 @@ export function createImagePuller(options: ImagePullOptions): { ensure(): Promis
         () => undefined,
         (err: unknown) => {
           pending = null;
-          if (!options.signal.aborted) options.log.warn('verify_image_failed', `could not pull the verification image: ${err instanceof Error ? err.message : String(err)}; retrying before the next challenge`);
+          if (!options.signal.aborted)
+            options.log.warn(
+              'verify_image_failed',
+              `could not pull the verification image: ${err instanceof Error ? err.message : String(err)}; retrying before the next challenge`,
+            );
           throw err;
         },
       );

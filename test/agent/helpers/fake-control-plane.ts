@@ -113,13 +113,21 @@ export class FakeControlPlane {
   #handle(req: IncomingMessage, rawBody: Buffer, res: ServerResponse): void {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = rawBody.length > 0 ? JSON.parse(rawBody.toString('utf8')) : undefined;
     } catch {
       json = undefined;
     }
-    const record: RecordedRequest = { method, url, headers: req.headers, rawBody, json, signatureValid: this.#verify(req, method, url, rawBody), at: Date.now() };
+    const record: RecordedRequest = {
+      method,
+      url,
+      headers: req.headers,
+      rawBody,
+      json,
+      signatureValid: this.#verify(req, method, url, rawBody),
+      at: Date.now(),
+    };
     this.requests.push(record);
     const reply = (r: Reply) => {
       if (r.hang) {

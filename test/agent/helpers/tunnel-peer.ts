@@ -48,7 +48,12 @@ export class TunnelPeerServer {
           bodySha256Hex: createHash('sha256').update('').digest('hex'),
         });
         const key = await crypto.subtle.importKey('raw', decodePublicKey(h(AGENT_HEADERS.node))!, { name: 'Ed25519' }, false, ['verify']);
-        const ok = await crypto.subtle.verify('Ed25519', key, base64ToBytes(h(AGENT_HEADERS.signature))!, new TextEncoder().encode(message));
+        const ok = await crypto.subtle.verify(
+          'Ed25519',
+          key,
+          base64ToBytes(h(AGENT_HEADERS.signature))!,
+          new TextEncoder().encode(message),
+        );
         const verdict = ok && h(AGENT_HEADERS.node) === nodeId && req.url === tunnelPath(nodeId);
         this.verdicts.push(verdict);
         done(verdict, 401);
@@ -105,7 +110,10 @@ export class TunnelPeerServer {
   }
 
   connected(n = 1): Promise<WebSocket> {
-    return this.until(() => this.sockets.length >= n && this.sockets[n - 1]!.readyState === 1 && this.sockets[n - 1]!, `tunnel connection #${n}`);
+    return this.until(
+      () => this.sockets.length >= n && this.sockets[n - 1]!.readyState === 1 && this.sockets[n - 1]!,
+      `tunnel connection #${n}`,
+    );
   }
 
   /** Opens a stream (OPEN, then the body in DATA frames within `window`, then END unless `keepOpen`). */
@@ -118,7 +126,8 @@ export class TunnelPeerServer {
   }
 
   data(id: number, body: Uint8Array): void {
-    for (let at = 0; at < body.byteLength; at += 64 * 1024) this.socket.send(encodeFrame(FRAME.data, id, body.subarray(at, at + 64 * 1024)));
+    for (let at = 0; at < body.byteLength; at += 64 * 1024)
+      this.socket.send(encodeFrame(FRAME.data, id, body.subarray(at, at + 64 * 1024)));
   }
 
   end(id: number): void {

@@ -20,7 +20,11 @@ const PAID_GZIP = 10 * MiB;
 const STARTUP_LIMIT_MS = 1000;
 
 function wrangler(args: string[]): string {
-  const run = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    encoding: 'utf8',
+  });
   const output = `${run.stdout}${run.stderr}`;
   if (run.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed:\n${output}`);
   return output;
@@ -32,7 +36,17 @@ interface Metafile {
 
 function build(minify: boolean): { raw: number; gzip: number; packages: [string, number][] } {
   const outdir = mkdtempSync(join(tmpdir(), 'gp-bundle-bench-'));
-  wrangler(['deploy', '--dry-run', '--env', 'production', minify ? '--minify' : '--no-minify', '--outdir', outdir, '--metafile', join(outdir, 'meta.json')]);
+  wrangler([
+    'deploy',
+    '--dry-run',
+    '--env',
+    'production',
+    minify ? '--minify' : '--no-minify',
+    '--outdir',
+    outdir,
+    '--metafile',
+    join(outdir, 'meta.json'),
+  ]);
   const code = readFileSync(join(outdir, 'index.js'));
   const meta = JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8')) as Metafile;
   const entry = Object.values(meta.outputs).find((o) => o.entryPoint)!;
@@ -51,9 +65,19 @@ export function bundleBench(): BenchRow[] {
   const plain = build(false);
   const rows: BenchRow[] = [
     { name: 'bundle, minified (as deployed): raw', value: kib(minified.raw), unit: 'KiB' },
-    { name: 'bundle, minified (as deployed): gzip', value: kib(minified.gzip), unit: 'KiB', note: `limit ${FREE_GZIP / MiB} MiB free plan (${((minified.gzip / FREE_GZIP) * 100).toFixed(1)}%), ${PAID_GZIP / MiB} MiB paid` },
+    {
+      name: 'bundle, minified (as deployed): gzip',
+      value: kib(minified.gzip),
+      unit: 'KiB',
+      note: `limit ${FREE_GZIP / MiB} MiB free plan (${((minified.gzip / FREE_GZIP) * 100).toFixed(1)}%), ${PAID_GZIP / MiB} MiB paid`,
+    },
     { name: 'bundle, unminified: raw', value: kib(plain.raw), unit: 'KiB', note: 'same build without minify, this run' },
-    { name: 'bundle, unminified: gzip', value: kib(plain.gzip), unit: 'KiB', note: `minify saves ${kib(plain.gzip - minified.gzip)} KiB gzipped` },
+    {
+      name: 'bundle, unminified: gzip',
+      value: kib(plain.gzip),
+      unit: 'KiB',
+      note: `minify saves ${kib(plain.gzip - minified.gzip)} KiB gzipped`,
+    },
   ];
   for (const [pkg, bytes] of minified.packages.slice(0, 6)) {
     rows.push({ name: `largest in the minified bundle: ${pkg}`, value: kib(bytes), unit: 'KiB', note: 'bytes in output, before gzip' });

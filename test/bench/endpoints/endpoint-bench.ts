@@ -12,7 +12,18 @@
 import type { LocalStack } from '../../support/local-stack.ts';
 import { waitFor, type AgentProcess } from '../../e2e/agent-process.ts';
 import { newRenter, readyAgent, type E2eRenter, type ReadyAgent } from '../../e2e/jobs-helpers.ts';
-import { NEW_YORK, PARIS, crash, endpointOf, endpointRequest, endpointUrl, replicaPorts, streamTokens, tickUntil, type StreamResult } from '../../e2e/endpoints-helpers.ts';
+import {
+  NEW_YORK,
+  PARIS,
+  crash,
+  endpointOf,
+  endpointRequest,
+  endpointUrl,
+  replicaPorts,
+  streamTokens,
+  tickUntil,
+  type StreamResult,
+} from '../../e2e/endpoints-helpers.ts';
 import { throughput, type BenchRow } from '../bench-table.ts';
 
 const quantile = (v: number[], q: number) => {
@@ -83,19 +94,45 @@ async function overheadRows(stack: LocalStack, renter: E2eRenter, paris: AgentPr
   const directRps = (rps.direct[0]! + rps.direct[1]!) / 2;
   const m = { via: quantile(viaMs, 0.5), direct: quantile(directMs, 0.5) };
   return [
-    { name: 'TTFB through the endpoint URL, median', value: m.via, unit: 'ms', note: `p90 ${quantile(viaMs, 0.9).toFixed(1)} ms; 40 SSE requests, caller and replica on loopback` },
-    { name: 'TTFB straight to the replica port, median', value: m.direct, unit: 'ms', note: `p90 ${quantile(directMs, 0.9).toFixed(1)} ms; same requests, alternated` },
-    { name: 'TTFB added by gateway + tunnel, median', value: m.via - m.direct, unit: 'ms', note: `ratio ${(m.via / m.direct).toFixed(1)}×` },
+    {
+      name: 'TTFB through the endpoint URL, median',
+      value: m.via,
+      unit: 'ms',
+      note: `p90 ${quantile(viaMs, 0.9).toFixed(1)} ms; 40 SSE requests, caller and replica on loopback`,
+    },
+    {
+      name: 'TTFB straight to the replica port, median',
+      value: m.direct,
+      unit: 'ms',
+      note: `p90 ${quantile(directMs, 0.9).toFixed(1)} ms; same requests, alternated`,
+    },
+    {
+      name: 'TTFB added by gateway + tunnel, median',
+      value: m.via - m.direct,
+      unit: 'ms',
+      note: `ratio ${(m.via / m.direct).toFixed(1)}×`,
+    },
     { name: 'requests/s through one tunnel', value: viaRps, unit: 'req/s', note: '600 GETs, 8 in flight, wrangler dev on this machine' },
-    { name: 'requests/s straight to the replica', value: directRps, unit: 'req/s', note: `same; tunnel/direct ${(viaRps / directRps).toFixed(2)}` },
+    {
+      name: 'requests/s straight to the replica',
+      value: directRps,
+      unit: 'req/s',
+      note: `same; tunnel/direct ${(viaRps / directRps).toFixed(2)}`,
+    },
   ];
 }
 
 async function failoverRows(stack: LocalStack, renter: E2eRenter, paris: ReadyAgent, newYork: ReadyAgent): Promise<BenchRow[]> {
-  const { id, key } = await createEndpoint(renter, { name: 'bench-failover', replicas: { min: 2, max: 2 }, regions: [PARIS, NEW_YORK], scaling: { targetInflight: 1000 } });
+  const { id, key } = await createEndpoint(renter, {
+    name: 'bench-failover',
+    replicas: { min: 2, max: 2 },
+    regions: [PARIS, NEW_YORK],
+    scaling: { targetInflight: 1000 },
+  });
   const replicas = await readyReplicas(stack, renter, id, 2);
   const parisReplica = replicas.find((r) => r.nodeId === paris.nodeId);
-  if (!parisReplica || !replicas.some((r) => r.nodeId === newYork.nodeId)) throw new Error('failover bench: replicas not on Paris and New York');
+  if (!parisReplica || !replicas.some((r) => r.nodeId === newYork.nodeId))
+    throw new Error('failover bench: replicas not on Paris and New York');
   const parisPort = await waitFor('Paris replica port', async () => replicaPorts(paris).get(parisReplica.id));
   const results: StreamResult[] = [];
   let stop = false;
@@ -109,7 +146,11 @@ async function failoverRows(stack: LocalStack, renter: E2eRenter, paris: ReadyAg
     }
   };
   const load = Promise.all(Array.from({ length: 6 }, caller));
-  await waitFor('steady load on the Paris replica', async () => (results.filter((r) => r.port === parisPort && r.done).length >= 20 ? true : undefined), 60_000);
+  await waitFor(
+    'steady load on the Paris replica',
+    async () => (results.filter((r) => r.port === parisPort && r.done).length >= 20 ? true : undefined),
+    60_000,
+  );
   const killedAt = Date.now();
   await crash(paris);
   exitedAt = Date.now();
@@ -122,23 +163,53 @@ async function failoverRows(stack: LocalStack, renter: E2eRenter, paris: ReadyAg
   const lost = startedAfter.filter((r) => !r.done).length;
   const cut = results.filter((r) => r.startedAt < killedAt && r.endedAt >= killedAt && !r.done).length;
   return [
-    { name: 'failover: kill → next successful request', value: firstOk - killedAt, unit: 'ms', note: 'first request started after SIGKILL to complete (6 callers in Paris, 2 replicas: Paris, New York)' },
-    { name: 'failover: requests lost after the death was detectable', value: lost, unit: 'requests', note: `of ${startedAfter.length} started after the agent's exit was seen (goal: 0)` },
-    { name: 'failover: requests cut mid-stream by the kill', value: cut, unit: 'requests', note: 'in flight on the killed replica: they end with an error, never silently short' },
+    {
+      name: 'failover: kill → next successful request',
+      value: firstOk - killedAt,
+      unit: 'ms',
+      note: 'first request started after SIGKILL to complete (6 callers in Paris, 2 replicas: Paris, New York)',
+    },
+    {
+      name: 'failover: requests lost after the death was detectable',
+      value: lost,
+      unit: 'requests',
+      note: `of ${startedAfter.length} started after the agent's exit was seen (goal: 0)`,
+    },
+    {
+      name: 'failover: requests cut mid-stream by the kill',
+      value: cut,
+      unit: 'requests',
+      note: 'in flight on the killed replica: they end with an error, never silently short',
+    },
   ];
 }
 
 async function coldStartRows(renter: E2eRenter, stack: LocalStack): Promise<BenchRow[]> {
   const samples: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const { id, key } = await createEndpoint(renter, { name: `bench-cold-${i}`, replicas: { min: 0, max: 1 }, regions: [NEW_YORK], scaling: { idleS: 60 } });
+    const { id, key } = await createEndpoint(renter, {
+      name: `bench-cold-${i}`,
+      replicas: { min: 0, max: 1 },
+      regions: [NEW_YORK],
+      scaling: { idleS: 60 },
+    });
     const set = (await endpointOf(renter, id)).replicaSet;
     if (set.length > 0) throw new Error('cold start bench: the endpoint already has a replica');
-    const at = await ttfb(endpointUrl(stack, id, '/v1/stream?n=1&delayMs=0'), { authorization: `Bearer ${key}`, 'x-gridplane-client-location': `${NEW_YORK.lat},${NEW_YORK.lon}` });
+    const at = await ttfb(endpointUrl(stack, id, '/v1/stream?n=1&delayMs=0'), {
+      authorization: `Bearer ${key}`,
+      'x-gridplane-client-location': `${NEW_YORK.lat},${NEW_YORK.lon}`,
+    });
     samples.push(at);
     await renter.call('DELETE', `/v1/endpoints/${id}`);
   }
-  return [{ name: 'cold start from zero, first byte', value: quantile(samples, 0.5), unit: 'ms', note: `median of 3 (${samples.map((s) => Math.round(s)).join(', ')} ms): wake, placement, process start, health check, ready` }];
+  return [
+    {
+      name: 'cold start from zero, first byte',
+      value: quantile(samples, 0.5),
+      unit: 'ms',
+      note: `median of 3 (${samples.map((s) => Math.round(s)).join(', ')} ms): wake, placement, process start, health check, ready`,
+    },
+  ];
 }
 
 export async function endpointBench(stack: LocalStack): Promise<BenchRow[]> {
@@ -147,7 +218,8 @@ export async function endpointBench(stack: LocalStack): Promise<BenchRow[]> {
     readyAgent(stack, { name: 'bench-ep-new-york', ...NEW_YORK, country: 'US', simulateGpus: 'RTX 4090x4' }),
   ]);
   try {
-    for (const a of [paris, newYork]) await waitFor(`${a.nodeId} tunnel`, async () => (a.output().includes('"tunnel_open"') ? true : undefined));
+    for (const a of [paris, newYork])
+      await waitFor(`${a.nodeId} tunnel`, async () => (a.output().includes('"tunnel_open"') ? true : undefined));
     const renter = await newRenter(stack, '1000.000000');
     const overhead = await overheadRows(stack, renter, paris);
     const cold = await coldStartRows(renter, stack);

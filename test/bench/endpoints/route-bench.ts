@@ -24,12 +24,19 @@ function seeded(seed: number): () => number {
 function measure(replicaCount: number, requests: number, seed: number): number {
   const rand = seeded(seed);
   // 24 probe points at the hubs, as the routing bench's world has.
-  const probes = new Map(CITIES.filter((c) => c.hub).slice(0, 24).map((c) => [c.name, { lat: c.lat, lon: c.lon }]));
+  const probes = new Map(
+    CITIES.filter((c) => c.hub)
+      .slice(0, 24)
+      .map((c) => [c.name, { lat: c.lat, lon: c.lon }]),
+  );
   const index = buildProbeIndex(probes);
   const pick = () => CITIES[Math.floor(rand() * CITIES.length)]!;
   const replicas: RouteReplica[] = Array.from({ length: replicaCount }, (_, i) => {
     const city = pick();
-    const samples = [...probes].map(([target, p]) => ({ target, rttMs: 3 + 0.017 * haversineKm(city.lat, city.lon, p.lat, p.lon) + rand() * 10 }));
+    const samples = [...probes].map(([target, p]) => ({
+      target,
+      rttMs: 3 + 0.017 * haversineKm(city.lat, city.lon, p.lat, p.lon) + rand() * 10,
+    }));
     return { replicaId: `rep_${i}`, nodeId: `node_${i}`, profile: profileNode({ lat: city.lat, lon: city.lon, probes: samples }, index) };
   });
   const seen = new ReplicaObservations();
@@ -39,7 +46,8 @@ function measure(replicaCount: number, requests: number, seed: number): number {
     return { lat: c.lat + (rand() - 0.5), lon: c.lon + (rand() - 0.5) };
   });
   for (const r of replicas) if (rand() < 0.5) seen.started(r.replicaId);
-  for (const c of callers.slice(0, 200)) for (const r of replicas) if (rand() < 0.3) seen.measured(geoCell(c.lat, c.lon), r.replicaId, 80 + rand() * 200, 30);
+  for (const c of callers.slice(0, 200))
+    for (const r of replicas) if (rand() < 0.3) seen.measured(geoCell(c.lat, c.lon), r.replicaId, 80 + rand() * 200, 30);
   seen.failed('rep_0', Date.now());
   const samples: number[] = [];
   let sink = 0;

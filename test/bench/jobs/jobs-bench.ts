@@ -18,7 +18,13 @@ export interface StackRef {
 const httpOf = (stack: StackRef) => (path: string, init?: RequestInit) => fetch(`${stack.url}${path}`, init);
 
 export async function quoteBench(stack: StackRef, sizes = [1_000, 10_000, 100_000]): Promise<BenchRow[]> {
-  const points = await quoteScale(httpOf(stack), { seed: 20261121, sizes, quotesPerSize: 100, adminToken: stack.adminToken, prefix: 'bench-' });
+  const points = await quoteScale(httpOf(stack), {
+    seed: 20261121,
+    sizes,
+    quotesPerSize: 100,
+    adminToken: stack.adminToken,
+    prefix: 'bench-',
+  });
   return scaleRows(points, 'local stack, HTTP round trip');
 }
 
@@ -40,7 +46,11 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
   const send = createSignedFetch(identity, stack.url);
   // An L40S node on its own, ready for jobs as an operator makes one (own account, hardware
   // challenge answered, minimum stake bonded): the seeded registry has none, so every job lands here.
-  const operator = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as { accountId: string; apiKey: string; wallet: string };
+  const operator = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as {
+    accountId: string;
+    apiKey: string;
+    wallet: string;
+  };
   const reg = await send({
     method: 'POST',
     path: '/v1/nodes',
@@ -58,7 +68,11 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
   if (verified?.status !== 'passed') throw new Error(`verification: ${JSON.stringify(verified)}`);
   const params = (await (await fetch(`${stack.url}/v1/governance/params`)).json()) as { params: { name: string; value: string }[] };
   const stake = params.params.find((p) => p.name === 'min_stake_per_gpu')!.value;
-  await fetch(`${stack.url}/v1/dev/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: operator.accountId, amount: stake }) });
+  await fetch(`${stack.url}/v1/dev/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: operator.accountId, amount: stake }),
+  });
   const staked = await fetch(`${stack.url}/v1/staking/stake`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operator.apiKey}`, 'content-type': 'application/json', 'Idempotency-Key': 'bench-dispatch' },
@@ -66,9 +80,17 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
   });
   if (staked.status !== 201) throw new Error(`stake: ${staked.status} ${await staked.text()}`);
   const account = (await (await fetch(`${stack.url}/v1/dev/accounts`, { method: 'POST' })).json()) as { accountId: string; apiKey: string };
-  await fetch(`${stack.url}/v1/dev/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId: account.accountId, amount: '1000.000000' }) });
+  await fetch(`${stack.url}/v1/dev/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: account.accountId, amount: '1000.000000' }),
+  });
   const renter = (path: string, body?: unknown) =>
-    fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${account.apiKey}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${account.apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const jobBody = { gpu: { model: 'L40S', count: 1 }, durationS: 60, image: 'bench', command: ['true'], client: { lat: 48.1, lon: 11.6 } };
 
   const received = new Map<string, number>();
@@ -95,7 +117,11 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
       if (received.has(id)) pushed.push(received.get(id)! - started);
       // The heartbeat path: the next heartbeat answer carries it (here sent at once).
       const hbStart = performance.now();
-      const hb = await send({ method: 'POST', path: `/v1/nodes/${identity.nodeId}/heartbeat`, body: { gpus: [], probes: [], runningJobs: [] } });
+      const hb = await send({
+        method: 'POST',
+        path: `/v1/nodes/${identity.nodeId}/heartbeat`,
+        body: { gpus: [], probes: [], runningJobs: [] },
+      });
       const answer = (await hb.json()) as { jobs: { id: string }[] };
       if (answer.jobs.some((j) => j.id === id)) polled.push(performance.now() - hbStart + (hbStart - started));
       await renter(`/v1/jobs/${id}/cancel`);
@@ -105,7 +131,12 @@ export async function dispatchBench(stack: StackRef, jobs = 20): Promise<BenchRo
     await Promise.race([stream, new Promise((r) => setTimeout(r, 2000))]);
   }
   return [
-    { name: 'job submitted → agent has it (WebSocket push)', value: median(pushed), unit: 'ms', note: `median of ${pushed.length}; max ${Math.max(...pushed).toFixed(1)} ms` },
+    {
+      name: 'job submitted → agent has it (WebSocket push)',
+      value: median(pushed),
+      unit: 'ms',
+      note: `median of ${pushed.length}; max ${Math.max(...pushed).toFixed(1)} ms`,
+    },
     {
       name: 'job submitted → in a heartbeat answer',
       value: median(polled),

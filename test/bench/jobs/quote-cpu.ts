@@ -99,8 +99,17 @@ export async function quoteCpu(options: { seed: number; sizes: number[]; renters
       stake: 400_000_000,
     };
     const rank = routeRank({
-      status: 'online', eligible: true, suspended: false, free: 2, rttExcessMs: excess,
-      pricePerGpuHour: row.price, reputation: 1, onlineMs: row.onlineMs, lastSeenAt: now, registeredAt: row.registeredAt, stakeTotal: row.stake,
+      status: 'online',
+      eligible: true,
+      suspended: false,
+      free: 2,
+      rttExcessMs: excess,
+      pricePerGpuHour: row.price,
+      reputation: 1,
+      onlineMs: row.onlineMs,
+      lastSeenAt: now,
+      registeredAt: row.registeredAt,
+      stakeTotal: row.stake,
     });
     return { row, rank, node: n };
   });
@@ -115,7 +124,14 @@ export async function quoteCpu(options: { seed: number; sizes: number[]; renters
     const nearestAdded: number[] = [];
     // Warm-up, as a Worker isolate serving quotes would be.
     for (const renter of world.renters.slice(0, 5)) {
-      await quoteWith(fetch, probePoints, DEFAULT_ROUTING_WEIGHTS, { models: [WORLD_MODELS[0]], minVramMb: 0, count: 1, maxPricePerGpuHour: null, client: renter, limit: 10 }, now, k);
+      await quoteWith(
+        fetch,
+        probePoints,
+        DEFAULT_ROUTING_WEIGHTS,
+        { models: [WORLD_MODELS[0]], minVramMb: 0, count: 1, maxPricePerGpuHour: null, client: renter, limit: 10 },
+        now,
+        k,
+      );
     }
     for (const renter of world.renters) {
       const wanted = Math.floor(pick() * WORLD_MODELS.length);
@@ -123,18 +139,30 @@ export async function quoteCpu(options: { seed: number; sizes: number[]; renters
         fetch,
         probePoints,
         DEFAULT_ROUTING_WEIGHTS,
-        { models: [WORLD_MODELS[wanted]!], minVramMb: 0, count: 1, maxPricePerGpuHour: null, client: { lat: renter.lat, lon: renter.lon }, limit: 10 },
+        {
+          models: [WORLD_MODELS[wanted]!],
+          minVramMb: 0,
+          count: 1,
+          maxPricePerGpuHour: null,
+          client: { lat: renter.lat, lon: renter.lon },
+          limit: 10,
+        },
         now,
         k,
       );
       times.push(result.computeMs);
       considered.push(result.nodesConsidered);
-      const eligible = all.slice(0, size).filter((_, i) => modelOf[i] === wanted).map((e) => e.node);
+      const eligible = all
+        .slice(0, size)
+        .filter((_, i) => modelOf[i] === wanted)
+        .map((e) => e.node);
       const chosen = eligible.find((n) => n.id === result.candidates[0]?.nodeId);
       if (eligible.length === 0 || !chosen) continue;
       const best = Math.min(...eligible.map((n) => world.rtt(renter, n)));
       added.push(world.rtt(renter, chosen) - best);
-      const nearest = eligible.reduce((a, b) => (haversineKm(renter.lat, renter.lon, a.lat, a.lon) <= haversineKm(renter.lat, renter.lon, b.lat, b.lon) ? a : b));
+      const nearest = eligible.reduce((a, b) =>
+        haversineKm(renter.lat, renter.lon, a.lat, a.lon) <= haversineKm(renter.lat, renter.lon, b.lat, b.lon) ? a : b,
+      );
       nearestAdded.push(world.rtt(renter, nearest) - best);
     }
     points.push({

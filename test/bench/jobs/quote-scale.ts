@@ -50,7 +50,14 @@ const pct = (values: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
 };
 
-export async function seedWorld(http: Http, world: World, from: number, to: number, modelOf: number[], options: ScaleOptions): Promise<void> {
+export async function seedWorld(
+  http: Http,
+  world: World,
+  from: number,
+  to: number,
+  modelOf: number[],
+  options: ScaleOptions,
+): Promise<void> {
   const prefix = options.prefix ?? 'w';
   const batch = 1000;
   for (let start = from; start < to; start += batch) {
@@ -72,7 +79,11 @@ export async function seedWorld(http: Http, world: World, from: number, to: numb
       };
     });
     await ok(
-      await http('/v1/dev/jobs/seed-nodes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nodes }) }),
+      await http('/v1/dev/jobs/seed-nodes', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ nodes }),
+      }),
       'seed nodes',
     );
   }
@@ -106,7 +117,12 @@ export async function quoteScale(http: Http, options: ScaleOptions): Promise<Sca
     const nearestAdded: number[] = [];
     for (const renter of world.renters) {
       const wanted = Math.floor(pick() * WORLD_MODELS.length);
-      const body = JSON.stringify({ gpu: { model: WORLD_MODELS[wanted], count: 1 }, durationS: 3600, client: { lat: renter.lat, lon: renter.lon }, limit: 10 });
+      const body = JSON.stringify({
+        gpu: { model: WORLD_MODELS[wanted], count: 1 },
+        durationS: 3600,
+        client: { lat: renter.lat, lon: renter.lon },
+        limit: 10,
+      });
       const started = performance.now();
       const res = await ok(await http('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body }), 'quote');
       const json = (await res.json()) as { candidates: { nodeId: string }[]; meta: { rowsRead: number } };
@@ -120,7 +136,9 @@ export async function quoteScale(http: Http, options: ScaleOptions): Promise<Sca
       const byId = eligible.find((n) => `${prefix}${n.id}` === chosen);
       const best = Math.min(...eligible.map((n) => world.rtt(renter, n)));
       if (byId) added.push(world.rtt(renter, byId) - best);
-      const nearest = eligible.reduce((a, b) => (haversineKm(renter.lat, renter.lon, a.lat, a.lon) <= haversineKm(renter.lat, renter.lon, b.lat, b.lon) ? a : b));
+      const nearest = eligible.reduce((a, b) =>
+        haversineKm(renter.lat, renter.lon, a.lat, a.lon) <= haversineKm(renter.lat, renter.lon, b.lat, b.lon) ? a : b,
+      );
       nearestAdded.push(world.rtt(renter, nearest) - best);
     }
     points.push({
@@ -139,8 +157,18 @@ export async function quoteScale(http: Http, options: ScaleOptions): Promise<Sca
 
 export function scaleRows(points: ScalePoint[], where: string): BenchRow[] {
   return points.flatMap((p) => [
-    { name: `quote, ${p.nodes.toLocaleString('en-US')} nodes: median time`, value: p.medianMs, unit: 'ms', note: `${where}; p90 ${p.p90Ms.toFixed(1)} ms; includes D1 I/O` },
-    { name: `quote, ${p.nodes.toLocaleString('en-US')} nodes: D1 rows read`, value: p.medianRowsRead, unit: 'rows', note: `median; max ${p.maxRowsRead} (D1 meta.rows_read)` },
+    {
+      name: `quote, ${p.nodes.toLocaleString('en-US')} nodes: median time`,
+      value: p.medianMs,
+      unit: 'ms',
+      note: `${where}; p90 ${p.p90Ms.toFixed(1)} ms; includes D1 I/O`,
+    },
+    {
+      name: `quote, ${p.nodes.toLocaleString('en-US')} nodes: D1 rows read`,
+      value: p.medianRowsRead,
+      unit: 'rows',
+      note: `median; max ${p.maxRowsRead} (D1 meta.rows_read)`,
+    },
     {
       name: `quote, ${p.nodes.toLocaleString('en-US')} nodes: added latency`,
       value: p.meanAddedMs,

@@ -18,7 +18,11 @@ interface DevAccount {
   apiKey: string;
 }
 
-async function call(stack: StackRef, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(
+  stack: StackRef,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   return fetch(`${stack.url}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { 'content-type': 'application/json', ...init.headers },
@@ -63,7 +67,9 @@ export async function ledgerBench(
   rows.push({
     name: `GET balance (API key + 1 read), ${concurrency} in flight`,
     value: await throughput(requests, concurrency, async (i) => {
-      const res = await call(stack, '/v1/accounts/me/balance', { headers: { authorization: `Bearer ${accounts[i % accounts.length]!.apiKey}` } });
+      const res = await call(stack, '/v1/accounts/me/balance', {
+        headers: { authorization: `Bearer ${accounts[i % accounts.length]!.apiKey}` },
+      });
       await expectStatus(res, [200], 'balance');
     }),
     unit: 'req/s',
@@ -73,7 +79,11 @@ export async function ledgerBench(
     call(stack, '/v1/dev/faucet', { body: { accountId: accounts[i % accounts.length]!.accountId, amount: '0.000001' } }).then((r) =>
       expectStatus(r, [201], 'mint'),
     );
-  rows.push({ name: 'mint (faucet), 1 in flight', value: await throughput(requests / 4, 1, async (i) => void (await mint(i))), unit: 'tx/s' });
+  rows.push({
+    name: 'mint (faucet), 1 in flight',
+    value: await throughput(requests / 4, 1, async (i) => void (await mint(i))),
+    unit: 'tx/s',
+  });
   rows.push({
     name: `mint (faucet), ${concurrency} in flight`,
     value: await throughput(requests, concurrency, async (i) => void (await mint(i))),
@@ -81,19 +91,31 @@ export async function ledgerBench(
   });
   rows.push({
     name: `transfer user → payouts_pending (withdrawal), ${concurrency} in flight, ${accounts.length} accounts`,
-    value: await throughput(requests, concurrency, async (i) => void (await expectStatus(await withdraw(stack, accounts[i % accounts.length]!, `${run}-w${i}`), [201], 'withdrawal'))),
+    value: await throughput(
+      requests,
+      concurrency,
+      async (i) => void (await expectStatus(await withdraw(stack, accounts[i % accounts.length]!, `${run}-w${i}`), [201], 'withdrawal')),
+    ),
     unit: 'tx/s',
     note: 'guarded debit + payout row in one batch',
   });
   const hot = accounts[0]!;
   rows.push({
     name: `transfer from one hot account, ${concurrency} in flight`,
-    value: await throughput(requests, concurrency, async (i) => void (await expectStatus(await withdraw(stack, hot, `${run}-h${i}`), [201], 'hot withdrawal'))),
+    value: await throughput(
+      requests,
+      concurrency,
+      async (i) => void (await expectStatus(await withdraw(stack, hot, `${run}-h${i}`), [201], 'hot withdrawal')),
+    ),
     unit: 'tx/s',
   });
   rows.push({
     name: `idempotent replay (same key), ${concurrency} in flight`,
-    value: await throughput(requests, concurrency, async () => void (await expectStatus(await withdraw(stack, hot, `${run}-h0`), [200], 'replay'))),
+    value: await throughput(
+      requests,
+      concurrency,
+      async () => void (await expectStatus(await withdraw(stack, hot, `${run}-h0`), [200], 'replay')),
+    ),
     unit: 'req/s',
     note: 'UNIQUE violation, then the first result is read',
   });

@@ -12,7 +12,9 @@ export function mutateBench(): BenchRow[] {
   const out = join(dir, 'mutate.json');
   const started = performance.now();
   try {
-    spawnSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'mutate', 'run.ts'), '--json', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    spawnSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'mutate', 'run.ts'), '--json', out], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const { results } = JSON.parse(readFileSync(out, 'utf8')) as { results: MutationResult[] };
     const count = (outcome: MutationResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
     const notKilled = results.filter((r) => r.outcome !== 'killed').map((r) => `${r.name} (${r.outcome})`);
@@ -21,7 +23,12 @@ export function mutateBench(): BenchRow[] {
       { name: 'killed by their tests', value: count('killed'), unit: 'edits' },
       { name: 'survived', value: count('survived'), unit: 'edits', note: notKilled.join(', ') || 'none' },
       { name: 'no longer apply, or tests fail unmutated', value: count('not_applicable') + count('guard_fails_unmutated'), unit: 'edits' },
-      { name: 'mutation run', value: (performance.now() - started) / 1000, unit: 's', note: 'scratch copy; one vitest run per edit plus one per guarding file' },
+      {
+        name: 'mutation run',
+        value: (performance.now() - started) / 1000,
+        unit: 's',
+        note: 'scratch copy; one vitest run per edit plus one per guarding file',
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

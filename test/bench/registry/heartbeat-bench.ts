@@ -36,7 +36,10 @@ async function shardTotals(stack: StackRef): Promise<Record<string, number>> {
  * `stack` must run with HEARTBEAT_INTERVAL_S=1 and LIVE_FOLD_INTERVAL_S=30: the production ratio
  * (30 s heartbeats, 900 s folds) compressed 30-fold so the D1 figure is measured, not computed.
  */
-export async function heartbeatBench(stack: StackRef, opts = { nodes: 100, requests: 3000, concurrency: 16, steadySeconds: 32 }): Promise<BenchRow[]> {
+export async function heartbeatBench(
+  stack: StackRef,
+  opts = { nodes: 100, requests: 3000, concurrency: 16, steadySeconds: 32 },
+): Promise<BenchRow[]> {
   const agents: { id: string; send: SignedFetch }[] = [];
   for (let i = 0; i < opts.nodes; i++) {
     const identity = await newIdentity();
@@ -88,7 +91,17 @@ export async function heartbeatBench(stack: StackRef, opts = { nodes: 100, reque
     { name: 'GET /health (trivial route)', value: health, unit: 'req/s', note: `${opts.concurrency} in flight` },
     { name: 'signed heartbeats', value: heartbeats, unit: 'req/s', note: `${opts.nodes} nodes` },
     { name: 'heartbeat / trivial route', value: heartbeats / health, unit: 'ratio', note: 'the figure: 1.0 = as cheap as /health' },
-    { name: 'D1 rows written per heartbeat', value: rows / Math.max(1, beats), unit: 'rows', note: `${rows} rows over ${beats} heartbeats; goal well under 0.1` },
-    { name: 'D1 queries per heartbeat', value: queries / Math.max(1, beats), unit: 'queries', note: 'folds are one json_each statement per shard' },
+    {
+      name: 'D1 rows written per heartbeat',
+      value: rows / Math.max(1, beats),
+      unit: 'rows',
+      note: `${rows} rows over ${beats} heartbeats; goal well under 0.1`,
+    },
+    {
+      name: 'D1 queries per heartbeat',
+      value: queries / Math.max(1, beats),
+      unit: 'queries',
+      note: 'folds are one json_each statement per shard',
+    },
   ];
 }

@@ -24,7 +24,10 @@ const HOUR = 3_600_000;
 async function migrate(db: D1Database): Promise<void> {
   const files = (await readdir(MIGRATIONS)).filter((f) => f.endsWith('.sql')).sort();
   for (const f of files) {
-    const statements = (await readFile(join(MIGRATIONS, f), 'utf8')).split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
+    const statements = (await readFile(join(MIGRATIONS, f), 'utf8'))
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean);
     await db.batch(statements.map((s) => db.prepare(s)));
   }
 }
@@ -96,8 +99,14 @@ export async function epochCloseBench(sizes = [1_000, 10_000, 100_000]): Promise
   for (const size of sizes) {
     // A throwaway wrangler config with only the D1 binding, persisted in a temp directory.
     const dir = await mkdtemp(join(tmpdir(), 'gridplane-epoch-bench-'));
-    await writeFile(join(dir, 'wrangler.toml'), 'name = "bench"\ncompatibility_date = "2026-11-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "bench"\ndatabase_id = "00000000-0000-0000-0000-000000000001"\n');
-    const proxy = await getPlatformProxy<{ DB: D1Database }>({ configPath: join(dir, 'wrangler.toml'), persist: { path: join(dir, 'state') } });
+    await writeFile(
+      join(dir, 'wrangler.toml'),
+      'name = "bench"\ncompatibility_date = "2026-11-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "bench"\ndatabase_id = "00000000-0000-0000-0000-000000000001"\n',
+    );
+    const proxy = await getPlatformProxy<{ DB: D1Database }>({
+      configPath: join(dir, 'wrangler.toml'),
+      persist: { path: join(dir, 'state') },
+    });
     try {
       const raw = proxy.env.DB;
       await migrate(raw);
@@ -129,13 +138,30 @@ export async function epochCloseBench(sizes = [1_000, 10_000, 100_000]): Promise
         if (report.closed.length > 0 || invocations > 50) break;
       }
       const ms = performance.now() - started;
-      const epoch = await raw.prepare('SELECT nodes, minted, credit_chunks FROM epochs WHERE epoch = 100').first<{ nodes: number; minted: number; credit_chunks: number }>();
+      const epoch = await raw
+        .prepare('SELECT nodes, minted, credit_chunks FROM epochs WHERE epoch = 100')
+        .first<{ nodes: number; minted: number; credit_chunks: number }>();
       const pool = await raw.prepare(`SELECT balance FROM accounts WHERE id = 'system:reward_pool'`).first<{ balance: number }>();
       const label = size.toLocaleString('en-US');
-      rows.push({ name: `close epoch, ${label} nodes: D1 statements`, value: counted.count(), unit: 'queries', note: `limit 1,000 per invocation; budget ${config.CLOSE_QUERY_BUDGET}` });
+      rows.push({
+        name: `close epoch, ${label} nodes: D1 statements`,
+        value: counted.count(),
+        unit: 'queries',
+        note: `limit 1,000 per invocation; budget ${config.CLOSE_QUERY_BUDGET}`,
+      });
       rows.push({ name: `close epoch, ${label} nodes: max per invocation`, value: maxPerInvocation, unit: 'queries' });
-      rows.push({ name: `close epoch, ${label} nodes: cron invocations`, value: invocations, unit: 'runs', note: `${epoch?.nodes} nodes rewarded, ${epoch?.credit_chunks} credit chunks, pool left ${pool?.balance}` });
-      rows.push({ name: `close epoch, ${label} nodes: wall time`, value: Math.round(ms), unit: 'ms', note: 'local D1; includes every invocation' });
+      rows.push({
+        name: `close epoch, ${label} nodes: cron invocations`,
+        value: invocations,
+        unit: 'runs',
+        note: `${epoch?.nodes} nodes rewarded, ${epoch?.credit_chunks} credit chunks, pool left ${pool?.balance}`,
+      });
+      rows.push({
+        name: `close epoch, ${label} nodes: wall time`,
+        value: Math.round(ms),
+        unit: 'ms',
+        note: 'local D1; includes every invocation',
+      });
     } finally {
       await proxy.dispose();
     }

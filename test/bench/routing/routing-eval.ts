@@ -7,12 +7,7 @@ import { haversineKm } from '../../../workers/routing/geo.ts';
 import { rankCandidates, type RouteRequest, type RoutingNode } from '../../../workers/routing/rank.ts';
 import { buildRoutingTable, type RoutingTable } from '../../../workers/routing/routing-table.ts';
 import { DEFAULT_ROUTING_WEIGHTS } from '../../../workers/routing/routing-weights.ts';
-import {
-  buildProbeIndex,
-  DEFAULT_RTT_PARAMS,
-  profileNode,
-  type ProbeIndex,
-} from '../../../workers/routing/rtt-model.ts';
+import { buildProbeIndex, DEFAULT_RTT_PARAMS, profileNode, type ProbeIndex } from '../../../workers/routing/rtt-model.ts';
 import { buildWorld, rng, type World, type WorldNode, type WorldRenter } from './synthetic-world.ts';
 
 export interface BenchRow {

@@ -151,7 +151,11 @@ export function buildWorld(options: WorldOptions): World {
 
   const hubIds = CITIES.map((city, i) => (city.hub ? i : -1)).filter((i) => i >= 0);
   const otherIds = CITIES.map((city, i) => (city.hub ? -1 : i)).filter((i) => i >= 0);
-  const shuffle = (ids: number[]) => ids.map((id) => ({ id, k: r() })).sort((a, b) => a.k - b.k).map((x) => x.id);
+  const shuffle = (ids: number[]) =>
+    ids
+      .map((id) => ({ id, k: r() }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.id);
   const hubShare = Math.round(options.probes * 0.75);
   const probeCities = [...shuffle(hubIds).slice(0, hubShare), ...shuffle(otherIds).slice(0, options.probes - hubShare)];
   const probePoints = new Map<string, { lat: number; lon: number }>();

@@ -39,7 +39,12 @@ const SHAPES: Shape[] = [
   { name: 'legacy tx, creating each token account', createAccounts: true },
   { name: 'legacy tx, creating each token account + priority fee', createAccounts: true, priorityFeeMicroLamports: 1_000n },
   { name: 'v0 tx + lookup table, recipients with token accounts', createAccounts: false, lookupTable: true },
-  { name: 'v0 tx + lookup table, recipients with token accounts + priority fee', createAccounts: false, lookupTable: true, priorityFeeMicroLamports: 1_000n },
+  {
+    name: 'v0 tx + lookup table, recipients with token accounts + priority fee',
+    createAccounts: false,
+    lookupTable: true,
+    priorityFeeMicroLamports: 1_000n,
+  },
 ];
 
 /** Recipients tried per v0 shape: more than fit, so the loop stops at the size limit. */
@@ -63,15 +68,33 @@ export async function measurePayoutCapacity(): Promise<BenchRow[]> {
       const sizingTable: PayoutLookupTable | undefined = shape.lookupTable
         ? {
             address: (await generateKeyPairSigner()).address,
-            addresses: await payoutTableAddresses(world.treasury.address, world.mint, candidates.map((o, i) => ({ id: String(i), recipientOwner: o, amount: 1n }))),
+            addresses: await payoutTableAddresses(
+              world.treasury.address,
+              world.mint,
+              candidates.map((o, i) => ({ id: String(i), recipientOwner: o, amount: 1n })),
+            ),
           }
         : undefined;
       for (;;) {
         const owner = shape.lookupTable ? candidates[payouts.length] : (await generateKeyPairSigner()).address;
         if (!owner) throw new Error(`${shape.name}: more than ${V0_CANDIDATES} fit; raise V0_CANDIDATES`);
-        payouts.push({ id: String(payouts.length), recipientOwner: owner, amount: 1_000n + BigInt(payouts.length), createRecipientAta: shape.createAccounts });
+        payouts.push({
+          id: String(payouts.length),
+          recipientOwner: owner,
+          amount: 1_000n + BigInt(payouts.length),
+          createRecipientAta: shape.createAccounts,
+        });
         try {
-          const tx = await buildPayoutTransaction({ treasury: world.treasury, mint: world.mint, decimals: world.decimals, payouts, blockhash, lastValidBlockHeight, priorityFeeMicroLamports: shape.priorityFeeMicroLamports, lookupTable: sizingTable });
+          const tx = await buildPayoutTransaction({
+            treasury: world.treasury,
+            mint: world.mint,
+            decimals: world.decimals,
+            payouts,
+            blockhash,
+            lastValidBlockHeight,
+            priorityFeeMicroLamports: shape.priorityFeeMicroLamports,
+            lookupTable: sizingTable,
+          });
           fits = { count: payouts.length, bytes: tx.sizeBytes };
         } catch (error) {
           if (!(error instanceof RangeError)) throw error;
@@ -101,15 +124,24 @@ export async function measurePayoutCapacity(): Promise<BenchRow[]> {
     }
 
     /** The settlement's table step, run to `ready` for this batch, as successive cron runs would. */
-    async function makeTable(name: string, batch: PayoutRequest[]): Promise<{ table: PayoutLookupTable; transactions: number; rentLamports: number }> {
+    async function makeTable(
+      name: string,
+      batch: PayoutRequest[],
+    ): Promise<{ table: PayoutLookupTable; transactions: number; rentLamports: number }> {
       let row: LookupTableRecord | null = null;
       let transactions = 0;
       const deps = {
         rpc,
         treasury: world.treasury,
         genesisHash: null,
-        save: async (next: LookupTableRecord) => ((row = next), true),
-        insert: async (next: LookupTableRecord) => ((row = next), true),
+        save: async (next: LookupTableRecord) => {
+          row = next;
+          return true;
+        },
+        insert: async (next: LookupTableRecord) => {
+          row = next;
+          return true;
+        },
       };
       const needed = await payoutTableAddresses(world.treasury.address, world.mint, batch);
       for (let i = 0; i < 8; i++) {
@@ -125,16 +157,28 @@ export async function measurePayoutCapacity(): Promise<BenchRow[]> {
 
     async function landOrThrow(name: string, batch: PayoutRequest[], shape: Shape, lookupTable?: PayoutLookupTable): Promise<void> {
       let record = newPayoutBatch(name);
-      const save = async (next: typeof record) => ((record = next), true);
+      const save = async (next: typeof record) => {
+        record = next;
+        return true;
+      };
       const deps = {
-        rpc, treasury: world.treasury, mint: world.mint, decimals: world.decimals, genesisHash: null, save,
-        priorityFeeMicroLamports: shape.priorityFeeMicroLamports, useLookupTable: lookupTable !== undefined, lookupTable,
+        rpc,
+        treasury: world.treasury,
+        mint: world.mint,
+        decimals: world.decimals,
+        genesisHash: null,
+        save,
+        priorityFeeMicroLamports: shape.priorityFeeMicroLamports,
+        useLookupTable: lookupTable !== undefined,
+        lookupTable,
       };
       for (let i = 0; i < 3 && record.state !== 'paid'; i++) await runPayoutStep(deps, record, batch);
-      if (lookupTable && server.chain.getTransaction(record.signature ?? '')?.message.version !== 0) throw new Error(`${name}: not a v0 transaction`);
+      if (lookupTable && server.chain.getTransaction(record.signature ?? '')?.message.version !== 0)
+        throw new Error(`${name}: not a v0 transaction`);
       for (const p of batch) {
         const got = server.chain.tokenAmount(await ataOf(p.recipientOwner as Address, world.mint));
-        if (record.state !== 'paid' || got !== p.amount) throw new Error(`${name}: batch of ${batch.length} did not pay exactly (${record.state})`);
+        if (record.state !== 'paid' || got !== p.amount)
+          throw new Error(`${name}: batch of ${batch.length} did not pay exactly (${record.state})`);
       }
     }
   } finally {

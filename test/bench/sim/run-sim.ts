@@ -18,5 +18,11 @@ function option(name: string): number | undefined {
 const run = await runSimulator({ seeds: option('seeds'), seed: option('seed'), steps: option('steps') }, true);
 const s = summarize(run.results);
 console.log(`\nsimulator: ${s.seeds} seeds, ${s.failed} failed, ${s.steps} steps, ${s.stepsPerSecond.toFixed(1)} steps/s`);
-console.log(`faults injected: ${Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+console.log(
+  `faults injected: ${
+    Object.entries(s.faults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none'
+  }`,
+);
 process.exit(run.exitCode);

@@ -52,5 +52,11 @@ export function summarize(results: SeedResult[]) {
   const stepsMs = results.reduce((n, r) => n + r.phases.stepsMs, 0);
   const faults: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + v;
-  return { seeds: results.length, failed: results.filter((r) => !r.ok).length, steps, stepsPerSecond: stepsMs > 0 ? (steps * 1000) / stepsMs : 0, faults };
+  return {
+    seeds: results.length,
+    failed: results.filter((r) => !r.ok).length,
+    steps,
+    stepsPerSecond: stepsMs > 0 ? (steps * 1000) / stepsMs : 0,
+    faults,
+  };
 }

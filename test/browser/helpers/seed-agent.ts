@@ -29,7 +29,9 @@ export async function seedAgent(baseUrl: string, spec: SeedNode): Promise<SeedAg
   async function send(method: string, path: string, body: unknown): Promise<Response> {
     const bytes = new TextEncoder().encode(JSON.stringify(body));
     const timestampMs = Date.now();
-    const nonce = bytesToBase64(webcrypto.getRandomValues(new Uint8Array(18))).replace(/\+/g, '-').replace(/\//g, '_');
+    const nonce = bytesToBase64(webcrypto.getRandomValues(new Uint8Array(18)))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
     const message = signingString({ method, pathWithQuery: path, timestampMs, nonce, bodySha256Hex: await sha256Hex(bytes) });
     const signature = new Uint8Array(await webcrypto.subtle.sign('Ed25519', pair.privateKey, new TextEncoder().encode(message)));
     return fetch(baseUrl + path, {
@@ -73,7 +75,10 @@ export async function seedAgent(baseUrl: string, spec: SeedNode): Promise<SeedAg
         tempC: 45 + index,
         powerW: 150 + 10 * index,
       }));
-      await expectOk(await send('POST', `/v1/nodes/${nodeId}/heartbeat`, { gpus, probes: [{ target: 'FRA', rttMs: 12.5 }], runningJobs: [] }), 'heartbeat');
+      await expectOk(
+        await send('POST', `/v1/nodes/${nodeId}/heartbeat`, { gpus, probes: [{ target: 'FRA', rttMs: 12.5 }], runningJobs: [] }),
+        'heartbeat',
+      );
     },
   };
 }

@@ -43,7 +43,8 @@ export async function addStandInWallet(page: Page, options: StandInOptions): Pro
 }
 
 function installStandInWallet(o: StandInOptions): void {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#6d28d9"/><path d="M9 16h14M16 9v14" stroke="#fff" stroke-width="3"/></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#6d28d9"/><path d="M9 16h14M16 9v14" stroke="#fff" stroke-width="3"/></svg>';
   const icon = `data:image/svg+xml;base64,${btoa(svg)}`;
   const fromBase64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
   const key = crypto.subtle.importKey('pkcs8', fromBase64(o.key.pkcs8), { name: 'Ed25519' }, false, ['sign']);

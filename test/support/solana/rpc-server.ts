@@ -1,3 +1,4 @@
+// Over 300 lines: one JSON-RPC method table whose switches (swallowed sends, lagging finality, timeouts) act across methods; splitting it would split each switch.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {

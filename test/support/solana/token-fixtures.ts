@@ -44,7 +44,11 @@ export async function signedTransaction(chain: LocalChain, feePayer: KeyPairSign
     pipe(
       createTransactionMessage({ version: 'legacy' }),
       (m) => setTransactionMessageFeePayerSigner(feePayer, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: blockhash as Blockhash, lastValidBlockHeight: BigInt(lastValidBlockHeight) }, m),
+      (m) =>
+        setTransactionMessageLifetimeUsingBlockhash(
+          { blockhash: blockhash as Blockhash, lastValidBlockHeight: BigInt(lastValidBlockHeight) },
+          m,
+        ),
       (m) => appendTransactionMessageInstructions(instructions, m),
     ),
   );
@@ -61,13 +65,20 @@ export async function run(chain: LocalChain, feePayer: KeyPairSigner, instructio
     result = chain.execute(await signedTransaction(chain, feePayer, instructions));
   }
   if (!result.landed || result.tx.err !== null) {
-    throw new Error(`setup transaction failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}\n${(result.landed ? result.tx.logs : result.logs).join('\n')}`);
+    throw new Error(
+      `setup transaction failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}\n${(result.landed ? result.tx.logs : result.logs).join('\n')}`,
+    );
   }
   return result;
 }
 
 /** `freezeAuthority`: who may freeze token accounts of this mint (none when omitted). */
-export async function createMint(chain: LocalChain, authority: KeyPairSigner, decimals = TEST_DECIMALS, freezeAuthority?: Address): Promise<Address> {
+export async function createMint(
+  chain: LocalChain,
+  authority: KeyPairSigner,
+  decimals = TEST_DECIMALS,
+  freezeAuthority?: Address,
+): Promise<Address> {
   const mint = await generateKeyPairSigner();
   const space = BigInt(getMintSize());
   await run(chain, authority, [
@@ -95,7 +106,13 @@ export async function createTokenAccount(chain: LocalChain, payer: KeyPairSigner
 }
 
 /** Creates `owner`'s token account if needed and mints `amount` base units into it. */
-export async function mintTokens(chain: LocalChain, authority: KeyPairSigner, mint: Address, owner: Address, amount: bigint): Promise<Address> {
+export async function mintTokens(
+  chain: LocalChain,
+  authority: KeyPairSigner,
+  mint: Address,
+  owner: Address,
+  amount: bigint,
+): Promise<Address> {
   const ata = await ataOf(owner, mint);
   await run(chain, authority, [
     getCreateAssociatedTokenIdempotentInstruction({ payer: authority, ata, owner, mint }),

@@ -4,7 +4,8 @@ import { readPng, scanQrPng } from '../../support/qr-png-read.ts';
 
 describe('qrPng', () => {
   it('writes a PNG whose QR code scans back to the Solana Pay URL', async () => {
-    const url = 'solana:7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU?amount=25&spl-token=EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v&reference=9hWD3DdVnZDZj3JLsPsr5u2Uo5PGh6rQdqfCNnBUvm5v&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance';
+    const url =
+      'solana:7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU?amount=25&spl-token=EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v&reference=9hWD3DdVnZDZj3JLsPsr5u2Uo5PGh6rQdqfCNnBUvm5v&label=gridplane&message=Deposit%20to%20your%20gridplane%20balance';
     const png = await qrPng(url);
     const image = await readPng(png);
     // 4-module quiet zone on each side, 6 pixels a module, square.

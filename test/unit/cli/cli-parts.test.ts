@@ -14,19 +14,25 @@ import { parseQrText, qrMatrix, qrText, QUIET_ZONE } from '../../../cli/src/qr-t
 function image(matrix: boolean[][], scale = 4) {
   const size = (matrix.length + 2 * QUIET_ZONE) * scale;
   const data = new Uint8Array(size * size * 3).fill(255);
-  matrix.forEach((row, r) =>
-    row.forEach((dark, c) => {
-      if (!dark) return;
+  for (const [r, row] of matrix.entries()) {
+    for (const [c, dark] of row.entries()) {
+      if (!dark) continue;
       for (let y = 0; y < scale; y++) {
-        for (let x = 0; x < scale; x++) data.fill(0, (((r + QUIET_ZONE) * scale + y) * size + (c + QUIET_ZONE) * scale + x) * 3, (((r + QUIET_ZONE) * scale + y) * size + (c + QUIET_ZONE) * scale + x) * 3 + 3);
+        for (let x = 0; x < scale; x++)
+          data.fill(
+            0,
+            (((r + QUIET_ZONE) * scale + y) * size + (c + QUIET_ZONE) * scale + x) * 3,
+            (((r + QUIET_ZONE) * scale + y) * size + (c + QUIET_ZONE) * scale + x) * 3 + 3,
+          );
       }
-    }),
-  );
+    }
+  }
   return { width: size, height: size, data };
 }
 
 describe('terminal QR code', () => {
-  const url = 'solana:7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU?amount=5&spl-token=So11111111111111111111111111111111111111112&reference=9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM&label=gridplane';
+  const url =
+    'solana:7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU?amount=5&spl-token=So11111111111111111111111111111111111111112&reference=9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM&label=gridplane';
 
   it('draws exactly the modules of the code, and those decode back to the Solana Pay URL', () => {
     const drawing = qrText(url);
@@ -59,15 +65,25 @@ describe('config', () => {
   it('takes the flag, then the environment, then the file', () => {
     const stored = { url: 'http://file', apiKey: 'file-key' };
     expect(resolveSettings({}, {}, stored)).toEqual({ url: 'http://file', apiKey: 'file-key', keySource: 'config' });
-    expect(resolveSettings({}, { GRIDPLANE_API_KEY: 'env-key', GRIDPLANE_URL: 'http://env/' }, stored)).toEqual({ url: 'http://env', apiKey: 'env-key', keySource: 'env' });
-    expect(resolveSettings({ apiKey: 'flag-key', url: 'http://flag' }, { GRIDPLANE_API_KEY: 'env-key' }, stored)).toEqual({ url: 'http://flag', apiKey: 'flag-key', keySource: 'flag' });
+    expect(resolveSettings({}, { GRIDPLANE_API_KEY: 'env-key', GRIDPLANE_URL: 'http://env/' }, stored)).toEqual({
+      url: 'http://env',
+      apiKey: 'env-key',
+      keySource: 'env',
+    });
+    expect(resolveSettings({ apiKey: 'flag-key', url: 'http://flag' }, { GRIDPLANE_API_KEY: 'env-key' }, stored)).toEqual({
+      url: 'http://flag',
+      apiKey: 'flag-key',
+      keySource: 'flag',
+    });
     expect(resolveSettings({}, {}, {})).toEqual({ url: 'http://127.0.0.1:8787', keySource: 'none' });
   });
 });
 
 describe('parsers', () => {
   it('durations', () => {
-    expect([parseDuration('90'), parseDuration('90s'), parseDuration('10m'), parseDuration('2h'), parseDuration('1d')]).toEqual([90, 90, 600, 7200, 86_400]);
+    expect([parseDuration('90'), parseDuration('90s'), parseDuration('10m'), parseDuration('2h'), parseDuration('1d')]).toEqual([
+      90, 90, 600, 7200, 86_400,
+    ]);
     expect(() => parseDuration('0')).toThrow(UsageError);
     expect(() => parseDuration('10 minutes')).toThrow(/--duration/);
   });

@@ -29,7 +29,12 @@ async function standIn(answer: (seen: Seen) => unknown): Promise<{ origin: strin
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => {
-      const entry = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body: text ? (JSON.parse(text) as unknown) : undefined };
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        body: text ? (JSON.parse(text) as unknown) : undefined,
+      };
       seen.push(entry);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(entry)));
     });
@@ -54,7 +59,10 @@ function runScript(args: string[], env: Record<string, string>): Promise<{ statu
  * reaches Worker code whose types are not in this (Node-side) program.
  */
 async function commandDefinitions(): Promise<{ name: string }[]> {
-  const run = await runScript(['-e', "import('./bots/discord/commands.ts').then((m) => process.stdout.write(JSON.stringify(m.discordCommandDefinitions())))"], {});
+  const run = await runScript(
+    ['-e', "import('./bots/discord/commands.ts').then((m) => process.stdout.write(JSON.stringify(m.discordCommandDefinitions())))"],
+    {},
+  );
   expect(run.status, run.output).toBe(0);
   return JSON.parse(run.output) as { name: string }[];
 }
@@ -69,7 +77,11 @@ describe('Discord slash commands (npm run discord:register, @discordjs/rest)', (
     });
     expect(run.status, run.output).toBe(0);
     expect(api.seen).toHaveLength(1);
-    expect(api.seen[0]).toMatchObject({ method: 'PUT', url: '/api/v10/applications/123456789012345678/commands', authorization: 'Bot bot-token-for-test' });
+    expect(api.seen[0]).toMatchObject({
+      method: 'PUT',
+      url: '/api/v10/applications/123456789012345678/commands',
+      authorization: 'Bot bot-token-for-test',
+    });
     const definitions = await commandDefinitions();
     expect(api.seen[0]!.body).toEqual(definitions);
     expect(run.output).toContain(`Registered ${definitions.length} commands globally: ${definitions.map((c) => `/${c.name}`).join(' ')}`);
@@ -102,7 +114,10 @@ describe('Telegram webhook and menu (npm run telegram:webhook)', () => {
       '/bot123456789:TEST-token_abcdefghijklmnopqrstuv/setMyCommands',
       '/bot123456789:TEST-token_abcdefghijklmnopqrstuv/getWebhookInfo',
     ]);
-    expect(api.seen[0]!.body).toMatchObject({ url: 'https://gridplane-staging.acme.workers.dev/telegram/webhook', secret_token: 'test-telegram-webhook-secret' });
+    expect(api.seen[0]!.body).toMatchObject({
+      url: 'https://gridplane-staging.acme.workers.dev/telegram/webhook',
+      secret_token: 'test-telegram-webhook-secret',
+    });
     expect(api.seen[1]!.body).toEqual({ commands: JSON.parse(JSON.stringify(TELEGRAM_MENU)) });
   }, 60_000);
 });

@@ -25,11 +25,15 @@ let inputs: string[];
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'gp-bundle-'));
   const wrangler = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
-  const run = spawnSync(process.execPath, [wrangler, 'deploy', '--dry-run', '--env', 'production', '--outdir', outdir, '--metafile', join(outdir, 'meta.json')], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    encoding: 'utf8',
-  });
+  const run = spawnSync(
+    process.execPath,
+    [wrangler, 'deploy', '--dry-run', '--env', 'production', '--outdir', outdir, '--metafile', join(outdir, 'meta.json')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      encoding: 'utf8',
+    },
+  );
   build = { status: run.status, output: `${run.stdout}${run.stderr}` };
   const meta = JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8')) as Metafile;
   const entry = Object.values(meta.outputs).find((o) => o.entryPoint);
@@ -39,7 +43,16 @@ beforeAll(() => {
 describe('deploy bundle (wrangler deploy --dry-run --env production)', () => {
   it('builds, offline, with every binding the Worker needs', () => {
     expect(build.status, build.output).toBe(0);
-    for (const binding of ['env.DB', 'env.ALERT_QUEUE', 'env.NODE_SHARD', 'env.ALERT_CHAT', 'env.RATE_LIMIT_ADDRESS', 'env.RATE_LIMIT_ACCOUNT', 'env.RATE_LIMIT_NODE', 'env.RATE_LIMIT_JOB_EVENTS']) {
+    for (const binding of [
+      'env.DB',
+      'env.ALERT_QUEUE',
+      'env.NODE_SHARD',
+      'env.ALERT_CHAT',
+      'env.RATE_LIMIT_ADDRESS',
+      'env.RATE_LIMIT_ACCOUNT',
+      'env.RATE_LIMIT_NODE',
+      'env.RATE_LIMIT_JOB_EVENTS',
+    ]) {
       expect(build.output).toContain(binding);
     }
     expect(existsSync(join(outdir, 'index.js'))).toBe(true);

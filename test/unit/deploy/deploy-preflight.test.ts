@@ -8,21 +8,36 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDeployConfig } from '../../../workers/scripts/deploy-config.ts';
-import { deployCommands, parseSecretsFile, preflight, publicOrigin, REQUIRED_SECRETS, type DeployFacts } from '../../../workers/scripts/deploy-preflight.ts';
+import {
+  deployCommands,
+  parseSecretsFile,
+  preflight,
+  publicOrigin,
+  REQUIRED_SECRETS,
+  type DeployFacts,
+} from '../../../workers/scripts/deploy-preflight.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const fixture = (name: string) => join(ROOT, 'test/unit/deploy/fixtures', name);
 
 /** Runs the script as `npm run deploy -- …` does, with no Cloudflare token and no bot credentials in its environment. */
 function deployCheck(args: string[], extraEnv: Record<string, string> = {}) {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'gp-deploy-home-')), WRANGLER_SEND_METRICS: 'false', ...extraEnv };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: mkdtempSync(join(tmpdir(), 'gp-deploy-home-')),
+    WRANGLER_SEND_METRICS: 'false',
+    ...extraEnv,
+  };
   const run = spawnSync(process.execPath, ['workers/scripts/deploy.ts', '--check', ...args], { cwd: ROOT, env, encoding: 'utf8' });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-const D1_STAGING = "Create the staging database: `npx wrangler d1 create gridplane-staging`, then put the database_id it prints into wrangler.toml's [[env.staging.d1_databases]] (now the placeholder 00000000-0000-0000-0000-000000000000).";
-const D1_PRODUCTION = "Create the production database: `npx wrangler d1 create gridplane-production`, then put the database_id it prints into wrangler.toml's [[env.production.d1_databases]] (now the placeholder 00000000-0000-0000-0000-000000000000).";
-const ROUTE = 'Give production a public address: in wrangler.toml under [env.production], uncomment the `routes = [...]` line with your hostname (its zone on this Cloudflare account), or set workers_dev = true.';
+const D1_STAGING =
+  "Create the staging database: `npx wrangler d1 create gridplane-staging`, then put the database_id it prints into wrangler.toml's [[env.staging.d1_databases]] (now the placeholder 00000000-0000-0000-0000-000000000000).";
+const D1_PRODUCTION =
+  "Create the production database: `npx wrangler d1 create gridplane-production`, then put the database_id it prints into wrangler.toml's [[env.production.d1_databases]] (now the placeholder 00000000-0000-0000-0000-000000000000).";
+const ROUTE =
+  'Give production a public address: in wrangler.toml under [env.production], uncomment the `routes = [...]` line with your hostname (its zone on this Cloudflare account), or set workers_dev = true.';
 const BOTS = (names: string) =>
   `The bots' command menus are registered right after the deploy, from this machine: provide ${names} here (environment or --secrets-file; Cloudflare never hands a secret back), or pass --skip-bots and run \`npm run discord:register\` and \`npm run telegram:webhook -- <url>\` later.`;
 const ALL_BOT_NAMES = 'DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN, TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET';
@@ -55,8 +70,14 @@ describe('npm run deploy -- --check', () => {
   it('staging with a partial secrets file: what the file lacks stays to check, the bots need what the file lacks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gp-deploy-secrets-'));
     const file = join(dir, 'staging.env');
-    writeFileSync(file, '# staging\nADMIN_TOKEN=0123456789abcdef0123\nTELEGRAM_BOT_TOKEN="123456789:AAAAAAAAAAAAAAAAAAAAAAAA"\nDISCORD_BOT_TOKEN=\n');
-    const run = deployCheck(['--config', fixture('fresh.toml'), '--env', 'staging', '--secrets-file', file], { CLOUDFLARE_API_TOKEN: 'token-from-ci', DISCORD_APPLICATION_ID: '123456789012345678' });
+    writeFileSync(
+      file,
+      '# staging\nADMIN_TOKEN=0123456789abcdef0123\nTELEGRAM_BOT_TOKEN="123456789:AAAAAAAAAAAAAAAAAAAAAAAA"\nDISCORD_BOT_TOKEN=\n',
+    );
+    const run = deployCheck(['--config', fixture('fresh.toml'), '--env', 'staging', '--secrets-file', file], {
+      CLOUDFLARE_API_TOKEN: 'token-from-ci',
+      DISCORD_APPLICATION_ID: '123456789012345678',
+    });
     expect(run.status).toBe(1);
     expect(run.stdout).toBe(
       [
@@ -90,7 +111,9 @@ describe('npm run deploy -- --check', () => {
   }, 60_000);
 
   it('a ready config: nothing to do first, exit 0, and what only Cloudflare can answer is listed', () => {
-    const run = deployCheck(['--config', fixture('ready.toml'), '--env', 'production', '--skip-bots'], { CLOUDFLARE_API_TOKEN: 'token-from-ci' });
+    const run = deployCheck(['--config', fixture('ready.toml'), '--env', 'production', '--skip-bots'], {
+      CLOUDFLARE_API_TOKEN: 'token-from-ci',
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(
       [
@@ -122,7 +145,16 @@ describe("this repository's wrangler.toml", () => {
   it('each deploy environment repeats every binding and var of the top level and declares every required secret; a CPU limit is set', () => {
     const config = readDeployConfig(join(ROOT, 'wrangler.toml'));
     expect(config.envs.map((e) => e.name)).toEqual(['staging', 'production']);
-    const facts: DeployFacts = { ...config, requestedEnv: 'production', auth: 'api-token', secretsFileNames: undefined, localCredentials: [], skipBots: true, remoteQueues: undefined, remoteSecrets: {} };
+    const facts: DeployFacts = {
+      ...config,
+      requestedEnv: 'production',
+      auth: 'api-token',
+      secretsFileNames: undefined,
+      localCredentials: [],
+      skipBots: true,
+      remoteQueues: undefined,
+      remoteSecrets: {},
+    };
     for (const env of config.envs) {
       const result = preflight({ ...facts, requestedEnv: env.name });
       expect(result.todo.filter((t) => t.startsWith('wrangler.toml:'))).toEqual([]);
@@ -162,7 +194,11 @@ describe('preflight with what Cloudflare answered', () => {
   }, 30_000);
 
   it('secrets split between the account and the secrets file: only what neither has is asked for', () => {
-    const result = preflight({ ...base(), remoteSecrets: { staging: ['ADMIN_TOKEN', 'TOKEN_MINT'] }, secretsFileNames: REQUIRED_SECRETS.filter((s) => s !== 'ADMIN_TOKEN' && s !== 'TOKEN_MINT' && s !== 'DISCORD_PUBLIC_KEY') });
+    const result = preflight({
+      ...base(),
+      remoteSecrets: { staging: ['ADMIN_TOKEN', 'TOKEN_MINT'] },
+      secretsFileNames: REQUIRED_SECRETS.filter((s) => s !== 'ADMIN_TOKEN' && s !== 'TOKEN_MINT' && s !== 'DISCORD_PUBLIC_KEY'),
+    });
     expect(result.todo).toHaveLength(1);
     expect(result.todo[0]).toMatch(/^Set the staging secrets DISCORD_PUBLIC_KEY: /);
   }, 30_000);
@@ -192,9 +228,21 @@ describe('deploy helpers', () => {
   });
 
   it("the bots' webhook origin: the route's hostname, else the workers.dev address the deploy printed", () => {
-    const env = { name: 'x', workerName: 'w', d1: [], queues: [], bindings: [], vars: [], secretsRequired: [], workersDev: true, routes: [] as string[] };
+    const env = {
+      name: 'x',
+      workerName: 'w',
+      d1: [],
+      queues: [],
+      bindings: [],
+      vars: [],
+      secretsRequired: [],
+      workersDev: true,
+      routes: [] as string[],
+    };
     expect(publicOrigin({ ...env, routes: ['api.gridplane.net/*'] }, '')).toBe('https://api.gridplane.net');
-    expect(publicOrigin(env, 'Uploaded gridplane-staging (3.1 sec)\n  https://gridplane-staging.acme.workers.dev\nCurrent Version ID: 1')).toBe('https://gridplane-staging.acme.workers.dev');
+    expect(
+      publicOrigin(env, 'Uploaded gridplane-staging (3.1 sec)\n  https://gridplane-staging.acme.workers.dev\nCurrent Version ID: 1'),
+    ).toBe('https://gridplane-staging.acme.workers.dev');
     expect(publicOrigin(env, 'no address')).toBeUndefined();
   });
 });

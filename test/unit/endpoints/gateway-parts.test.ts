@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { callerLocation, endpointKeyOf, mayRetryElsewhere, parseLatLon, splitEndpointPath } from '../../../workers/gateway/request-parts.ts';
+import {
+  callerLocation,
+  endpointKeyOf,
+  mayRetryElsewhere,
+  parseLatLon,
+  splitEndpointPath,
+} from '../../../workers/gateway/request-parts.ts';
 import { ReplicaObservations, ROTATION_COOL_OFF_MS } from '../../../workers/gateway/replica-observations.ts';
-import { bucketOf, FLUSH_INTERVAL_MS, MAX_PENDING_ROWS, medianFromBuckets, TrafficCounters } from '../../../workers/gateway/traffic-stats.ts';
+import {
+  bucketOf,
+  FLUSH_INTERVAL_MS,
+  MAX_PENDING_ROWS,
+  medianFromBuckets,
+  TrafficCounters,
+} from '../../../workers/gateway/traffic-stats.ts';
 import { replayableBody, REPLAY_BODY_MAX } from '../../../workers/gateway/replay-body.ts';
 
 // The gateway's pure parts: what it reads from a request, the rotation of failed replicas, the
@@ -29,7 +41,8 @@ describe('endpointKeyOf', () => {
 });
 
 describe('callerLocation', () => {
-  const cfRequest = (cf: object, headers: Record<string, string> = {}) => Object.assign(new Request('https://x/', { headers }), { cf }) as Request;
+  const cfRequest = (cf: object, headers: Record<string, string> = {}) =>
+    Object.assign(new Request('https://x/', { headers }), { cf }) as Request;
 
   it('uses the edge location, and the test header only where it is honoured', () => {
     expect(callerLocation(cfRequest({ latitude: '48.85', longitude: '2.35' }), false)).toEqual({ lat: 48.85, lon: 2.35 });
@@ -134,14 +147,17 @@ describe('traffic counters', () => {
     const rows = t.take(100_000);
     t.record('ep1', 60_001, 'c', 200, 10);
     t.putBack(rows);
-    expect(t.take(200_000)).toEqual([{ endpointId: 'ep1', minute: 60_000, cell: 'c', requests: 2, errors: 0, ttfb: [2, 0, 0, 0, 0, 0, 0, 0] }]);
+    expect(t.take(200_000)).toEqual([
+      { endpointId: 'ep1', minute: 60_000, cell: 'c', requests: 2, errors: 0, ttfb: [2, 0, 0, 0, 0, 0, 0, 0] },
+    ]);
     for (let i = 0; i < MAX_PENDING_ROWS + 5; i++) t.record('ep1', 60_000, `cell${i}`, 200, 10);
     expect(t.dropped).toBe(5);
   });
 });
 
 describe('replayableBody', () => {
-  const post = (body: BodyInit, headers: Record<string, string> = {}) => new Request('https://x/', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request('https://x/', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
 
   it('keeps a small body as bytes, so a failover can send it again', async () => {
     const body = await replayableBody(post('{"prompt":"hi"}'));

@@ -23,11 +23,19 @@ describe('choosePlacements', () => {
   });
 
   it('prefers nodes of operators without a replica, and never a node that has one', () => {
-    const points: PointCandidates[] = [{ point: region(0, 0), servedRttMs: Infinity, candidates: [c('n1', 'a', 5), c('n2', 'a', 6), c('n3', 'b', 9)] }];
-    expect(choosePlacements({ count: 2, points, usedNodes: new Set(), usedOwners: new Set(), goodRttMs: 50 }).map((p) => p.nodeId)).toEqual(['n1', 'n3']);
-    expect(choosePlacements({ count: 1, points, usedNodes: new Set(['n1']), usedOwners: new Set(['a']), goodRttMs: 50 }).map((p) => p.nodeId)).toEqual(['n3']);
+    const points: PointCandidates[] = [
+      { point: region(0, 0), servedRttMs: Infinity, candidates: [c('n1', 'a', 5), c('n2', 'a', 6), c('n3', 'b', 9)] },
+    ];
+    expect(choosePlacements({ count: 2, points, usedNodes: new Set(), usedOwners: new Set(), goodRttMs: 50 }).map((p) => p.nodeId)).toEqual(
+      ['n1', 'n3'],
+    );
+    expect(
+      choosePlacements({ count: 1, points, usedNodes: new Set(['n1']), usedOwners: new Set(['a']), goodRttMs: 50 }).map((p) => p.nodeId),
+    ).toEqual(['n3']);
     // Same operator only when nothing else is left.
-    expect(choosePlacements({ count: 3, points, usedNodes: new Set(), usedOwners: new Set(), goodRttMs: 50 }).map((p) => p.nodeId)).toEqual(['n1', 'n3', 'n2']);
+    expect(choosePlacements({ count: 3, points, usedNodes: new Set(), usedOwners: new Set(), goodRttMs: 50 }).map((p) => p.nodeId)).toEqual(
+      ['n1', 'n3', 'n2'],
+    );
   });
 
   it('places near traffic whose nearest replica is far, and says so to the scaler', () => {
@@ -36,13 +44,25 @@ describe('choosePlacements', () => {
       { point: traffic(40.7, -74, 120), servedRttMs: 80, candidates: [c('nyc1', 'd', 3)] },
     ];
     expect(poorlyServedTraffic(points, 50, new Set(['par1']))).toBe(true);
-    expect(choosePlacements({ count: 1, points, usedNodes: new Set(['par1']), usedOwners: new Set(['a']), goodRttMs: 50 })[0]!.nodeId).toBe('nyc1');
+    expect(choosePlacements({ count: 1, points, usedNodes: new Set(['par1']), usedOwners: new Set(['a']), goodRttMs: 50 })[0]!.nodeId).toBe(
+      'nyc1',
+    );
     expect(poorlyServedTraffic([{ ...points[1]!, servedRttMs: 20 }], 50, new Set())).toBe(false);
   });
 });
 
 describe('desiredReplicas', () => {
-  const base = { minReplicas: 1, maxReplicas: 4, targetInflight: 4, idleS: null, lastActiveAt: 0, nowMs: 1_000_000, current: 1, inflight: 0, poorlyServedTraffic: false };
+  const base = {
+    minReplicas: 1,
+    maxReplicas: 4,
+    targetInflight: 4,
+    idleS: null,
+    lastActiveAt: 0,
+    nowMs: 1_000_000,
+    current: 1,
+    inflight: 0,
+    poorlyServedTraffic: false,
+  };
   it('scales on in-flight load between min and max, stepping down one at a time', () => {
     expect(desiredReplicas({ ...base, inflight: 9 }).desired).toBe(3);
     expect(desiredReplicas({ ...base, inflight: 100 }).desired).toBe(4);
@@ -78,7 +98,16 @@ describe('rolloutPlan', () => {
 });
 
 describe('nextBill', () => {
-  const row = { pricePerGpuHour: 3_600_000, gpuCount: 2, readySince: null, readyMs: 10_000, receiptReadyMs: 10_000, billedMs: 0, billedAmount: 0, billedFee: 0 };
+  const row = {
+    pricePerGpuHour: 3_600_000,
+    gpuCount: 2,
+    readySince: null,
+    readyMs: 10_000,
+    receiptReadyMs: 10_000,
+    billedMs: 0,
+    billedAmount: 0,
+    billedFee: 0,
+  };
   it('bills min(observed, receipt) at price × GPUs, the fee within it', () => {
     expect(nextBill(row, 0, 1000, 1_000_000n)).toEqual({ billedMs: 10_000, amount: 20_000n, fee: 2_000n, operator: 18_000n });
     expect(nextBill({ ...row, receiptReadyMs: 4_000 }, 0, 1000, 1_000_000n)?.amount).toBe(8_000n);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { callerView, learnExcess, rankReplicas, UNKNOWN_CELL, type RouteObservations, type RouteReplica } from '../../../workers/endpoints/route-request.ts';
+import {
+  callerView,
+  learnExcess,
+  rankReplicas,
+  UNKNOWN_CELL,
+  type RouteObservations,
+  type RouteReplica,
+} from '../../../workers/endpoints/route-request.ts';
 import { buildProbeIndex, profileNode } from '../../../workers/routing/rtt-model.ts';
 import { geoCell, haversineKm } from '../../../workers/routing/geo.ts';
 
@@ -47,7 +54,9 @@ describe('rankReplicas', () => {
 
   it('gives the same order whatever order the replicas come in', () => {
     const caller = callerView(CITIES.london, index);
-    expect(order(rankReplicas([...replicas].reverse(), caller, observations()))).toEqual(order(rankReplicas(replicas, caller, observations())));
+    expect(order(rankReplicas([...replicas].reverse(), caller, observations()))).toEqual(
+      order(rankReplicas(replicas, caller, observations())),
+    );
   });
 
   it('moves a replica down as requests pile up on it, and back when they finish', () => {

@@ -31,18 +31,34 @@ function simulate(points: DemandPoint[], ticks: number, min: number, max: number
     const replicas = live.map((r) => ({ id: r.id, generation: 1, state: 'ready', placedAt: r.placedAt }));
     const traffic = { points, reach: live.map((r) => ({ id: r.id, rttMs: RTT[r.nodeId]! })), goodRttMs: GOOD };
     const decision = desiredReplicas({
-      minReplicas: min, maxReplicas: max, targetInflight: 4, idleS: null, lastActiveAt: t * 60_000, nowMs: t * 60_000,
-      current: live.length, inflight: 0, poorlyServedTraffic: poorlyServedTraffic(view, GOOD, used),
+      minReplicas: min,
+      maxReplicas: max,
+      targetInflight: 4,
+      idleS: null,
+      lastActiveAt: t * 60_000,
+      nowMs: t * 60_000,
+      current: live.length,
+      inflight: 0,
+      poorlyServedTraffic: poorlyServedTraffic(view, GOOD, used),
       keptForTraffic: keptForTraffic(1, replicas, traffic),
     });
     const plan = rolloutPlan(1, decision.desired, replicas, traffic);
     for (const id of plan.stop) {
       events.push(`stop ${live.find((r) => r.id === id)!.nodeId}`);
-      live.splice(live.findIndex((r) => r.id === id), 1);
+      live.splice(
+        live.findIndex((r) => r.id === id),
+        1,
+      );
     }
     const usedNow = new Set(live.map((r) => r.nodeId));
     const viewNow = view.map((p, i) => ({ ...p, servedRttMs: Math.min(Infinity, ...live.map((r) => RTT[r.nodeId]![i]!)) }));
-    for (const c of choosePlacements({ count: plan.add, points: viewNow, usedNodes: usedNow, usedOwners: new Set([...usedNow].map(owner)), goodRttMs: GOOD })) {
+    for (const c of choosePlacements({
+      count: plan.add,
+      points: viewNow,
+      usedNodes: usedNow,
+      usedOwners: new Set([...usedNow].map(owner)),
+      goodRttMs: GOOD,
+    })) {
       events.push(`place ${c.nodeId}`);
       live.push({ id: `r${next++}`, nodeId: c.nodeId, placedAt: t * 60_000 });
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkParamValue, defaultParams, minUnbondingDays, PARAM_NAMES, type BoundsContext, type GovernanceDefaults } from '../../../workers/governance/param-defs.ts';
+import {
+  checkParamValue,
+  defaultParams,
+  minUnbondingDays,
+  PARAM_NAMES,
+  type BoundsContext,
+  type GovernanceDefaults,
+} from '../../../workers/governance/param-defs.ts';
 import { executionRefusal, rulesFor } from '../../../workers/governance/proposal-rules.ts';
 
 // The pure side of "governance cannot switch itself off": bounds that follow configuration,
@@ -20,7 +27,10 @@ describe('parameter bounds', () => {
   it('refuses what is not a safe whole number, and amounts in base units', () => {
     expect(checkParamValue('quorum_bps', 1500.5, ctx).ok).toBe(false);
     expect(checkParamValue('quorum_bps', '1500', ctx).ok).toBe(false);
-    expect(checkParamValue('min_stake_per_gpu', 999_999, ctx)).toEqual({ ok: false, reason: 'must be between 1.000000 tokens and 1000000.000000 tokens' });
+    expect(checkParamValue('min_stake_per_gpu', 999_999, ctx)).toEqual({
+      ok: false,
+      reason: 'must be between 1.000000 tokens and 1000000.000000 tokens',
+    });
     expect(checkParamValue('min_stake_per_gpu', 1_000_000, ctx).ok).toBe(true);
   });
 
@@ -55,7 +65,18 @@ describe('parameter bounds', () => {
 
 describe('proposal rules', () => {
   const params = defaultParams(
-    { votingPeriodS: 3 * DAY, quorumBps: 1000, thresholdBps: 5000, timelockS: DAY, proposalMinStake: 1000e6, protocolFeeBps: 1000, minStakePerGpu: 200e6, unbondingDays: 7, commissionCapBps: 2000, workRewardFeeMultipleBps: 10_000 },
+    {
+      votingPeriodS: 3 * DAY,
+      quorumBps: 1000,
+      thresholdBps: 5000,
+      timelockS: DAY,
+      proposalMinStake: 1000e6,
+      protocolFeeBps: 1000,
+      minStakePerGpu: 200e6,
+      unbondingDays: 7,
+      commissionCapBps: 2000,
+      workRewardFeeMultipleBps: 10_000,
+    },
     ctx,
   );
 
@@ -66,11 +87,20 @@ describe('proposal rules', () => {
       expect(rulesFor({ name }, params)).toEqual({ quorumBps: 1000, thresholdBps: 6667, timelockS: 7 * DAY });
     }
     // A stricter normal rule wins: threshold 7000 stays, a 5-day timelock doubles.
-    expect(rulesFor({ name: 'quorum_bps' }, { ...params, threshold_bps: 7000, timelock_s: 5 * DAY })).toEqual({ quorumBps: 1000, thresholdBps: 7000, timelockS: 10 * DAY });
+    expect(rulesFor({ name: 'quorum_bps' }, { ...params, threshold_bps: 7000, timelock_s: 5 * DAY })).toEqual({
+      quorumBps: 1000,
+      thresholdBps: 7000,
+      timelockS: 10 * DAY,
+    });
   });
 
   it('refuses at execution what the bounds in force or the rule-change rules do not allow', () => {
-    const row = (paramName: string, paramValue: string, thresholdBps = 5000, timelockMs = DAY * 1000) => ({ paramName, paramValue, thresholdBps, timelockMs });
+    const row = (paramName: string, paramValue: string, thresholdBps = 5000, timelockMs = DAY * 1000) => ({
+      paramName,
+      paramValue,
+      thresholdBps,
+      timelockMs,
+    });
     expect(executionRefusal(row('unbonding_days', '2'), ctx)).toBeNull();
     expect(executionRefusal(row('unbonding_days', '2'), { ...ctx, offenceWindowS: 3 * DAY })).toBe('out_of_bounds');
     expect(executionRefusal(row('unbonding_days', '"2"'), ctx)).toBe('out_of_bounds');

@@ -9,7 +9,11 @@ describe('job state machine', () => {
     for (const from of JOB_STATUSES.filter(isTerminal)) {
       for (const to of JOB_STATUSES) expect(checkTransition(from, to, 'system')).toEqual({ ok: false, reason: 'terminal' });
     }
-    expect(JOB_EDGES.filter((e) => e.to === 'queued').map((e) => e.from).sort()).toEqual(['assigned', 'starting']);
+    expect(
+      JOB_EDGES.filter((e) => e.to === 'queued')
+        .map((e) => e.from)
+        .sort(),
+    ).toEqual(['assigned', 'starting']);
   });
 
   it('lets each actor take only its own edges', () => {
@@ -66,7 +70,10 @@ describe('fault policy', () => {
 describe('GPU allocation', () => {
   const g = (model: string, vramMb: number, count: number, committed = 0) => ({ model, canonical: model, vramMb, count, committed });
   it('takes free GPUs from the smallest fitting groups first', () => {
-    expect(allocate([g('A100 80GB', 81920, 2), g('A100 40GB', 40960, 2, 1)], 2, 0)).toEqual([['A100 40GB', 1], ['A100 80GB', 1]]);
+    expect(allocate([g('A100 80GB', 81920, 2), g('A100 40GB', 40960, 2, 1)], 2, 0)).toEqual([
+      ['A100 40GB', 1],
+      ['A100 80GB', 1],
+    ]);
     expect(allocate([g('A100 80GB', 81920, 2), g('A100 40GB', 40960, 2)], 2, 50_000)).toEqual([['A100 80GB', 2]]);
     expect(allocate([g('RTX 4090', 24564, 2, 2)], 1, 0)).toBeNull();
   });

@@ -10,7 +10,8 @@ import { cpuRows, quoteCpu } from '../../bench/jobs/quote-cpu.ts';
 describe('quote CPU at 100,000 nodes', () => {
   it('ranks a bounded candidate set and keeps the routing quality', { timeout: 300_000 }, async () => {
     const points = await quoteCpu({ seed: 20261121, sizes: [100_000], renters: 60 });
-    for (const row of cpuRows(points)) console.log(`${row.name}: ${typeof row.value === 'number' ? row.value.toFixed(2) : row.value} ${row.unit} (${row.note ?? ''})`);
+    for (const row of cpuRows(points))
+      console.log(`${row.name}: ${typeof row.value === 'number' ? row.value.toFixed(2) : row.value} ${row.unit} (${row.note ?? ''})`);
     const [at100k] = points;
     expect(at100k!.medianCandidates).toBeLessThan(300);
     expect(at100k!.meanAddedMs).toBeLessThan(at100k!.nearestMeanAddedMs);

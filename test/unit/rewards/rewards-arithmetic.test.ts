@@ -22,18 +22,33 @@ const node = (over: Partial<RewardNode> & { nodeId: string }): RewardNode => ({
 
 describe('apportion', () => {
   it('splits 10 by 1:1:1 as 4,3,3 — the odd unit to the first key on a tie', () => {
-    const parts = apportion(10n, [{ key: 'b', weight: 1n }, { key: 'a', weight: 1n }, { key: 'c', weight: 1n }]);
-    expect([...parts.entries()].sort()).toEqual([['a', 4n], ['b', 3n], ['c', 3n]]);
+    const parts = apportion(10n, [
+      { key: 'b', weight: 1n },
+      { key: 'a', weight: 1n },
+      { key: 'c', weight: 1n },
+    ]);
+    expect([...parts.entries()].sort()).toEqual([
+      ['a', 4n],
+      ['b', 3n],
+      ['c', 3n],
+    ]);
   });
   it('gives leftover units to the largest remainders: 100 by 1:2:4 → 14.28, 28.57, 57.14 → 14, 29, 57', () => {
-    const parts = apportion(100n, [{ key: 'x', weight: 1n }, { key: 'y', weight: 2n }, { key: 'z', weight: 4n }]);
+    const parts = apportion(100n, [
+      { key: 'x', weight: 1n },
+      { key: 'y', weight: 2n },
+      { key: 'z', weight: 4n },
+    ]);
     expect(parts.get('x')).toBe(14n);
     expect(parts.get('y')).toBe(29n);
     expect(parts.get('z')).toBe(57n);
   });
   it('never mints or loses a unit, whatever the weights', () => {
     for (let trial = 0; trial < 200; trial++) {
-      const items = Array.from({ length: 1 + (trial % 17) }, (_, i) => ({ key: `k${i}`, weight: BigInt((trial * 7919 + i * 104729) % 1000) }));
+      const items = Array.from({ length: 1 + (trial % 17) }, (_, i) => ({
+        key: `k${i}`,
+        weight: BigInt((trial * 7919 + i * 104729) % 1000),
+      }));
       const total = BigInt((trial * 1_000_003) % 9_999_991);
       const sum = [...apportion(total, items).values()].reduce((s, v) => s + v, 0n);
       const weights = items.reduce((s, i) => s + i.weight, 0n);
@@ -93,7 +108,12 @@ describe('node reward split', () => {
       { accountId: 'b', amount: 5n },
       { accountId: 'c', amount: 5n },
     ]);
-    expect(shares.map((s) => [s.accountId, s.amount])).toEqual([['a', 3n], ['b', 3n], ['c', 3n], ['op', 1n]]);
+    expect(shares.map((s) => [s.accountId, s.amount])).toEqual([
+      ['a', 3n],
+      ['b', 3n],
+      ['c', 3n],
+      ['op', 1n],
+    ]);
     expect(shares.reduce((s, x) => s + x.amount, 0n)).toBe(10n);
   });
   it('gives everything to the operator when nobody staked', () => {
@@ -108,7 +128,10 @@ describe('epoch rewards', () => {
     // work: A's jobs paid 100 of fees, B's 300; the pool of 300 is under 1× the fees (400) → 75, 225.
     const result = computeEpochRewards(
       { capacityPool: 700n, workPool: 300n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 10_000, workFeeMultipleBps: 10_000 },
-      [node({ nodeId: 'A', gpuSeconds: 100, workFees: 100 }), node({ nodeId: 'B', uptimeMs: HOUR / 2, weightMilli: 4000, geoCell: 'c2', gpuSeconds: 300, workFees: 300 })],
+      [
+        node({ nodeId: 'A', gpuSeconds: 100, workFees: 100 }),
+        node({ nodeId: 'B', uptimeMs: HOUR / 2, weightMilli: 4000, geoCell: 'c2', gpuSeconds: 300, workFees: 300 }),
+      ],
       [],
     );
     expect(result.nodes.map((n) => [n.nodeId, n.regionBps, n.capacityReward, n.workReward, n.netReward])).toEqual([
@@ -117,7 +140,10 @@ describe('epoch rewards', () => {
     ]);
     expect(result.minted).toBe(1000n);
     expect(result.carry).toBe(0n);
-    expect(result.credits).toEqual([{ accountId: 'op-A', amount: 308n }, { accountId: 'op-B', amount: 692n }]);
+    expect(result.credits).toEqual([
+      { accountId: 'op-A', amount: 308n },
+      { accountId: 'op-B', amount: 692n },
+    ]);
   });
   it('caps uptime at the epoch and carries a pool nobody earned', () => {
     const result = computeEpochRewards(
@@ -135,16 +161,29 @@ describe('epoch rewards', () => {
       [node({ nodeId: 'A', slashDue: 300n }), node({ nodeId: 'B', slashDue: 5000n })],
       [{ nodeId: 'A', accountId: 'op-A', amount: 10n }],
     );
-    expect(result.nodes.map((n) => [n.slashedReward, n.netReward])).toEqual([[300n, 200n], [500n, 0n]]);
+    expect(result.nodes.map((n) => [n.slashedReward, n.netReward])).toEqual([
+      [300n, 200n],
+      [500n, 0n],
+    ]);
     expect(result.distributed + result.slashedFromRewards).toBe(result.minted);
   });
   it('pays work by the fees its jobs paid, not GPU-seconds: a node rented by its own operator for 1 base unit takes nothing', () => {
     // H: 2 GPU-seconds that paid 200 units of fees; S: 20 000 GPU-seconds at a price that paid none.
-    const params = { capacityPool: 0n, workPool: 300_000n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 };
+    const params = {
+      capacityPool: 0n,
+      workPool: 300_000n,
+      epochMs: HOUR,
+      regionTargetNodes: 10,
+      regionMaxBonusBps: 0,
+      workFeeMultipleBps: 10_000,
+    };
     const honest = node({ nodeId: 'H', gpuSeconds: 2, workFees: 200 });
     const alone = computeEpochRewards(params, [honest], []);
     const farmed = computeEpochRewards(params, [honest, node({ nodeId: 'S', gpuSeconds: 20_000, workFees: 0 })], []);
-    expect(farmed.nodes.map((n) => [n.nodeId, n.workReward])).toEqual([['H', 200n], ['S', 0n]]);
+    expect(farmed.nodes.map((n) => [n.nodeId, n.workReward])).toEqual([
+      ['H', 200n],
+      ['S', 0n],
+    ]);
     expect(farmed.nodes[0]!.workReward).toBe(alone.nodes[0]!.workReward);
     // The pool beyond 1× the fees is carried, not minted.
     expect(farmed.minted).toBe(200n);
@@ -152,13 +191,25 @@ describe('epoch rewards', () => {
   });
   it('caps work rewards at the governed multiple of the fees, and splits a smaller pool by fees', () => {
     const nodes = [node({ nodeId: 'A', gpuSeconds: 10, workFees: 1000 }), node({ nodeId: 'B', gpuSeconds: 10, workFees: 3000 })];
-    const half = computeEpochRewards({ capacityPool: 0n, workPool: 1_000_000n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 5000 }, nodes, []);
+    const half = computeEpochRewards(
+      { capacityPool: 0n, workPool: 1_000_000n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 5000 },
+      nodes,
+      [],
+    );
     expect(half.nodes.map((n) => n.workReward)).toEqual([500n, 1500n]);
     expect(half.carry).toBe(1_000_000n - 2000n);
-    const small = computeEpochRewards({ capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 }, nodes, []);
+    const small = computeEpochRewards(
+      { capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 10_000 },
+      nodes,
+      [],
+    );
     expect(small.nodes.map((n) => n.workReward)).toEqual([25n, 75n]);
     expect(small.carry).toBe(0n);
-    const none = computeEpochRewards({ capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 0 }, nodes, []);
+    const none = computeEpochRewards(
+      { capacityPool: 0n, workPool: 100n, epochMs: HOUR, regionTargetNodes: 10, regionMaxBonusBps: 0, workFeeMultipleBps: 0 },
+      nodes,
+      [],
+    );
     expect(none.minted).toBe(0n);
     expect(none.carry).toBe(100n);
   });
@@ -178,10 +229,25 @@ describe('fees and slashes', () => {
       { accountId: 'd', source: 'unbonding', unbondingId: 7, amount: 100n },
     ]);
     expect(total).toBe(100n);
-    expect(takes.map((t) => [t.accountId, t.source, t.take])).toEqual([['op', 'bonded', 60n], ['d', 'bonded', 30n], ['d', 'unbonding', 10n]]);
+    expect(takes.map((t) => [t.accountId, t.source, t.take])).toEqual([
+      ['op', 'bonded', 60n],
+      ['d', 'bonded', 30n],
+      ['d', 'unbonding', 10n],
+    ]);
     expect(planStakeSlash(10_000n, [{ accountId: 'a', source: 'bonded', unbondingId: 0, amount: 5n }]).total).toBe(5n);
   });
   it('spreads what a reward paid over a node’s slashes, oldest first', () => {
-    expect([...allocateRewardTake([{ id: 's1', amount: 50n }, { id: 's2', amount: 80n }], 100n)]).toEqual([['s1', 50n], ['s2', 50n]]);
+    expect([
+      ...allocateRewardTake(
+        [
+          { id: 's1', amount: 50n },
+          { id: 's2', amount: 80n },
+        ],
+        100n,
+      ),
+    ]).toEqual([
+      ['s1', 50n],
+      ['s2', 50n],
+    ]);
   });
 });

@@ -44,7 +44,11 @@ describe('geo cells', () => {
     const all = rings.flat();
     expect(new Set(all).size).toBe(all.length);
     expect(rings[0]).toContain(geoCell(35.68, 139.69));
-    expect(all).toEqual(cellsNear(35.68, 139.69, 5000).filter((c) => all.includes(c)).sort((a, b) => all.indexOf(a) - all.indexOf(b)));
+    expect(all).toEqual(
+      cellsNear(35.68, 139.69, 5000)
+        .filter((c) => all.includes(c))
+        .sort((a, b) => all.indexOf(a) - all.indexOf(b)),
+    );
     expect(cellsNear(0, 0, 25_000)).toHaveLength(36 * 72);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { cellsNear, geoCell, type LatLon } from '../../../workers/routing/geo.ts';
-import { bestScoreBeyond, rankRows, ringCells, RING_RADII_KM, settledAfterRing, type CandidateRow, type QuoteQuery } from '../../../workers/routing/quote-rank.ts';
+import {
+  bestScoreBeyond,
+  rankRows,
+  ringCells,
+  RING_RADII_KM,
+  settledAfterRing,
+  type CandidateRow,
+  type QuoteQuery,
+} from '../../../workers/routing/quote-rank.ts';
 import { rankCandidates, type RoutingNode } from '../../../workers/routing/rank.ts';
 import { buildRoutingTable } from '../../../workers/routing/routing-table.ts';
 import { DEFAULT_ROUTING_WEIGHTS, RoutingWeightsSchema } from '../../../workers/routing/routing-weights.ts';
@@ -93,10 +101,22 @@ describe('rankRows', () => {
     for (const client of [RENTERS[0]!, { lat: 45, lon: 10 }, { lat: 55, lon: 20 }]) {
       for (const weights of [DEFAULT_ROUTING_WEIGHTS, latencyHeavy]) {
         for (const count of [1, 3]) {
-          const query: QuoteQuery = { models: ['RTX 4090'], minVramMb: 0, count, maxPricePerGpuHour: 2_000_000n, client, limit: 10, exclude: new Set(['node0003']) };
+          const query: QuoteQuery = {
+            models: ['RTX 4090'],
+            minVramMb: 0,
+            count,
+            maxPricePerGpuHour: 2_000_000n,
+            client,
+            limit: 10,
+            exclude: new Set(['node0003']),
+          };
           const got = rankRows(rows, PROBES, weights, query, nowMs);
           // Every row's RTT columns filled before ranking: nothing left to fill on demand.
-          const table = buildRoutingTable(eager.filter((n) => n.id !== 'node0003'), index, DEFAULT_RTT_PARAMS);
+          const table = buildRoutingTable(
+            eager.filter((n) => n.id !== 'node0003'),
+            index,
+            DEFAULT_RTT_PARAMS,
+          );
           for (let i = 0; i < table.size; i++) table.fill(i);
           const want = rankCandidates({ gpu: { count }, maxPricePerGpuHour: 2_000_000n, client }, table, index, weights, 10);
           expect(got.candidates).toEqual(want);
@@ -111,7 +131,13 @@ describe('rankRows', () => {
   it('merges a node read twice (ranked and sampled near the renter) into one candidate', () => {
     const [row] = rowsAround(3, 1);
     const other = { ...row!, model: 'RTX 4090 (second group)', count: 2 };
-    const got = rankRows([row!, row!, other], PROBES, DEFAULT_ROUTING_WEIGHTS, { models: ['RTX 4090'], minVramMb: 0, count: 1, maxPricePerGpuHour: null, client: RENTERS[0]!, limit: 5 }, 86_400_000);
+    const got = rankRows(
+      [row!, row!, other],
+      PROBES,
+      DEFAULT_ROUTING_WEIGHTS,
+      { models: ['RTX 4090'], minVramMb: 0, count: 1, maxPricePerGpuHour: null, client: RENTERS[0]!, limit: 5 },
+      86_400_000,
+    );
     expect(got.nodesConsidered).toBe(1);
     expect(got.rowsOf.get(row!.id)).toEqual([row, other]);
   });

@@ -81,14 +81,26 @@ describe('ranking', () => {
   const latencyOnly = RoutingWeightsSchema.parse({ ...DEFAULT_ROUTING_WEIGHTS, price: 0, reputation: 0, stake: 0, uptime: 0 });
 
   it('prefers the nearer node, the cheaper node, the more reputable node', () => {
-    const berlin = node('berlin', { location: { lat: 52.52, lon: 13.4 }, probes: [{ target: 'FRA', rttMs: 12 }, { target: 'LON', rttMs: 20 }] });
+    const berlin = node('berlin', {
+      location: { lat: 52.52, lon: 13.4 },
+      probes: [
+        { target: 'FRA', rttMs: 12 },
+        { target: 'LON', rttMs: 20 },
+      ],
+    });
     expect(rank([berlin, node('paris')])).toEqual(['paris', 'berlin']);
     expect(rank([node('dear', { pricePerGpuHour: 3_000_000n }), node('cheap')])).toEqual(['cheap', 'dear']);
     expect(rank([node('meh', { reputation: 0.2 }), node('good', { reputation: 1 })])).toEqual(['good', 'meh']);
   });
 
   it('lets latency outweigh a small price difference, and a large one outweigh latency', () => {
-    const far = { location: { lat: 51.51, lon: -0.13 }, probes: [{ target: 'FRA', rttMs: 11 }, { target: 'LON', rttMs: 3 }] };
+    const far = {
+      location: { lat: 51.51, lon: -0.13 },
+      probes: [
+        { target: 'FRA', rttMs: 11 },
+        { target: 'LON', rttMs: 3 },
+      ],
+    };
     expect(rank([node('far-cheap', { ...far, pricePerGpuHour: 900_000n }), node('near')])).toEqual(['near', 'far-cheap']);
     expect(rank([node('far-cheap', { ...far, pricePerGpuHour: 100_000n }), node('near')])).toEqual(['far-cheap', 'near']);
   });

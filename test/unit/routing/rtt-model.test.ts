@@ -76,7 +76,10 @@ describe('estimateRttMs', () => {
         { target: 'WAW', rttMs: 99_999 },
       ],
     };
-    for (const renter of [{ lat: 52.5, lon: 13.4 }, { lat: 40.4, lon: -3.7 }]) {
+    for (const renter of [
+      { lat: 52.5, lon: 13.4 },
+      { lat: 40.4, lon: -3.7 },
+    ]) {
       expect(estimateRttMs(renter, broken, PROBES)).toBeCloseTo(estimateRttMs(renter, clean, PROBES), 0);
     }
   });

@@ -10,7 +10,11 @@ async function keypairBytes(): Promise<Uint8Array> {
   return Uint8Array.from([...pkcs8.slice(-32), ...pub]);
 }
 
-const base = { ENVIRONMENT: 'production', SOLANA_RPC_URL: 'https://rpc.example.com', TOKEN_MINT: 'So11111111111111111111111111111111111111112' };
+const base = {
+  ENVIRONMENT: 'production',
+  SOLANA_RPC_URL: 'https://rpc.example.com',
+  TOKEN_MINT: 'So11111111111111111111111111111111111111112',
+};
 
 describe('settlement config', () => {
   it('accepts the treasury key as a JSON byte array or base58, and pins mainnet in production', async () => {
@@ -28,10 +32,14 @@ describe('settlement config', () => {
     for (const ENVIRONMENT of ['development', 'test']) {
       expect(() => parseSettlementConfig({ ...base, ENVIRONMENT, TREASURY_SECRET_KEY: secret })).toThrow(/SOLANA_GENESIS_HASH is required/);
       const local = KNOWN_GENESIS_HASHES.testnet;
-      expect(parseSettlementConfig({ ...base, ENVIRONMENT, TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: local }).genesisHash).toBe(local);
+      expect(parseSettlementConfig({ ...base, ENVIRONMENT, TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: local }).genesisHash).toBe(
+        local,
+      );
     }
     const devnet = KNOWN_GENESIS_HASHES.devnet;
-    expect(parseSettlementConfig({ ...base, ENVIRONMENT: 'production', TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: devnet }).genesisHash).toBe(devnet);
+    expect(
+      parseSettlementConfig({ ...base, ENVIRONMENT: 'production', TREASURY_SECRET_KEY: secret, SOLANA_GENESIS_HASH: devnet }).genesisHash,
+    ).toBe(devnet);
   });
 
   it('fails with the names at fault', () => {

@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const expected = (reference: Address, expectedAmount?: bigint) => ({
+const expected = (_reference: Address, expectedAmount?: bigint) => ({
   mint: world.mint,
   treasuryTokenAccount: world.treasuryAta,
   decimals: world.decimals,
@@ -61,15 +61,30 @@ describe('deposits found by reference', () => {
   it('credits the exact amount of a good deposit, once per signature', async () => {
     const wallet = await depositor();
     const reference = newReferenceKey();
-    const paid = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: 12_345_678n, reference });
+    const paid = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.mint,
+      destination: world.treasuryAta,
+      amount: 12_345_678n,
+      reference,
+    });
     expect(paid.landed).toBe(true);
 
     const decisions = await scan(reference, 12_000_000n);
     expect(decisions).toEqual([
-      expect.objectContaining({ ok: true, signature: paid.signature, amount: 12_345_678n, payer: wallet.address, sourceOwner: wallet.address }),
+      expect.objectContaining({
+        ok: true,
+        signature: paid.signature,
+        amount: 12_345_678n,
+        payer: wallet.address,
+        sourceOwner: wallet.address,
+      }),
     ]);
     // Already decided: listed but not fetched or decided again.
-    const again = await scanReference(rpc, reference, expected(reference), { genesisHash: server.chain.genesisHash, skip: new Set([paid.signature]) });
+    const again = await scanReference(rpc, reference, expected(reference), {
+      genesisHash: server.chain.genesisHash,
+      skip: new Set([paid.signature]),
+    });
     expect(again.decisions).toEqual([]);
     expect(again.newestSignature).toBe(paid.signature);
   });
@@ -78,7 +93,13 @@ describe('deposits found by reference', () => {
     const wallet = await depositor();
     const reference = newReferenceKey();
     // More than the wallet holds: the token program fails it, but it lands (fee paid).
-    const paid = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: 5_000_000_000n, reference });
+    const paid = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.mint,
+      destination: world.treasuryAta,
+      amount: 5_000_000_000n,
+      reference,
+    });
     expect(paid.landed && paid.tx.err).toBeTruthy();
 
     const [decision] = await scan(reference);
@@ -91,7 +112,13 @@ describe('deposits found by reference', () => {
     const reference = newReferenceKey();
     // The treasury's token account for the look-alike mint: right owner, wrong mint.
     const lookAlikeAta = await createTokenAccount(server.chain, wallet, world.treasury.address, world.lookAlikeMint);
-    const paid = await payTokens(server.chain, { from: wallet, mint: world.lookAlikeMint, destination: lookAlikeAta, amount: 50_000_000n, reference });
+    const paid = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.lookAlikeMint,
+      destination: lookAlikeAta,
+      amount: 50_000_000n,
+      reference,
+    });
     expect(paid.landed && paid.tx.err).toBe(null);
 
     const [decision] = await scan(reference);
@@ -103,7 +130,13 @@ describe('deposits found by reference', () => {
     const stranger = await generateKeyPairSigner();
     const strangerAta = await createTokenAccount(server.chain, wallet, stranger.address, world.mint);
     const reference = newReferenceKey();
-    const paid = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: strangerAta, amount: 50_000_000n, reference });
+    const paid = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.mint,
+      destination: strangerAta,
+      amount: 50_000_000n,
+      reference,
+    });
     expect(paid.landed && paid.tx.err).toBe(null);
 
     const [decision] = await scan(reference);
@@ -128,7 +161,9 @@ describe('deposits found by reference', () => {
     expect(await scan(reference)).toEqual([]);
 
     const tx = unrelated.landed ? await rpc.getTransaction(unrelated.signature) : null;
-    expect(checkDeposit({ signature: unrelated.signature, commitment: 'finalized', transaction: tx }, { ...expected(reference), reference })).toMatchObject({
+    expect(
+      checkDeposit({ signature: unrelated.signature, commitment: 'finalized', transaction: tx }, { ...expected(reference), reference }),
+    ).toMatchObject({
       ok: false,
       reason: 'reference_missing',
     });
@@ -137,8 +172,20 @@ describe('deposits found by reference', () => {
   it('decides several deposits under one reference oldest first', async () => {
     const wallet = await depositor();
     const reference = newReferenceKey();
-    const first = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: 1_000_000n, reference });
-    const second = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: 2_000_000n, reference });
+    const first = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.mint,
+      destination: world.treasuryAta,
+      amount: 1_000_000n,
+      reference,
+    });
+    const second = await payTokens(server.chain, {
+      from: wallet,
+      mint: world.mint,
+      destination: world.treasuryAta,
+      amount: 2_000_000n,
+      reference,
+    });
     const decisions = await scan(reference);
     expect(decisions.map((d) => [d.signature, d.ok && d.amount])).toEqual([
       [first.signature, 1_000_000n],
@@ -151,11 +198,20 @@ describe('deposits found by reference', () => {
     try {
       const wallet = await depositor();
       const reference = newReferenceKey();
-      const paid = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: 3_000_000n, reference });
+      const paid = await payTokens(server.chain, {
+        from: wallet,
+        mint: world.mint,
+        destination: world.treasuryAta,
+        amount: 3_000_000n,
+        reference,
+      });
       expect(await scan(reference)).toEqual([]);
 
       const confirmed = await rpc.getTransaction(paid.signature, 'confirmed');
-      const decision = checkDeposit({ signature: paid.signature, commitment: 'confirmed', transaction: confirmed }, { ...expected(reference), reference });
+      const decision = checkDeposit(
+        { signature: paid.signature, commitment: 'confirmed', transaction: confirmed },
+        { ...expected(reference), reference },
+      );
       expect(decision).toMatchObject({ ok: false, reason: 'not_finalized' });
       expect(isFinalDecision(decision)).toBe(false);
 
@@ -172,7 +228,13 @@ describe('deposits found by reference', () => {
     const reference = newReferenceKey();
     const paid: string[] = [];
     for (let i = 1; i <= 5; i++) {
-      const p = await payTokens(server.chain, { from: wallet, mint: world.mint, destination: world.treasuryAta, amount: BigInt(i), reference });
+      const p = await payTokens(server.chain, {
+        from: wallet,
+        mint: world.mint,
+        destination: world.treasuryAta,
+        amount: BigInt(i),
+        reference,
+      });
       paid.push(p.signature);
     }
     const options = { genesisHash: server.chain.genesisHash, maxSignatures: 3 };
@@ -197,15 +259,25 @@ describe('deposits found by reference', () => {
   it('refuses to scan a different cluster', async () => {
     const reference = newReferenceKey();
     const otherGenesis = newReferenceKey();
-    await expect(scanReference(rpc, reference, expected(reference), { genesisHash: otherGenesis })).rejects.toBeInstanceOf(WrongClusterError);
+    await expect(scanReference(rpc, reference, expected(reference), { genesisHash: otherGenesis })).rejects.toBeInstanceOf(
+      WrongClusterError,
+    );
   });
 });
 
 describe('transfer requests', () => {
   it('builds a Solana Pay URL for the treasury with a fresh reference', async () => {
-    const a = await depositInstructions({ recipient: world.treasury.address, mint: world.mint, decimals: 6, amount: 1_500_000n, label: 'gridplane deposit' });
+    const a = await depositInstructions({
+      recipient: world.treasury.address,
+      mint: world.mint,
+      decimals: 6,
+      amount: 1_500_000n,
+      label: 'gridplane deposit',
+    });
     const b = await depositInstructions({ recipient: world.treasury.address, mint: world.mint, decimals: 6 });
-    expect(a.url).toBe(`solana:${world.treasury.address}?amount=1.5&spl-token=${world.mint}&reference=${a.reference}&label=gridplane%20deposit`);
+    expect(a.url).toBe(
+      `solana:${world.treasury.address}?amount=1.5&spl-token=${world.mint}&reference=${a.reference}&label=gridplane%20deposit`,
+    );
     expect(a.tokenAccount).toBe(world.treasuryAta);
     expect(b.reference).not.toBe(a.reference);
     expect(b.url).toBe(`solana:${world.treasury.address}?spl-token=${world.mint}&reference=${b.reference}`);

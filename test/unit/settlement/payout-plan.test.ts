@@ -19,11 +19,23 @@ beforeAll(async () => {
   owners = await Promise.all(Array.from({ length: 60 }, async () => (await generateKeyPairSigner()).address));
 });
 
-const payout = (i: number, extra: Partial<PayoutRequest> = {}): PayoutRequest => ({ id: `p${i}`, recipientOwner: owners[i]!, amount: 1_000n + BigInt(i), ...extra });
+const payout = (i: number, extra: Partial<PayoutRequest> = {}): PayoutRequest => ({
+  id: `p${i}`,
+  recipientOwner: owners[i]!,
+  amount: 1_000n + BigInt(i),
+  ...extra,
+});
 const blockhash = { blockhash: '4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi', lastValidBlockHeight: 500 };
 
 async function actualSize(payouts: PayoutRequest[], priorityFeeMicroLamports?: bigint) {
-  const message = await payoutTransactionMessage({ treasury, mint: mint.address, decimals: 6, payouts, ...blockhash, priorityFeeMicroLamports });
+  const message = await payoutTransactionMessage({
+    treasury,
+    mint: mint.address,
+    decimals: 6,
+    payouts,
+    ...blockhash,
+    priorityFeeMicroLamports,
+  });
   return getTransactionEncoder().getSizeFromValue(await signTransactionMessageWithSigners(message));
 }
 
@@ -50,7 +62,10 @@ describe('payout batch size', () => {
 
 describe('planPayoutBatches', () => {
   it('fills each legacy transaction to capacity, in queue order', () => {
-    const plan = planPayoutBatches(Array.from({ length: 45 }, (_, i) => payout(i)), 100);
+    const plan = planPayoutBatches(
+      Array.from({ length: 45 }, (_, i) => payout(i)),
+      100,
+    );
     expect(plan.batches.map((b) => b.length)).toEqual([20, 20, 5]);
     expect(plan.batches.flat().map((p) => p.id)).toEqual(Array.from({ length: 45 }, (_, i) => `p${i}`));
   });

@@ -1,3 +1,4 @@
+// Over 300 lines: v0 payouts over one litesvm chain with the treasury's lookup table, each case building on the table the previous one extended.
 import { generateKeyPairSigner, type Address } from '@solana/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOOKUP_TABLE_MAX_ADDRESSES } from '../../../workers/settlement/lookup-table.ts';
@@ -17,7 +18,6 @@ import {
   newPayoutBatch,
   planPayoutBatches,
   runPayoutStep,
-  type PayoutBatchRecord,
   type PayoutRequest,
   type PayoutStepDeps,
 } from '../../../workers/settlement/payouts.ts';
@@ -115,12 +115,24 @@ describe('v0 payout capacity', () => {
     const payouts = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => ({ id: String(i), recipientOwner: (await generateKeyPairSigner()).address, amount: 5n })),
     );
-    const table = { address: (await generateKeyPairSigner()).address, addresses: await payoutTableAddresses(world.treasury.address, world.mint, payouts) };
+    const table = {
+      address: (await generateKeyPairSigner()).address,
+      addresses: await payoutTableAddresses(world.treasury.address, world.mint, payouts),
+    };
     const { blockhash, lastValidBlockHeight } = server.chain.latestBlockhash();
     for (const n of [1, 2, 25, 40]) {
       for (const priority of [undefined, 1_000n]) {
         const batch = payouts.slice(0, n);
-        const tx = await buildPayoutTransaction({ treasury: world.treasury, mint: world.mint, decimals: world.decimals, payouts: batch, blockhash, lastValidBlockHeight, lookupTable: table, priorityFeeMicroLamports: priority });
+        const tx = await buildPayoutTransaction({
+          treasury: world.treasury,
+          mint: world.mint,
+          decimals: world.decimals,
+          payouts: batch,
+          blockhash,
+          lastValidBlockHeight,
+          lookupTable: table,
+          priorityFeeMicroLamports: priority,
+        });
         expect(tx.sizeBytes).toBe(estimatePayoutTxSize(batch, { lookupTable: true, priorityFee: priority !== undefined }));
         expect(tx.lookupTable).toBe(table.address);
       }
@@ -129,7 +141,9 @@ describe('v0 payout capacity', () => {
 
   it('chooses the table only when it saves payout transactions: legacy for a batch that fits one', async () => {
     const make = async (n: number) =>
-      Promise.all(Array.from({ length: n }, async (_, i) => ({ id: String(i), recipientOwner: (await generateKeyPairSigner()).address, amount: 5n })));
+      Promise.all(
+        Array.from({ length: n }, async (_, i) => ({ id: String(i), recipientOwner: (await generateKeyPairSigner()).address, amount: 5n })),
+      );
     expect(chooseLookupTable(await make(1), 20, 64)).toEqual({ legacyTransactions: 1, v0Transactions: 1, use: false });
     expect(chooseLookupTable(await make(20), 20, 64).use).toBe(false);
     expect(chooseLookupTable(await make(21), 20, 64)).toEqual({ legacyTransactions: 2, v0Transactions: 1, use: true });
@@ -152,10 +166,20 @@ describe('the treasury lookup table on chain', () => {
 
     const { row, save } = batchRow('v0-56');
     const d = (extra: Partial<PayoutStepDeps> = {}): PayoutStepDeps => ({
-      rpc, treasury: world.treasury, mint: world.mint, decimals: world.decimals, genesisHash: server.chain.genesisHash, save, useLookupTable: true, ...extra,
+      rpc,
+      treasury: world.treasury,
+      mint: world.mint,
+      decimals: world.decimals,
+      genesisHash: server.chain.genesisHash,
+      save,
+      useLookupTable: true,
+      ...extra,
     });
     // Before the table holds the batch, the batch waits instead of signing something that does not fit.
-    expect((await runPayoutStep(d({ lookupTable: null }), row.current, batch!)).action).toEqual({ kind: 'wait', reason: 'lookup_table_not_ready' });
+    expect((await runPayoutStep(d({ lookupTable: null }), row.current, batch!)).action).toEqual({
+      kind: 'wait',
+      reason: 'lookup_table_not_ready',
+    });
     expect(row.current.state).toBe('queued');
 
     const steps = await tableUntilReady(t, needed);
@@ -194,11 +218,22 @@ describe('the treasury lookup table on chain', () => {
       // The next runs, from the stored row alone: the batch cannot be signed while the extension
       // is not final, and the table is not extended again meanwhile.
       const { row, save } = batchRow('v0-crash');
-      const d: PayoutStepDeps = { rpc, treasury: world.treasury, mint: world.mint, decimals: world.decimals, genesisHash: server.chain.genesisHash, save, useLookupTable: true };
+      const d: PayoutStepDeps = {
+        rpc,
+        treasury: world.treasury,
+        mint: world.mint,
+        decimals: world.decimals,
+        genesisHash: server.chain.genesisHash,
+        save,
+        useLookupTable: true,
+      };
       for (let run = 0; run < 2; run++) {
         const step = await stepActiveTable(t.deps(), t.active(), needed);
         expect(step).toMatchObject({ outcome: 'waiting', table: null });
-        expect((await runPayoutStep({ ...d, lookupTable: step.table }, row.current, more)).action).toEqual({ kind: 'wait', reason: 'lookup_table_not_ready' });
+        expect((await runPayoutStep({ ...d, lookupTable: step.table }, row.current, more)).action).toEqual({
+          kind: 'wait',
+          reason: 'lookup_table_not_ready',
+        });
       }
       server.chain.finalize();
       const ready = await stepActiveTable(t.deps(), t.active(), needed);
@@ -263,7 +298,9 @@ describe('the treasury lookup table on chain', () => {
 
   it('a full table is retired, then deactivated once unused and closed after the cooldown, its rent back to the treasury', async () => {
     const t = tableRows();
-    const filler = await Promise.all(Array.from({ length: LOOKUP_TABLE_MAX_ADDRESSES - 2 }, async () => (await generateKeyPairSigner()).address));
+    const filler = await Promise.all(
+      Array.from({ length: LOOKUP_TABLE_MAX_ADDRESSES - 2 }, async () => (await generateKeyPairSigner()).address),
+    );
     const needed = [world.mint, await ataOf(world.treasury.address, world.mint), ...filler];
     await tableUntilReady(t, needed, 20);
     const full = t.active()!;

@@ -41,7 +41,15 @@ function memoryRow(id: string) {
 }
 
 function deps(save: PayoutStepDeps['save'], extra: Partial<PayoutStepDeps> = {}): PayoutStepDeps {
-  return { rpc, treasury: world.treasury, mint: world.mint, decimals: world.decimals, genesisHash: server.chain.genesisHash, save, ...extra };
+  return {
+    rpc,
+    treasury: world.treasury,
+    mint: world.mint,
+    decimals: world.decimals,
+    genesisHash: server.chain.genesisHash,
+    save,
+    ...extra,
+  };
 }
 
 async function recipients(n: number, withTokenAccount: boolean): Promise<PayoutRequest[]> {

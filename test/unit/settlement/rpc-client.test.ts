@@ -48,7 +48,13 @@ describe('rpc client', () => {
   it('maps a JSON-RPC error to kind "rpc" with the node\'s code', async () => {
     answer = () => ({ status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32005, message: 'Node is behind' } }) });
     const error = await failure(client().getBlockHeight());
-    expect(error).toMatchObject({ kind: 'rpc', rpcCode: -32005, method: 'getBlockHeight', status: 502, publicCode: 'solana_rpc_unavailable' });
+    expect(error).toMatchObject({
+      kind: 'rpc',
+      rpcCode: -32005,
+      method: 'getBlockHeight',
+      status: 502,
+      publicCode: 'solana_rpc_unavailable',
+    });
   });
 
   it('rejects a result that does not match the schema', async () => {

@@ -20,7 +20,9 @@ const under = (path: string, dir: string) => path.startsWith(`${dir}/`);
 
 /** Edges from bots/ into a domain repo (a *.repo.ts outside bots/) or into db/ (schema, tables). */
 export function botWallViolations(edges: Edge[]): Edge[] {
-  return edges.filter(({ from, to }) => under(from, 'bots') && !under(to, 'bots') && (to.endsWith('.repo.ts') || under(to, 'db') || to === 'db/schema.ts'));
+  return edges.filter(
+    ({ from, to }) => under(from, 'bots') && !under(to, 'bots') && (to.endsWith('.repo.ts') || under(to, 'db') || to === 'db/schema.ts'),
+  );
 }
 
 /** Statements naming a bots' table: FROM/INTO/UPDATE/JOIN/TABLE <name>. */

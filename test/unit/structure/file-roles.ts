@@ -43,7 +43,10 @@ export function repoViolations(edges: Edge[]): Edge[] {
     to === 'workers/alerts/emit-alert.ts' ||
     to === 'workers/ledger/ledger.repo.ts' ||
     to === 'workers/ledger/ledger-errors.ts';
-  return edges.filter(({ from, to }) => isRepo(from) && forbidden(to) && !(from === 'workers/ledger/ledger.repo.ts' && to === 'workers/ledger/ledger-errors.ts'));
+  return edges.filter(
+    ({ from, to }) =>
+      isRepo(from) && forbidden(to) && !(from === 'workers/ledger/ledger.repo.ts' && to === 'workers/ledger/ledger-errors.ts'),
+  );
 }
 
 /** `*.ops.ts` named the same role as `*.service.ts`; operations are services now. */

@@ -88,7 +88,12 @@ const PENDING = {
     'bots/telegram/telegram.app.ts', // same
   ]),
   /** Reading env.DB instead of a Db. */
-  d1Binding: new Set(['workers/gateway/gateway.app.ts', 'workers/endpoints/endpoints-context.ts', 'bots/discord/discord.app.ts', 'bots/telegram/telegram.app.ts']),
+  d1Binding: new Set([
+    'workers/gateway/gateway.app.ts',
+    'workers/endpoints/endpoints-context.ts',
+    'bots/discord/discord.app.ts',
+    'bots/telegram/telegram.app.ts',
+  ]),
   /** Still `*.ops.ts`. */
   ops: new Set<string>([]),
 };
@@ -154,8 +159,19 @@ describe('the checks themselves', () => {
       ['d', []],
       ['e', ['e']],
     ]);
-    expect(findCycles(g).map((c) => c.join(' → ')).sort()).toEqual(['a → b → c → a', 'e → e']);
-    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+    expect(
+      findCycles(g)
+        .map((c) => c.join(' → '))
+        .sort(),
+    ).toEqual(['a → b → c → a', 'e → e']);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('an arrow up the economy, or into governance beyond its parameters, is a violation', () => {

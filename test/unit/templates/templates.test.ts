@@ -68,9 +68,15 @@ async function freePort(): Promise<number> {
 /** Starts the template's simulated command as the process runtime would and waits for the template's health path (what the agent polls). */
 async function startSimulated(t: Template, token: string, basePath?: string): Promise<string> {
   const port = await freePort();
-  const env = { ...Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, v.replaceAll('{token}', token)])), ...(basePath ? { GRIDPLANE_BASE_PATH: basePath } : {}) };
+  const env = {
+    ...Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, v.replaceAll('{token}', token)])),
+    ...(basePath ? { GRIDPLANE_BASE_PATH: basePath } : {}),
+  };
   const [file, ...args] = t.simulatedCommand;
-  const child = spawn(file === 'node' ? process.execPath : file!, args, { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(file === 'node' ? process.execPath : file!, args, {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: 'ignore',
+  });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
@@ -109,7 +115,11 @@ describe('the SIMULATED stand-in server', () => {
     const base = await startSimulated(byId('chat'), 'unused');
     const models = (await (await fetch(`${base}/v1/models`)).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual(['simulated-chat']);
-    const res = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }) });
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }),
+    });
     const answer = (await res.json()) as { object: string; choices: { message: { role: string; content: string } }[] };
     expect(answer.object).toBe('chat.completion');
     expect(answer.choices[0]!.message).toEqual({ role: 'assistant', content: 'SIMULATED answer to: Hello' });

@@ -47,7 +47,9 @@ describe('stream frames', () => {
     expect(decodeFrame(new Uint8Array([FRAME.data, 0, 0, 0]))).toEqual({ error: 'frame shorter than its header' });
     expect(decodeFrame(new Uint8Array([0, 0, 0, 0, 1]))).toEqual({ error: 'unknown frame type 0' });
     expect(decodeFrame(new Uint8Array([99, 0, 0, 0, 1]))).toEqual({ error: 'unknown frame type 99' });
-    expect(decodeFrame(new Uint8Array(5 + TUNNEL_LIMITS.maxFramePayload + 1).fill(FRAME.data, 0, 1))).toEqual({ error: 'frame payload over the limit' });
+    expect(decodeFrame(new Uint8Array(5 + TUNNEL_LIMITS.maxFramePayload + 1).fill(FRAME.data, 0, 1))).toEqual({
+      error: 'frame payload over the limit',
+    });
   });
 
   it('carry window grants as a u32 and refuse any other length', () => {

@@ -29,7 +29,9 @@ const b64 = (buf: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buf
 
 export function randomNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
 }
 
 export async function newKeyPair(): Promise<CryptoKeyPair> {
@@ -59,7 +61,9 @@ export async function signedRequest(
         : new TextEncoder().encode(JSON.stringify(body));
   const timestamp = String(opts.timestampMs ?? Date.now());
   const nonce = opts.nonce ?? randomNonce();
-  const message = ['gridplane-v1', method.toUpperCase(), path, timestamp, nonce, hex(await crypto.subtle.digest('SHA-256', bytes))].join('\n');
+  const message = ['gridplane-v1', method.toUpperCase(), path, timestamp, nonce, hex(await crypto.subtle.digest('SHA-256', bytes))].join(
+    '\n',
+  );
   const signer = opts.signWith ?? keyPair;
   const signature = await crypto.subtle.sign('Ed25519', signer.privateKey, new TextEncoder().encode(message));
   const headers = new Headers({

@@ -29,14 +29,19 @@ let seq = 0;
  * share a message with other alerts, so callers count the lines they care about.
  */
 export async function alertsSettled(chatId: number): Promise<{ sentinelJobId: string; status: ChatDeliveryStatus }> {
-  const sub = await env.DB.prepare('SELECT account_id FROM alert_subscriptions WHERE chat_id = ? LIMIT 1').bind(String(chatId)).first<{ account_id: string }>();
+  const sub = await env.DB.prepare('SELECT account_id FROM alert_subscriptions WHERE chat_id = ? LIMIT 1')
+    .bind(String(chatId))
+    .first<{ account_id: string }>();
   if (!sub) throw new Error(`chat ${chatId} has no alert subscription to send a sentinel through`);
   const sentinelJobId = `sentinel-${Date.now()}-${++seq}`;
   const eventId = `test:sentinel:${sentinelJobId}`;
   await emitAlert(env, { eventId, kind: 'job_failed', accountId: sub.account_id, at: Date.now(), data: { jobId: sentinelJobId } });
   const chat = alertChatFor(env, String(chatId));
   await eventually(async () => {
-    const state = await runInDurableObject(chat, (_, ctx) => ctx.storage.sql.exec<{ state: string }>('SELECT state FROM alerts WHERE event_id = ?', eventId).toArray()[0]?.state);
+    const state = await runInDurableObject(
+      chat,
+      (_, ctx) => ctx.storage.sql.exec<{ state: string }>('SELECT state FROM alerts WHERE event_id = ?', eventId).toArray()[0]?.state,
+    );
     expect(state, 'the sentinel alert was sent').toBe('sent');
   });
   const status = await chat.status();

@@ -7,12 +7,22 @@ import { botCalls, callbackUpdate, messageUpdate, postUpdate } from './telegram.
 // sends them, and at each step the text and buttons the person sees (what the Bot API stand-in got).
 
 export type Button = { text: string; callback_data?: string; url?: string };
-export const buttonsOf = (call: RecordedCall) => ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
+export const buttonsOf = (call: RecordedCall) =>
+  ((call.body.reply_markup as { inline_keyboard?: Button[][] } | undefined)?.inline_keyboard ?? []).flat();
 export const labels = (call: RecordedCall) => buttonsOf(call).map((b) => b.text);
 /** The message as read: HTML tags gone, entities decoded. */
-export const plain = (html: unknown) => String(html).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+export const plain = (html: unknown) =>
+  String(html)
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 export const cron = (scheduledTime: number) =>
-  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({ cron: '* * * * *', scheduledTime });
+  (exports.default as unknown as { scheduled(c: { cron: string; scheduledTime: number }): Promise<void> }).scheduled({
+    cron: '* * * * *',
+    scheduledTime,
+  });
 
 const SHOWN = new Set(['sendMessage', 'editMessageText', 'sendPhoto']);
 

@@ -59,7 +59,9 @@ export async function fundCommunityTreasury(tokens: number): Promise<void> {
 export function apiAs(s: Staker | null, method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (s) headers.authorization = `Bearer ${s.apiKey}`;
-  return exports.default.fetch(new Request(`http://gridplane.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  return exports.default.fetch(
+    new Request(`http://gridplane.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
 }
 
 export interface ProposalBody {

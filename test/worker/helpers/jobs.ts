@@ -63,7 +63,13 @@ export async function readyNode(overrides: Record<string, unknown> = {}): Promis
   const stake = (await getParams(testDb(), config)).min_stake_per_gpu * gpus.reduce((n, g) => n + g.count, 0);
   const amount = formatAmount(stake, config.TOKEN_DECIMALS);
   await mintTo(operator.accountId, stake);
-  const staked = await authed(operator, 'POST', '/v1/staking/stake', { nodeId: agent.nodeId, amount }, { 'Idempotency-Key': `ready-${agent.nodeId}` });
+  const staked = await authed(
+    operator,
+    'POST',
+    '/v1/staking/stake',
+    { nodeId: agent.nodeId, amount },
+    { 'Idempotency-Key': `ready-${agent.nodeId}` },
+  );
   if (staked.status !== 201 && staked.status !== 200) throw new Error(`stake: ${staked.status} ${await staked.text()}`);
   const row = await env.DB.prepare('SELECT eligible FROM nodes WHERE id = ?').bind(agent.nodeId).first<{ eligible: number }>();
   if (row?.eligible !== 1) throw new Error(`node ${agent.nodeId} is not eligible after staking and verification`);
@@ -74,7 +80,11 @@ export async function readyNode(overrides: Record<string, unknown> = {}): Promis
 async function accountOf(wallet: string): Promise<TestAccount> {
   const db = testDb();
   const account = await findOrCreateWalletAccount(db, wallet);
-  return { accountId: account.id, wallet, apiKey: (await issueApiKey(db, account.id, 'dev', { maxLive: getConfig(env).API_KEYS_PER_ACCOUNT })).apiKey };
+  return {
+    accountId: account.id,
+    wallet,
+    apiKey: (await issueApiKey(db, account.id, 'dev', { maxLive: getConfig(env).API_KEYS_PER_ACCOUNT })).apiKey,
+  };
 }
 
 /** A node ready for jobs at a place (see readyNode). */

@@ -43,7 +43,12 @@ export async function newFundedAccount(balance = 0, db: Db = testDb()): Promise<
  * Test-only money: a mint posted through the ledger itself (the faucet route exists only in
  * development). `key` makes it idempotent like any ledger transaction.
  */
-export async function mintTo(accountId: string, baseUnits: number, key = `test-mint:${crypto.randomUUID()}`, db: Db = testDb()): Promise<void> {
+export async function mintTo(
+  accountId: string,
+  baseUnits: number,
+  key = `test-mint:${crypto.randomUUID()}`,
+  db: Db = testDb(),
+): Promise<void> {
   await postTransaction(db, {
     kind: 'mint',
     idempotencyKey: key,

@@ -29,7 +29,11 @@ export async function fundedAccount(tokens: string): Promise<DevAccount> {
   return account;
 }
 
-export function requestWithdrawal(account: DevAccount, body: Record<string, unknown>, key: string = crypto.randomUUID()): Promise<Response> {
+export function requestWithdrawal(
+  account: DevAccount,
+  body: Record<string, unknown>,
+  key: string = crypto.randomUUID(),
+): Promise<Response> {
   return postJson('/v1/accounts/me/withdrawals', body, { ...authed(account.apiKey), 'Idempotency-Key': key });
 }
 
@@ -41,7 +45,11 @@ export async function withdraw(account: DevAccount, destination: string, amount:
 }
 
 /** A withdrawal and what reaches its destination on chain: the amount less any rent fee. */
-export async function withdrawArriving(account: DevAccount, destination: string, amount: bigint): Promise<{ id: string; destination: string; amount: bigint }> {
+export async function withdrawArriving(
+  account: DevAccount,
+  destination: string,
+  amount: bigint,
+): Promise<{ id: string; destination: string; amount: bigint }> {
   const w = await withdraw(account, destination, amount);
   return { id: w.id, destination, amount: w.amount - w.fee };
 }
@@ -84,7 +92,9 @@ export async function batchesOf(payoutIds: string[]): Promise<BatchRow[]> {
   return results;
 }
 
-export async function payoutRow(id: string): Promise<{ status: string; failures: number; batch_id: string | null; fee: number; amount: number }> {
+export async function payoutRow(
+  id: string,
+): Promise<{ status: string; failures: number; batch_id: string | null; fee: number; amount: number }> {
   const row = await env.DB.prepare('SELECT status, failures, batch_id, fee, amount FROM payouts WHERE id = ?').bind(id).first<{
     status: string;
     failures: number;
@@ -111,12 +121,16 @@ export async function signaturesSignedFor(payoutIds: string[]): Promise<string[]
 /** The recipient holds exactly `expected` and exactly one successful transaction of `signatures` touched its token account. */
 export async function expectPaidOnceOnChain(destination: string, expected: bigint, signatures: string[]): Promise<void> {
   expect(await tokenBalance(destination), destination).toBe(expected);
-  const touching = (await transactionsOf(await tokenAccountOf(destination))).filter((t) => signatures.includes(t.signature) && t.err === null);
+  const touching = (await transactionsOf(await tokenAccountOf(destination))).filter(
+    (t) => signatures.includes(t.signature) && t.err === null,
+  );
   expect(touching, destination).toHaveLength(1);
 }
 
 /** The ledger transactions posted for one payout, by kind. */
 export async function ledgerTransactionsOf(payoutId: string): Promise<string[]> {
-  const { results } = await env.DB.prepare('SELECT kind FROM ledger_transactions WHERE ref = ? ORDER BY created_at').bind(`payout:${payoutId}`).all<{ kind: string }>();
+  const { results } = await env.DB.prepare('SELECT kind FROM ledger_transactions WHERE ref = ? ORDER BY created_at')
+    .bind(`payout:${payoutId}`)
+    .all<{ kind: string }>();
   return results.map((r) => r.kind);
 }

@@ -43,7 +43,11 @@ export interface Payment {
 }
 
 /** `references`: several reference keys in one transaction (the destination token account must exist). */
-export function pay(from: string, amount: bigint, opts: { reference?: string; references?: string[]; to?: string; mint?: 'ours' | 'lookAlike' } = {}): Promise<Payment> {
+export function pay(
+  from: string,
+  amount: bigint,
+  opts: { reference?: string; references?: string[]; to?: string; mint?: 'ours' | 'lookAlike' } = {},
+): Promise<Payment> {
   return chainControl<Payment>('pay', { from, amount: amount.toString(), ...opts });
 }
 

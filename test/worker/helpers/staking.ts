@@ -36,7 +36,11 @@ export async function ownedNode(owner: TestAccount, overrides: Record<string, un
   const res = await agent.send(
     'POST',
     '/v1/nodes',
-    registration({ owner: owner.wallet, gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }], ...overrides }),
+    registration({
+      owner: owner.wallet,
+      gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 2, simulated: true }],
+      ...overrides,
+    }),
   );
   if (res.status !== 201) throw new Error(`registration: ${res.status} ${await res.text()}`);
   return agent;
@@ -59,7 +63,9 @@ export async function fetchChallenge(agent: TestAgent): Promise<WireChallenge | 
 }
 
 export async function answer(agent: TestAgent, challenge: WireChallenge, digests: Uint8Array) {
-  const res = await agent.send('POST', `/v1/nodes/${agent.nodeId}/challenges/${challenge.id}/answer`, { digests: btoa(String.fromCharCode(...digests)) });
+  const res = await agent.send('POST', `/v1/nodes/${agent.nodeId}/challenges/${challenge.id}/answer`, {
+    digests: btoa(String.fromCharCode(...digests)),
+  });
   return { status: res.status, body: (await res.json()) as { status: string; failure: string | null } };
 }
 
@@ -75,5 +81,9 @@ export async function verifyNode(agent: TestAgent) {
 export const testConfig = (overrides: Partial<Config> = {}): Config => ({ ...getConfig(env), ...overrides });
 
 export async function sql<T>(query: string, ...params: unknown[]): Promise<T[]> {
-  return (await env.DB.prepare(query).bind(...params).all<T>()).results;
+  return (
+    await env.DB.prepare(query)
+      .bind(...params)
+      .all<T>()
+  ).results;
 }

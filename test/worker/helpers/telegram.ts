@@ -79,7 +79,10 @@ export async function botCalls(filter: { chatId?: number | string; method?: stri
 /** Messages the bot sent to a chat (successful or not, see `status`). */
 export const sentTo = (chatId: number | string) => botCalls({ chatId, method: 'sendMessage' });
 
-export async function scriptFailure(chatId: number | string, fail: { status: number; count?: number; retryAfter?: number; delayMs?: number }): Promise<void> {
+export async function scriptFailure(
+  chatId: number | string,
+  fail: { status: number; count?: number; retryAfter?: number; delayMs?: number },
+): Promise<void> {
   await fetch(`${apiBase()}/__control`, { method: 'POST', body: JSON.stringify({ chatId: String(chatId), fail }) });
 }
 

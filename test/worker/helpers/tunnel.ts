@@ -50,7 +50,8 @@ export class TunnelPeer {
         this.byStream.get(key)!.push(copy);
         if (!this.byType.has(frame.type)) this.byType.set(frame.type, []);
         this.byType.get(frame.type)!.push(copy);
-        if (frame.type === FRAME.data) this.dataBytes.set(frame.streamId, (this.dataBytes.get(frame.streamId) ?? 0) + frame.payload.byteLength);
+        if (frame.type === FRAME.data)
+          this.dataBytes.set(frame.streamId, (this.dataBytes.get(frame.streamId) ?? 0) + frame.payload.byteLength);
         // As a replica reading the body would: every byte taken gives the window back.
         if (frame.type === FRAME.data && this.autoGrant.has(frame.streamId)) this.take(frame.streamId, frame.payload.byteLength);
       }

@@ -30,7 +30,11 @@ export const BASE = 'http://gridplane.test';
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return exports.default.fetch(
-    new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    new Request(`${BASE}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
   );
 }
 
@@ -38,8 +42,17 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
 export const DEVELOPMENT = { ...env, ENVIRONMENT: 'development' } as typeof env;
 
 /** The same Worker app under other bindings (another environment, another configuration). */
-export async function postJsonIn(bindings: typeof env, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  const request = new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function postJsonIn(
+  bindings: typeof env,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const request = new Request(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return app.fetch(request, bindings, createExecutionContext());
 }
 

@@ -67,7 +67,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, received: Recor
     return send(200, { id: snowflake(), ...(body as object) });
   }
   if (/^\/applications\/[0-9]+(\/guilds\/[0-9]+)?\/commands$/.test(path) && req.method === 'PUT') {
-    return send(200, (body as object[]).map((c) => ({ id: snowflake(), ...c })));
+    return send(
+      200,
+      (body as object[]).map((c) => ({ id: snowflake(), ...c })),
+    );
   }
   send(404, { message: 'Unknown route', code: 0 });
 }

@@ -94,7 +94,12 @@ const bigint = (v: unknown, name: string): bigint => {
  * - `freezeTokenAccount { owner }`: the mint's freeze authority freezes the owner's token account:
  *   every transfer into it fails from then on.
  */
-async function worldOp(chain: LocalChain, world: World, wallets: Map<string, KeyPairSigner>, body: Record<string, unknown>): Promise<unknown> {
+async function worldOp(
+  chain: LocalChain,
+  world: World,
+  wallets: Map<string, KeyPairSigner>,
+  body: Record<string, unknown>,
+): Promise<unknown> {
   const mintOf = (which: unknown) => (which === 'lookAlike' ? world.lookAlikeMint : world.mint);
   switch (body.op) {
     case 'world':
@@ -132,8 +137,15 @@ async function worldOp(chain: LocalChain, world: World, wallets: Map<string, Key
         amount: bigint(body.amount, 'amount'),
         decimals: TEST_DECIMALS,
       });
-      const references = Array.isArray(body.references) ? body.references.map(String) : typeof body.reference === 'string' ? [body.reference] : [];
-      const withReferences = { ...transfer, accounts: [...transfer.accounts, ...references.map((r) => ({ address: address(r), role: AccountRole.READONLY }))] };
+      const references = Array.isArray(body.references)
+        ? body.references.map(String)
+        : typeof body.reference === 'string'
+          ? [body.reference]
+          : [];
+      const withReferences = {
+        ...transfer,
+        accounts: [...transfer.accounts, ...references.map((r) => ({ address: address(r), role: AccountRole.READONLY }))],
+      };
       const instructions: Instruction[] = Array.isArray(body.references)
         ? [withReferences]
         : [getCreateAssociatedTokenIdempotentInstruction({ payer: from, ata: destination, owner, mint }), withReferences];
@@ -144,15 +156,19 @@ async function worldOp(chain: LocalChain, world: World, wallets: Map<string, Key
       const owner = wallets.get(String(body.owner));
       if (!owner) throw new Error('closeTokenAccount: `owner` must be a wallet made by the `wallet` op');
       const account = await ataOf(owner.address, world.mint);
-      const result = chain.execute(await signedTransaction(chain, owner, [getCloseAccountInstruction({ account, destination: owner.address, owner })]));
-      if (!result.landed || result.tx.err !== null) throw new Error(`closeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
+      const result = chain.execute(
+        await signedTransaction(chain, owner, [getCloseAccountInstruction({ account, destination: owner.address, owner })]),
+      );
+      if (!result.landed || result.tx.err !== null)
+        throw new Error(`closeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
       return null;
     }
     case 'freezeTokenAccount': {
       const account = await ataOf(address(String(body.owner)), world.mint);
       const instruction = getFreezeAccountInstruction({ account, mint: world.mint, owner: world.mintAuthority });
       const result = chain.execute(await signedTransaction(chain, world.mintAuthority, [instruction]));
-      if (!result.landed || result.tx.err !== null) throw new Error(`freezeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
+      if (!result.landed || result.tx.err !== null)
+        throw new Error(`freezeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
       return null;
     }
     case 'newAddress':

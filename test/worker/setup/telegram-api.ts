@@ -69,9 +69,18 @@ export default async function setup(project: TestProject) {
         if (rule.status === 0) return req.socket.destroy();
         if (rule.status === 429) {
           const retryAfter = rule.retryAfter ?? 1;
-          return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+          return send(res, 429, {
+            ok: false,
+            error_code: 429,
+            description: `Too Many Requests: retry after ${retryAfter}`,
+            parameters: { retry_after: retryAfter },
+          });
         }
-        return send(res, rule.status, { ok: false, error_code: rule.status, description: rule.status >= 500 ? 'Bad Gateway' : 'Bad Request: scripted failure' });
+        return send(res, rule.status, {
+          ok: false,
+          error_code: rule.status,
+          description: rule.status >= 500 ? 'Bad Gateway' : 'Bad Request: scripted failure',
+        });
       }
       return send(res, 200, { ok: true, result: resultFor(method, body, call.seq) });
     } catch (error) {
@@ -84,7 +93,13 @@ export default async function setup(project: TestProject) {
     if (!chatId) return send(res, 400, { error: 'chatId is required' });
     if (body.clear) rules.delete(chatId);
     const fail = body.fail as { status: number; count?: number; retryAfter?: number; delayMs?: number } | undefined;
-    if (fail) rules.set(chatId, { status: fail.status, remaining: fail.count ?? Number.MAX_SAFE_INTEGER, retryAfter: fail.retryAfter, delayMs: fail.delayMs });
+    if (fail)
+      rules.set(chatId, {
+        status: fail.status,
+        remaining: fail.count ?? Number.MAX_SAFE_INTEGER,
+        retryAfter: fail.retryAfter,
+        delayMs: fail.delayMs,
+      });
     send(res, 200, { ok: true });
   }
 
@@ -100,7 +115,13 @@ function resultFor(method: string, body: Record<string, unknown>, seq: number): 
     case 'editMessageText':
       return { message_id: seq, date: Math.floor(Date.now() / 1000), chat, text: body.text ?? '' };
     case 'sendPhoto':
-      return { message_id: seq, date: Math.floor(Date.now() / 1000), chat, caption: body.caption, photo: [{ file_id: `photo${seq}`, file_unique_id: `p${seq}`, width: 1, height: 1 }] };
+      return {
+        message_id: seq,
+        date: Math.floor(Date.now() / 1000),
+        chat,
+        caption: body.caption,
+        photo: [{ file_id: `photo${seq}`, file_unique_id: `p${seq}`, width: 1, height: 1 }],
+      };
     case 'getMe':
       return { id: 1, is_bot: true, first_name: 'stand-in', username: 'stand_in_bot' };
     case 'getUpdates':

@@ -73,25 +73,41 @@ export class SimEndpoints {
       scaling: { targetInflight: 4, idleS: this.sim.chance(0.5) ? null : 60 + this.sim.int(600) },
     });
     const idem = `${renter.account.accountId}:${this.sim.key('endpoint')}`;
-    const run = () => createEndpoint(endpointsContext(this.w.env, this.w.db), { accountId: renter.account.accountId, request, regions: request.regions ?? [], maxPrice: 2_000_000n, idempotencyKey: idem }, this.w.now);
+    const run = () =>
+      createEndpoint(
+        endpointsContext(this.w.env, this.w.db),
+        { accountId: renter.account.accountId, request, regions: request.regions ?? [], maxPrice: 2_000_000n, idempotencyKey: idem },
+        this.w.now,
+      );
     let r = await this.sim.attempt('endpoint create', run);
     if (!r.ok && r.code === 'crash') r = await this.sim.attempt('endpoint create retry', run);
     else if (r.ok && this.sim.chance(0.25)) {
       this.sim.fault('duplicate_request');
       const again = await this.sim.attempt('endpoint create retry', run);
-      this.sim.log(`endpoint create retry (same Idempotency-Key) → ${again.ok ? (again.value.replayed ? 'replayed' : 'NEW ENDPOINT') : again.code}`);
+      this.sim.log(
+        `endpoint create retry (same Idempotency-Key) → ${again.ok ? (again.value.replayed ? 'replayed' : 'NEW ENDPOINT') : again.code}`,
+      );
       if (again.ok && (!again.value.replayed || again.value.endpoint.id !== r.value.endpoint.id)) {
-        this.sim.seen.push({ invariant: 'idempotency: a retried endpoint create made a second endpoint', detail: { idem, first: r.value.endpoint.id, retry: again.value.endpoint.id } });
+        this.sim.seen.push({
+          invariant: 'idempotency: a retried endpoint create made a second endpoint',
+          detail: { idem, first: r.value.endpoint.id, retry: again.value.endpoint.id },
+        });
       }
     }
-    this.sim.log(`endpoint create ${renter.name} min ${request.replicas.min} max ${request.replicas.max} → ${r.ok ? r.value.endpoint.id.slice(0, 12) : r.code}`);
+    this.sim.log(
+      `endpoint create ${renter.name} min ${request.replicas.min} max ${request.replicas.max} → ${r.ok ? r.value.endpoint.id.slice(0, 12) : r.code}`,
+    );
     if (r.ok && !this.endpoints.some((e) => e.id === r.value.endpoint.id)) this.endpoints.push({ id: r.value.endpoint.id, renter });
   }
 
   /** One agent report about one live replica: a state change, a receipt, a resend, or its tunnel closing. */
   async report(): Promise<void> {
     const live = (
-      await env.DB.prepare('SELECT id, node_id AS nodeId, state FROM endpoint_replicas WHERE stopped_at IS NULL ORDER BY id').all<{ id: string; nodeId: string; state: string }>()
+      await env.DB.prepare('SELECT id, node_id AS nodeId, state FROM endpoint_replicas WHERE stopped_at IS NULL ORDER BY id').all<{
+        id: string;
+        nodeId: string;
+        state: string;
+      }>()
     ).results;
     const replica = this.sim.pick(live);
     if (!replica) return;
@@ -112,15 +128,27 @@ export class SimEndpoints {
     // Ready: mostly a receipt, sometimes unhealthy (or a repeat of ready).
     if (a.readySince === null || this.sim.chance(0.3)) {
       const state: 'starting' | 'ready' | 'unhealthy' | 'failed' =
-        a.readySince === null ? (this.sim.chance(0.08) ? 'failed' : this.sim.chance(0.25) ? 'starting' : 'ready') : this.sim.chance(0.7) ? 'unhealthy' : 'ready';
+        a.readySince === null
+          ? this.sim.chance(0.08)
+            ? 'failed'
+            : this.sim.chance(0.25)
+              ? 'starting'
+              : 'ready'
+          : this.sim.chance(0.7)
+            ? 'unhealthy'
+            : 'ready';
       if (state === 'ready' && a.readySince === null) a.readySince = this.w.now;
       if (state !== 'ready') this.agentStops(a);
       const msg = { type: 'replica_state' as const, replicaId: replica.id, state, at: this.w.now };
       const r = await this.sim.attempt(`replica ${state}`, () => recordReplicaState(this.w.env, node.agent.nodeId, msg, this.w.now));
-      this.sim.log(`${node.name} replica ${replica.id.slice(0, 12)} ${state} → ${r.ok ? (r.value.applied ? 'applied' : r.value.reason) : r.code}`);
+      this.sim.log(
+        `${node.name} replica ${replica.id.slice(0, 12)} ${state} → ${r.ok ? (r.value.applied ? 'applied' : r.value.reason) : r.code}`,
+      );
       if (this.sim.chance(0.2) || (!r.ok && r.code === 'crash')) {
         this.sim.fault('duplicate_event');
-        const again = await this.sim.attempt('replica state resend', () => recordReplicaState(this.w.env, node.agent.nodeId, msg, this.w.now));
+        const again = await this.sim.attempt('replica state resend', () =>
+          recordReplicaState(this.w.env, node.agent.nodeId, msg, this.w.now),
+        );
         this.sim.log(`resend ${state} → ${again.ok ? (again.value.applied ? 'applied' : again.value.reason) : again.code}`);
       }
       return;
@@ -130,10 +158,20 @@ export class SimEndpoints {
     const readyMs = this.sim.chance(0.2) ? honest * 3 + 60_000 : honest;
     const at = ++a.receipts;
     const key = node.agent.keyPair.privateKey;
-    const signature = bytesToBase64(new Uint8Array(await crypto.subtle.sign('Ed25519', key, new TextEncoder().encode(replicaReceiptMessage(node.agent.nodeId, replica.id, readyMs, at)))));
+    const signature = bytesToBase64(
+      new Uint8Array(
+        await crypto.subtle.sign(
+          'Ed25519',
+          key,
+          new TextEncoder().encode(replicaReceiptMessage(node.agent.nodeId, replica.id, readyMs, at)),
+        ),
+      ),
+    );
     const msg = { type: 'replica_receipt' as const, replicaId: replica.id, readyMs, at, signature };
     const r = await this.sim.attempt('replica receipt', () => recordReplicaReceipt(this.w.env, node.agent.nodeId, msg, this.w.now));
-    this.sim.log(`${node.name} receipt ${replica.id.slice(0, 12)} ${readyMs}ms${readyMs !== honest ? ' (inflated)' : ''} → ${r.ok ? (r.value.applied ? 'applied' : r.value.reason) : r.code}`);
+    this.sim.log(
+      `${node.name} receipt ${replica.id.slice(0, 12)} ${readyMs}ms${readyMs !== honest ? ' (inflated)' : ''} → ${r.ok ? (r.value.applied ? 'applied' : r.value.reason) : r.code}`,
+    );
     if (this.sim.chance(0.2) || (!r.ok && r.code === 'crash')) {
       this.sim.fault('duplicate_event');
       const again = await this.sim.attempt('receipt resend', () => recordReplicaReceipt(this.w.env, node.agent.nodeId, msg, this.w.now));
@@ -167,15 +205,18 @@ export class SimEndpoints {
     const min = this.sim.int(3);
     const patch = this.sim.chance(0.2) ? { status: 'active' as const } : { replicas: { min, max: min + this.sim.int(2) || 1 } };
     const ctx = endpointsContext(this.w.env, this.w.db);
-    const r = await this.sim.attempt('endpoint patch', async () => patchEndpoint(ctx, await endpointOfAccount(ctx, e.renter.account.accountId, e.id), patch, null, this.w.now));
+    const r = await this.sim.attempt('endpoint patch', async () =>
+      patchEndpoint(ctx, await endpointOfAccount(ctx, e.renter.account.accountId, e.id), patch, null, this.w.now),
+    );
     this.sim.log(`endpoint patch ${e.id.slice(0, 12)} ${JSON.stringify(patch)} → ${r.ok ? 'ok' : r.code}`);
   }
 
   async remove(): Promise<void> {
     const e = this.sim.pick(this.endpoints)!;
     const ctx = endpointsContext(this.w.env, this.w.db);
-    const r = await this.sim.attempt('endpoint delete', async () => deleteEndpoint(ctx, await endpointOfAccount(ctx, e.renter.account.accountId, e.id), this.w.now));
+    const r = await this.sim.attempt('endpoint delete', async () =>
+      deleteEndpoint(ctx, await endpointOfAccount(ctx, e.renter.account.accountId, e.id), this.w.now),
+    );
     this.sim.log(`endpoint delete ${e.id.slice(0, 12)} → ${r.ok ? r.value.status : r.code}`);
   }
 }
-

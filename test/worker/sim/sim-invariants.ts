@@ -1,3 +1,4 @@
+// Over 300 lines: one function per money invariant, all run after every simulator step; they are read as one list of what must hold.
 import { env } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
 import * as schema from '../../../db/schema.ts';
@@ -37,8 +38,12 @@ function flush(): void {
   const queued = pending;
   pending = [];
   env.DB.batch(queued.map((q) => q.statement)).then(
-    (results) => results.forEach((r, i) => queued[i]!.resolve(r.results)),
-    (error: unknown) => queued.forEach((q) => q.reject(error)),
+    (results) => {
+      for (const [i, r] of results.entries()) queued[i]!.resolve(r.results);
+    },
+    (error: unknown) => {
+      for (const q of queued) q.reject(error);
+    },
   );
 }
 
@@ -50,20 +55,21 @@ async function ledgerConserved(): Promise<Violation[]> {
 
 /** Each job's escrow: held once, resolved (captured + refunded) once and exactly, never over. */
 async function escrowsResolveOnce(): Promise<Violation[]> {
-  const [jobs, orphans] = await Promise.all([rows<{
-    id: string;
-    status: string;
-    escrow_amount: number;
-    balance: number | null;
-    holds: number;
-    settles: number;
-    captured: number | null;
-    refunded: number | null;
-    fee: number | null;
-    settled_out: number | null;
-    commitments: number;
-    ran_cap: number | null;
-  }>(`
+  const [jobs, orphans] = await Promise.all([
+    rows<{
+      id: string;
+      status: string;
+      escrow_amount: number;
+      balance: number | null;
+      holds: number;
+      settles: number;
+      captured: number | null;
+      refunded: number | null;
+      fee: number | null;
+      settled_out: number | null;
+      commitments: number;
+      ran_cap: number | null;
+    }>(`
     SELECT j.id, j.status, j.escrow_amount, a.balance,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'job:' || j.id || ':hold') AS holds,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'job:' || j.id || ':settle') AS settles,
@@ -76,7 +82,9 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
       CASE WHEN j.started_at IS NULL THEN 0
            ELSE (j.price_per_gpu_hour * j.gpu_count * (max(0, (j.finished_at - j.started_at + 999) / 1000) + 2)) / 3600 END AS ran_cap
     FROM jobs j LEFT JOIN accounts a ON a.id = 'escrow:' || j.id`),
-    rows(`SELECT id, balance FROM accounts WHERE kind = 'escrow' AND substr(id, 8) NOT IN (SELECT id FROM jobs) AND substr(id, 8) NOT IN (SELECT id FROM endpoints)`),
+    rows(
+      `SELECT id, balance FROM accounts WHERE kind = 'escrow' AND substr(id, 8) NOT IN (SELECT id FROM jobs) AND substr(id, 8) NOT IN (SELECT id FROM endpoints)`,
+    ),
   ]);
   const out: Violation[] = [];
   const terminal = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
@@ -106,7 +114,16 @@ async function escrowsResolveOnce(): Promise<Violation[]> {
 /** Each deposit signature is credited at most once, for what arrived, to the reference's owner. */
 async function depositsCreditedOnce(world: World, final: boolean): Promise<Violation[]> {
   const out: Violation[] = [];
-  const [credited, depositTxs] = await Promise.all([rows<{ signature: string; status: string; amount: number | null; account_id: string | null; reference: string | null; txs: number; tx_amount: number | null }>(`
+  const [credited, depositTxs] = await Promise.all([
+    rows<{
+      signature: string;
+      status: string;
+      amount: number | null;
+      account_id: string | null;
+      reference: string | null;
+      txs: number;
+      tx_amount: number | null;
+    }>(`
     SELECT d.signature, d.status, d.amount, d.account_id, d.reference,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'deposit:' || d.signature) AS txs,
       (SELECT sum(e.amount) FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id
@@ -116,20 +133,31 @@ async function depositsCreditedOnce(world: World, final: boolean): Promise<Viola
   ]);
   const bySig = new Map(credited.map((d) => [d.signature, d]));
   const creditedRows = credited.filter((d) => d.status === 'credited').length;
-  if (depositTxs[0]!.n !== creditedRows) out.push({ invariant: 'deposits: ledger deposits differ from credited rows', detail: { ledger: depositTxs[0]!.n, credited: creditedRows } });
+  if (depositTxs[0]!.n !== creditedRows)
+    out.push({
+      invariant: 'deposits: ledger deposits differ from credited rows',
+      detail: { ledger: depositTxs[0]!.n, credited: creditedRows },
+    });
   for (const ref of world.deposits) {
     for (const p of ref.payments) {
       const row = bySig.get(p.signature);
       if (!p.landed || !row) {
-        if (row?.status === 'credited') out.push({ invariant: 'deposits: a transaction that did not land was credited', detail: { p, row } });
-        if (final && p.landed && p.ours && !row) out.push({ invariant: 'deposits: a landed deposit was never decided', detail: { reference: ref.reference, p } });
+        if (row?.status === 'credited')
+          out.push({ invariant: 'deposits: a transaction that did not land was credited', detail: { p, row } });
+        if (final && p.landed && p.ours && !row)
+          out.push({ invariant: 'deposits: a landed deposit was never decided', detail: { reference: ref.reference, p } });
         continue;
       }
       if (row.status === 'credited') {
         if (!p.ours) out.push({ invariant: 'deposits: a look-alike mint transfer was credited', detail: { p, row } });
         if (row.txs !== 1) out.push({ invariant: 'deposits: a signature credited other than once', detail: row });
-        if (row.amount !== p.amount || row.tx_amount !== p.amount) out.push({ invariant: 'deposits: credited other than what arrived', detail: { p, row } });
-        if (row.account_id !== ref.owner.account.accountId) out.push({ invariant: "deposits: credited to someone other than the reference's owner", detail: { row, owner: ref.owner.account.accountId } });
+        if (row.amount !== p.amount || row.tx_amount !== p.amount)
+          out.push({ invariant: 'deposits: credited other than what arrived', detail: { p, row } });
+        if (row.account_id !== ref.owner.account.accountId)
+          out.push({
+            invariant: "deposits: credited to someone other than the reference's owner",
+            detail: { row, owner: ref.owner.account.accountId },
+          });
       } else {
         if (row.txs !== 0) out.push({ invariant: 'deposits: an ignored signature has a ledger credit', detail: row });
         if (p.ours && final) out.push({ invariant: 'deposits: a good deposit was ignored', detail: { p, row } });
@@ -142,7 +170,8 @@ async function depositsCreditedOnce(world: World, final: boolean): Promise<Viola
 /** Each payout: paid once in the ledger iff paid, refunded iff cancelled; pending funds match the open ones. */
 async function payoutsOnce(): Promise<Violation[]> {
   const out: Violation[] = [];
-  const [list, pending] = await Promise.all([rows<{ id: string; status: string; amount: number; paid: number; refunded: number }>(`
+  const [list, pending] = await Promise.all([
+    rows<{ id: string; status: string; amount: number; paid: number; refunded: number }>(`
     SELECT p.id, p.status, p.amount,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'payout:' || p.id || ':paid') AS paid,
       (SELECT count(*) FROM ledger_transactions t WHERE t.idempotency_key = 'payout:' || p.id || ':cancelled') AS refunded
@@ -157,7 +186,8 @@ async function payoutsOnce(): Promise<Violation[]> {
     if (p.paid + p.refunded > 1) out.push({ invariant: 'payouts: both paid and refunded', detail: p });
     if (p.status === 'paid' && p.paid !== 1) out.push({ invariant: 'payouts: paid without its ledger payout', detail: p });
     if (p.status === 'cancelled' && p.refunded !== 1) out.push({ invariant: 'payouts: cancelled without its refund', detail: p });
-    if ((p.status === 'queued' || p.status === 'batched') && p.paid + p.refunded !== 0) out.push({ invariant: 'payouts: open payout already settled', detail: p });
+    if ((p.status === 'queued' || p.status === 'batched') && p.paid + p.refunded !== 0)
+      out.push({ invariant: 'payouts: open payout already settled', detail: p });
   }
   const { balance, open } = pending[0]!;
   if (balance !== open) out.push({ invariant: 'payouts: system:payouts_pending differs from the open payouts', detail: { balance, open } });
@@ -181,7 +211,11 @@ export async function payoutsOnChain(world: World, opts: { final?: boolean } = {
     if (s === undefined || (!opts.final && (s === 'queued' || s === 'cancelled' || world.paidOnChain.has(p.id)))) continue;
     const balance = BigInt(await chainControl<string>('tokenBalance', { owner: p.destination }).catch(() => '0'));
     const expected = s === 'paid' ? [BigInt(p.amount)] : s === 'batched' ? [0n, BigInt(p.amount)] : [0n];
-    if (!expected.includes(balance)) out.push({ invariant: 'payouts: on-chain amount differs from the ledger status', detail: { payout: p, status: s, onChain: balance.toString() } });
+    if (!expected.includes(balance))
+      out.push({
+        invariant: 'payouts: on-chain amount differs from the ledger status',
+        detail: { payout: p, status: s, onChain: balance.toString() },
+      });
     else if (s === 'paid') world.paidOnChain.add(p.id);
   }
   return out;
@@ -190,7 +224,21 @@ export async function payoutsOnChain(world: World, opts: { final?: boolean } = {
 /** An epoch's rewards stay within its emission (plus carry); the reward pool is empty between closes. */
 async function epochsWithinEmission(): Promise<Violation[]> {
   const out: Violation[] = [];
-  const [epochs, pool] = await Promise.all([rows<{ epoch: number; status: string; step: string; emission: number; carry_in: number; minted: number | null; fees: number; burned: number | null; rewarded: number | null; fee_moved: number | null; mint_tx: number | null }>(`
+  const [epochs, pool] = await Promise.all([
+    rows<{
+      epoch: number;
+      status: string;
+      step: string;
+      emission: number;
+      carry_in: number;
+      minted: number | null;
+      fees: number;
+      burned: number | null;
+      rewarded: number | null;
+      fee_moved: number | null;
+      mint_tx: number | null;
+    }>(
+      `
     SELECT e.epoch, e.status, e.step, e.emission, e.carry_in, e.minted, e.fees, e.burned,
       (SELECT sum(en.amount) FROM ledger_entries en JOIN ledger_transactions t ON t.id = en.tx_id
          WHERE t.kind = 'reward' AND t.idempotency_key LIKE 'epoch:' || e.epoch || ':rewards:%' AND en.amount > 0) AS rewarded,
@@ -199,9 +247,9 @@ async function epochsWithinEmission(): Promise<Violation[]> {
       (SELECT sum(en.amount) FROM ledger_entries en JOIN ledger_transactions t ON t.id = en.tx_id
          WHERE t.idempotency_key = 'epoch:' || e.epoch || ':mint' AND en.account_id = ?2) AS mint_tx
     FROM epochs e`,
-    SYSTEM_ACCOUNTS.fees,
-    STAKING_ACCOUNTS.rewardPool,
-  ),
+      SYSTEM_ACCOUNTS.fees,
+      STAKING_ACCOUNTS.rewardPool,
+    ),
     rows<{ balance: number | null }>(`SELECT balance FROM accounts WHERE id = ?1`, STAKING_ACCOUNTS.rewardPool),
   ]);
   for (const e of epochs) {
@@ -209,7 +257,8 @@ async function epochsWithinEmission(): Promise<Violation[]> {
     if ((e.minted ?? 0) > cap) out.push({ invariant: 'epochs: minted more than emission plus carry', detail: e });
     if ((e.mint_tx ?? 0) > cap) out.push({ invariant: 'epochs: the mint transaction exceeds emission plus carry', detail: e });
     if ((e.rewarded ?? 0) > (e.mint_tx ?? 0)) out.push({ invariant: "epochs: rewards credited exceed the epoch's mint", detail: e });
-    if (e.fee_moved !== null && e.fee_moved !== e.fees) out.push({ invariant: 'epochs: fees moved differ from the fees at the snapshot', detail: e });
+    if (e.fee_moved !== null && e.fee_moved !== e.fees)
+      out.push({ invariant: 'epochs: fees moved differ from the fees at the snapshot', detail: e });
   }
   const closing = epochs.some((e) => e.status === 'closing');
   if (!closing && (pool[0]?.balance ?? 0) !== 0) out.push({ invariant: 'epochs: reward pool not empty between closes', detail: pool[0] });
@@ -241,7 +290,20 @@ async function stakesMatch(): Promise<Violation[]> {
  */
 async function endpointHolds(world: World, final: boolean): Promise<Violation[]> {
   const [replicas, endpoints] = await Promise.all([
-    rows<{ id: string; endpoint_id: string; price: number; gpus: number; billed_ms: number; billed_amount: number; billed_fee: number; ready_ms: number; ready_since: number | null; receipt_ready_ms: number; stopped_at: number | null; commitments: number }>(`
+    rows<{
+      id: string;
+      endpoint_id: string;
+      price: number;
+      gpus: number;
+      billed_ms: number;
+      billed_amount: number;
+      billed_fee: number;
+      ready_ms: number;
+      ready_since: number | null;
+      receipt_ready_ms: number;
+      stopped_at: number | null;
+      commitments: number;
+    }>(`
       SELECT r.id, r.endpoint_id, r.price_per_gpu_hour AS price, r.gpu_count AS gpus, r.billed_ms, r.billed_amount, r.billed_fee, r.ready_ms, r.ready_since,
         r.receipt_ready_ms, r.stopped_at, (SELECT count(*) FROM gpu_commitments g WHERE g.job_id = r.id) AS commitments
       FROM endpoint_replicas r`),

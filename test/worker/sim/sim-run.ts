@@ -1,3 +1,4 @@
+// Over 300 lines: one operation per fault-simulator step, all drawing from one seeded random stream; split, a seed would no longer replay the same run without threading the stream through every file (follow-up: one file per operation family, as sim-endpoints.ts is).
 import worker from '../../../workers/index.ts';
 import { AppError } from '../../../workers/errors.ts';
 import { applyAgentEvent } from '../../../workers/jobs/agent-events.ts';
@@ -151,7 +152,10 @@ class Sim {
       const again = await this.attempt('faucet retry', mint);
       this.log(`faucet retry (same key) → ${again.ok ? (again.value.replayed ? 'replayed' : 'posted') : again.code}`);
       if (r.ok && again.ok && (!again.value.replayed || again.value.id !== r.value.id)) {
-        this.seen.push({ invariant: 'idempotency: a retried mint under the same key posted again', detail: { key, first: r.value.id, retry: again.value.id } });
+        this.seen.push({
+          invariant: 'idempotency: a retried mint under the same key posted again',
+          detail: { key, first: r.value.id, retry: again.value.id },
+        });
       }
     }
   }
@@ -181,7 +185,10 @@ class Sim {
       const again = await this.attempt('submit retry', run);
       this.log(`submit retry (same Idempotency-Key) → ${again.ok ? (again.value.replayed ? 'replayed' : 'NEW JOB') : again.code}`);
       if (again.ok && (!again.value.replayed || again.value.job.id !== r.value.job.id)) {
-        this.seen.push({ invariant: 'idempotency: a retried job submission made a second job', detail: { idem, first: r.value.job.id, retry: again.value.job.id } });
+        this.seen.push({
+          invariant: 'idempotency: a retried job submission made a second job',
+          detail: { idem, first: r.value.job.id, retry: again.value.job.id },
+        });
       }
     }
     if (!r.ok) {
@@ -189,7 +196,9 @@ class Sim {
       return;
     }
     const job = r.value.job;
-    this.log(`submit ${renter.name} ${job.id.slice(0, 12)} ${job.gpuCount}gpu ${job.durationS}s → ${job.status} on ${this.nodeName(job.nodeId)}`);
+    this.log(
+      `submit ${renter.name} ${job.id.slice(0, 12)} ${job.gpuCount}gpu ${job.durationS}s → ${job.status} on ${this.nodeName(job.nodeId)}`,
+    );
     if (!this.world.jobs.some((j) => j.id === job.id)) this.world.jobs.push({ id: job.id, renter, scripts: [] });
   }
 
@@ -216,10 +225,14 @@ class Sim {
       return;
     }
     const node = this.world.nodes.find((n) => n.agent.nodeId === row.nodeId);
-    if (!node || !node.alive) return;
+    if (!node?.alive) return;
     let script = job.scripts.find((s) => s.node === node);
     if (!script) {
-      const plan: AgentScript['plan'] = this.chance(0.08) ? ['rejected'] : this.chance(0.08) ? [] : ['accepted', 'started', 'log', 'log', 'finished'];
+      const plan: AgentScript['plan'] = this.chance(0.08)
+        ? ['rejected']
+        : this.chance(0.08)
+          ? []
+          : ['accepted', 'started', 'log', 'log', 'finished'];
       script = { jobId: job.id, node, plan, sent: [], logSeq: 0 };
       job.scripts.push(script);
     }
@@ -239,7 +252,9 @@ class Sim {
     const event = this.buildEvent(script, kind, row.startedAt);
     script.sent.push({ eventId: String(event.eventId), event });
     const r = await this.attempt(`event ${kind}`, () => this.deliver(script, event));
-    this.log(`${node.name} ${kind}${reorder ? ' (reordered)' : ''} ${job.id.slice(0, 12)} → ${r.ok ? `${r.value.status}${r.value.applied ? '' : ' (not applied)'}` : r.code}`);
+    this.log(
+      `${node.name} ${kind}${reorder ? ' (reordered)' : ''} ${job.id.slice(0, 12)} → ${r.ok ? `${r.value.status}${r.value.applied ? '' : ' (not applied)'}` : r.code}`,
+    );
     if (!r.ok && r.code === 'crash' && this.chance(0.7)) {
       // The agent did not get an answer: it sends the same event again.
       this.fault('duplicate_event');
@@ -261,7 +276,13 @@ class Sim {
         const ranS = startedAt === null ? 0 : Math.max(0, Math.round((this.world.now - startedAt) / 1000));
         // An honest receipt, or one that claims up to twice what ran: billing must cap it.
         const claimed = this.chance(0.2) ? ranS * 4 + 100 : ranS * (this.chance(0.5) ? 1 : 2);
-        return { eventId: `${base}:finished`, kind, exitCode: this.chance(0.85) ? 0 : 1, reason: 'exited', receipt: { gpuSeconds: claimed, runSeconds: ranS } };
+        return {
+          eventId: `${base}:finished`,
+          kind,
+          exitCode: this.chance(0.85) ? 0 : 1,
+          reason: 'exited',
+          receipt: { gpuSeconds: claimed, runSeconds: ranS },
+        };
       }
       case 'rejected':
         return { eventId: `${base}:rejected`, kind, reason: 'image pull failed' };
@@ -271,7 +292,13 @@ class Sim {
   }
 
   async deliver(script: AgentScript, event: Record<string, unknown>) {
-    const signed = { path: `/v1/nodes/${script.node.agent.nodeId}/jobs/${script.jobId}/events`, timestamp: this.world.now, nonce: 'sim', signature: 'sim', body: JSON.stringify(event) };
+    const signed = {
+      path: `/v1/nodes/${script.node.agent.nodeId}/jobs/${script.jobId}/events`,
+      timestamp: this.world.now,
+      nonce: 'sim',
+      signature: 'sim',
+      body: JSON.stringify(event),
+    };
     return applyAgentEvent(this.world.ctx, script.node.agent.nodeId, script.jobId, event as unknown as AgentEvent, signed, this.world.now);
   }
 
@@ -302,7 +329,9 @@ class Sim {
     const existing = this.pick(this.world.deposits.filter((d) => d.owner === owner));
     let ref = existing && this.chance(0.5) ? existing : undefined;
     if (!ref) {
-      const r = await this.attempt('deposit reference', () => createDepositRequest(this.world.db, this.world.settlement, owner.account.accountId, null, this.world.now));
+      const r = await this.attempt('deposit reference', () =>
+        createDepositRequest(this.world.db, this.world.settlement, owner.account.accountId, null, this.world.now),
+      );
       if (!r.ok) {
         this.log(`deposit reference for ${owner.name} → ${r.code}`);
         return;
@@ -332,12 +361,16 @@ class Sim {
       // cluster refuses it as already processed. Nothing new was sent, so it is not a payment of
       // its own; recorded as one (landed: false) it would call the first one's rightful credit "a
       // transaction that did not land was credited". What it still tests: the scan credits once.
-      this.log(`${owner.name} sends the same ${amount} transfer to ${ref.reference.slice(0, 8)} again → ${paid.landed ? 'landed' : JSON.stringify(paid.err)}`);
+      this.log(
+        `${owner.name} sends the same ${amount} transfer to ${ref.reference.slice(0, 8)} again → ${paid.landed ? 'landed' : JSON.stringify(paid.err)}`,
+      );
       if (this.chance(0.5)) await this.checkDeposit(ref.reference, owner);
       return;
     }
     ref.payments.push({ signature: paid.signature, amount, ours, landed: paid.landed });
-    this.log(`${owner.name} pays ${amount}${ours ? '' : ' (look-alike mint)'} to ${ref.reference.slice(0, 8)}${ref.held ? ' (finality held)' : ''}`);
+    this.log(
+      `${owner.name} pays ${amount}${ours ? '' : ' (look-alike mint)'} to ${ref.reference.slice(0, 8)}${ref.held ? ' (finality held)' : ''}`,
+    );
     if (this.chance(0.5)) await this.checkDeposit(ref.reference, owner);
   }
 
@@ -349,7 +382,9 @@ class Sim {
       // "Check now" pressed twice at once, or racing the cron: crediting must stay once.
       this.fault('concurrent_scan');
       const [a, b] = await Promise.all([this.attempt('scan A', scan, false), this.attempt('scan B', scan, false)]);
-      this.log(`concurrent scans of ${reference.slice(0, 8)} → ${a.ok ? a.value.creditedNow : a.code} / ${b.ok ? b.value.creditedNow : b.code}`);
+      this.log(
+        `concurrent scans of ${reference.slice(0, 8)} → ${a.ok ? a.value.creditedNow : a.code} / ${b.ok ? b.value.creditedNow : b.code}`,
+      );
       return;
     }
     const r = await this.attempt('scan', scan);
@@ -377,7 +412,10 @@ class Sim {
       const again = await this.attempt('withdraw retry', run);
       this.log(`withdraw retry (same key) → ${again.ok ? (again.value.replayed ? 'replayed' : 'posted') : again.code}`);
       if (r.ok && again.ok && (!again.value.replayed || again.value.payout.id !== r.value.payout.id)) {
-        this.seen.push({ invariant: 'idempotency: a retried withdrawal under the same key took the money again', detail: { key, first: r.value.payout.id, retry: again.value.payout.id } });
+        this.seen.push({
+          invariant: 'idempotency: a retried withdrawal under the same key took the money again',
+          detail: { key, first: r.value.payout.id, retry: again.value.payout.id },
+        });
       }
       if (!r.ok) r = again;
       else if (again.ok && again.value.payout.id !== r.value.payout.id) {
@@ -396,7 +434,19 @@ class Sim {
     const amount = 1_000_000 * (1 + this.int(30));
     const key = `delegate:${a.account.accountId}:${this.key('stake')}`;
     const run = () =>
-      addStake(this.world.db, this.world.config, { accountId: a.account.accountId, wallet: a.account.wallet, nodeId: node.agent.nodeId, amount, idempotencyKey: key, as: 'delegator' }, this.world.now);
+      addStake(
+        this.world.db,
+        this.world.config,
+        {
+          accountId: a.account.accountId,
+          wallet: a.account.wallet,
+          nodeId: node.agent.nodeId,
+          amount,
+          idempotencyKey: key,
+          as: 'delegator',
+        },
+        this.world.now,
+      );
     const r = await this.attempt('delegate', run);
     this.log(`${a.name} delegates ${amount} to ${node.name} → ${r.ok ? 'ok' : r.code}`);
     if (r.ok) this.world.stakes.push({ account: a, node, amount });
@@ -407,7 +457,14 @@ class Sim {
     if (!s) return;
     const amount = Math.max(1, Math.floor(s.amount * (this.chance(0.5) ? 1 : this.random())));
     const key = `unstake:${s.account.account.accountId}:${this.key('unstake')}`;
-    const r = await this.attempt('unstake', () => unstake(this.world.db, this.world.config, { accountId: s.account.account.accountId, nodeId: s.node.agent.nodeId, amount, idempotencyKey: key }, this.world.now));
+    const r = await this.attempt('unstake', () =>
+      unstake(
+        this.world.db,
+        this.world.config,
+        { accountId: s.account.account.accountId, nodeId: s.node.agent.nodeId, amount, idempotencyKey: key },
+        this.world.now,
+      ),
+    );
     this.log(`${s.account.name} unstakes ${amount} from ${s.node.name} → ${r.ok ? 'ok' : r.code}`);
     if (r.ok) {
       s.amount -= amount;
@@ -423,7 +480,10 @@ class Sim {
     const skew = why === 'tick' && this.chance(0.15) ? (this.int(2) === 0 ? -1 : 1) * (1 + this.int(20)) * 1000 : 0;
     if (skew) this.fault('clock_skew');
     if (why === 'tick' && this.rpcTimeouts < MAX_RPC_TIMEOUTS && this.chance(0.2)) {
-      const queued = await this.world.env.DB.prepare(`SELECT id, destination FROM payouts WHERE status = 'queued' LIMIT 1`).first<{ id: string; destination: string }>();
+      const queued = await this.world.env.DB.prepare(`SELECT id, destination FROM payouts WHERE status = 'queued' LIMIT 1`).first<{
+        id: string;
+        destination: string;
+      }>();
       if (queued) {
         // The payout's transaction lands on chain, and the RPC's answer never comes.
         const ata = await chainControl<string>('tokenAccount', { owner: queued.destination });
@@ -462,7 +522,11 @@ class Sim {
   async scheduled(at: number) {
     const s0 = performance.now();
     const pending: Promise<unknown>[] = [];
-    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    const ctx = {
+      waitUntil: (p: Promise<unknown>) => void pending.push(p),
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext;
     try {
       await worker.scheduled!({ cron: '* * * * *', scheduledTime: at, noRetry() {} } as ScheduledController, this.world.env, ctx);
     } catch {
@@ -484,33 +548,67 @@ class Sim {
     // 0–99 as before the endpoints came; 100–119: an endpoint operation.
     const roll = this.int(120);
     const op =
-      roll >= 100 ? 'endpoint'
-      : roll < 6 ? 'faucet'
-      : roll < 22 ? 'submit'
-      : roll < 52 ? 'agent'
-      : roll < 56 ? 'cancel'
-      : roll < 60 ? 'node'
-      : roll < 68 ? 'deposit'
-      : roll < 71 ? 'release'
-      : roll < 78 ? 'withdraw'
-      : roll < 82 ? 'stake'
-      : roll < 88 ? 'unstake'
-      : 'cron';
+      roll >= 100
+        ? 'endpoint'
+        : roll < 6
+          ? 'faucet'
+          : roll < 22
+            ? 'submit'
+            : roll < 52
+              ? 'agent'
+              : roll < 56
+                ? 'cancel'
+                : roll < 60
+                  ? 'node'
+                  : roll < 68
+                    ? 'deposit'
+                    : roll < 71
+                      ? 'release'
+                      : roll < 78
+                        ? 'withdraw'
+                        : roll < 82
+                          ? 'stake'
+                          : roll < 88
+                            ? 'unstake'
+                            : 'cron';
     this.ops[op] = (this.ops[op] ?? 0) + 1;
     const t0 = performance.now();
     switch (op) {
-      case 'faucet': await this.faucet(); break;
-      case 'submit': await this.submit(); break;
-      case 'agent': await this.agentEvent(); break;
-      case 'cancel': await this.cancel(); break;
-      case 'node': await this.nodeLifecycle(); break;
-      case 'deposit': await this.deposit(); break;
-      case 'release': await this.releaseLag(); break;
-      case 'withdraw': await this.withdraw(); break;
-      case 'stake': await this.stake(); break;
-      case 'unstake': await this.unstakeSome(); break;
-      case 'endpoint': await this.endpoints.step(); break;
-      default: await this.cron();
+      case 'faucet':
+        await this.faucet();
+        break;
+      case 'submit':
+        await this.submit();
+        break;
+      case 'agent':
+        await this.agentEvent();
+        break;
+      case 'cancel':
+        await this.cancel();
+        break;
+      case 'node':
+        await this.nodeLifecycle();
+        break;
+      case 'deposit':
+        await this.deposit();
+        break;
+      case 'release':
+        await this.releaseLag();
+        break;
+      case 'withdraw':
+        await this.withdraw();
+        break;
+      case 'stake':
+        await this.stake();
+        break;
+      case 'unstake':
+        await this.unstakeSome();
+        break;
+      case 'endpoint':
+        await this.endpoints.step();
+        break;
+      default:
+        await this.cron();
     }
     const t1 = performance.now();
     const violations = [...this.seen.splice(0), ...(await checkInvariants(this.world))];
@@ -554,7 +652,8 @@ class Sim {
       `SELECT (SELECT count(*) FROM payouts WHERE status IN ('queued', 'batched')) AS payouts,
               (SELECT count(*) FROM jobs WHERE status NOT IN ('succeeded', 'failed', 'cancelled', 'expired')) AS jobs`,
     ).first<{ payouts: number; jobs: number }>();
-    if (left && (left.payouts > 0 || left.jobs > 0)) violations.push({ invariant: 'liveness: work left open after the faults stopped', detail: left });
+    if (left && (left.payouts > 0 || left.jobs > 0))
+      violations.push({ invariant: 'liveness: work left open after the faults stopped', detail: left });
     return violations;
   }
 }
@@ -578,7 +677,12 @@ export async function runSeed(seed: number, options: SimOptions): Promise<SimRes
     stepped = performance.now();
     if (violations.length === 0) violations = await sim.quiesce();
   } catch (error) {
-    violations = [{ invariant: 'harness: an operation threw an unexpected error', detail: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error) }];
+    violations = [
+      {
+        invariant: 'harness: an operation threw an unexpected error',
+        detail: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error),
+      },
+    ];
   } finally {
     restore();
   }
@@ -593,7 +697,11 @@ export async function runSeed(seed: number, options: SimOptions): Promise<SimRes
     opMs: sim.opMs,
     loggedErrors: sim.loggedErrors.slice(-20),
     ms: performance.now() - started,
-    phases: { setupMs: Math.round(built - started), stepsMs: Math.round(stepped - built), quiesceMs: Math.round(performance.now() - stepped) },
+    phases: {
+      setupMs: Math.round(built - started),
+      stepsMs: Math.round(stepped - built),
+      quiesceMs: Math.round(performance.now() - stepped),
+    },
   };
 }
 
@@ -605,7 +713,9 @@ function quietConsole(sink: string[]): () => void {
   const saved = { error: console.error, warn: console.warn, log: console.log };
   const keep = (...args: unknown[]) => {
     if (args.some((a) => isSimCrash(a))) return;
-    const text = args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    const text = args
+      .map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a)))
+      .join(' ');
     if (/sim: crashed before D1 write|cron steps failed/.test(text)) return;
     sink.push(text.slice(0, 300));
   };
@@ -619,7 +729,9 @@ function quietConsole(sink: string[]): () => void {
 export function describeFailure(r: SimResult): string {
   return [
     // Also printed for a replay that passed (sim.test.ts): then its header must say so.
-    r.ok ? `simulation seed ${r.seed} kept every invariant through ${r.steps} steps` : `simulation seed ${r.seed} failed after ${r.steps} steps`,
+    r.ok
+      ? `simulation seed ${r.seed} kept every invariant through ${r.steps} steps`
+      : `simulation seed ${r.seed} failed after ${r.steps} steps`,
     `replay: SIM_SEED=${r.seed} SIM_STEPS=${r.steps} npm run sim`,
     'violations:',
     ...r.violations.map((v) => `  - ${v.invariant}: ${JSON.stringify(v.detail)}`),

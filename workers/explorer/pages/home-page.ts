@@ -66,7 +66,8 @@ function countriesTable(summary: NetworkSummary): Html {
       summary.countries.length === 0
         ? h`<tr><td colspan="3">No node is online.</td></tr>`
         : summary.countries.map(
-            (c) => h`<tr><th scope="row">${countryName(c.country)}</th><td class="n">${formatInt(c.nodes)}</td><td class="n">${formatInt(c.gpus)}</td></tr>`,
+            (c) =>
+              h`<tr><th scope="row">${countryName(c.country)}</th><td class="n">${formatInt(c.nodes)}</td><td class="n">${formatInt(c.gpus)}</td></tr>`,
           )
     }</tbody></table>`,
   );

@@ -14,8 +14,7 @@ export function scrollTable(label: string, table: Html): Html {
   return h`<div class="scroll" role="region" aria-label="${label}" tabindex="0">${table}</div>`;
 }
 
-export const simulatedTag = (simulated: boolean): Html | null =>
-  simulated ? h`<span class="tag sim">simulated</span>` : null;
+export const simulatedTag = (simulated: boolean): Html | null => (simulated ? h`<span class="tag sim">simulated</span>` : null);
 
 export function statusTag(status: string): Html {
   return h`<span class="tag status-${status === 'online' ? 'online' : 'offline'}">${status}</span>`;

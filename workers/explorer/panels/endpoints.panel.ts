@@ -15,7 +15,12 @@ export const endpointsPanel = definePanel<NetworkEndpoints>({
   id: 'endpoints',
   load: (ctx) => networkEndpoints(ctx.db, ctx.nowMs, ENDPOINTS_SHOWN),
   stats: (d) => [
-    { key: 'endpointsActive', label: 'Endpoints', value: formatInt(d.active), note: `${formatInt(d.replicasReady)} ready ${d.replicasReady === 1 ? 'replica' : 'replicas'}` },
+    {
+      key: 'endpointsActive',
+      label: 'Endpoints',
+      value: formatInt(d.active),
+      note: `${formatInt(d.replicasReady)} ready ${d.replicasReady === 1 ? 'replica' : 'replicas'}`,
+    },
     { key: 'endpointRequests', label: 'Endpoint requests', value: formatInt(d.requests), note: `last ${d.windowMinutes} min` },
   ],
   section: (d) =>

@@ -23,7 +23,12 @@ export const epochsPanel = definePanel<EpochsData>({
     const found = await rows<{ epoch: number; burned: number; minted: number; credited: number }>(ctx.db, EPOCHS_SQL, EPOCHS_SHOWN);
     const d = ctx.config.TOKEN_DECIMALS;
     return {
-      epochs: found.reverse().map((r) => ({ epoch: r.epoch, rewards: formatAmount(r.credited, d), burn: formatAmount(r.burned, d), emission: formatAmount(r.minted, d) })),
+      epochs: found.reverse().map((r) => ({
+        epoch: r.epoch,
+        rewards: formatAmount(r.credited, d),
+        burn: formatAmount(r.burned, d),
+        emission: formatAmount(r.minted, d),
+      })),
     };
   },
   section: (d) =>

@@ -15,5 +15,11 @@ export const jobsPanel = definePanel<JobsData>({
   load: async (ctx) => ({ running: (await rows<{ n: number }>(ctx.db, RUNNING_SQL))[0]?.n ?? 0 }),
   stats: (d) => [{ key: 'jobsRunning', label: 'Jobs running', value: formatInt(d.running), note: 'right now' }],
   section: (d) =>
-    section('jobs', 'Jobs', notYet(d.running === 0 ? 'No job is running right now.' : `${formatInt(d.running)} ${d.running === 1 ? 'job' : 'jobs'} running right now.`)),
+    section(
+      'jobs',
+      'Jobs',
+      notYet(
+        d.running === 0 ? 'No job is running right now.' : `${formatInt(d.running)} ${d.running === 1 ? 'job' : 'jobs'} running right now.`,
+      ),
+    ),
 });

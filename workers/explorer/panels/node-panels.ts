@@ -60,14 +60,21 @@ export const nodeStakePanel = definePanel<StakeData, string>({
   load: async (ctx, nodeId) => {
     const d = ctx.config.TOKEN_DECIMALS;
     const [totals, top] = await ctx.db.$client.batch<Record<string, number | string>>([
-      ctx.db.$client.prepare(`SELECT coalesce(sum(amount), 0) AS total, count(*) AS stakers FROM stakes WHERE node_id = ?1 AND amount > 0`).bind(nodeId),
-      ctx.db.$client.prepare(`SELECT account_id, amount FROM stakes WHERE node_id = ?1 AND amount > 0 ORDER BY amount DESC, account_id LIMIT ?2`).bind(nodeId, STAKERS_SHOWN),
+      ctx.db.$client
+        .prepare(`SELECT coalesce(sum(amount), 0) AS total, count(*) AS stakers FROM stakes WHERE node_id = ?1 AND amount > 0`)
+        .bind(nodeId),
+      ctx.db.$client
+        .prepare(`SELECT account_id, amount FROM stakes WHERE node_id = ?1 AND amount > 0 ORDER BY amount DESC, account_id LIMIT ?2`)
+        .bind(nodeId, STAKERS_SHOWN),
     ]);
     const t = (totals?.results[0] ?? { total: 0, stakers: 0 }) as { total: number; stakers: number };
     return {
       total: formatAmount(t.total, d),
       stakers: t.stakers,
-      top: ((top?.results ?? []) as { account_id: string; amount: number }[]).map((r) => ({ account: shortId(r.account_id), amount: formatAmount(r.amount, d) })),
+      top: ((top?.results ?? []) as { account_id: string; amount: number }[]).map((r) => ({
+        account: shortId(r.account_id),
+        amount: formatAmount(r.amount, d),
+      })),
     };
   },
   section: (d) =>

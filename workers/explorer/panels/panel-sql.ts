@@ -3,7 +3,12 @@ import type { Db } from '../../app-env.ts';
 // Small helpers for the panels' reads: each panel runs its own bounded statements on D1.
 
 export async function rows<T>(db: Db, query: string, ...params: unknown[]): Promise<T[]> {
-  return (await db.$client.prepare(query).bind(...params).all<T>()).results;
+  return (
+    await db.$client
+      .prepare(query)
+      .bind(...params)
+      .all<T>()
+  ).results;
 }
 
 /** "acc_3f9a…b21c": enough to tell accounts apart on a public page without printing them whole. */

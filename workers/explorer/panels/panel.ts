@@ -52,6 +52,10 @@ export function definePanel<Data, Subject = void>(panel: Panel<Data, Subject>) {
 
 export type RunnablePanel<Subject = void> = ReturnType<typeof definePanel<unknown, Subject>>;
 
-export async function runPanels<Subject>(panels: readonly RunnablePanel<Subject>[], ctx: PanelContext, subject: Subject): Promise<LoadedPanel[]> {
+export async function runPanels<Subject>(
+  panels: readonly RunnablePanel<Subject>[],
+  ctx: PanelContext,
+  subject: Subject,
+): Promise<LoadedPanel[]> {
   return Promise.all(panels.map((p) => p.run(ctx, subject)));
 }

@@ -24,9 +24,7 @@ export function advance(exec: Exec, row: EpochRow, set = '', params: unknown[] =
   const status = to === 'done' ? 'closed' : 'closing';
   return [
     exec.db.$client
-      .prepare(
-        `UPDATE epochs SET step = ?3, cursor = 0, status = ?4 ${set} WHERE epoch = ?1 AND step = ?2 AND cursor = ?5`,
-      )
+      .prepare(`UPDATE epochs SET step = ?3, cursor = 0, status = ?4 ${set} WHERE epoch = ?1 AND step = ?2 AND cursor = ?5`)
       .bind(row.epoch, row.step, to, status, row.cursor, ...params),
     assertChanged(exec.db.$client, 'epoch_moved'),
   ];

@@ -14,7 +14,16 @@ export const compute: CloseStep = async (exec, config, _options, row) => {
   const read = config.CLOSE_CHUNK_ROWS * 4;
   const nodes: (RewardNode & { slashDue: bigint })[] = [];
   for (let after = ''; ; ) {
-    const page = await exec.all<{ node_id: string; operator_account: string; uptime_ms: number; weight_milli: number; geo_cell: string; gpu_seconds: number; work_fees: number; commission_bps: number }>(
+    const page = await exec.all<{
+      node_id: string;
+      operator_account: string;
+      uptime_ms: number;
+      weight_milli: number;
+      geo_cell: string;
+      gpu_seconds: number;
+      work_fees: number;
+      commission_bps: number;
+    }>(
       db
         .prepare(
           `SELECT node_id, operator_account, uptime_ms, weight_milli, geo_cell, gpu_seconds, work_fees, commission_bps FROM epoch_nodes
@@ -23,7 +32,17 @@ export const compute: CloseStep = async (exec, config, _options, row) => {
         .bind(row.epoch, after, read),
     );
     for (const r of page) {
-      nodes.push({ nodeId: r.node_id, operatorAccount: r.operator_account, uptimeMs: r.uptime_ms, weightMilli: r.weight_milli, geoCell: r.geo_cell, gpuSeconds: r.gpu_seconds, workFees: r.work_fees, commissionBps: r.commission_bps, slashDue: 0n });
+      nodes.push({
+        nodeId: r.node_id,
+        operatorAccount: r.operator_account,
+        uptimeMs: r.uptime_ms,
+        weightMilli: r.weight_milli,
+        geoCell: r.geo_cell,
+        gpuSeconds: r.gpu_seconds,
+        workFees: r.work_fees,
+        commissionBps: r.commission_bps,
+        slashDue: 0n,
+      });
     }
     if (page.length < read) break;
     after = page.at(-1)!.node_id;
@@ -66,7 +85,9 @@ export const compute: CloseStep = async (exec, config, _options, row) => {
   const chunk = config.CLOSE_CHUNK_ROWS;
   const writes: D1PreparedStatement[] = [];
   for (let i = 0; i < result.nodes.length; i += chunk) {
-    const rows = result.nodes.slice(i, i + chunk).map((r) => [r.nodeId, r.regionBps, Number(r.capacityReward), Number(r.workReward), Number(r.slashedReward), Number(r.netReward)]);
+    const rows = result.nodes
+      .slice(i, i + chunk)
+      .map((r) => [r.nodeId, r.regionBps, Number(r.capacityReward), Number(r.workReward), Number(r.slashedReward), Number(r.netReward)]);
     writes.push(
       db
         .prepare(
@@ -109,7 +130,11 @@ export const compute: CloseStep = async (exec, config, _options, row) => {
   // Idempotent writes (same frozen inputs, same results); a crash here is repaired by a rerun.
   for (let i = 0; i < writes.length; i += 8) await exec.batch(writes.slice(i, i + 8));
 
-  const finish = advance(exec, row, ', minted = ?6, carry_out = ?7, credit_chunks = ?8', [Number(result.minted), Number(result.carry), creditChunks]);
+  const finish = advance(exec, row, ', minted = ?6, carry_out = ?7, credit_chunks = ?8', [
+    Number(result.minted),
+    Number(result.carry),
+    creditChunks,
+  ]);
   if (result.minted === 0n) {
     await guarded(exec.batch(finish));
     return;

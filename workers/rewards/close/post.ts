@@ -15,7 +15,9 @@ export const post: CloseStep = async (exec, _config, { nowMs }, row) => {
     return;
   }
   const credits = await exec.all<{ account_id: string; amount: number }>(
-    db.prepare('SELECT account_id, amount FROM epoch_credits WHERE epoch = ?1 AND chunk = ?2 ORDER BY account_id').bind(row.epoch, row.cursor),
+    db
+      .prepare('SELECT account_id, amount FROM epoch_credits WHERE epoch = ?1 AND chunk = ?2 ORDER BY account_id')
+      .bind(row.epoch, row.cursor),
   );
   const moveCursor = [
     db.prepare('UPDATE epochs SET cursor = cursor + 1 WHERE epoch = ?1 AND step = ?2 AND cursor = ?3').bind(row.epoch, 'post', row.cursor),
@@ -28,7 +30,13 @@ export const post: CloseStep = async (exec, _config, { nowMs }, row) => {
   }
   const tx = await bulkTransactionStatements(
     exec.db,
-    { kind: 'reward', idempotencyKey: `epoch:${row.epoch}:rewards:${row.cursor}`, counterAccount: STAKING_ACCOUNTS.rewardPool, entries, ref: `epoch:${row.epoch}` },
+    {
+      kind: 'reward',
+      idempotencyKey: `epoch:${row.epoch}:rewards:${row.cursor}`,
+      counterAccount: STAKING_ACCOUNTS.rewardPool,
+      entries,
+      ref: `epoch:${row.epoch}`,
+    },
     randomId('tx'),
     nowMs,
   );

@@ -28,7 +28,10 @@ export const release: CloseStep = async (exec, config, { nowMs }, row) => {
   }
   const byAccount = new Map<string, number>();
   for (const u of due) byAccount.set(u.account_id, (byAccount.get(u.account_id) ?? 0) + u.amount);
-  const entries = [...byAccount].filter(([, a]) => a > 0).map(([account, amount]) => ({ account, amount })).sort((a, b) => (a.account < b.account ? -1 : 1));
+  const entries = [...byAccount]
+    .filter(([, a]) => a > 0)
+    .map(([account, amount]) => ({ account, amount }))
+    .sort((a, b) => (a.account < b.account ? -1 : 1));
   const txId = entries.length > 0 ? randomId('tx') : null;
   // The same guard again in the write: a slash recorded between the read and this batch keeps
   // its node's unbondings, and the changed-row assertion aborts the whole release (read again at once).
@@ -47,7 +50,13 @@ export const release: CloseStep = async (exec, config, { nowMs }, row) => {
       ? []
       : await bulkTransactionStatements(
           exec.db,
-          { kind: 'unstake', idempotencyKey: `epoch:${row.epoch}:release:${due[0]!.id}`, counterAccount: STAKING_ACCOUNTS.unbonding, entries, ref: `epoch:${row.epoch}` },
+          {
+            kind: 'unstake',
+            idempotencyKey: `epoch:${row.epoch}:release:${due[0]!.id}`,
+            counterAccount: STAKING_ACCOUNTS.unbonding,
+            entries,
+            ref: `epoch:${row.epoch}`,
+          },
           txId,
           nowMs,
         );

@@ -25,7 +25,10 @@ export const slash: CloseStep = async (exec, config, options, row) => {
   const byNode = new Map<string, typeof rows>();
   for (const r of rows) byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r]);
   for (const [nodeId, list] of byNode) {
-    const fromReward = allocateRewardTake(list.map((s) => ({ id: s.id, amount: BigInt(s.amount) })), BigInt(list[0]!.slashed));
+    const fromReward = allocateRewardTake(
+      list.map((s) => ({ id: s.id, amount: BigInt(s.amount) })),
+      BigInt(list[0]!.slashed),
+    );
     for (const s of list.filter((x) => x.status === 'pending')) {
       exec.charge(13);
       await applySlash(exec.db, config, { id: s.id, nodeId, amount: s.amount }, fromReward.get(s.id) ?? 0n, row.epoch, options.nowMs);

@@ -53,9 +53,22 @@ export async function snapshot(exec: Exec, config: Config, options: CloseOptions
           `INSERT INTO epochs (epoch, status, step, cursor, start_ms, end_ms, emission, carry_in, capacity_pool, work_pool, fees, started_at, work_fee_multiple_bps)
            VALUES (?1, 'closing', 'compute', 0, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT balance FROM accounts WHERE id = ?8), ?9, ?10)`,
         )
-        .bind(epoch, startMs, endMs, Number(emission), Number(carryIn), Number(pools.capacityPool), Number(pools.workPool), SYSTEM_ACCOUNTS.fees, now, workFeeMultipleBps),
+        .bind(
+          epoch,
+          startMs,
+          endMs,
+          Number(emission),
+          Number(carryIn),
+          Number(pools.capacityPool),
+          Number(pools.workPool),
+          SYSTEM_ACCOUNTS.fees,
+          now,
+          workFeeMultipleBps,
+        ),
       db
-        .prepare(`INSERT INTO node_staking (node_id, commission_bps, reward_online_ms, updated_at) SELECT id, ?1, 0, ?2 FROM nodes WHERE true ON CONFLICT (node_id) DO NOTHING`)
+        .prepare(
+          `INSERT INTO node_staking (node_id, commission_bps, reward_online_ms, updated_at) SELECT id, ?1, 0, ?2 FROM nodes WHERE true ON CONFLICT (node_id) DO NOTHING`,
+        )
         .bind(config.COMMISSION_DEFAULT_BPS, now),
       db
         .prepare(
