@@ -21,6 +21,8 @@ export const ALERT_KINDS = [
   'link_signed',
   'endpoint_balance_low', // the endpoint's hold and balance run low: replicas stop when they run out
   'endpoint_stopped', // replicas stopped (balance ran out, or a rental's time was up)
+  'rental_ending', // a template rental (an endpoint with stop_at) ends soon; carries Extend buttons
+  'rental_ended', // a template rental's time was up: the cron stopped it
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
