@@ -28,6 +28,7 @@ import {
 } from '../../workers/nodes/nodes.service.ts';
 import { createDepositRequest } from '../../workers/settlement/deposit-requests.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
+import { extendRental } from '../../workers/endpoints/extend-rental.ts';
 import { deleteEndpoint, endpointOfAccount, patchEndpoint } from '../../workers/endpoints/endpoints.service.ts';
 import {
   accountEndpointSummaries,
@@ -135,6 +136,9 @@ export function botOps(d: DomainDeps) {
     endpointByKey: (idempotencyKey: string) => endpointByKey(d.db, idempotencyKey),
     rentTemplate: (input: TemplateRentalInput, origin: string, nowMs: number) =>
       rentTemplate(endpointsContext(d.env, d.db), input, origin, nowMs),
+    /** A later end for a template rental (the "ends soon" alert's Extend buttons). */
+    extendRental: (accountId: string, endpointId: string, fromStopAt: number, addS: number, nowMs: number) =>
+      extendRental(endpointsContext(d.env, d.db), accountId, endpointId, fromStopAt, addS, nowMs),
 
     // operator alerts (Telegram's /alerts)
     alerts: {

@@ -39,6 +39,8 @@ export const RENTER_KINDS: readonly AlertKind[] = [
   'link_signed',
   'endpoint_balance_low',
   'endpoint_stopped',
+  'rental_ending',
+  'rental_ended',
 ];
 export const isRenterKind = (kind: AlertKind) => RENTER_KINDS.includes(kind);
 

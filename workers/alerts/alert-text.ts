@@ -117,6 +117,8 @@ function single(a: ChatAlert, o: RenderOptions): string {
     case 'link_signed':
     case 'endpoint_balance_low':
     case 'endpoint_stopped':
+    case 'rental_ending':
+    case 'rental_ended':
       return renterLine(a, o);
     case 'stake_low':
       return `📉 Stake on ${name} is ${tokens(d.stake, o.tokenDecimals)} tokens, below the minimum of ${tokens(d.minimum, o.tokenDecimals)}.`;

@@ -21,7 +21,8 @@ export const ENDING_NOTICE_MS = 10 * 60_000;
 export async function pumpRenterAlerts(env: Env, nowMs: number): Promise<{ emitted: number }> {
   const transitions = await pumpJobTransitions(env, nowMs);
   const ending = await emitEndingSoon(env, nowMs);
-  return { emitted: transitions + ending };
+  const rentals = await emitRentalsEnding(env, nowMs);
+  return { emitted: transitions + ending + rentals };
 }
 
 interface TransitionRow {
@@ -143,6 +144,40 @@ async function emitEndingSoon(env: Env, nowMs: number): Promise<number> {
         ...(j.node_id ? { nodeId: j.node_id } : {}),
         at: nowMs,
         data: { jobId: j.id, endsAt },
+      },
+    ];
+  });
+  if (events.length > 0) await emitAlerts(env, events);
+  return events.length;
+}
+
+/**
+ * Template rentals (endpoints with `stop_at`, workers/templates) of linked accounts whose notice is
+ * due, by the jobs' rule (the rental's length is from its creation to its end). Stateless as above:
+ * the event id names the end, so an extension (a later `stop_at`) gets its own notice in time.
+ */
+async function emitRentalsEnding(env: Env, nowMs: number): Promise<number> {
+  const d1 = dbOf(env).$client;
+  const { results } = await d1
+    .prepare(
+      `SELECT e.id, e.account_id, e.name, e.created_at, e.stop_at,
+              (SELECT coalesce(sum(r.billed_amount), 0) FROM endpoint_replicas r WHERE r.endpoint_id = e.id) AS cost
+       FROM endpoints e
+       WHERE e.status = 'active' AND e.stop_at IS NOT NULL AND e.stop_at > ?1 AND e.stop_at - ?2 <= ?1
+         AND EXISTS (SELECT 1 FROM account_links l WHERE l.account_id = e.account_id)
+       LIMIT 1000`,
+    )
+    .bind(nowMs, ENDING_NOTICE_MS)
+    .all<{ id: string; account_id: string; name: string; created_at: number; stop_at: number; cost: number }>();
+  const events: AlertEvent[] = results.flatMap((e) => {
+    if (endingNoticeAt(e.stop_at, Math.floor((e.stop_at - e.created_at) / 1000)) > nowMs) return [];
+    return [
+      {
+        eventId: `rental_ending:${e.id}:${e.stop_at}`,
+        kind: 'rental_ending' as const,
+        accountId: e.account_id,
+        at: nowMs,
+        data: { endpointId: e.id, name: e.name, endsAt: e.stop_at, cost: String(e.cost) },
       },
     ];
   });

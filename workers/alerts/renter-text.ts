@@ -59,6 +59,14 @@ export function renterLine(a: ChatAlert, o: RenterTextOptions): string {
       return endpointLow(d, o);
     case 'endpoint_stopped':
       return `⏹ Your endpoint ${endpointName(d)} stopped: ${ENDPOINT_STOP_REASONS[str(d.reason) ?? ''] ?? str(d.reason) ?? 'it was stopped'}. Nothing runs or is billed now; what is left of its hold goes back to your balance. Top up and set it active again to restart it.`;
+    case 'rental_ending': {
+      const ends = num(d.endsAt);
+      return `⏳ Your ${endpointName(d)} ends at ${ends ? when(ends, o) : 'its end time'}: its GPUs are released then. Cost so far: ${tokens(d.cost ?? 0, o.tokenDecimals)} tokens. Extend it below to keep going.`;
+    }
+    case 'rental_ended': {
+      const ended = num(d.endedAt);
+      return `⌛ Your ${endpointName(d)} ended${ended ? ` at ${clockTime(ended, o.timeZone)}` : ''}: its time was up. It cost ${tokens(d.cost ?? 0, o.tokenDecimals)} tokens in all; the rest of its hold goes back to your balance. /rent starts a new one.`;
+    }
     case 'link_signed':
       return `🔗 Wallet ${str(d.wallet) ?? '?'} signed in with your /link. Link ${str(d.label) ?? 'this chat account'} to it? Confirm only if you signed in yourself.`;
     default:
@@ -122,8 +130,23 @@ const ENDPOINT_STOP_REASONS: Record<string, string> = {
 
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+/**
+ * A rental ending soon offers to extend it (bots/core/commands/rental.ts `rx` action:
+ * `rx:<endpoint id>:<end in base 36>:<minutes>`, the end it was shown so a second press changes nothing).
+ */
+export const EXTEND_BUTTONS: readonly { label: string; minutes: number }[] = [
+  { label: 'Extend 1 h', minutes: 60 },
+  { label: 'Extend 30 min', minutes: 30 },
+];
+
 /** A link sign-in asks for the chat user's Confirm (bots/core/commands/account.ts `link` action). */
 export function renterButtons(a: ChatAlert): AlertButton[] {
+  if (a.kind === 'rental_ending') {
+    const id = a.data.endpointId;
+    const ends = num(a.data.endsAt);
+    if (typeof id !== 'string' || !/^ep_[0-9a-f]{1,40}$/.test(id) || ends === undefined) return [];
+    return EXTEND_BUTTONS.map((b) => ({ label: b.label, action: `rx:${id}:${ends.toString(36)}:${b.minutes}` }));
+  }
   if (a.kind !== 'link_signed' || typeof a.data.ref !== 'string' || !/^[0-9a-f]{16}$/.test(a.data.ref)) return [];
   return [
     { label: 'Confirm', action: `link:ok:${a.data.ref}` },

@@ -55,15 +55,19 @@ function stopReason(r: ReplicaRow, nodeOnline: boolean, ctx: EndpointsContext, n
 export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, nowMs: number): Promise<TendResult> {
   let endpoint = await getEndpoint(ctx.db, endpointId);
   if (!endpoint) return { billed: 0, stopped: 0, placed: 0, desired: 0, status: 'deleted' };
+  let endedAt: number | null = null;
   if (endpoint.status === 'active' && endpoint.stopAt !== null && nowMs >= endpoint.stopAt) {
     // A template rental's time is up: stopped like an unpaid one (billed to now below, replicas
     // stopped, the rest of the hold released), so the tick after the end stops it.
-    await ctx.db.$client
+    const ended = await ctx.db.$client
       .prepare(
-        "UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active'",
+        "UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active' AND stop_at <= ?2",
       )
       .bind(endpointId, nowMs)
       .run();
+    // `stop_at <= now` in the UPDATE: an extension (extend-rental.ts) that moved the end since the
+    // read wins, and the rental keeps running.
+    if (ended.meta.changes > 0) endedAt = endpoint.stopAt;
     endpoint = (await getEndpoint(ctx.db, endpointId)) ?? endpoint;
   }
   const changedNodes = new Set<string>();
@@ -134,6 +138,10 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   if (endpoint.status !== 'active') {
     await pushNodes(ctx, changedNodes);
     await maybeRelease(ctx, endpoint, nowMs);
+    // After the last bill, so the renter reads what the whole rental cost. Once: only the tick
+    // whose UPDATE ended it gets here with `endedAt`, and the event id names the end.
+    if (endedAt !== null)
+      await alertRenter(ctx, endpoint, 'rental_ended', nowMs, { endedAt, cost: String(await billedSoFar(ctx, endpointId)) });
     return { billed, stopped, placed: 0, desired: 0, status: endpoint.status };
   }
 
@@ -229,11 +237,14 @@ const RELEASE_GRACE_MS = 60_000;
 async function alertRenter(
   ctx: EndpointsContext,
   endpoint: EndpointRow,
-  kind: 'endpoint_balance_low' | 'endpoint_stopped',
+  kind: 'endpoint_balance_low' | 'endpoint_stopped' | 'rental_ended',
   nowMs: number,
   data: Record<string, unknown>,
 ): Promise<void> {
-  const eventId = `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
+  const eventId =
+    kind === 'rental_ended'
+      ? `${kind}:${endpoint.id}:${String(data.endedAt)}`
+      : `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
   // Renter kinds: every chat linked to the account hears it (workers/alerts). A queue failure is
   // logged, not thrown: the money change it reports is already committed.
   await emitAlert(ctx.env, {
@@ -243,4 +254,13 @@ async function alertRenter(
     at: nowMs,
     data: { endpointId: endpoint.id, name: endpoint.name, ...data },
   }).catch((error) => console.error(`${kind} alert not emitted`, error));
+}
+
+/** What the endpoint's replicas have been billed in all (base units). */
+async function billedSoFar(ctx: EndpointsContext, endpointId: string): Promise<number> {
+  const row = await ctx.db.$client
+    .prepare('SELECT coalesce(sum(billed_amount), 0) AS cost FROM endpoint_replicas WHERE endpoint_id = ?1')
+    .bind(endpointId)
+    .first<{ cost: number }>();
+  return row?.cost ?? 0;
 }

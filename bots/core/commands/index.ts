@@ -5,6 +5,7 @@ import { adminCommand } from './admin.ts';
 import { depositCommand } from './deposit.ts';
 import { endpointAction, endpointsCommand } from './endpoints.ts';
 import { proposalCommand, voteAction, voteCommand } from './governance.ts';
+import { extendRentalAction } from './rental.ts';
 import { nodesCommand, statusCommand } from './nodes.ts';
 import { jobsCommand, rentAction, rentCommand } from './rent.ts';
 import { rewardsCommand, stakeCommand, unstakeCommand } from './staking.ts';
@@ -30,4 +31,4 @@ export const COMMANDS: readonly CommandSpec[] = [
   adminCommand,
 ];
 
-export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction, linkAction, endpointAction];
+export const ACTIONS: readonly ActionSpec[] = [voteAction, rentAction, linkAction, endpointAction, extendRentalAction];
