@@ -1,18 +1,34 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { AppError } from '../../workers/errors.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
 import { getEndpoint } from '../../workers/endpoints/endpoints.repo.ts';
 import { extendRental } from '../../workers/endpoints/extend-rental.ts';
+import { buttonPress, discordHarness, linkDiscordUser, snowflake } from './helpers/discord.ts';
 import { cron, labels, plain, screens, send, tap } from './helpers/conversation.ts';
 import { nodeAt } from './helpers/jobs.ts';
 import { newFundedAccount, testDb } from './helpers/ledger.ts';
 import { linkTelegram } from './helpers/operator.ts';
 import { eventually } from './helpers/telegram.ts';
+import type { RecordedRequest } from './setup/discord-api.ts';
+
+type DiscordButton = { label: string; custom_id: string };
+/** The DMs the Discord API stand-in got for this user: content and buttons. */
+async function discordDms(userId: string): Promise<{ content: string; buttons: DiscordButton[] }[]> {
+  const received = (await (await fetch(`http://127.0.0.1:${inject('discordApiPort')}/__requests`)).json()) as RecordedRequest[];
+  const channel = `9${userId}`.slice(0, 20);
+  return received
+    .filter((r) => r.method === 'POST' && r.path === `/api/v10/channels/${channel}/messages`)
+    .map((r) => {
+      const body = r.body as { content: string; components?: { components: DiscordButton[] }[] };
+      return { content: String(body.content), buttons: (body.components ?? []).flatMap((row) => row.components) };
+    });
+}
 
 // A template rental's end in the chat (issue 15): shortly before it, the renter is told when it
 // ends and what it cost so far, with Extend buttons; a press moves the end once (a second press of
-// the same button changes nothing); after the (new) end the cron stops it and the renter is told.
+// the same button changes nothing, on Telegram or from the Discord DM); after the (new) end the
+// cron stops it and the renter is told.
 
 const refusal = (p: Promise<unknown>) =>
   p.then(
@@ -30,6 +46,8 @@ describe('a template rental ends, by Telegram', () => {
     // 5 tokens: the 1 h rental (1.5) and one more hour fit, four more hours do not.
     const accountId = await newFundedAccount(5_000_000);
     const chatId = await linkTelegram(accountId);
+    const discordUser = snowflake();
+    await linkDiscordUser(discordUser, accountId);
 
     let screen = await send(chatId, '/rent');
     screen = await tap(chatId, screen, 'RTX 4090');
@@ -55,6 +73,14 @@ describe('a template rental ends, by Telegram', () => {
       ),
     );
     expect(labels(ending)).toEqual(['Extend 1 h', 'Extend 30 min']);
+    // The same notice as a Discord DM, with the same buttons.
+    const dm = await eventually(async () => {
+      const found = (await discordDms(discordUser)).find((m) => m.content.startsWith('⏳'));
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(dm.content).toBe(String(ending.body.text));
+    expect(dm.buttons.map((b) => b.label)).toEqual(['Extend 1 h', 'Extend 30 min']);
 
     const extended = plain((await tap(chatId, ending, 'Extend 1 h')).body.text);
     expect(extended).toMatch(
@@ -71,6 +97,14 @@ describe('a template rental ends, by Telegram', () => {
       );
       expect((await getEndpoint(testDb(), endpointId!))!.stopAt).toBe(newEnd);
     }
+
+    // The Discord DM's button after the Telegram press: the same end, already moved, nothing changes.
+    const h = await discordHarness();
+    const press = await h.interact(buttonPress(dm.buttons[0]!.custom_id, { userId: discordUser }));
+    expect(press.status).toBe(200);
+    const answer = ((await press.json()) as { data: { embeds: { title?: string; description?: string }[] } }).data.embeds[0]!;
+    expect(answer.title).toBe('notebook rental: already extended');
+    expect((await getEndpoint(testDb(), endpointId!))!.stopAt).toBe(newEnd);
 
     // The domain's refusals, as the chat shows them (AppError messages): someone else's rental is
     // not found; more than the balance covers is 402; an end that is not the current one moves nothing.
