@@ -105,7 +105,9 @@ describe('network summary', () => {
         const res = await agents[name]!.send('POST', `/v1/nodes/${agents[name]!.nodeId}/heartbeat`, heartbeat());
         expect(res.status).toBe(200);
       }
-      await vi.waitFor(async () => expect((await summary()).nodes.online).toBe(4), { timeout: 10_000, interval: 200 });
+      // The flush is a shard alarm about a second out; a full suite on two cores has delayed it past
+      // 10 s, so the wait is generous (it ends as soon as the four are counted).
+      await vi.waitFor(async () => expect((await summary()).nodes.online).toBe(4), { timeout: 30_000, interval: 200 });
       const s = await summary();
       expect(s.nodes).toEqual({ online: 4, offline: 1, simulatedOnline: 1 });
       expect(s.countries.map((c: any) => c.country)).not.toContain('US');
