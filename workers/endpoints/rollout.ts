@@ -54,7 +54,10 @@ export function rolloutPlan(generation: number, desired: number, live: readonly 
   if (current.length > desired) {
     const order = stopOrder(current);
     const n = current.length - desired;
-    stop.push(...(traffic ? stopsKeepingTraffic(traffic.points, traffic.reach, order, n, traffic.goodRttMs) : order.slice(0, n)));
+    // Scaling to zero (the idle rule) stops them all: traffic protection keeps replicas while
+    // traffic comes, and an idle endpoint has none.
+    const protect = traffic && desired > 0;
+    stop.push(...(protect ? stopsKeepingTraffic(traffic.points, traffic.reach, order, n, traffic.goodRttMs) : order.slice(0, n)));
   }
   const readyKept = Math.min(ready.length, desired);
   const keepOld = Math.max(0, desired - readyKept);

@@ -79,4 +79,35 @@ describe('scaling hysteresis', () => {
     expect(events).toEqual(['stop tyo1']);
     expect(nodes).toEqual(['par1']);
   });
+
+  it('an idle endpoint scales to zero even where traffic kept a replica (the idle rule wins)', () => {
+    // Both replicas serve a traffic point well (the protection would keep them), but no request
+    // came for idleS: scale to zero stops both (the e2e run waited 150 s for this before the fix).
+    const replicas = [
+      { id: 's0', generation: 1, state: 'ready', placedAt: 0 },
+      { id: 's1', generation: 1, state: 'ready', placedAt: 1 },
+    ];
+    const traffic = {
+      points: [paris, tokyo],
+      reach: [
+        { id: 's0', rttMs: RTT.par1! },
+        { id: 's1', rttMs: RTT.tyo1! },
+      ],
+      goodRttMs: GOOD,
+    };
+    const decision = desiredReplicas({
+      minReplicas: 0,
+      maxReplicas: 3,
+      targetInflight: 4,
+      idleS: 60,
+      lastActiveAt: 0,
+      nowMs: 61_000,
+      current: 2,
+      inflight: 0,
+      poorlyServedTraffic: false,
+      keptForTraffic: keptForTraffic(1, replicas, traffic),
+    });
+    expect(decision).toEqual({ desired: 0, reason: 'idle' });
+    expect(rolloutPlan(1, decision.desired, replicas, traffic).stop.sort()).toEqual(['s0', 's1']);
+  });
 });
