@@ -7,12 +7,25 @@ import type { Env } from './env.ts';
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 /**
+ * One `Db` per D1 binding per isolate. Building one walks the whole schema for drizzle's relational
+ * config, and workers/app.ts asks for it on every request, the endpoint gateway's hot path included;
+ * the client holds no per-request state, so the same one serves every request on that binding (a
+ * test harness that hands a file its own binding gets its own `Db`).
+ */
+const dbs = new WeakMap<D1Database, Db>();
+
+/**
  * The one way to reach D1 (CONTRIBUTING.md, "Reaching D1"): routes get this as `c.var.db` (made
  * by workers/app.ts), crons, queue consumers and Durable Objects make it here from their env.
  * Queries use its builders; raw SQL goes through `db.$client`, in repos and data steps, never in routes.
  */
 export function dbOf(env: { DB: D1Database }): Db {
-  return drizzle(env.DB, { schema });
+  let db = dbs.get(env.DB);
+  if (!db) {
+    db = drizzle(env.DB, { schema });
+    dbs.set(env.DB, db);
+  }
+  return db;
 }
 
 /** Hono's typing for every sub-app: bindings plus what middleware puts on the context. */

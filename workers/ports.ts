@@ -1,3 +1,4 @@
+import type { Db } from './app-env.ts';
 import type { AnnounceProposal } from './governance/governance-deps.ts';
 
 // What the domain needs from the chat bots, as interfaces: nothing under workers/ imports bots/
@@ -8,5 +9,5 @@ export interface Ports {
   /** Posts a proposal, refreshes its tally, announces its outcome in the configured chats. */
   announceProposal: AnnounceProposal;
   /** Drops chat state past its use (Telegram's update claims and expired rent flows). */
-  pruneChatState(db: D1Database, nowMs: number): Promise<void>;
+  pruneChatState(db: Db, nowMs: number): Promise<void>;
 }

@@ -44,7 +44,7 @@ export const discordApp = new Hono<AppEnv>().post('/interactions', async (c) => 
   const interaction = validate(interactionSchema, parseJsonBytes(raw));
   if (interaction.type === InteractionType.Ping) return c.json({ type: InteractionResponseType.Pong });
 
-  if (!(await claimInteraction(c.env.DB, interaction.id, nowMs)))
+  if (!(await claimInteraction(c.var.db, interaction.id, nowMs)))
     throw new AppError(401, 'replayed_request', 'This interaction was already handled.');
 
   const user = interaction.member?.user ?? interaction.user;

@@ -29,7 +29,7 @@ export const telegramApp = new Hono<AppEnv>().post('/webhook', async (c) => {
     throw new AppError(401, 'unauthorized', 'The Telegram secret token is missing or wrong.');
   }
   const update = validate(updateEnvelope, parseJsonBytes(await readRawBody(c)));
-  const repo = telegramRepo(c.env.DB);
+  const repo = telegramRepo(c.var.db);
   if (!(await repo.claimUpdate(update.update_id, Date.now()))) return c.json({ ok: true, duplicate: true });
 
   const defer = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);

@@ -1,3 +1,4 @@
+import type { Db } from '../../workers/app-env.ts';
 import { shortId } from './callback-data.ts';
 import type { RentState, RentStep } from './rent/rent-flow.ts';
 
@@ -21,14 +22,15 @@ export interface FlowRow {
 }
 
 /** The repo bound to the Worker's D1, handed to the bot for one update (TelegramDeps.repo). */
-export function telegramRepo(db: D1Database) {
+export function telegramRepo(db: Db) {
+  const d1 = db.$client;
   return {
     /**
      * True for the first request that claims this update id, false for every repeat (Telegram
      * retries until it gets a 2xx, so the same update can arrive several times, even concurrently).
      */
     async claimUpdate(updateId: number, nowMs: number): Promise<boolean> {
-      const row = await db
+      const row = await d1
         .prepare('INSERT INTO telegram_updates (update_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING 1 AS claimed')
         .bind(updateId, nowMs)
         .first<{ claimed: number }>();
@@ -37,12 +39,12 @@ export function telegramRepo(db: D1Database) {
 
     /** Gives an update back when handling failed before any reply, so Telegram's retry is handled. */
     async releaseUpdate(updateId: number): Promise<void> {
-      await db.prepare('DELETE FROM telegram_updates WHERE update_id = ?').bind(updateId).run();
+      await d1.prepare('DELETE FROM telegram_updates WHERE update_id = ?').bind(updateId).run();
     },
 
     async createRentFlow(chatId: string, userId: string, state: RentState, nowMs: number): Promise<FlowRow> {
       const id = shortId();
-      await db
+      await d1
         .prepare(
           `INSERT INTO telegram_flows (id, kind, chat_id, user_id, step, state, version, created_at, updated_at, expires_at)
            VALUES (?, 'rent', ?, ?, 'gpu', ?, 0, ?, ?, ?)`,
@@ -53,7 +55,7 @@ export function telegramRepo(db: D1Database) {
     },
 
     async getFlow(id: string, nowMs: number): Promise<FlowRow | null> {
-      const row = await db
+      const row = await d1
         .prepare('SELECT id, chat_id, user_id, step, state, version FROM telegram_flows WHERE id = ? AND expires_at > ?')
         .bind(id, nowMs)
         .first<{ id: string; chat_id: string; user_id: string; step: RentStep; state: string; version: number }>();
@@ -71,7 +73,7 @@ export function telegramRepo(db: D1Database) {
 
     /** Moves the flow on only from the version the button was drawn for: a stale or doubled tap loses. */
     async moveFlow(flow: FlowRow, step: RentStep, state: RentState, nowMs: number): Promise<boolean> {
-      const row = await db
+      const row = await d1
         .prepare(
           `UPDATE telegram_flows SET step = ?, state = ?, version = version + 1, updated_at = ?, expires_at = ?
            WHERE id = ? AND version = ? RETURNING version`,
@@ -82,7 +84,7 @@ export function telegramRepo(db: D1Database) {
     },
 
     async endFlow(id: string): Promise<void> {
-      await db.prepare('DELETE FROM telegram_flows WHERE id = ?').bind(id).run();
+      await d1.prepare('DELETE FROM telegram_flows WHERE id = ?').bind(id).run();
     },
   };
 }
@@ -90,9 +92,10 @@ export function telegramRepo(db: D1Database) {
 export type TelegramRepo = ReturnType<typeof telegramRepo>;
 
 /** Old update claims and expired flows go (the minute cron, through the chat-state port). */
-export async function pruneTelegramState(db: D1Database, nowMs: number): Promise<void> {
-  await db.batch([
-    db.prepare('DELETE FROM telegram_updates WHERE received_at < ?').bind(nowMs - UPDATE_CLAIM_TTL_MS),
-    db.prepare('DELETE FROM telegram_flows WHERE expires_at < ?').bind(nowMs),
+export async function pruneTelegramState(db: Db, nowMs: number): Promise<void> {
+  const d1 = db.$client;
+  await d1.batch([
+    d1.prepare('DELETE FROM telegram_updates WHERE received_at < ?').bind(nowMs - UPDATE_CLAIM_TTL_MS),
+    d1.prepare('DELETE FROM telegram_flows WHERE expires_at < ?').bind(nowMs),
   ]);
 }

@@ -98,7 +98,7 @@ export const MUTATIONS: Mutation[] = [
     name: 'discord-interaction-replayed',
     breaks: 'one handling per Discord interaction id',
     file: 'bots/discord/discord.app.ts',
-    find: 'if (!(await claimInteraction(c.env.DB, interaction.id, nowMs)))',
+    find: 'if (!(await claimInteraction(c.var.db, interaction.id, nowMs)))',
     replace: 'if (false)',
     suite: 'worker',
     tests: ['test/worker/discord-interactions.test.ts'],

@@ -159,7 +159,7 @@ describe('/endpoints', () => {
     // Traffic as the gateway counts and flushes it: 3 requests, first bytes after 30, 40 and 700 ms.
     const traffic = new TrafficCounters();
     for (const ttfb of [30, 40, 700]) traffic.record(endpoint.id, Date.now(), 'unknown', 200, ttfb);
-    await traffic.flush(env.DB, Date.now() + 60_000);
+    await traffic.flush(testDb(), Date.now() + 60_000);
 
     const first = await send(chatId, '/endpoints');
     const text = plain(first.body.text);

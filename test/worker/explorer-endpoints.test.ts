@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../workers/app-env.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
 import { endpointCreateSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
 import { createEndpoint } from '../../workers/endpoints/endpoints.service.ts';
@@ -55,7 +56,7 @@ describe('the explorer: endpoints and their traffic', () => {
       [200, 80],
     ] as const)
       traffic.record(endpoint.id, Date.now(), 'unknown', status, ttfb);
-    await traffic.flush(env.DB, Date.now() + 60_000);
+    await traffic.flush(dbOf(env), Date.now() + 60_000);
 
     const html = await page();
     const panel = panelOf(html);

@@ -14,7 +14,7 @@ export async function runAlertsCron(env: Env, nowMs: number, ports: Pick<Ports, 
   const [pump, records, prune] = await Promise.allSettled([
     pumpNodeAlerts(env, nowMs),
     pumpRecordAlerts(env, nowMs),
-    ports.pruneChatState(dbOf(env).$client, nowMs),
+    ports.pruneChatState(dbOf(env), nowMs),
   ]);
   if (pump.status === 'rejected') console.error('node alert pump failed', pump.reason);
   if (records.status === 'rejected') console.error('slash/payout alert pump failed', records.reason);

@@ -1,6 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
-import type { Db } from '../app-env.ts';
+import { dbOf, type Db } from '../app-env.ts';
 import { getConfig, type Config } from '../config.ts';
 import type { Env } from '../env.ts';
 
@@ -14,5 +12,5 @@ export interface EndpointsContext {
 }
 
 export function endpointsContext(env: Env, db?: Db): EndpointsContext {
-  return { db: db ?? (drizzle(env.DB, { schema }) as Db), env, config: getConfig(env), operatorAccounts: new Map() };
+  return { db: db ?? dbOf(env), env, config: getConfig(env), operatorAccounts: new Map() };
 }

@@ -3,17 +3,14 @@ import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
 import { authenticating, spend, spendAddress } from '../limits/rate-limit.ts';
 import { addressKey } from '../limits/client-address.ts';
-import { probePointMap } from '../jobs/quote.repo.ts';
-import { routingEntry } from '../endpoints/routing-table.repo.ts';
 import { hashEndpointKey } from '../endpoints/endpoint-keys.ts';
 import { callerView, rankReplicas } from '../endpoints/route-request.ts';
 import { probeIndexFor } from '../routing/rank.ts';
-import { EndpointCache, type GatewayEntry } from './endpoint-cache.ts';
+import type { GatewayEntry } from './endpoint-cache.ts';
 import { forward } from './forward.ts';
+import { gatewayFor } from './gateway-state.ts';
 import { replayableBody } from './replay-body.ts';
-import { ReplicaObservations } from './replica-observations.ts';
 import { callerLocation, endpointKeyOf, splitEndpointPath } from './request-parts.ts';
-import { TrafficCounters } from './traffic-stats.ts';
 import { waitForReplica } from './cold-start.ts';
 import { wake } from './wake.ts';
 
@@ -22,31 +19,6 @@ import { wake } from './wake.ts';
 // streams back. Access, routing and failover are decided from the isolate's memory (endpoint
 // entries refreshed every ~2 s, observations of the replicas); D1 is read once per endpoint per
 // isolate every ~2 s and written with traffic counts every few seconds, never per request.
-
-/** Per-isolate state: one per D1 binding (a test harness may hand each file its own). */
-interface Gateway {
-  cache: EndpointCache;
-  seen: ReplicaObservations;
-  traffic: TrafficCounters;
-}
-const gateways = new WeakMap<D1Database, Gateway>();
-
-function gatewayFor(db: D1Database): Gateway {
-  let g = gateways.get(db);
-  if (!g) {
-    const seen = new ReplicaObservations();
-    const cache = new EndpointCache(
-      (id) => routingEntry(db, id),
-      async (nowMs) => (await probePointMap(db, nowMs)).points,
-    );
-    cache.onLoaded = (_entry, states) => {
-      for (const s of states) seen.tableSays(s.replicaId, s.ready);
-    };
-    g = { cache, seen, traffic: new TrafficCounters() };
-    gateways.set(db, g);
-  }
-  return g;
-}
 
 function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
   return (p) => {
@@ -86,7 +58,7 @@ const handle = authenticating(async (c: Context<AppEnv>) => {
   const url = new URL(c.req.url);
   const parts = splitEndpointPath(url.pathname);
   if (parts === null) throw new AppError(404, 'not_found', `There is no route ${c.req.method} ${url.pathname}.`);
-  const g = gatewayFor(c.env.DB);
+  const g = gatewayFor(c.var.db);
   const bg = background(c);
   const entry = await g.cache.get(parts.endpointId, startedAt, bg);
   if (entry === null || entry.status === 'deleted') {
@@ -96,11 +68,11 @@ const handle = authenticating(async (c: Context<AppEnv>) => {
   }
   await admit(c, entry);
   const location = callerLocation(c.req.raw, c.var.config.ENVIRONMENT !== 'production');
-  const caller = callerView(location, probeIndexFor(await probePointMap(c.env.DB, startedAt).then((p) => p.points)));
+  const caller = callerView(location, probeIndexFor(await g.probePoints(startedAt)));
   const record = (status: number, ttfbMs: number | null) => {
     const now = Date.now();
     g.traffic.record(entry.endpointId, now, caller.cell, status, ttfbMs);
-    bg(g.traffic.flush(c.env.DB, now));
+    bg(g.traffic.flush(c.var.db, now));
   };
   try {
     if (entry.status !== 'active') {

@@ -4,6 +4,7 @@
 // `endpoint_traffic` (db/schema/endpoints.ts) at most every FLUSH_INTERVAL_MS per isolate, in one
 // batch, through waitUntil: a request never waits for it and D1 sees a few writes per isolate
 // per minute whatever the request rate. Rows from many isolates add up (upsert with +=).
+import type { Db } from '../app-env.ts';
 
 /** Upper bounds (ms) of the time-to-first-byte buckets; the last bucket is everything above. */
 export const TTFB_BUCKETS_MS = [25, 50, 100, 250, 500, 1000, 2500] as const;
@@ -114,12 +115,13 @@ export class TrafficCounters {
   }
 
   /** Writes what is due in one D1 batch. Resolves when done (give it to waitUntil); never throws. */
-  async flush(db: D1Database, nowMs: number): Promise<void> {
+  async flush(db: Db, nowMs: number): Promise<void> {
     const rows = this.take(nowMs);
     if (rows.length === 0) return;
     this.flushing = true;
     try {
-      await db.batch(rows.map((row) => upsert(db, row)));
+      // Raw upserts (`col = col + excluded.col` over the bucket columns), one batch.
+      await db.$client.batch(rows.map((row) => upsert(db.$client, row)));
     } catch (error) {
       console.error('endpoint traffic flush failed', error);
       this.putBack(rows);

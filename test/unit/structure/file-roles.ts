@@ -11,7 +11,11 @@ const isRepo = (path: string) => path.endsWith('.repo.ts');
 /** Where D1's binding is read: `dbOf(env)` (workers/app-env.ts) makes every `Db` from it. */
 export const D1_HOME = 'workers/app-env.ts';
 
-const READS_D1_BINDING = /\benv\.DB\b/;
+/**
+ * The binding read off an env, in any spelling: `env.DB`, `c.env.DB`, `this.env.DB`, `env?.DB`,
+ * `env['DB']`, `const { DB } = env`.
+ */
+const READS_D1_BINDING = /\benv\s*\??\.\s*DB\b|\benv\s*(?:\?\.)?\[\s*['"`]DB['"`]\s*\]|\{[^{}]*\bDB\b[^{}]*\}\s*=\s*[\w.]*\benv\b/;
 const RAW_D1 = /\$client\b/;
 
 /** Why a route file holds SQL, or null: drizzle's query functions, the raw D1 handle, the binding. */
