@@ -70,6 +70,11 @@ export const endpoints = sqliteTable(
     lowBalanceAlertedAt: integer('low_balance_alerted_at'),
     /** A template rental's end (chat /rent of a template): the cron stops the endpoint then. Null: runs until stopped. */
     stopAt: integer('stop_at'),
+    /**
+     * The end (`stop_at`) of a rental whose `rental_ended` alert is still owed: set by the UPDATE
+     * that stops it (so the stop and the debt are one write), cleared once the alert is queued.
+     */
+    endAlertDue: integer('end_alert_due'),
     /** Bumped by every change of the row: writers compare-and-swap on it. */
     version: integer('version').notNull().default(0),
     createdAt: integer('created_at').notNull(),

@@ -69,13 +69,17 @@ export async function replicasOf(db: Db, endpointId: string, includeStopped = fa
     .all();
 }
 
-/** Endpoints the cron looks after: active ones, and any other with a live replica or money left in its hold. */
+/**
+ * Endpoints the cron looks after: active ones, and any other with a live replica, money left in its
+ * hold, or a `rental_ended` alert still owed (`end_alert_due`, tend.ts).
+ */
 export async function endpointsToTend(db: Db, limit: number): Promise<EndpointRow[]> {
   const rows = await db.$client
     .prepare(
       `SELECT id FROM endpoints e WHERE e.status = 'active'
          OR EXISTS (SELECT 1 FROM endpoint_replicas r WHERE r.endpoint_id = e.id AND (r.stopped_at IS NULL OR r.billed_ms < r.receipt_ready_ms))
          OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = 'escrow:' || e.id AND a.balance > 0)
+         OR e.end_alert_due IS NOT NULL
        ORDER BY e.updated_at LIMIT ?1`,
     )
     .bind(limit)

@@ -55,19 +55,19 @@ function stopReason(r: ReplicaRow, nodeOnline: boolean, ctx: EndpointsContext, n
 export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, nowMs: number): Promise<TendResult> {
   let endpoint = await getEndpoint(ctx.db, endpointId);
   if (!endpoint) return { billed: 0, stopped: 0, placed: 0, desired: 0, status: 'deleted' };
-  let endedAt: number | null = null;
   if (endpoint.status === 'active' && endpoint.stopAt !== null && nowMs >= endpoint.stopAt) {
     // A template rental's time is up: stopped like an unpaid one (billed to now below, replicas
-    // stopped, the rest of the hold released), so the tick after the end stops it.
-    const ended = await ctx.db.$client
+    // stopped, the rest of the hold released), so the tick after the end stops it. The same
+    // UPDATE records the renter's `rental_ended` alert as owed (`end_alert_due`): an isolate that
+    // dies after it leaves the debt in D1, and the next tick pays it (tellRentalEnded).
+    // `stop_at <= now` in the UPDATE: an extension (extend-rental.ts) that moved the end since the
+    // read wins, and the rental keeps running.
+    await ctx.db.$client
       .prepare(
-        "UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active' AND stop_at <= ?2",
+        "UPDATE endpoints SET status = 'stopped', status_reason = 'rental_ended', end_alert_due = stop_at, desired_replicas = 0, version = version + 1, updated_at = ?2 WHERE id = ?1 AND status = 'active' AND stop_at <= ?2",
       )
       .bind(endpointId, nowMs)
       .run();
-    // `stop_at <= now` in the UPDATE: an extension (extend-rental.ts) that moved the end since the
-    // read wins, and the rental keeps running.
-    if (ended.meta.changes > 0) endedAt = endpoint.stopAt;
     endpoint = (await getEndpoint(ctx.db, endpointId)) ?? endpoint;
   }
   const changedNodes = new Set<string>();
@@ -138,10 +138,8 @@ export async function tendEndpoint(ctx: EndpointsContext, endpointId: string, no
   if (endpoint.status !== 'active') {
     await pushNodes(ctx, changedNodes);
     await maybeRelease(ctx, endpoint, nowMs);
-    // After the last bill, so the renter reads what the whole rental cost. Once: only the tick
-    // whose UPDATE ended it gets here with `endedAt`, and the event id names the end.
-    if (endedAt !== null)
-      await alertRenter(ctx, endpoint, 'rental_ended', nowMs, { endedAt, cost: String(await billedSoFar(ctx, endpointId)) });
+    // After the last bill, so the renter reads what the whole rental cost.
+    if (endpoint.endAlertDue !== null) await tellRentalEnded(ctx, endpoint, endpoint.endAlertDue, nowMs);
     return { billed, stopped, placed: 0, desired: 0, status: endpoint.status };
   }
 
@@ -237,14 +235,11 @@ const RELEASE_GRACE_MS = 60_000;
 async function alertRenter(
   ctx: EndpointsContext,
   endpoint: EndpointRow,
-  kind: 'endpoint_balance_low' | 'endpoint_stopped' | 'rental_ended',
+  kind: 'endpoint_balance_low' | 'endpoint_stopped',
   nowMs: number,
   data: Record<string, unknown>,
 ): Promise<void> {
-  const eventId =
-    kind === 'rental_ended'
-      ? `${kind}:${endpoint.id}:${String(data.endedAt)}`
-      : `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
+  const eventId = `${kind}:${endpoint.id}:${kind === 'endpoint_stopped' ? endpoint.version : (endpoint.lowBalanceAlertedAt ?? nowMs)}`;
   // Renter kinds: every chat linked to the account hears it (workers/alerts). A queue failure is
   // logged, not thrown: the money change it reports is already committed.
   await emitAlert(ctx.env, {
@@ -254,6 +249,34 @@ async function alertRenter(
     at: nowMs,
     data: { endpointId: endpoint.id, name: endpoint.name, ...data },
   }).catch((error) => console.error(`${kind} alert not emitted`, error));
+}
+
+/**
+ * Pays the `rental_ended` alert the stop recorded as owed: queued, then the debt cleared. A crash
+ * before the queue leaves the debt for the next tick (the cron tends an endpoint while it owes
+ * one, endpoints.repo.ts `endpointsToTend`); a crash between the queue and the clear queues it
+ * again next tick under the same event id (`rental_ended:<id>:<end>`), which the alert consumer
+ * drops as a repeat. A queue failure is logged and the debt kept: the next tick tries again.
+ */
+async function tellRentalEnded(ctx: EndpointsContext, endpoint: EndpointRow, endedAt: number, nowMs: number): Promise<void> {
+  const cost = String(await billedSoFar(ctx, endpoint.id));
+  const event = {
+    eventId: `rental_ended:${endpoint.id}:${endedAt}`,
+    kind: 'rental_ended' as const,
+    accountId: endpoint.accountId,
+    at: nowMs,
+    data: { endpointId: endpoint.id, name: endpoint.name, endedAt, cost },
+  };
+  try {
+    await emitAlert(ctx.env, event);
+  } catch (error) {
+    console.error('rental_ended alert not emitted; the next tick retries', error);
+    return;
+  }
+  await ctx.db.$client
+    .prepare('UPDATE endpoints SET end_alert_due = NULL WHERE id = ?1 AND end_alert_due = ?2')
+    .bind(endpoint.id, endedAt)
+    .run();
 }
 
 /** What the endpoint's replicas have been billed in all (base units). */

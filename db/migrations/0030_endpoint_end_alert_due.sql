@@ -1,0 +1,1 @@
+ALTER TABLE `endpoints` ADD `end_alert_due` integer;
