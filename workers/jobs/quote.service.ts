@@ -1,11 +1,10 @@
 import type { LatLon } from '../routing/geo.ts';
 import {
-  rankRows,
   regionCells,
   ringCells,
   RING_RADII_KM,
+  RowRanking,
   settledAfterRing,
-  type CandidateRow,
   type QuoteQuery,
   type RankedRows,
 } from '../routing/quote-rank.ts';
@@ -64,7 +63,7 @@ export async function quoteWith(
   const result: QuoteResult = { candidates: [], gpusOf: new Map(), rowsRead: 0, queries: 0, rings: 0, nodesConsidered: 0, computeMs: 0 };
   if (query.models.length === 0) return result;
   const cap = Number(query.maxPricePerGpuHour === null || query.maxPricePerGpuHour > MAX_SAFE ? MAX_SAFE : query.maxPricePerGpuHour);
-  const rows: CandidateRow[] = [];
+  const ranking = new RowRanking(probePoints, weights, query, nowMs);
   let ranked: RankedRows = { candidates: [], rowsOf: new Map(), nodesConsidered: 0 };
   for (let r = 0; r < RING_RADII_KM.length; r++) {
     let mark = performance.now();
@@ -85,8 +84,8 @@ export async function quoteWith(
     result.queries++;
     result.rings++;
     mark = performance.now();
-    for (const row of read.rows) rows.push(row);
-    ranked = rankRows(rows, probePoints, weights, query, nowMs);
+    ranking.add(read.rows);
+    ranked = ranking.rank();
     const settled = settledAfterRing(ranked.candidates, r, query.limit, weights);
     result.computeMs += performance.now() - mark;
     if (settled) break;

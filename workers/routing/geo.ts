@@ -37,8 +37,11 @@ function colOf(lon: number): number {
   return Math.min(COLS - 1, Math.floor(wrapped / CELL_DEG));
 }
 
+// Every cell's id made once: a ring search would otherwise build a string per cell it visits.
+const CELL_IDS: readonly string[] = Array.from({ length: ROWS * COLS }, (_, i) => `${Math.floor(i / COLS)}:${i % COLS}`);
+
 function cellId(row: number, col: number): string {
-  return `${row}:${col}`;
+  return CELL_IDS[row * COLS + col] ?? `${row}:${col}`;
 }
 
 /** The cell holding a point, as stored in `nodes.geo_cell`: "row:col" on the 5° grid. */
@@ -91,8 +94,39 @@ export function cellsBetween(lat: number, lon: number, innerKm: number, outerKm:
       if (km <= radius && km > innerKm) found.push({ id: cellId(row, col), km });
     }
   }
+  return nearestFirst(found);
+}
+
+/** By distance, ties by id (the order every ring has always had). */
+function nearestFirst(found: { id: string; km: number }[]): string[] {
   found.sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return found.map((f) => f.id);
+}
+
+const parsedCells = new WeakMap<ReadonlySet<string>, { id: string; row: number; col: number }[]>();
+
+/**
+ * cellsBetween(...) restricted to `cells`, in the same order, visiting only those cells: a
+ * quote's outer rings ask only about cells that hold nodes, a few hundred of the globe's 2,592.
+ * The parsed set is kept per set object (the quote's used-cells set lives for seconds).
+ */
+export function cellsBetweenAmong(lat: number, lon: number, innerKm: number, outerKm: number, cells: ReadonlySet<string>): string[] {
+  let parsed = parsedCells.get(cells);
+  if (!parsed) {
+    parsed = [];
+    for (const id of cells) {
+      const [row, col] = id.split(':').map(Number);
+      if (Number.isInteger(row) && Number.isInteger(col) && cellId(row!, col!) === id) parsed.push({ id, row: row!, col: col! });
+    }
+    parsedCells.set(cells, parsed);
+  }
+  const radius = Math.max(0, outerKm);
+  const found: { id: string; km: number }[] = [];
+  for (const c of parsed) {
+    const km = distanceToCellKm(lat, lon, c.row, c.col);
+    if (km <= radius && km > innerKm) found.push({ id: c.id, km });
+  }
+  return nearestFirst(found);
 }
 
 /**

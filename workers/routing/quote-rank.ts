@@ -4,8 +4,8 @@
 // ranking over all rows read (rank.ts), and the stop rule that says whether a wider ring could
 // still change the answer. See workers/jobs/README.md "Quotes".
 
-import { cellsBetween, cellsNear, type LatLon } from './geo.ts';
-import { probeIndexFor, rankCandidates, type RankedCandidate, type RoutingGpu, type RoutingNode } from './rank.ts';
+import { cellsBetween, cellsBetweenAmong, cellsNear, type LatLon } from './geo.ts';
+import { probeIndexFor, rankCandidates, type RankedCandidate, type RoutingGpu, type RoutingNode, type ViewReuse } from './rank.ts';
 import type { RoutingWeights } from './routing-weights.ts';
 import { DEFAULT_RTT_PARAMS, profileNode, rttFloorMs, type NodeRttProfile, type ProbeIndex, type ProbeSample } from './rtt-model.ts';
 
@@ -55,9 +55,10 @@ export function ringCells(query: Pick<QuoteQuery, 'client' | 'cells'>, r: number
   const outer = RING_RADII_KM[r];
   if (outer === undefined) return [];
   const inner = r === 0 ? Number.NEGATIVE_INFINITY : RING_RADII_KM[r - 1]!;
-  const cells = cellsBetween(query.client.lat, query.client.lon, inner, outer);
   const used = query.cells;
-  return used && r > 0 ? cells.filter((c) => used.has(c)) : cells;
+  return used && r > 0
+    ? cellsBetweenAmong(query.client.lat, query.client.lon, inner, outer, used)
+    : cellsBetween(query.client.lat, query.client.lon, inner, outer);
 }
 
 /** Cells within the RTT model's region radius of the renter: the first ring's near sample. */
@@ -73,10 +74,50 @@ export interface RankedRows {
 }
 
 /**
- * One ranking pass over every row read: rows of excluded nodes dropped, a node's groups merged
- * (a row can come twice: ranked among the best and sampled near the renter), then rankCandidates.
- * Models are filtered by the reads, so the ranker sees catalogue names and matches them as given.
+ * The rows a quote has read so far, ranked after each ring. A node's groups are merged as rows
+ * arrive (a row can come twice: ranked among the best and sampled near the renter), rows of
+ * excluded nodes dropped; each rank() is one rankCandidates pass over every node read. Models are
+ * filtered by the reads, so the ranker sees catalogue names and matches them as given.
+ *
+ * Kept between rings, so no row is turned into a node twice, and the renter's view is computed
+ * once: the region around the renter (regionKm, 200 km) lies inside the first ring (800 km), so
+ * rows of later rings never change it (ViewReuse, rank.ts).
  */
+export class RowRanking {
+  private readonly index: ProbeIndex;
+  private readonly nodes = new Map<string, { node: CandidateNode; rows: CandidateRow[] }>();
+  private readonly views: ViewReuse = {};
+
+  constructor(
+    probePoints: ReadonlyMap<string, LatLon>,
+    private readonly weights: RoutingWeights,
+    private readonly query: QuoteQuery,
+    private readonly nowMs: number,
+  ) {
+    this.index = probeIndexFor(probePoints);
+  }
+
+  add(rows: readonly CandidateRow[]): void {
+    for (const row of rows) {
+      if (this.query.exclude?.has(row.id)) continue;
+      addRow(this.nodes, row, this.index, this.nowMs);
+    }
+  }
+
+  rank(): RankedRows {
+    const { query, nodes } = this;
+    const request = {
+      gpu: { count: query.count, minVramMb: query.minVramMb },
+      maxPricePerGpuHour: query.maxPricePerGpuHour ?? undefined,
+      client: query.client,
+    };
+    const list = Array.from(nodes.values(), (n) => n.node);
+    const candidates = rankCandidates(request, list, this.index, this.weights, query.limit, DEFAULT_RTT_PARAMS, this.views);
+    return { candidates, rowsOf: new Map(candidates.map((c) => [c.nodeId, nodes.get(c.nodeId)?.rows ?? []])), nodesConsidered: nodes.size };
+  }
+}
+
+/** Every row ranked at once (one RowRanking, one ring). */
 export function rankRows(
   rows: readonly CandidateRow[],
   probePoints: ReadonlyMap<string, LatLon>,
@@ -84,25 +125,9 @@ export function rankRows(
   query: QuoteQuery,
   nowMs: number,
 ): RankedRows {
-  const index = probeIndexFor(probePoints);
-  const nodes = new Map<string, { node: CandidateNode; rows: CandidateRow[] }>();
-  for (const row of rows) {
-    if (query.exclude?.has(row.id)) continue;
-    addRow(nodes, row, index, nowMs);
-  }
-  const request = {
-    gpu: { count: query.count, minVramMb: query.minVramMb },
-    maxPricePerGpuHour: query.maxPricePerGpuHour ?? undefined,
-    client: query.client,
-  };
-  const candidates = rankCandidates(
-    request,
-    [...nodes.values()].map((n) => n.node),
-    index,
-    weights,
-    query.limit,
-  );
-  return { candidates, rowsOf: new Map(candidates.map((c) => [c.nodeId, nodes.get(c.nodeId)?.rows ?? []])), nodesConsidered: nodes.size };
+  const ranking = new RowRanking(probePoints, weights, query, nowMs);
+  ranking.add(rows);
+  return ranking.rank();
 }
 
 /**

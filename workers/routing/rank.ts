@@ -105,6 +105,7 @@ export function rankCandidates(
   weights: RoutingWeights,
   limit: number,
   rttParams: RttModelParams = DEFAULT_RTT_PARAMS,
+  views?: ViewReuse,
 ): RankedCandidate[] {
   const index = probeIndexFor(probePoints);
   let t: RoutingTable;
@@ -116,8 +117,11 @@ export function rankCandidates(
   }
   const pass = selectEligible(t, request, rttParams);
   if (pass.count === 0 || limit < 1) return [];
-  const region = regionReadings(t, pass.regionRows, request.client, rttParams);
-  const view = clientView(request.client, index, rttParams, region);
+  const view =
+    views?.view?.index === index
+      ? views.view
+      : clientView(request.client, index, rttParams, regionReadings(t, pass.regionRows, request.client, rttParams));
+  if (views) views.view = view;
   const top = scoreTop(t, pass, view, weights, Math.floor(limit), rttParams);
   return top.sorted().map(({ i, score, est, id, price }) => ({
     nodeId: id,
@@ -126,6 +130,15 @@ export function rankCandidates(
     score: Math.round(score * 1e6) / 1e6,
     location: t.locations[i] ?? { lat: Number.NaN, lon: Number.NaN },
   }));
+}
+
+/**
+ * The renter's view (clientView: nearest probe points and the region's readings) kept between the
+ * calls of one quote. Only for a caller whose later calls add no node within `regionKm` of the
+ * renter, so the region, and with it the view, cannot change: the quote's rings (quote-rank.ts).
+ */
+export interface ViewReuse {
+  view?: ClientView;
 }
 
 interface EligiblePass {

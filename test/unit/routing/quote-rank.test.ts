@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { cellsNear, geoCell, type LatLon } from '../../../workers/routing/geo.ts';
+import { cellsNear, geoCell, haversineKm, type LatLon } from '../../../workers/routing/geo.ts';
 import {
   bestScoreBeyond,
   rankRows,
   ringCells,
+  RowRanking,
   RING_RADII_KM,
   settledAfterRing,
   type CandidateRow,
@@ -31,7 +32,8 @@ const RENTERS: LatLon[] = [
 describe('ringCells', () => {
   it('is each radius minus the one before, nearest first, later rings only where nodes are', () => {
     for (const client of RENTERS) {
-      const used = new Set(cellsNear(client.lat, client.lon, 20_100).filter((_, i) => i % 3 === 0));
+      // As geo_cells_used holds them, with a node of unknown location ('') and a malformed id.
+      const used = new Set([...cellsNear(client.lat, client.lon, 20_100).filter((_, i) => i % 3 === 0), '', '99:x']);
       for (let r = 0; r < RING_RADII_KM.length; r++) {
         const inner = r === 0 ? new Set<string>() : new Set(cellsNear(client.lat, client.lon, RING_RADII_KM[r - 1]!));
         const expected = cellsNear(client.lat, client.lon, RING_RADII_KM[r]!).filter((c) => !inner.has(c));
@@ -125,6 +127,37 @@ describe('rankRows', () => {
           expect([...got.rowsOf.keys()]).toEqual(want.map((c) => c.nodeId));
         }
       }
+    }
+  });
+
+  it("ranked ring by ring, keeping the renter's view from the first ring, gives the one-pass ranking of every row", () => {
+    const nowMs = 86_400_000;
+    const rows = rowsAround(11, 600);
+    for (const client of [
+      { lat: 48, lon: 5 },
+      { lat: 52, lon: 13 },
+      { lat: 40, lon: -3 },
+    ]) {
+      const query: QuoteQuery = { models: ['RTX 4090'], minVramMb: 0, count: 2, maxPricePerGpuHour: null, client, limit: 10 };
+      // Rings as the quote reads them: everything within the first ring's radius first (the
+      // renter's 200 km region lies inside it), then the rest in two more reads.
+      const km = (r: CandidateRow) => haversineKm(client.lat, client.lon, r.lat, r.lon);
+      const rings = [
+        rows.filter((r) => km(r) <= RING_RADII_KM[0]),
+        rows.filter((r) => km(r) > RING_RADII_KM[0] && km(r) <= 1200),
+        rows.filter((r) => km(r) > 1200),
+      ];
+      expect(rings.every((ring) => ring.length > 0)).toBe(true);
+      const ranking = new RowRanking(PROBES, DEFAULT_ROUTING_WEIGHTS, query, nowMs);
+      let got = ranking.rank();
+      for (const ring of rings) {
+        ranking.add(ring);
+        got = ranking.rank();
+      }
+      const want = rankRows(rings.flat(), PROBES, DEFAULT_ROUTING_WEIGHTS, query, nowMs);
+      expect(got.candidates).toEqual(want.candidates);
+      expect(got.candidates.length).toBe(10);
+      expect(got.nodesConsidered).toBe(600);
     }
   });
 
