@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { AppError, badRequest } from '../errors.ts';
-import { queryParams } from '../http/body.ts';
-import { jsonInput } from '../http/validator.ts';
+import { jsonInput, queryInput } from '../http/validator.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { getTransactionByKey, listEntries } from '../ledger/ledger.repo.ts';
@@ -47,8 +46,8 @@ export const accountsApp = new Hono<AppEnv>()
     return c.json({ accountId: c.var.account.id, balance: formatAmount(balance, c.var.config.TOKEN_DECIMALS), baseUnits: String(balance) });
   })
 
-  .get('/me/entries', async (c) => {
-    const query = queryParams(c, entriesQuerySchema);
+  .get('/me/entries', queryInput(entriesQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const lines = await listEntries(c.var.db, c.var.account.id, {
       beforeId: query.cursor === undefined ? undefined : Number(query.cursor),
       limit: query.limit + 1,
@@ -61,8 +60,8 @@ export const accountsApp = new Hono<AppEnv>()
   })
 
   // What a withdrawal would cost and deliver, to show before the person confirms (settlement/withdrawal-quote.ts).
-  .get('/me/withdrawals/quote', async (c) => {
-    const query = queryParams(c, quoteQuerySchema);
+  .get('/me/withdrawals/quote', queryInput(quoteQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const decimals = c.var.config.TOKEN_DECIMALS;
     const amount = positiveAmount(query.amount, decimals, 'amount');
     const settlement = await requireSettlement(c.env);

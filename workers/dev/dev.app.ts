@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { findOrCreateWalletAccount } from '../accounts/accounts.repo.ts';
@@ -6,7 +7,7 @@ import { issueApiKey } from '../accounts/api-keys.ts';
 import { createLinkToken } from '../accounts/links.ts';
 import { LINK_PLATFORMS } from '../../db/schema.ts';
 import { badRequest, noRoute } from '../errors.ts';
-import { jsonBody, parseJsonBytes, readRawBody } from '../http/body.ts';
+import { parseJsonBytes, readRawBody } from '../http/body.ts';
 import { jsonInput } from '../http/validator.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { encodeBase58 } from '../../protocol/base58.ts';
@@ -51,6 +52,15 @@ async function devAccountInput(c: Context<AppEnv>): Promise<void> {
   if (field !== undefined) throw badRequest('invalid_request', `${field.slice(0, 40)}: unknown field; this route takes no input.`);
 }
 
+// Minting from nothing is for a developer's own machine only: `test` (and any other
+// environment) has no faucet, so tests fund accounts through the ledger, and no deployment
+// can be talked into printing money by a mis-set ENVIRONMENT other than `development`.
+// Checked before the body: elsewhere the route does not exist, whatever is sent.
+const faucetEnvironment = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.config.ENVIRONMENT !== 'development') throw noRoute(c.req.method, new URL(c.req.url).pathname);
+  await next();
+});
+
 export const devApp = new Hono<AppEnv>()
   .use(async (c, next) => {
     if (!c.var.config.isDevelopment) throw noRoute(c.req.method, new URL(c.req.url).pathname);
@@ -73,12 +83,8 @@ export const devApp = new Hono<AppEnv>()
     return c.json({ token, expiresAt: new Date(expiresAt).toISOString(), url }, 201);
   })
 
-  // Minting from nothing is for a developer's own machine only: `test` (and any other
-  // environment) has no faucet, so tests fund accounts through the ledger, and no deployment
-  // can be talked into printing money by a mis-set ENVIRONMENT other than `development`.
-  .post('/faucet', async (c) => {
-    if (c.var.config.ENVIRONMENT !== 'development') throw noRoute(c.req.method, new URL(c.req.url).pathname);
-    const body = await jsonBody(c, faucetSchema);
+  .post('/faucet', faucetEnvironment, jsonInput(faucetSchema, { anyContentType: true }), async (c) => {
+    const body = c.req.valid('json');
     const decimals = c.var.config.TOKEN_DECIMALS;
     const amount = parseAmount(body.amount, decimals);
     if (!amount.ok) throw badRequest('invalid_request', `amount: ${amount.reason}.`);

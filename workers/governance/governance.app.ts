@@ -2,14 +2,17 @@ import { Hono, type Context } from 'hono';
 import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAccount } from '../accounts/require-account.ts';
-import { jsonBody, queryParams, validate } from '../http/body.ts';
-import { jsonInput } from '../http/validator.ts';
+import { validate } from '../http/body.ts';
+import { jsonInput, paramInput, queryInput } from '../http/validator.ts';
 import { PARAM_DEFS, PARAM_NAMES } from './param-defs.ts';
 import { readParams, storedParams } from './params.repo.ts';
 import { formatAmount } from '../lib/amounts.ts';
 import type { AnnounceProposal } from './governance-deps.ts';
 import { createProposal, listProposalViews, showProposal, voteOnProposal, type GovernanceDeps } from './governance.service.ts';
 import { listQuerySchema, proposalRefSchema, voteSchema } from './proposal-input.schema.ts';
+
+/** The proposal before the body, with the answer it always had (a bad ref: `body: …`). */
+const refParam = paramInput(z.object({ ref: proposalRefSchema }), { unnamed: true });
 
 function deps(c: Context<AppEnv>, announce: AnnounceProposal): GovernanceDeps {
   return {
@@ -50,8 +53,8 @@ export function governanceApp(announce: AnnounceProposal) {
       });
     })
 
-    .get('/proposals', async (c) => {
-      const query = queryParams(c, listQuerySchema);
+    .get('/proposals', queryInput(listQuerySchema, { firstValue: true }), async (c) => {
+      const query = c.req.valid('query');
       return c.json(await listProposalViews(deps(c, announce), { status: query.status, beforeNumber: query.before, limit: query.limit }));
     })
 
@@ -64,9 +67,9 @@ export function governanceApp(announce: AnnounceProposal) {
       return c.json(await createProposal(deps(c, announce), c.var.account.id, body), 201);
     })
 
-    .post('/proposals/:ref/votes', requireAccount, async (c) => {
-      const ref = validate(proposalRefSchema, c.req.param('ref'));
-      const body = await jsonBody(c, voteSchema);
+    .post('/proposals/:ref/votes', requireAccount, refParam, jsonInput(voteSchema, { anyContentType: true }), async (c) => {
+      const { ref } = c.req.valid('param');
+      const body = c.req.valid('json');
       const result = await voteOnProposal(deps(c, announce), {
         proposalRef: ref,
         accountId: c.var.account.id,

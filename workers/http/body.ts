@@ -42,12 +42,3 @@ export function describeIssue(issues: readonly { path: PropertyKey[]; message: s
 function formatPath(path: PropertyKey[]): string {
   return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('');
 }
-
-/** Unsigned JSON routes: size limit, JSON parse and schema in one step. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  return validate(schema, parseJsonBytes(await readRawBody(c)));
-}
-
-export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  return validate(schema, c.req.query());
-}

@@ -15,6 +15,7 @@ import { VERIFIED_NODE_HEADER } from './shard-jobs.ts';
 export const agentJobsApp = new Hono<AppEnv>()
   .post('/:nodeId/jobs/:jobId/events', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: true, budget: 'jobEvents' }), async (c) => {
     const agent = c.var.agent;
+    // The signed bytes, read once by requireSignedAgent: validated here, not by jsonInput.
     const event = validate(agentEventSchema, parseJsonBytes(agent.body));
     const url = new URL(c.req.url);
     const outcome = await applyAgentEvent(

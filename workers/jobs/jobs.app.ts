@@ -2,8 +2,7 @@ import { Hono } from 'hono';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { AppError } from '../errors.ts';
-import { queryParams } from '../http/body.ts';
-import { jsonInput } from '../http/validator.ts';
+import { jsonInput, queryInput } from '../http/validator.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { jobRequestSchema, listJobsQuerySchema, logsQuerySchema } from './job-input.schema.ts';
 import { jobView } from './job-view.ts';
@@ -35,8 +34,8 @@ export const jobsApp = new Hono<AppEnv>()
     if (replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(jobView(job, c.var.config.TOKEN_DECIMALS), replayed ? 200 : 201);
   })
-  .get('/', async (c) => {
-    const query = queryParams(c, listJobsQuerySchema);
+  .get('/', queryInput(listJobsQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const [createdAt, id] = query.cursor?.split('.') ?? [];
     const before = createdAt && id ? { createdAt: Number(createdAt), id } : undefined;
     const rows = await accountJobs(c.var.db, c.var.account.id, { before, status: query.status, limit: query.limit + 1 });
@@ -57,8 +56,8 @@ export const jobsApp = new Hono<AppEnv>()
     const job = await cancelJob(ctx, c.var.account.id, c.req.param('id'), Date.now());
     return c.json(jobView(job, c.var.config.TOKEN_DECIMALS));
   })
-  .get('/:id/logs', async (c) => {
-    const query = queryParams(c, logsQuerySchema);
+  .get('/:id/logs', queryInput(logsQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const job = await jobOfAccount(c.var.db, c.var.account.id, c.req.param('id'));
     if (!job) throw jobNotFound();
     const logs = await jobLogs(c.var.db, job, query.after, query.limit);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest } from '../errors.ts';
-import { jsonBody } from '../http/body.ts';
+import { jsonInput } from '../http/validator.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { quoteRequestSchema } from './job-input.schema.ts';
 import { modelsFor, runQuote } from './jobs.service.ts';
@@ -31,8 +31,8 @@ export function maxPriceOf(text: string | undefined, decimals: number): bigint |
   return BigInt(parsed.baseUnits);
 }
 
-export const quotesApp = new Hono<AppEnv>().post('/', async (c) => {
-  const input = await jsonBody(c, quoteRequestSchema);
+export const quotesApp = new Hono<AppEnv>().post('/', jsonInput(quoteRequestSchema, { anyContentType: true }), async (c) => {
+  const input = c.req.valid('json');
   const decimals = c.var.config.TOKEN_DECIMALS;
   const client = clientLocation(c.req.raw, input.client);
   const result = await runQuote(

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { nodeSuspended, replayed, requireSignedAgent } from '../auth/agent-auth.ts';
 import { AppError, badRequest, notFound } from '../errors.ts';
-import { parseJsonBytes, queryParams, validate } from '../http/body.ts';
+import { parseJsonBytes, validate } from '../http/body.ts';
+import { queryInput } from '../http/validator.ts';
 import { parseAmount } from '../lib/amounts.ts';
 import type { Env } from '../env.ts';
 import type { NodeShard } from '../live/node-shard.do.ts';
@@ -20,6 +21,7 @@ const MAX_PRICE_TOKENS = 1_000_000n;
 export const nodesApp = new Hono<AppEnv>()
   .post('/', requireSignedAgent({ consumeNonce: false }), async (c) => {
     const agent = c.var.agent;
+    // The signed bytes, read once by requireSignedAgent: validated here, not by jsonInput.
     const input = validate(registerNodeSchema, parseJsonBytes(agent.body));
     const decimals = c.var.config.TOKEN_DECIMALS;
     const price = parseAmount(input.pricePerGpuHour, decimals);
@@ -55,6 +57,7 @@ export const nodesApp = new Hono<AppEnv>()
 
   .post('/:nodeId/heartbeat', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: false }), async (c) => {
     const agent = c.var.agent;
+    // The signed bytes, read once by requireSignedAgent: validated here, not by jsonInput.
     const input = validate(heartbeatSchema, parseJsonBytes(agent.body));
     const nowMs = Date.now();
     const target = await liveShardWithNonce(c.env, agent.nodeId, agent.nonce, nowMs);
@@ -81,8 +84,8 @@ export const nodesApp = new Hono<AppEnv>()
     } satisfies HeartbeatAnswer);
   })
 
-  .get('/', async (c) => {
-    const query = queryParams(c, listNodesQuerySchema);
+  .get('/', queryInput(listNodesQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { rows, gpus } = await listNodesWithGpus(c.var.db, { ...query, after });
     const page = rows.slice(0, query.limit);

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { requireAdmin } from '../auth/admin-auth.ts';
 import { notFound } from '../errors.ts';
-import { jsonBody, validate } from '../http/body.ts';
+import { validate } from '../http/body.ts';
+import { jsonInput, paramInput } from '../http/validator.ts';
 import { probeIdSchema } from '../nodes/node-input.schema.ts';
 import { deleteProbePoint, listProbePoints, probePointExists, upsertProbePoint } from './probes.repo.ts';
 
@@ -16,6 +17,9 @@ const probeBodySchema = z.strictObject({
     .nullable()
     .optional(),
 });
+
+/** The probe id before the body, with the answer it always had (a bad id: `body: …`). */
+const probeParam = paramInput(z.object({ id: probeIdSchema }), { unnamed: true });
 
 const view = (p: { id: string; lat: number; lon: number; url: string | null }) => ({
   id: p.id,
@@ -31,9 +35,9 @@ export const probesApp = new Hono<AppEnv>().get('/', async (c) => {
 
 export const adminProbesApp = new Hono<AppEnv>()
   .use(requireAdmin)
-  .put('/:id', async (c) => {
-    const id = validate(probeIdSchema, c.req.param('id'));
-    const body = await jsonBody(c, probeBodySchema);
+  .put('/:id', probeParam, jsonInput(probeBodySchema, { anyContentType: true }), async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
     const values = { id, lat: body.lat, lon: body.lon, url: body.url ?? null, updatedAt: Date.now() };
     const existing = await probePointExists(c.var.db, id);
     await upsertProbePoint(c.var.db, values);

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { requireAccount } from '../accounts/require-account.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { jsonBody, queryParams, validate } from '../http/body.ts';
-import { jsonInput } from '../http/validator.ts';
+import { validate } from '../http/body.ts';
+import { jsonInput, paramInput, queryInput } from '../http/validator.ts';
 import { requestIdempotencyKey } from '../ledger/idempotency.ts';
 import { formatAmount, parseAmount } from '../lib/amounts.ts';
 import { nodeIdSchema } from '../nodes/node-input.schema.ts';
@@ -24,6 +24,8 @@ function amountOf(text: string, decimals: number): number {
 }
 
 const epochParam = (text: string) => validate(pageQuerySchema.shape.beforeEpoch.unwrap(), text);
+/** The node id checked before a body or query, with the answer it always had (a bad id: `body: …`). */
+const nodeParam = paramInput(z.object({ nodeId: nodeIdSchema }), { unnamed: true });
 
 export const stakingApp = new Hono<AppEnv>()
   .post('/stake', requireAccount, jsonInput(stakeBodySchema, { anyContentType: true }), async (c) =>
@@ -54,9 +56,9 @@ export const stakingApp = new Hono<AppEnv>()
     return c.json({ transactionId: transaction.id, unbonding: unbondingView(unbonding, d) }, transaction.replayed ? 200 : 201);
   })
 
-  .put('/nodes/:nodeId/commission', requireAccount, async (c) => {
-    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
-    const body = await jsonBody(c, commissionBodySchema);
+  .put('/nodes/:nodeId/commission', requireAccount, nodeParam, jsonInput(commissionBodySchema, { anyContentType: true }), async (c) => {
+    const { nodeId } = c.req.valid('param');
+    const body = c.req.valid('json');
     return c.json(await setCommission(c.var.db, c.var.config, { wallet: c.var.account.wallet, nodeId, commissionBps: body.commissionBps }));
   })
 
@@ -86,9 +88,9 @@ export const stakingApp = new Hono<AppEnv>()
     });
   })
 
-  .get('/nodes/:nodeId/rewards', async (c) => {
-    const nodeId = validate(nodeIdSchema, c.req.param('nodeId'));
-    const page = queryParams(c, pageQuerySchema);
+  .get('/nodes/:nodeId/rewards', nodeParam, queryInput(pageQuerySchema, { firstValue: true }), async (c) => {
+    const { nodeId } = c.req.valid('param');
+    const page = c.req.valid('query');
     const rows = await rewardsOfNode(c.var.db, nodeId, page);
     return c.json({ rewards: rows.map((r) => epochNodeView(r, c.var.config.TOKEN_DECIMALS)) });
   })
@@ -99,14 +101,14 @@ export const stakingApp = new Hono<AppEnv>()
     return c.json({ shares: rows.map((r) => shareView(r, c.var.config.TOKEN_DECIMALS)) });
   })
 
-  .get('/rewards', requireAccount, async (c) => {
-    const page = queryParams(c, pageQuerySchema);
+  .get('/rewards', requireAccount, queryInput(pageQuerySchema, { firstValue: true }), async (c) => {
+    const page = c.req.valid('query');
     const rows = await rewardsOfAccount(c.var.db, c.var.account.id, page);
     return c.json({ accountId: c.var.account.id, rewards: rows.map((r) => shareView(r, c.var.config.TOKEN_DECIMALS)) });
   })
 
-  .get('/slashes', async (c) => {
-    const query = queryParams(c, slashQuerySchema);
+  .get('/slashes', queryInput(slashQuerySchema, { firstValue: true }), async (c) => {
+    const query = c.req.valid('query');
     const rows = await slashesOf(c.var.db, query);
     return c.json({ slashes: rows.map((r) => slashView(r, c.var.config.TOKEN_DECIMALS)) });
   })

@@ -21,6 +21,7 @@ export const challengesApp = new Hono<AppEnv>()
   .post('/:nodeId/challenges/:challengeId/answer', requireSignedAgent({ nodeParam: 'nodeId', consumeNonce: true }), async (c) => {
     const receivedAt = Date.now();
     const challengeId = validate(challengeIdSchema, c.req.param('challengeId'));
+    // The signed bytes, read once by requireSignedAgent: validated here, not by jsonInput.
     const body = validate(ChallengeAnswerSchema, parseJsonBytes(c.var.agent.body));
     const outcome = await answerChallenge(c.var.db, c.var.config, c.var.agent.nodeId, challengeId, body.digests, receivedAt);
     if (outcome.status === 'failed')

@@ -1,9 +1,9 @@
 import { specifiersOf, type Edge } from './import-graph.ts';
 
-// The rules of CONTRIBUTING.md "File roles" and "Reaching D1" that a regex over the tree can
-// check: routes hold no SQL, repos decide nothing, D1 is reached one way, operations are
-// `*.service.ts`. Each check takes a file's path and text (or the import edges) and returns what
-// breaks the rule, so the test names the file.
+// The rules of CONTRIBUTING.md "File roles", "Reaching D1" and "Validation at the boundary" that a
+// regex over the tree can check: routes hold no SQL and validate with the middleware, repos decide
+// nothing, D1 is reached one way, operations are `*.service.ts`. Each check takes a file's path
+// and text (or the import edges) and returns what breaks the rule, so the test names the file.
 
 const isApp = (path: string) => path.endsWith('.app.ts');
 const isRepo = (path: string) => path.endsWith('.repo.ts');
@@ -27,6 +27,17 @@ export function appSqlReason(path: string, source: string): string | null {
   if (RAW_D1.test(text)) return 'uses $client';
   if (READS_D1_BINDING.test(text)) return 'reads env.DB';
   return null;
+}
+
+/**
+ * Why a route validates its input by hand, or null: the body and query go through
+ * workers/http/validator.ts's middleware (CONTRIBUTING.md "Validation at the boundary"); body.ts's
+ * `jsonBody` and `queryParams` were the old way.
+ */
+export function appValidationReason(path: string, source: string): string | null {
+  if (!isApp(path)) return null;
+  const call = /\b(jsonBody|queryParams)\s*\(/.exec(withoutComments(source));
+  return call ? `calls ${call[1]}` : null;
 }
 
 /** True when the file reads the D1 binding itself instead of through a `Db`. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { appSqlReason, isOpsFile, readsD1Binding, repoViolations } from './file-roles.ts';
+import { appSqlReason, appValidationReason, isOpsFile, readsD1Binding, repoViolations } from './file-roles.ts';
 import { edgesOf, findCycles, importGraph, specifiersOf, type Edge, type Graph } from './import-graph.ts';
 
 // The walls of the house (issue 13, CONTRIBUTING.md "Dependencies"), checked on the real tree:
@@ -105,6 +105,14 @@ describe('file roles (CONTRIBUTING.md "File roles", "Reaching D1")', () => {
     expect(bad).toEqual([]);
   });
 
+  it("routes (*.app.ts) validate with workers/http/validator.ts's middleware: no jsonBody or queryParams call", () => {
+    const bad = files.flatMap((f) => {
+      const why = appValidationReason(f, texts.get(f)!);
+      return why === null ? [] : [`${f}: ${why}`];
+    });
+    expect(bad).toEqual([]);
+  });
+
   it('repos (*.repo.ts) decide nothing: no service, AppError, alert emitter or ledger posting', () => {
     expect(show(repoViolations(edgesOf(graph)))).toEqual([]);
   });
@@ -185,12 +193,17 @@ describe('the checks themselves', () => {
     expect(economyViolations([...bad, ...good])).toEqual(bad);
   });
 
-  it('a route with SQL, a repo that decides, a second way to D1 are each caught', () => {
+  it('a route with SQL or validating by hand, a repo that decides, a second way to D1 are each caught', () => {
     expect(appSqlReason('workers/x/x.app.ts', `import { eq } from 'drizzle-orm';`)).toBe('imports drizzle-orm');
     expect(appSqlReason('workers/x/x.app.ts', `await c.var.db.$client.prepare('SELECT 1').run();`)).toBe('uses $client');
     expect(appSqlReason('workers/x/x.app.ts', `await c.env.DB.prepare('SELECT 1').run();`)).toBe('reads env.DB');
     expect(appSqlReason('workers/x/x.app.ts', `// not env.DB: c.var.db\nconst rows = await listThings(c.var.db);`)).toBeNull();
     expect(appSqlReason('workers/x/x.repo.ts', `import { eq } from 'drizzle-orm';`)).toBeNull();
+    expect(appValidationReason('workers/x/x.app.ts', 'const body = await jsonBody(c, schema);')).toBe('calls jsonBody');
+    expect(appValidationReason('bots/x/x.app.ts', 'const q = queryParams (c, schema);')).toBe('calls queryParams');
+    expect(
+      appValidationReason('workers/x/x.app.ts', `.post('/', jsonInput(schema), (c) => c.json(c.req.valid('json'))) // not jsonBody(c)`),
+    ).toBeNull();
     expect(readsD1Binding('workers/x/cron.ts', 'const d1 = env.DB;')).toBe(true);
     for (const spelling of ['gatewayFor(c.env.DB)', 'this.env?.DB', "env['DB']", 'const { DB, KV } = this.env;'])
       expect(readsD1Binding('bots/x/x.app.ts', spelling), spelling).toBe(true);
