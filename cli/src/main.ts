@@ -5,6 +5,7 @@ import { GridplaneClient, GridplaneError, type Operations } from '../../clients/
 import { configPath, readConfig, removeConfig, resolveSettings, writeConfig } from './config.ts';
 import { parseCoordinate, parseDuration, parseEnv, parseIntOption, UsageError } from './parse.ts';
 import { qrText } from './qr-text.ts';
+import { runShell } from './shell.ts';
 
 // `gridplane`: the renters' command-line tool, built on the typed client. Commands are grouped
 // by what a renter does: log in, see the balance, deposit, quote, run a job and follow it, read
@@ -34,6 +35,9 @@ Commands:
   cancel JOB                cancel a job: what it used is billed, the rest refunded
   jobs [--status S] [--limit N]
                             the account's jobs, newest first
+  shell URL                 a rented shell from this terminal: give the terminal URL the "Rented"
+                            message shows; each line you type runs there (the SIMULATED stand-in's
+                            web terminal; on a Docker host, open Jupyter's terminal in the browser)
 
 Job options:
   --gpu MODEL               GPU model, e.g. "RTX 4090" (any model when left out)
@@ -234,6 +238,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
             ),
           );
         return 0;
+      }
+      case 'shell': {
+        if (!rest[0]) throw new UsageError('shell: give the terminal URL the "Rented" message shows (…/terminals/1?token=…).');
+        return await runShell(rest[0]);
       }
       default:
         throw new UsageError(`"${command}" is not a command.`);

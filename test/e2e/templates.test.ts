@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase58 } from '../../protocol/base58.ts';
-import { startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import { terminalRefusal, terminalSession } from '../support/template-stand-in.ts';
 import startTelegramApi, { type RecordedCall } from '../worker/setup/telegram-api.ts';
 import { waitFor } from './agent-process.ts';
 import { PARIS, tickUntil } from './endpoints-helpers.ts';
@@ -10,9 +15,11 @@ import { readyAgent, type ReadyAgent } from './jobs-helpers.ts';
 // notebook, then a shell, by Telegram taps — the webhook exactly as Telegram calls it, the Bot
 // API a local stand-in (test/worker/setup/telegram-api.ts) — and opens what the "Rented" message
 // gives: the notebook's page through the endpoint URL (gateway → the node's tunnel → the agent's
-// replica; the notebook keeps its /e/<id>/ prefix and serves under it), and a command run in the
-// shell (over HTTP: the stand-in has no WebSocket). The agent uses the process runtime, so each template
-// runs its SIMULATED stand-in server (workers/templates/simulated-server.ts), for real.
+// replica; the notebook keeps its /e/<id>/ prefix and serves under it), and the shell's web
+// terminal: its page, and its WebSocket through the edge (the gateway passes the upgrade through
+// the node's tunnel to the replica) running a command, then the "one command to connect" of the
+// message, `gridplane shell <url>`, run as a process. The agent uses the process runtime, so each
+// template runs its SIMULATED stand-in server (workers/templates/simulated-server.ts), for real.
 
 const SECRET = 'e2e-telegram-webhook-secret';
 let stack: LocalStack;
@@ -148,7 +155,7 @@ async function readyEndpoint(apiKey: string, endpointId: string): Promise<void> 
 }
 
 describe('template rentals end to end', () => {
-  it('rents a notebook by Telegram taps and opens its page through the endpoint URL; rents a shell and runs a command in it', {
+  it('rents a notebook by Telegram taps and opens its page through the endpoint URL; rents a shell and runs a command in its web terminal', {
     timeout: 300_000,
   }, async () => {
     agent = await readyAgent(stack, { name: 'paris-templates', ...PARIS, country: 'FR', simulateGpus: 'RTX 4090x2' });
@@ -174,11 +181,55 @@ describe('template rentals end to end', () => {
     expect((await fetch(page!.replace(/\?token=.*$/, ''))).status).toBe(403);
 
     const shell = await rentByTaps(chatId, 'Shell (web terminal)');
-    const run = /Run a command: curl -X POST --data '[^']*' '(\S+)'/.exec(shell)?.[1];
-    expect(run, shell).toMatch(/\/run\?token=/);
-    await readyEndpoint(apiKey, /\/e\/(ep_[0-9a-f]{32})\//.exec(run!)![1]!);
-    const output = await fetch(run!, { method: 'POST', body: 'echo hello from the shell; echo $((6*7))' });
-    expect(output.status).toBe(200);
-    expect(await output.text()).toBe('hello from the shell\n42\n');
+    expect(shell).toContain('SIMULATED');
+    const command = /Connect from a terminal: gridplane shell '(\S+)'/.exec(shell)?.[1];
+    expect(command, shell).toMatch(new RegExp(`^${stack.url}/e/ep_[0-9a-f]{32}/terminals/1\\?token=[A-Za-z0-9_-]{32}$`));
+    expect(/Or open it in your browser: (\S+)/.exec(shell)?.[1]).toBe(command);
+    const shellId = /\/e\/(ep_[0-9a-f]{32})\//.exec(command!)![1]!;
+    await readyEndpoint(apiKey, shellId);
+
+    // The page, through the edge: the web terminal, labelled SIMULATED.
+    const terminalPage = await fetch(command!);
+    expect(terminalPage.status).toBe(200);
+    expect(await terminalPage.text()).toContain('<h1>SIMULATED shell</h1>');
+
+    // Its WebSocket through the edge, as the page's script opens it: the page's URL + /ws, the token in the query.
+    const socketUrl = command!.replace(/^http/, 'ws').replace('/terminals/1?', '/terminals/1/ws?');
+    // The renter's alone: the upgrade without the token, or with another, is refused (by the
+    // server, as Jupyter would; the endpoint is open at the gateway since a browser cannot send a key).
+    expect(await terminalRefusal(socketUrl.replace(/\?token=.*$/, ''))).toBe(403);
+    expect(await terminalRefusal(socketUrl.replace(/token=.*$/, 'token=not-the-token'))).toBe(403);
+    const session = await terminalSession(socketUrl);
+    expect(session.hello).toMatchObject({ type: 'hello', simulated: true });
+    expect(await session.run('echo hello-$((6*7))')).toEqual({ stdout: 'hello-42\n', stderr: '', exit: { type: 'exit', code: 0 } });
+    // Commands run in the replica's own temporary directory (the process runtime's), not in the
+    // operator's: not the agent's working directory, not this checkout.
+    const pwd = (await session.run('pwd')).stdout.trim();
+    expect(pwd).toMatch(new RegExp(`^${tmpdir()}/gridplane-rep_[^/]+$`));
+    expect(pwd).not.toBe(process.cwd());
+    session.ws.close();
+
+    // The message's one command, as a renter runs it: the CLI, its standard input piped.
+    const cli = await runCli(['shell', command!], 'echo hello-$((6*7))\nexit 5\n');
+    expect(cli.stdout).toBe('hello-42\n');
+    expect(cli.stderr).toContain('SIMULATED shell');
+    expect(cli.code).toBe(5);
   });
 });
+
+function runCli(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const home = mkdtempSync(join(tmpdir(), 'gridplane-cli-home-'));
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/gridplane.mjs'), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}

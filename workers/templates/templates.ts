@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ENDPOINT_PATH_PREFIXES } from '../../db/schema/endpoints.ts';
 import { jobCommandSchema, jobEnvSchema, jobImageSchema } from '../../protocol/job-rules.ts';
-import { SIMULATED_SERVER } from './simulated-server.ts';
+import { SIMULATED_SERVER_COMMAND } from './simulated-server.ts';
 
 // What a chat rental is for (issue 15): templates as data, shared by both bots and the API
 // (GET /v1/templates). Each is checked with templateSchema when this module loads (a bad entry
@@ -75,7 +75,7 @@ export const templateCatalogueSchema = z
   );
 
 /** Under the process runtime every template runs the stand-in; GP_TEMPLATE in its env says which. */
-const SIMULATED = ['node', '-e', SIMULATED_SERVER];
+const SIMULATED = [...SIMULATED_SERVER_COMMAND];
 
 /** The Jupyter images' start script under their base path, with the public origin allowed on WebSockets. */
 const jupyter = (extra: string) => [
@@ -126,6 +126,9 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     id: 'shell',
     name: 'Shell (web terminal)',
     summary: "A terminal on the GPU machine, in your browser (Jupyter's terminal).",
+    // The real image's terminal is Jupyter's (terminado over a WebSocket, in the browser). Under
+    // the process runtime the stand-in serves a web terminal at the same path, which the
+    // `gridplane shell` CLI also speaks (simulated-server.ts); the CLI does not speak Jupyter's.
     image: 'quay.io/jupyter/base-notebook:python-3.11',
     // default_url is joined to base_url by Jupyter.
     command: jupyter(' --ServerApp.default_url=/terminals/1'),
@@ -137,7 +140,10 @@ export const TEMPLATES: readonly Template[] = templateCatalogueSchema.parse([
     pathPrefix: 'keep',
     minVramMb: 0,
     connect: [{ label: 'Open the terminal', text: '{url}terminals/1?token={token}' }],
-    simulatedConnect: [{ label: 'Run a command', text: `curl -X POST --data 'nvidia-smi || uname -a' '{url}run?token={token}'` }],
+    simulatedConnect: [
+      { label: 'Connect from a terminal', text: "gridplane shell '{url}terminals/1?token={token}'" },
+      { label: 'Or open it in your browser', text: '{url}terminals/1?token={token}' },
+    ],
   },
   {
     id: 'custom',
