@@ -17,7 +17,8 @@ import { jobBody, json, newRenter, nodeAt } from './helpers/jobs.ts';
 // answers, events typed by its JobEvent), goes to the real Worker and is accepted; every message
 // the Worker sends an agent (heartbeat answer, job offer, stream hello/job/stop, challenges and
 // their verdicts) is read with the agent's own parsers. The agent's schemas are protocol/'s, so
-// this fails when either side drifts from the one declaration.
+// this fails when either side drifts from the one declaration. The endpoints tunnel's half, every
+// frame and control message each way, is agent-contract-tunnel.test.ts.
 
 const GPUS = parseSimulateSpec('RTX 4090x2');
 const config = parseConfig(
