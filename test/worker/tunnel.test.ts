@@ -1,4 +1,5 @@
 // Over 300 lines: the tunnel's cases share the test agent's signed socket and frame helpers; each case is one stream's fate.
+import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FRAME, RESET_CODES, TUNNEL_LIMITS, encodeFrame } from '../../protocol/tunnel.ts';
@@ -106,6 +107,32 @@ describe('requests through the tunnel', () => {
       failed: 0,
       cancelled: 0,
     });
+  });
+
+  it('counts requests in memory and writes the counts within a second, not at each request', async () => {
+    const peer = await nodeWithReplica();
+    const stored = () =>
+      runInDurableObject(tunnelFor(env, peer.agent.nodeId), (_, ctx) =>
+        ctx.storage.sql.exec<{ started: number; completed: number }>('SELECT started, completed FROM replica_load').toArray(),
+      );
+    for (let n = 0; n < 3; n++) {
+      const pending = viaTunnel(peer.agent.nodeId, 'rep_a', '/', {});
+      const { id } = await peer.open(n);
+      peer.head(id, 204, []);
+      peer.end(id);
+      expect((await pending).status).toBe(204);
+    }
+    // A storage write holds the object's outgoing frames until it is durable: none was made per
+    // request (replica-load.ts). The timer writes the three requests as one row soon after.
+    expect(await stored()).toEqual([]);
+    await expect.poll(stored, { timeout: 5_000 }).toEqual([{ started: 3, completed: 3 }]);
+    // load() is exact whatever is pending: it writes first.
+    const next = viaTunnel(peer.agent.nodeId, 'rep_a', '/', {});
+    const { id } = await peer.open(3);
+    expect((await tunnelFor(env, peer.agent.nodeId).load()).replicas.rep_a).toMatchObject({ inflight: 1, started: 4, completed: 3 });
+    peer.head(id, 204, []);
+    peer.end(id);
+    expect((await next).status).toBe(204);
   });
 
   it('carries many requests at once on one socket, each answered on its own stream', async () => {
