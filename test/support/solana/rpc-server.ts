@@ -129,6 +129,7 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Lo
       // A lagging backend sits one slot below the earliest lagged transaction asked about.
       const lagged = (p[0] as string[])
         .map((s) => chain.getTransaction(s))
+        // biome-ignore lint/complexity/useOptionalChain: a type guard returns a boolean; the chain would give undefined
         .filter((tx): tx is IndexedTransaction => tx !== undefined && tx.accountKeys.some((k) => switches.lagging.has(k)));
       const slot = lagged.length > 0 ? Math.min(...lagged.map((tx) => tx.slot)) - 1 : chain.height;
       atLeast(slot, p[1]);
