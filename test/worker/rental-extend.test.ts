@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { AppError } from '../../workers/errors.ts';
 import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
 import { getEndpoint } from '../../workers/endpoints/endpoints.repo.ts';
+import { patchEndpoint } from '../../workers/endpoints/endpoints.service.ts';
 import { extendRental } from '../../workers/endpoints/extend-rental.ts';
 import { buttonPress, discordHarness, linkDiscordUser, snowflake } from './helpers/discord.ts';
 import { cron, labels, plain, screens, send, tap } from './helpers/conversation.ts';
@@ -142,5 +143,16 @@ describe('a template rental ends, by Telegram', () => {
       code: 'rental_ended',
     });
     expect((await getEndpoint(testDb(), endpointId!))!.stopAt).toBe(newEnd);
+    // Nor restarted: `status: "active"` would have the next tend stop it again at once.
+    const endedRow = (await getEndpoint(testDb(), endpointId!))!;
+    expect(await refusal(patchEndpoint(ctx, endedRow, { status: 'active' }, null, newEnd + 2000))).toEqual({
+      status: 409,
+      code: 'rental_ended',
+    });
+    expect(await getEndpoint(testDb(), endpointId!)).toMatchObject({
+      status: 'stopped',
+      statusReason: 'rental_ended',
+      version: endedRow.version,
+    });
   });
 });

@@ -216,6 +216,10 @@ export async function patchEndpoint(
     lastActiveAt: nowMs,
   };
   if (patch.status === 'active' && endpoint.status === 'stopped') {
+    // A rental whose time ran out stays ended: restarted, the next tend would stop it at once (the
+    // end is past), after its replicas were asked for. Rent again instead.
+    if (endpoint.stopAt !== null && endpoint.stopAt <= nowMs)
+      throw new AppError(409, 'rental_ended', 'This rental has ended (its time ran out); rent the template again to start a new one.');
     set.status = 'active';
     set.statusReason = null;
     set.lowBalanceAlertedAt = null;

@@ -298,7 +298,12 @@ export const catalogue: Operation[] = [
     params: endpointIdParam,
     body: endpointPatchSchema,
     responses: [ok(endpointViewSchema)],
-    errors: [endpointNotFound, err(409, 'endpoint_changed', 'the endpoint changed at the same moment; read it again and retry'), notJson],
+    errors: [
+      endpointNotFound,
+      err(409, 'endpoint_changed', 'the endpoint changed at the same moment; read it again and retry'),
+      err(409, 'rental_ended', '`status: "active"` on a template rental whose time ran out: rent it again'),
+      notJson,
+    ],
   },
   {
     operationId: 'deleteEndpoint',
