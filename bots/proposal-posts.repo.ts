@@ -3,6 +3,8 @@
 // Each change is a claim: the row is inserted or moved on only by the one caller that wins, so a
 // proposal is posted once and each outcome announced once however many crons or votes race.
 
+import type { Db } from '../workers/app-env.ts';
+
 export type ChatPlatform = 'discord' | 'telegram';
 
 export interface ProposalPost {
@@ -13,14 +15,14 @@ export interface ProposalPost {
 
 /** Claims the post of a new proposal; false when it is already posted (or being posted). */
 export async function claimProposalPost(
-  db: D1Database,
+  db: Db,
   proposalId: string,
   platform: ChatPlatform,
   channelId: string,
   status: string,
   nowMs: number,
 ): Promise<boolean> {
-  const claimed = await db
+  const claimed = await db.$client
     .prepare(
       `INSERT INTO proposal_posts (proposal_id, platform, channel_id, message_id, announced_status, updated_at)
        VALUES (?1, ?2, ?3, NULL, ?4, ?5) ON CONFLICT DO NOTHING`,
@@ -31,20 +33,20 @@ export async function claimProposalPost(
 }
 
 export async function recordPostedMessage(
-  db: D1Database,
+  db: Db,
   proposalId: string,
   platform: ChatPlatform,
   messageId: string,
   nowMs: number,
 ): Promise<void> {
-  await db
+  await db.$client
     .prepare(`UPDATE proposal_posts SET message_id = ?3, updated_at = ?4 WHERE proposal_id = ?1 AND platform = ?2`)
     .bind(proposalId, platform, messageId, nowMs)
     .run();
 }
 
-export async function proposalPost(db: D1Database, proposalId: string, platform: ChatPlatform): Promise<ProposalPost | null> {
-  return db
+export async function proposalPost(db: Db, proposalId: string, platform: ChatPlatform): Promise<ProposalPost | null> {
+  return db.$client
     .prepare(
       `SELECT channel_id AS channelId, message_id AS messageId, announced_status AS announced
        FROM proposal_posts WHERE proposal_id = ?1 AND platform = ?2`,
@@ -54,14 +56,8 @@ export async function proposalPost(db: D1Database, proposalId: string, platform:
 }
 
 /** Claims the announcement of `status`; false when it was already announced. */
-export async function claimOutcome(
-  db: D1Database,
-  proposalId: string,
-  platform: ChatPlatform,
-  status: string,
-  nowMs: number,
-): Promise<boolean> {
-  const claimed = await db
+export async function claimOutcome(db: Db, proposalId: string, platform: ChatPlatform, status: string, nowMs: number): Promise<boolean> {
+  const claimed = await db.$client
     .prepare(
       `UPDATE proposal_posts SET announced_status = ?3, updated_at = ?4
        WHERE proposal_id = ?1 AND platform = ?2 AND announced_status <> ?3`,

@@ -27,7 +27,7 @@ export interface ProposalChannel {
 }
 
 export async function announceInChannel(deps: GovernanceDeps, a: ProposalAnnouncement, channel: ProposalChannel): Promise<void> {
-  const db = deps.db.$client;
+  const db = deps.db;
   const nowMs = Date.now();
   const view = await showProposal(deps, a.proposalId, nowMs);
 

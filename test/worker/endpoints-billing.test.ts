@@ -101,7 +101,7 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     });
     // A second wake finds it running and places nothing.
     expect((await wakeEndpoint(env, endpoint.id, T0 + 1000)).reason).toBe('running');
-    const entry = await routingEntry(env.DB, endpoint.id);
+    const entry = await routingEntry(testDb(), endpoint.id);
     expect(entry).toMatchObject({ endpointId: endpoint.id, accountId: renter.accountId, public: false, status: 'active', keyHashes: [] });
     expect(entry!.replicas.map((r) => [r.replicaId, r.nodeId, r.nodeOnline, r.lat])).toEqual([[replicaId, paris.nodeId, true, 48.86]]);
   });
@@ -236,7 +236,7 @@ describe('endpoint replicas: placement, reports and the bill', () => {
     expect(placed).toMatchObject({ placed: 1, desired: 1 });
     const idle = await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 61_000);
     expect(idle).toMatchObject({ stopped: 1, desired: 0, placed: 0 });
-    expect((await routingEntry(env.DB, endpoint.id))!.replicas).toHaveLength(0);
+    expect((await routingEntry(testDb(), endpoint.id))!.replicas).toHaveLength(0);
     expect((await wakeEndpoint(env, endpoint.id, T0 + 62_000)).reason).toBe('placed');
     // Just woken: the next tick keeps it.
     expect(await tendEndpoint(endpointsContext(env), endpoint.id, T0 + 63_000)).toMatchObject({ stopped: 0, desired: 1 });

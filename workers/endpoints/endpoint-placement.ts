@@ -89,7 +89,7 @@ export async function placementView(
   nowMs: number,
 ): Promise<PlacementView> {
   const demand = [...regionPoints(endpoint), ...(await trafficPoints(ctx, endpoint.id, nowMs))];
-  const probes = await probePointMap(ctx.db.$client, nowMs);
+  const probes = await probePointMap(ctx.db, nowMs);
   const index = probeIndexFor(probes.points);
   const profileOf = (n: { lat: number | null; lon: number | null; probes: string | null }) =>
     n.lat === null || n.lon === null
@@ -106,7 +106,7 @@ export async function placementView(
   const models = endpoint.gpuModels ? (JSON.parse(endpoint.gpuModels) as string[]) : modelsFor(undefined);
   for (const point of demand) {
     const quote = await quoteCandidates(
-      ctx.db.$client,
+      ctx.db,
       probes.points,
       ctx.config.routingWeights,
       {

@@ -1,3 +1,4 @@
+import type { Db } from '../app-env.ts';
 import { parseProbes } from '../routing/quote-rank.ts';
 import type { ProbeSample } from '../routing/rtt-model.ts';
 import type { EndpointPathPrefix, EndpointStatus, ReplicaRowState } from '../../db/schema.ts';
@@ -55,11 +56,12 @@ interface ReplicaJoinRow {
 }
 
 /** The routing entry, or null when there is no such endpoint. Deleted endpoints come back with `status: 'deleted'` and no replicas. */
-export async function routingEntry(db: D1Database, endpointId: string): Promise<RoutingEntry | null> {
-  const [endpoint, keys, replicas] = await db.batch<unknown>([
-    db.prepare('SELECT id, account_id, public, path_prefix, status, generation FROM endpoints WHERE id = ?1').bind(endpointId),
-    db.prepare('SELECT hash FROM endpoint_keys WHERE endpoint_id = ?1 AND revoked_at IS NULL').bind(endpointId),
-    db
+export async function routingEntry(db: Db, endpointId: string): Promise<RoutingEntry | null> {
+  const d1 = db.$client;
+  const [endpoint, keys, replicas] = await d1.batch<unknown>([
+    d1.prepare('SELECT id, account_id, public, path_prefix, status, generation FROM endpoints WHERE id = ?1').bind(endpointId),
+    d1.prepare('SELECT hash FROM endpoint_keys WHERE endpoint_id = ?1 AND revoked_at IS NULL').bind(endpointId),
+    d1
       .prepare(
         `SELECT r.id, r.node_id, r.state, r.generation, n.status AS node_status, n.lat, n.lon, n.probes
          FROM endpoint_replicas AS r LEFT JOIN nodes AS n ON n.id = r.node_id

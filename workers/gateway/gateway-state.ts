@@ -18,21 +18,19 @@ export interface Gateway {
   probePoints: ProbePointsLoader;
 }
 
-const gateways = new WeakMap<D1Database, Gateway>();
+const gateways = new WeakMap<Db, Gateway>();
 
 export function gatewayFor(db: Db): Gateway {
-  // The routing and probe-point repos still take the binding itself (CONTRIBUTING.md, "Reaching D1").
-  const d1 = db.$client;
-  let g = gateways.get(d1);
+  let g = gateways.get(db);
   if (!g) {
     const seen = new ReplicaObservations();
-    const probePoints: ProbePointsLoader = async (nowMs) => (await probePointMap(d1, nowMs)).points;
-    const cache = new EndpointCache((id) => routingEntry(d1, id), probePoints);
+    const probePoints: ProbePointsLoader = async (nowMs) => (await probePointMap(db, nowMs)).points;
+    const cache = new EndpointCache((id) => routingEntry(db, id), probePoints);
     cache.onLoaded = (_entry, states) => {
       for (const s of states) seen.tableSays(s.replicaId, s.ready);
     };
     g = { cache, seen, traffic: new TrafficCounters(), probePoints };
-    gateways.set(d1, g);
+    gateways.set(db, g);
   }
   return g;
 }

@@ -57,8 +57,8 @@ export function modelsFor(model: string | undefined): string[] {
 }
 
 export async function runQuote(ctx: JobsContext, query: QuoteQuery, nowMs: number): Promise<QuoteResult> {
-  const probes = await probePointMap(ctx.db.$client, nowMs);
-  const result = await quoteCandidates(ctx.db.$client, probes.points, ctx.config.routingWeights, query, nowMs);
+  const probes = await probePointMap(ctx.db, nowMs);
+  const result = await quoteCandidates(ctx.db, probes.points, ctx.config.routingWeights, query, nowMs);
   return { ...result, rowsRead: result.rowsRead + probes.rowsRead, queries: result.queries + (probes.rowsRead > 0 ? 1 : 0) };
 }
 

@@ -1,3 +1,4 @@
+import type { Db } from '../app-env.ts';
 import type { CandidateRow } from '../routing/quote-rank.ts';
 import type { LatLon } from '../routing/geo.ts';
 
@@ -62,13 +63,14 @@ const NEAR_SQL = CANDIDATES_SQL.replace('ORDER BY k.route_rank', 'ORDER BY k.nod
 export const NEAR_PER_PAIR = 16;
 
 /** The D1 pre-filter: one statement per ring, one more for the first ring's near sample, one batch. */
-export function d1RingFetcher(db: D1Database): RingFetcher {
+export function d1RingFetcher(db: Db): RingFetcher {
+  const d1 = db.$client;
   return async (ring) => {
     const statement = (sqlText: string, cells: readonly string[], k: number) =>
-      db.prepare(sqlText).bind(JSON.stringify(ring.models), JSON.stringify(cells), ring.count, ring.minVramMb, ring.cap, k);
+      d1.prepare(sqlText).bind(JSON.stringify(ring.models), JSON.stringify(cells), ring.count, ring.minVramMb, ring.cap, k);
     const statements = [statement(CANDIDATES_SQL, ring.cells, ring.k)];
     if (ring.regionCells.length > 0) statements.push(statement(NEAR_SQL, ring.regionCells, NEAR_PER_PAIR));
-    const results = await db.batch<CandidateRow>(statements);
+    const results = await d1.batch<CandidateRow>(statements);
     return {
       rows: results.flatMap((r) => r.results),
       rowsRead: results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0),
@@ -81,24 +83,24 @@ export function d1RingFetcher(db: D1Database): RingFetcher {
  * own ring a quote asks D1 only about these. A node in a cell new to the network is quoted from
  * afar once an isolate's copy expires (and at once by renters near it).
  */
-let cellsCache: { at: number; cells: ReadonlySet<string>; db: D1Database } | null = null;
+let cellsCache: { at: number; cells: ReadonlySet<string>; db: Db } | null = null;
 const CELLS_TTL_MS = 10_000;
 
-export async function usedCells(db: D1Database, nowMs: number): Promise<{ cells: ReadonlySet<string>; rowsRead: number }> {
+export async function usedCells(db: Db, nowMs: number): Promise<{ cells: ReadonlySet<string>; rowsRead: number }> {
   if (cellsCache && cellsCache.db === db && nowMs - cellsCache.at < CELLS_TTL_MS && nowMs >= cellsCache.at)
     return { cells: cellsCache.cells, rowsRead: 0 };
-  const result = await db.prepare('SELECT geo_cell AS cell FROM geo_cells_used').all<{ cell: string }>();
+  const result = await db.$client.prepare('SELECT geo_cell AS cell FROM geo_cells_used').all<{ cell: string }>();
   cellsCache = { at: nowMs, cells: new Set(result.results.map((r) => r.cell)), db };
   return { cells: cellsCache.cells, rowsRead: result.meta.rows_read ?? 0 };
 }
 
 /** Probe points change rarely; one read per isolate every few seconds keeps the routing index warm too. */
-let probeCache: { at: number; points: ReadonlyMap<string, LatLon>; db: D1Database } | null = null;
+let probeCache: { at: number; points: ReadonlyMap<string, LatLon>; db: Db } | null = null;
 const PROBE_TTL_MS = 10_000;
 
-export async function probePointMap(db: D1Database, nowMs: number): Promise<{ points: ReadonlyMap<string, LatLon>; rowsRead: number }> {
+export async function probePointMap(db: Db, nowMs: number): Promise<{ points: ReadonlyMap<string, LatLon>; rowsRead: number }> {
   if (probeCache && probeCache.db === db && nowMs - probeCache.at < PROBE_TTL_MS) return { points: probeCache.points, rowsRead: 0 };
-  const result = await db.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
+  const result = await db.$client.prepare('SELECT id, lat, lon FROM probe_points').all<{ id: string; lat: number; lon: number }>();
   const fresh = new Map(result.results.map((p) => [p.id, { lat: p.lat, lon: p.lon }]));
   // Same points as before: keep the same map, so the probe index and every cached profile stay valid.
   const points = probeCache && sameProbes(probeCache.points, fresh) ? probeCache.points : fresh;

@@ -1,3 +1,4 @@
+import type { Db } from '../app-env.ts';
 import type { LatLon } from '../routing/geo.ts';
 import {
   regionCells,
@@ -40,7 +41,7 @@ export interface QuoteResult {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export async function quoteCandidates(
-  db: D1Database,
+  db: Db,
   probePoints: ReadonlyMap<string, LatLon>,
   weights: RoutingWeights,
   query: QuoteQuery,

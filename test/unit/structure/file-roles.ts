@@ -64,6 +64,11 @@ export function repoViolations(edges: Edge[]): Edge[] {
   );
 }
 
+/** True when a repo's exported function takes the D1 binding itself (`db: D1Database`) instead of the `Db`. */
+export function repoTakesBinding(path: string, source: string): boolean {
+  return path.endsWith('.repo.ts') && /export\s+(async\s+)?function\s+\w+\s*\([^)]*:\s*D1Database\b/.test(withoutComments(source));
+}
+
 /** `*.ops.ts` named the same role as `*.service.ts`; operations are services now. */
 export const isOpsFile = (path: string) => path.endsWith('.ops.ts');
 

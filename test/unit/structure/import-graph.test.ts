@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { appSqlReason, appValidationReason, isOpsFile, readsD1Binding, repoViolations } from './file-roles.ts';
+import { appSqlReason, appValidationReason, isOpsFile, readsD1Binding, repoTakesBinding, repoViolations } from './file-roles.ts';
 import { edgesOf, findCycles, importGraph, specifiersOf, type Edge, type Graph } from './import-graph.ts';
 
 // The walls of the house (issue 13, CONTRIBUTING.md "Dependencies"), checked on the real tree:
@@ -122,6 +122,10 @@ describe('file roles (CONTRIBUTING.md "File roles", "Reaching D1")', () => {
     expect(bad).toEqual([]);
   });
 
+  it('repos (*.repo.ts) take the Db, never the D1 binding itself (raw SQL through db.$client inside)', () => {
+    expect(everywhere.filter((f) => repoTakesBinding(f, texts.get(f)!))).toEqual([]);
+  });
+
   it('operations are *.service.ts: there is no *.ops.ts', () => {
     expect(files.filter((f) => isOpsFile(f) && !PENDING.ops.has(f))).toEqual([]);
   });
@@ -223,5 +227,12 @@ describe('the checks themselves', () => {
     ];
     expect(repoViolations([...bad, ...good])).toEqual(bad);
     expect(isOpsFile('workers/x/x.ops.ts')).toBe(true);
+    expect(
+      repoTakesBinding('bots/x.repo.ts', 'export async function claim(\n  db: D1Database,\n  id: string,\n): Promise<boolean> {'),
+    ).toBe(true);
+    expect(
+      repoTakesBinding('workers/x/x.repo.ts', 'export function fetcher(db: Db): RingFetcher { const d1: D1Database = db.$client; }'),
+    ).toBe(false);
+    expect(repoTakesBinding('workers/x/x.service.ts', 'export function f(db: D1Database) {}')).toBe(false);
   });
 });
