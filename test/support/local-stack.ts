@@ -31,7 +31,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Tries this many ports before giving up on a port taken between freePort() and wrangler's bind. */
+const START_ATTEMPTS = 3;
+
 export async function startLocalStack(vars: Record<string, string> = {}): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(vars);
+    } catch (error) {
+      // freePort() closes its probe before wrangler binds: with stacks, agents and replicas
+      // starting at once (e2e and browser files run side by side), another process can take the
+      // port in between. Seen once in a full run: "Address already in use" and the file failed.
+      if (!(error instanceof PortTaken) || attempt >= START_ATTEMPTS) throw error;
+      console.warn(`local stack: ${error.message}; starting again on another port (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(vars: Record<string, string>): Promise<LocalStack> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'gridplane-stack-'));
   const adminToken = 'local-stack-admin-token-0123456789';
@@ -64,7 +83,12 @@ export async function startLocalStack(vars: Record<string, string> = {}): Promis
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`local stack exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      process.off('exit', killGroup);
+      rmSync(state, { recursive: true, force: true });
+      if (/Address already in use/.test(output)) throw new PortTaken(`port ${port} was taken before wrangler dev bound it`);
+      throw new Error(`local stack exited early:\n${output}`);
+    }
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) break;
