@@ -17,7 +17,11 @@ const GENESIS = 1_767_225_600_000;
 const HOUR = 3_600_000;
 const afterEpoch = (e: number) => GENESIS + (e + 1) * HOUR + 1;
 // 43.8M tokens, 20% in year 0 → 8.76M a year → exactly 1000 tokens per hourly epoch.
-const economy: Partial<Config> = { EMISSION_TOTAL_TOKENS: 43_800_000, EMISSION_YEARLY_RELEASE_BPS: 2000 };
+// No random re-verification: each close would challenge a node with 5% chance, the next close
+// would expire the unanswered challenge and the node would drop out of the snapshot (the concurrent
+// close test failed so about once in ten runs: 0 nodes, 0 minted at 102). Challenges at the close
+// are tested in the verification tests.
+const economy: Partial<Config> = { EMISSION_TOTAL_TOKENS: 43_800_000, EMISSION_YEARLY_RELEASE_BPS: 2000, VERIFY_RANDOM_BPS: 0 };
 const T = 1_000_000; // base units per token
 
 async function stakedNode(opts: { operatorStake: number; delegations?: number[]; onlineMs: number }) {
@@ -117,7 +121,6 @@ describe('epoch close', () => {
     ]);
     expect([...a.closed, ...b.closed]).toContain(102);
     const mints = await sql<{ n: number }>(`SELECT count(*) AS n FROM ledger_transactions WHERE idempotency_key = 'epoch:102:mint'`);
-    // Once flaked under a loaded full run (0 mints); the message carries what the closes saw.
     expect(mints[0]!.n, JSON.stringify({ a, b, e102: await epochRow(102), e101: await epochRow(101) })).toBe(1);
     const rewards = await sql<{ total: number }>(`SELECT SUM(amount) AS total FROM reward_shares WHERE epoch = 102`);
     const e = await epochRow(102);
