@@ -393,4 +393,25 @@ describe('epoch close', () => {
     });
     expect(await epochRow(111)).toMatchObject({ status: 'closed' });
   });
+
+  it('challenges a random share of eligible nodes at the close; a later close fails the unanswered challenge and the node drops out', async () => {
+    const { node } = await stakedNode({ operatorStake: 400, onlineMs: HOUR });
+    // Every eligible node picked (10,000 bps), so the draw cannot miss this one.
+    await closeDueEpochs(testDb(), testConfig({ ...economy, VERIFY_RANDOM_BPS: 10_000 }), {
+      nowMs: afterEpoch(112),
+      workSource: async () => [],
+    });
+    const challenged = () => sql<{ status: string }>(`SELECT status FROM challenges WHERE node_id = ? AND reason = 'random'`, node.nodeId);
+    expect(await challenged()).toEqual([{ status: 'issued' }]);
+    const eligible = async () => (await sql<{ eligible: number }>('SELECT eligible FROM nodes WHERE id = ?', node.nodeId))[0]!.eligible;
+    expect(await eligible()).toBe(1);
+    // Two epochs later, past the challenge's hour: the close fails it, and the node is no longer eligible.
+    await closeDueEpochs(testDb(), testConfig(economy), { nowMs: afterEpoch(114), workSource: async () => [] });
+    expect(await challenged()).toEqual([{ status: 'failed' }]);
+    expect(await eligible()).toBe(0);
+    const inSnapshot = (epoch: number) => sql('SELECT 1 FROM epoch_nodes WHERE epoch = ? AND node_id = ?', epoch, node.nodeId);
+    expect(await inSnapshot(113)).toHaveLength(1);
+    await closeDueEpochs(testDb(), testConfig(economy), { nowMs: afterEpoch(115), workSource: async () => [] });
+    expect(await inSnapshot(115)).toEqual([]);
+  });
 });
