@@ -55,15 +55,22 @@ export async function signedTransaction(chain: LocalChain, feePayer: KeyPairSign
 }
 
 /**
- * Executes and insists that it landed successfully: for setup steps. Signing awaits, and setups
- * run concurrently (a test making 55 wallets at once), so the blockhash read before signing can
- * rotate before the transaction executes; like any client, it signs again with the new one.
+ * Signs and executes, as a wallet does: signing awaits, and setups run concurrently (a test making
+ * 55 wallets at once), so the blockhash read before signing can rotate before the transaction
+ * executes; then it signs again with the new one (up to 3 times). Nothing ran, so nothing lands
+ * twice. Any other outcome, a failed transaction included, is returned as it is.
  */
-export async function run(chain: LocalChain, feePayer: KeyPairSigner, instructions: Instruction[]): Promise<ExecuteResult> {
+export async function signAndExecute(chain: LocalChain, feePayer: KeyPairSigner, instructions: Instruction[]): Promise<ExecuteResult> {
   let result = chain.execute(await signedTransaction(chain, feePayer, instructions));
   for (let retry = 0; retry < 3 && !result.landed && JSON.stringify(result.err).includes('BlockhashNotFound'); retry++) {
     result = chain.execute(await signedTransaction(chain, feePayer, instructions));
   }
+  return result;
+}
+
+/** Executes and insists that it landed successfully: for setup steps. */
+export async function run(chain: LocalChain, feePayer: KeyPairSigner, instructions: Instruction[]): Promise<ExecuteResult> {
+  const result = await signAndExecute(chain, feePayer, instructions);
   if (!result.landed || result.tx.err !== null) {
     throw new Error(
       `setup transaction failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}\n${(result.landed ? result.tx.logs : result.logs).join('\n')}`,
@@ -139,7 +146,7 @@ export async function payTokens(
     ? { ...transfer, accounts: [...transfer.accounts, { address: input.reference, role: AccountRole.READONLY }] }
     : transfer;
   // Executed directly, not through preflight: a failing payment still lands, as with skipPreflight.
-  return chain.execute(await signedTransaction(chain, input.from, [instruction]));
+  return signAndExecute(chain, input.from, [instruction]);
 }
 
 export interface TokenWorld {

@@ -17,7 +17,7 @@ import {
 } from '@solana/kit';
 import type { TestProject } from 'vitest/node';
 import { startRpcServer } from '../../support/solana/rpc-server.ts';
-import { ataOf, createMint, fundedWallet, mintTokens, signedTransaction, TEST_DECIMALS } from '../../support/solana/token-fixtures.ts';
+import { ataOf, createMint, fundedWallet, mintTokens, signAndExecute, TEST_DECIMALS } from '../../support/solana/token-fixtures.ts';
 import type { LocalChain } from '../../support/solana/local-chain.ts';
 
 // The Solana cluster of the worker suite (vitest globalSetup): a JSON-RPC server backed by
@@ -149,16 +149,16 @@ async function worldOp(
       const instructions: Instruction[] = Array.isArray(body.references)
         ? [withReferences]
         : [getCreateAssociatedTokenIdempotentInstruction({ payer: from, ata: destination, owner, mint }), withReferences];
-      const result = chain.execute(await signedTransaction(chain, from, instructions));
+      // Signed again if the blockhash rotated while signing (seen once in a loaded full run, the
+      // 130-dust test, before signAndExecute did that here too).
+      const result = await signAndExecute(chain, from, instructions);
       return { signature: result.signature, landed: result.landed, err: result.landed ? result.tx.err : result.err };
     }
     case 'closeTokenAccount': {
       const owner = wallets.get(String(body.owner));
       if (!owner) throw new Error('closeTokenAccount: `owner` must be a wallet made by the `wallet` op');
       const account = await ataOf(owner.address, world.mint);
-      const result = chain.execute(
-        await signedTransaction(chain, owner, [getCloseAccountInstruction({ account, destination: owner.address, owner })]),
-      );
+      const result = await signAndExecute(chain, owner, [getCloseAccountInstruction({ account, destination: owner.address, owner })]);
       if (!result.landed || result.tx.err !== null)
         throw new Error(`closeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
       return null;
@@ -166,7 +166,7 @@ async function worldOp(
     case 'freezeTokenAccount': {
       const account = await ataOf(address(String(body.owner)), world.mint);
       const instruction = getFreezeAccountInstruction({ account, mint: world.mint, owner: world.mintAuthority });
-      const result = chain.execute(await signedTransaction(chain, world.mintAuthority, [instruction]));
+      const result = await signAndExecute(chain, world.mintAuthority, [instruction]);
       if (!result.landed || result.tx.err !== null)
         throw new Error(`freezeTokenAccount failed: ${JSON.stringify(result.landed ? result.tx.err : result.err)}`);
       return null;
