@@ -1,10 +1,11 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase58 } from '../../protocol/base58.ts';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import { runProcess, type ProcessRun } from '../support/run-process.ts';
 import type { AgentProcess } from './agent-process.ts';
 import { baseUnits, readyAgent, reconciled, waitForStatus, type E2eRenter } from './jobs-helpers.ts';
 
@@ -26,24 +27,9 @@ let renter: E2eRenter;
 let apiKey: string;
 const home = mkdtempSync(join(tmpdir(), 'gridplane-cli-home-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], options: { input?: string; node?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: home, GRIDPLANE_URL: stack.url, GRIDPLANE_POLL_MS: '300' };
-    const child = spawn(options.node ?? NODE, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+function cli(args: string[], options: { input?: string; node?: string } = {}): Promise<ProcessRun> {
+  const env = { PATH: process.env.PATH ?? '', HOME: home, GRIDPLANE_URL: stack.url, GRIDPLANE_POLL_MS: '300' };
+  return runProcess(options.node ?? NODE, [BIN, ...args], { env, input: options.input });
 }
 
 beforeAll(async () => {

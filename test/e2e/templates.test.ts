@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase58 } from '../../protocol/base58.ts';
 import { repoRoot, startLocalStack, type LocalStack } from '../support/local-stack.ts';
+import { runProcess, type ProcessRun } from '../support/run-process.ts';
 import { terminalRefusal, terminalSession } from '../support/template-stand-in.ts';
 import startTelegramApi, { type RecordedCall } from '../worker/setup/telegram-api.ts';
 import { waitFor } from './agent-process.ts';
@@ -217,19 +217,10 @@ describe('template rentals end to end', () => {
   });
 });
 
-function runCli(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const home = mkdtempSync(join(tmpdir(), 'gridplane-cli-home-'));
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/gridplane.mjs'), ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: home },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
+function runCli(args: string[], input: string): Promise<ProcessRun> {
+  const home = mkdtempSync(join(tmpdir(), 'gridplane-cli-home-'));
+  return runProcess(process.execPath, [join(repoRoot, 'bin/gridplane.mjs'), ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: home },
+    input,
   });
 }

@@ -1,14 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { endpointsContext } from '../../workers/endpoints/endpoints-context.ts';
-import { endpointCreateSchema } from '../../workers/endpoints/endpoint-input.schema.ts';
-import { createEndpoint } from '../../workers/endpoints/endpoints.service.ts';
-import { wakeEndpoint } from '../../workers/endpoints/wake.ts';
 import { tunnelFor } from '../../workers/tunnel/tunnel-stub.ts';
 import { bytesToBase64 } from '../../protocol/signed-request.ts';
 import { replicaReceiptMessage } from '../../protocol/tunnel.ts';
-import { newRenter, nodeAt } from './helpers/jobs.ts';
-import { connectTunnel } from './helpers/tunnel.ts';
+import { connectTunnel, placeReplica } from './helpers/tunnel.ts';
 
 // The agent's replica reports travel over the tunnel to the control plane's record
 // (workers/endpoints/replica-reports.ts), against real D1: a placed replica's node hears its
@@ -19,32 +14,10 @@ async function replicaState(id: string): Promise<string> {
   return (await env.DB.prepare('SELECT state FROM endpoint_replicas WHERE id = ?1').bind(id).first<{ state: string }>())!.state;
 }
 
-async function placedReplica(lat: number, lon: number, country: string) {
-  const node = await nodeAt(lat, lon, country, { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
-  const renter = await newRenter('100.000000');
-  const request = endpointCreateSchema.parse({
-    name: 'llm',
-    image: 'python:3.12-slim',
-    port: 8000,
-    gpu: { model: 'RTX 4090', count: 1 },
-    maxPricePerGpuHour: '2.0',
-    replicas: { min: 0, max: 1 },
-  });
-  const { endpoint } = await createEndpoint(
-    endpointsContext(env),
-    { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null },
-    Date.now(),
-  );
-  const woke = await wakeEndpoint(env, endpoint.id, Date.now());
-  const replicaId = woke.placed[0]!;
-  expect(woke.placed).toHaveLength(1);
-  return { node, replicaId };
-}
-
 describe('replica reports over the tunnel', () => {
   it('records state reports for the node’s replicas, ignores others, and marks them unreachable when the tunnel closes', async () => {
-    const { node, replicaId } = await placedReplica(-33.87, 151.21, 'AU');
-    const other = await placedReplica(-37.81, 144.96, 'AU');
+    const { node, replicaId } = await placeReplica(-33.87, 151.21, 'AU');
+    const other = await placeReplica(-37.81, 144.96, 'AU');
     expect(other.node.nodeId).not.toBe(node.nodeId);
     const peer = await connectTunnel(node);
     const desired = JSON.parse(await peer.until(() => peer.texts.find((t) => t.includes(replicaId)), 'the desired set'));
@@ -62,7 +35,7 @@ describe('replica reports over the tunnel', () => {
   });
 
   it('records the last receipt a node signs after its replica left the desired set (the stopped replica’s final ready time)', async () => {
-    const { node, replicaId } = await placedReplica(1.35, 103.82, 'SG');
+    const { node, replicaId } = await placeReplica(1.35, 103.82, 'SG');
     const peer = await connectTunnel(node);
     await peer.until(() => peer.texts.find((t) => t.includes(replicaId)), 'the desired set');
     peer.ws.send(JSON.stringify({ type: 'replica_state', replicaId, state: 'ready', at: 1 }));

@@ -1,4 +1,4 @@
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { checkReplicaSpec } from '../../../edge-agent/src/endpoints/replica-spec.ts';
 import { identityFromPkcs8, type Identity } from '../../../edge-agent/src/identity.ts';
@@ -20,13 +20,8 @@ import {
   type FrameType,
   type TunnelControlToWorker,
 } from '../../../protocol/tunnel.ts';
-import { endpointsContext } from '../../../workers/endpoints/endpoints-context.ts';
-import { endpointCreateSchema } from '../../../workers/endpoints/endpoint-input.schema.ts';
-import { createEndpoint } from '../../../workers/endpoints/endpoints.service.ts';
-import { wakeEndpoint } from '../../../workers/endpoints/wake.ts';
 import type { TestAgent } from './agent.ts';
-import { newRenter, nodeAt } from './jobs.ts';
-import { TunnelPeer } from './tunnel.ts';
+import { placeReplica, TunnelPeer } from './tunnel.ts';
 
 // The agent's end of the endpoints tunnel for test/worker/agent-contract-tunnel.test.ts, built from
 // the agent's own code where it has it: the upgrade signed with its signatureHeaders and identity,
@@ -86,22 +81,7 @@ export async function openAgentTunnel(node: TestAgent): Promise<AgentEnd> {
 
 /** A node with one replica the control plane placed, its tunnel open, its desired set heard. */
 export async function placedReplica(lat: number, lon: number, country: string): Promise<{ agent: AgentEnd; replicaId: string }> {
-  const node = await nodeAt(lat, lon, country, { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
-  const renter = await newRenter('100.000000');
-  const request = endpointCreateSchema.parse({
-    name: 'llm',
-    image: 'python:3.12-slim',
-    port: 8000,
-    gpu: { model: 'RTX 4090', count: 1 },
-    maxPricePerGpuHour: '2.0',
-    replicas: { min: 0, max: 1 },
-  });
-  const { endpoint } = await createEndpoint(
-    endpointsContext(env),
-    { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null },
-    Date.now(),
-  );
-  const replicaId = (await wakeEndpoint(env, endpoint.id, Date.now())).placed[0]!;
+  const { node, replicaId } = await placeReplica(lat, lon, country);
   const agent = await openAgentTunnel(node);
   await agent.peer.until(() => agent.peer.texts.some((t) => t.includes(replicaId)), 'the desired set');
   return { agent, replicaId };

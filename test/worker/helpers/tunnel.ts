@@ -14,8 +14,14 @@ import {
   type TunnelOpen,
   type TunnelReset,
 } from '../../../protocol/tunnel.ts';
+import { expect } from 'vitest';
+import { endpointsContext } from '../../../workers/endpoints/endpoints-context.ts';
+import { endpointCreateSchema } from '../../../workers/endpoints/endpoint-input.schema.ts';
+import { createEndpoint } from '../../../workers/endpoints/endpoints.service.ts';
+import { wakeEndpoint } from '../../../workers/endpoints/wake.ts';
 import { tunnelFor } from '../../../workers/tunnel/tunnel-stub.ts';
 import { newAgent, signedRequest, type TestAgent } from './agent.ts';
+import { newRenter, nodeAt } from './jobs.ts';
 
 // The test plays the agent's end of the endpoints tunnel: it opens the signed WebSocket through
 // the real route and speaks protocol/tunnel.ts's frames itself, so each test scripts what the
@@ -202,4 +208,26 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A node at (lat, lon) with one RTX 4090 and one replica the control plane placed on it (the tunnel not yet open). */
+export async function placeReplica(lat: number, lon: number, country: string): Promise<{ node: TestAgent; replicaId: string }> {
+  const node = await nodeAt(lat, lon, country, { gpus: [{ model: 'NVIDIA GeForce RTX 4090', vramMb: 24564, count: 1 }] });
+  const renter = await newRenter('100.000000');
+  const request = endpointCreateSchema.parse({
+    name: 'llm',
+    image: 'python:3.12-slim',
+    port: 8000,
+    gpu: { model: 'RTX 4090', count: 1 },
+    maxPricePerGpuHour: '2.0',
+    replicas: { min: 0, max: 1 },
+  });
+  const { endpoint } = await createEndpoint(
+    endpointsContext(env),
+    { accountId: renter.accountId, request, regions: [{ lat, lon }], maxPrice: 2_000_000n, idempotencyKey: null },
+    Date.now(),
+  );
+  const woke = await wakeEndpoint(env, endpoint.id, Date.now());
+  expect(woke.placed).toHaveLength(1);
+  return { node, replicaId: woke.placed[0]! };
 }
